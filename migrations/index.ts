@@ -1,0 +1,7 @@
+import { PolicyDocuments1764381600000 } from './1764381600000-PolicyDocuments.js';
+
+/**
+ * Every migration, oldest first. A landed migration is never edited: a schema change is a new
+ * file here and a new line below.
+ */
+export const MIGRATIONS = [PolicyDocuments1764381600000];

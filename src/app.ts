@@ -1,0 +1,40 @@
+import 'reflect-metadata';
+import { NestFactory } from '@nestjs/core';
+import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
+import type { LogLevel } from '@nestjs/common';
+import { AppModule } from './app.module.js';
+import { ErrorFilter } from './common/error.filter.js';
+import type { Config } from './config/config.js';
+import { loadPolicies } from './policy/policies.js';
+
+export interface RunningApp {
+  readonly app: NestFastifyApplication;
+  /** The address the server listens on, e.g. http://127.0.0.1:3000 */
+  readonly url: string;
+  close(): Promise<void>;
+}
+
+/** Builds the whole service and listens. Configuration and policies are validated before. */
+export async function startApp(config: Config): Promise<RunningApp> {
+  const policies = loadPolicies(config.policiesDir);
+  const app = await NestFactory.create<NestFastifyApplication>(
+    AppModule.forRoot(config, policies),
+    new FastifyAdapter({ bodyLimit: config.bodyLimitBytes, logger: false }),
+    { logger: logLevels(config), abortOnError: false },
+  );
+  app.useGlobalFilters(new ErrorFilter());
+  try {
+    await app.listen(config.port, config.host);
+  } catch (error) {
+    await app.close();
+    throw error;
+  }
+  const address = app.getHttpServer().address();
+  const port = typeof address === 'object' && address !== null ? address.port : config.port;
+  const host = config.host.includes(':') ? `[${config.host}]` : config.host;
+  return { app, url: `http://${host}:${port}`, close: () => app.close() };
+}
+
+function logLevels(config: Config): LogLevel[] {
+  return config.env === 'test' ? ['error', 'warn'] : ['log', 'error', 'warn'];
+}

@@ -1,0 +1,35 @@
+import { Injectable, type CanActivate, type ExecutionContext } from '@nestjs/common';
+import { Reflector } from '@nestjs/core';
+import { ForbiddenError } from './auth.errors.js';
+import { AuthService } from './auth.service.js';
+import { ACCESS_KEY, type Access } from './decorators.js';
+import { requestOf } from './request-of.js';
+
+/**
+ * The global guard. Authentication is done once per HTTP request (a GraphQL document with five
+ * root fields verifies its token once) and the permission each handler declares is checked
+ * with the caller's CASL ability.
+ */
+@Injectable()
+export class AuthGuard implements CanActivate {
+  constructor(
+    private readonly reflector: Reflector,
+    private readonly auth: AuthService,
+  ) {}
+
+  async canActivate(ctx: ExecutionContext): Promise<boolean> {
+    const access = this.reflector.getAllAndOverride<Access | undefined>(ACCESS_KEY, [ctx.getHandler(), ctx.getClass()]);
+    if (access === undefined) {
+      throw new Error(`${ctx.getClass().name}.${ctx.getHandler().name} declares no access rule`);
+    }
+    if (access.kind === 'public') return true;
+    const request = requestOf(ctx);
+    request.principalPromise ??= this.auth.authenticate(request.headers.authorization);
+    const principal = await request.principalPromise;
+    request.principal = principal;
+    if (access.kind === 'permission' && !principal.ability.can(access.action, access.subject)) {
+      throw new ForbiddenError(access.action, access.subject, { roles: principal.roles });
+    }
+    return true;
+  }
+}

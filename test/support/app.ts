@@ -1,0 +1,79 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { startApp, type RunningApp } from '../../src/app.js';
+import { issueDevToken, loadOrCreateDevIssuerKey } from '../../src/auth/dev-issuer.js';
+import { loadConfig, type Config } from '../../src/config/config.js';
+import { createTestDatabase, type TestDatabase } from './database.js';
+
+export interface GraphQLResponse<T = Record<string, unknown>> {
+  readonly status: number;
+  readonly data: T | null | undefined;
+  readonly errors: { message: string; path?: string[]; extensions?: { code?: string; [k: string]: unknown } }[] | undefined;
+}
+
+export interface TestApp {
+  readonly url: string;
+  readonly config: Config;
+  readonly database: TestDatabase;
+  readonly running: RunningApp;
+  /** A dev-issuer token for a subject and roles. */
+  token(sub: string, ...roles: string[]): Promise<string>;
+  gql<T = Record<string, unknown>>(
+    query: string,
+    variables?: Record<string, unknown>,
+    token?: string,
+  ): Promise<GraphQLResponse<T>>;
+  close(): Promise<void>;
+}
+
+/**
+ * The real service on a random port, against a database of its own and a temporary data
+ * folder. `env` overrides the environment the configuration is read from.
+ */
+export async function startTestApp(env: Record<string, string> = {}): Promise<TestApp> {
+  const database = await createTestDatabase();
+  const dataDir = mkdtempSync(join(tmpdir(), 'gatehouse-test-'));
+  const config = loadConfig({
+    NODE_ENV: 'test',
+    GATEHOUSE_PORT: '0',
+    GATEHOUSE_DATA_DIR: dataDir,
+    DATABASE_URL: database.url,
+    ...env,
+  });
+  const running = await startApp(config);
+  const key = config.auth.devIssuer ? await loadOrCreateDevIssuerKey(dataDir) : undefined;
+  return {
+    url: running.url,
+    config,
+    database,
+    running,
+    async token(sub, ...roles) {
+      if (!key) throw new Error('the dev issuer is off in this test app');
+      return issueDevToken(key, {
+        sub,
+        roles,
+        ttlSeconds: 600,
+        audience: config.auth.audience,
+        rolesClaim: config.auth.rolesClaim,
+      });
+    },
+    async gql(query, variables, token) {
+      const response = await fetch(`${running.url}/graphql`, {
+        method: 'POST',
+        headers: {
+          'content-type': 'application/json',
+          ...(token === undefined ? {} : { authorization: `Bearer ${token}` }),
+        },
+        body: JSON.stringify({ query, variables }),
+      });
+      const body = (await response.json()) as { data?: unknown; errors?: GraphQLResponse['errors'] };
+      return { status: response.status, data: body.data as never, errors: body.errors };
+    },
+    async close() {
+      await running.close();
+      await database.drop();
+      rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}

@@ -1,0 +1,40 @@
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+type EmbeddedModule = typeof import('../../src/database/embedded-postgres.js');
+
+/**
+ * Once per test run: a PostgreSQL server (DATABASE_URL, or an embedded one when it is unset,
+ * as on a fresh clone) and a run id. The migrated template database is made by the first test
+ * file that needs one (test/support/database.ts), because Jest runs this file outside its ESM
+ * module system, where the service's modules cannot be loaded.
+ */
+export default async function globalSetup(): Promise<void> {
+  if (!process.env['DATABASE_URL']) {
+    // Jest compiles this file to CommonJS; this module has no relative imports, so it loads
+    // here by its extensionless path.
+    const specifier: string = '../../src/database/embedded-postgres';
+    const { startEmbeddedPostgres } = (await import(specifier)) as EmbeddedModule;
+    const dir = mkdtempSync(join(tmpdir(), 'gatehouse-test-pg-'));
+    const embedded = await startEmbeddedPostgres(dir, await freePort());
+    process.env['DATABASE_URL'] = embedded.url;
+    (globalThis as { gatehouseTestPostgres?: { stop(): Promise<void> } }).gatehouseTestPostgres = embedded;
+  }
+  process.env['GATEHOUSE_TEST_SERVER_URL'] = process.env['DATABASE_URL'];
+  process.env['GATEHOUSE_TEST_RUN_ID'] = `${Date.now().toString(36)}${randomBytes(3).toString('hex')}`;
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      const port = typeof address === 'object' && address !== null ? address.port : 0;
+      server.close(() => resolve(port));
+    });
+  });
+}

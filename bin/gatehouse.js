@@ -5,7 +5,9 @@ import { existsSync } from 'node:fs';
 
 const [major, minor] = process.versions.node.split('.').map(Number);
 if (major < 22 || (major === 22 && minor < 12)) {
-  console.error(`gatehouse needs Node.js >= 22.12 (this is ${process.version}); run it through npx or npm run.`);
+  console.error(
+    `gatehouse needs Node.js >= 22.12 (this is ${process.version}); run it through npx or npm run.`,
+  );
   process.exit(2);
 }
 const entry = new URL('../dist/src/cli/main.js', import.meta.url);

@@ -15,7 +15,9 @@ export class PolicyDocuments1764381600000 implements MigrationInterface {
         content       text        NOT NULL,
         first_loaded_at timestamptz NOT NULL DEFAULT now()
       )`);
-    await q.query(`CREATE INDEX policy_documents_name_idx ON policy_documents (name, first_loaded_at)`);
+    await q.query(
+      `CREATE INDEX policy_documents_name_idx ON policy_documents (name, first_loaded_at)`,
+    );
   }
 
   async down(q: QueryRunner): Promise<void> {

@@ -14,7 +14,8 @@ export class AuthService {
   ) {}
 
   async authenticate(authorization: string | undefined): Promise<Principal> {
-    if (authorization === undefined || authorization === '') throw new UnauthenticatedError('no bearer token');
+    if (authorization === undefined || authorization === '')
+      throw new UnauthenticatedError('no bearer token');
     const match = /^Bearer\s+(\S+)$/i.exec(authorization);
     if (!match?.[1]) throw new UnauthenticatedError('authorization header is not "Bearer <token>"');
     const identity = await this.verifier.verify(match[1]);

@@ -14,7 +14,8 @@ export type Access =
  * Every resolver and controller handler declares one of these three; the global guard refuses
  * to run a handler that declares none (fail closed), and a test walks every handler to prove it.
  */
-export const Public = (): MethodDecorator & ClassDecorator => SetMetadata(ACCESS_KEY, { kind: 'public' } satisfies Access);
+export const Public = (): MethodDecorator & ClassDecorator =>
+  SetMetadata(ACCESS_KEY, { kind: 'public' } satisfies Access);
 
 export const Authenticated = (): MethodDecorator & ClassDecorator =>
   SetMetadata(ACCESS_KEY, { kind: 'authenticated' } satisfies Access);
@@ -23,8 +24,10 @@ export const Can = (action: Action, subject: Subject): MethodDecorator & ClassDe
   SetMetadata(ACCESS_KEY, { kind: 'permission', action, subject } satisfies Access);
 
 /** The verified caller; only valid on handlers that are not @Public. */
-export const CurrentPrincipal = createParamDecorator((_data: unknown, ctx: ExecutionContext): Principal => {
-  const principal = requestOf(ctx).principal;
-  if (!principal) throw new Error('CurrentPrincipal used on a handler without authentication');
-  return principal;
-});
+export const CurrentPrincipal = createParamDecorator(
+  (_data: unknown, ctx: ExecutionContext): Principal => {
+    const principal = requestOf(ctx).principal;
+    if (!principal) throw new Error('CurrentPrincipal used on a handler without authentication');
+    return principal;
+  },
+);

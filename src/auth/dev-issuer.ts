@@ -1,6 +1,13 @@
 import { mkdirSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { exportJWK, generateKeyPair, importJWK, SignJWT, calculateJwkThumbprint, type JWK } from 'jose';
+import {
+  exportJWK,
+  generateKeyPair,
+  importJWK,
+  SignJWT,
+  calculateJwkThumbprint,
+  type JWK,
+} from 'jose';
 import { DEV_ISSUER } from '../config/config.js';
 
 /**
@@ -37,7 +44,8 @@ export async function loadOrCreateDevIssuerKey(dataDir: string): Promise<DevIssu
 }
 
 function fromPrivateJwk(privateJwk: JWK): DevIssuerKey {
-  const { d: _d, ...publicJwk } = privateJwk;
+  const publicJwk: JWK = { ...privateJwk };
+  delete publicJwk.d;
   return { privateJwk, publicJwk };
 }
 

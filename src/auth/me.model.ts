@@ -9,7 +9,9 @@ export class PermissionModel {
   subject!: string;
 }
 
-@ObjectType('Me', { description: 'The caller, as the verified token and the roles policy see them.' })
+@ObjectType('Me', {
+  description: 'The caller, as the verified token and the roles policy see them.',
+})
 export class MeModel {
   @Field()
   sub!: string;
@@ -20,6 +22,8 @@ export class MeModel {
   @Field()
   issuer!: string;
 
-  @Field(() => [PermissionModel], { description: 'What the roles allow, from policies/roles.yaml.' })
+  @Field(() => [PermissionModel], {
+    description: 'What the roles allow, from policies/roles.yaml.',
+  })
   abilities!: PermissionModel[];
 }

@@ -3,7 +3,10 @@ import { GqlExecutionContext, type GqlContextType } from '@nestjs/graphql';
 import type { FastifyRequest } from 'fastify';
 import type { Principal } from './principal.js';
 
-export type AuthenticatedRequest = FastifyRequest & { principal?: Principal; principalPromise?: Promise<Principal> };
+export type AuthenticatedRequest = FastifyRequest & {
+  principal?: Principal;
+  principalPromise?: Promise<Principal>;
+};
 
 /** The HTTP request behind a REST call or a GraphQL operation. */
 export function requestOf(ctx: ExecutionContext): AuthenticatedRequest {

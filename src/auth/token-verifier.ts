@@ -40,12 +40,16 @@ export class TokenVerifier {
     if (auth.issuer !== undefined) {
       if (auth.jwksUrl !== undefined) {
         // jose caches the set and refetches on an unknown kid, at most once per cooldown.
-        issuers.set(auth.issuer, createRemoteJWKSet(new URL(auth.jwksUrl), { cacheMaxAge: 10 * 60_000 }));
+        issuers.set(
+          auth.issuer,
+          createRemoteJWKSet(new URL(auth.jwksUrl), { cacheMaxAge: 10 * 60_000 }),
+        );
       } else if (auth.publicKeyFile !== undefined) {
         issuers.set(auth.issuer, loadPublicKeyFile(auth.publicKeyFile));
       }
     }
-    if (auth.devIssuer && devKey) issuers.set(DEV_ISSUER, createLocalJWKSet({ keys: [devKey.publicJwk] }));
+    if (auth.devIssuer && devKey)
+      issuers.set(DEV_ISSUER, createLocalJWKSet({ keys: [devKey.publicJwk] }));
     return new TokenVerifier(auth, issuers);
   }
 
@@ -57,7 +61,8 @@ export class TokenVerifier {
       throw new UnauthenticatedError('malformed token');
     }
     const key = issuer === undefined ? undefined : this.issuers.get(issuer);
-    if (issuer === undefined || key === undefined) throw new UnauthenticatedError('untrusted issuer');
+    if (issuer === undefined || key === undefined)
+      throw new UnauthenticatedError('untrusted issuer');
     try {
       const options = {
         issuer,
@@ -67,7 +72,9 @@ export class TokenVerifier {
         requiredClaims: ['exp', 'sub'],
       };
       const { payload } =
-        typeof key === 'function' ? await jwtVerify(token, key, options) : await jwtVerify(token, key, options);
+        typeof key === 'function'
+          ? await jwtVerify(token, key, options)
+          : await jwtVerify(token, key, options);
       return {
         sub: payload.sub ?? '',
         roles: readRolesClaim(payload, this.auth.rolesClaim),
@@ -81,7 +88,8 @@ export class TokenVerifier {
 
 function reasonOf(error: unknown): string {
   if (error instanceof joseErrors.JWTExpired) return 'token expired';
-  if (error instanceof joseErrors.JWTClaimValidationFailed) return `claim ${error.claim} is not valid`;
+  if (error instanceof joseErrors.JWTClaimValidationFailed)
+    return `claim ${error.claim} is not valid`;
   if (error instanceof joseErrors.JOSEAlgNotAllowed) return 'algorithm not allowed';
   if (error instanceof joseErrors.JWSSignatureVerificationFailed) return 'bad signature';
   if (error instanceof joseErrors.JWKSNoMatchingKey) return 'no matching key';

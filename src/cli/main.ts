@@ -18,7 +18,12 @@ program
   .command('token')
   .description('print a token from the local development issuer')
   .requiredOption('--sub <subject>', 'the subject (user name)')
-  .option('--role <role>', 'a role; repeat for several', (role: string, all: string[]) => [...all, role], [])
+  .option(
+    '--role <role>',
+    'a role; repeat for several',
+    (role: string, all: string[]) => [...all, role],
+    [],
+  )
   .option('--ttl <duration>', 'lifetime, e.g. 15m, 1h, 7d', '1h')
   .action((options: TokenOptions) => token(options));
 

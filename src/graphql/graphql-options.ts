@@ -42,7 +42,10 @@ export function graphqlOptions(config: Config): MercuriusDriverConfig {
     },
     errorFormatter: (execution, context) => {
       const formatted = mercurius.defaultErrorFormatter(execution, context);
-      return { statusCode: formatted.statusCode, response: withCodes(formatted.response, execution, production) };
+      return {
+        statusCode: formatted.statusCode,
+        response: withCodes(formatted.response, execution, production),
+      };
     },
   };
 }
@@ -57,7 +60,8 @@ function withCodes(
   production: boolean,
 ): FormattedExecutionResult {
   const errors = response.errors?.map((error, i) => {
-    const code = error.extensions?.['code'] ?? execution.errors?.[i]?.extensions['code'] ?? 'BAD_USER_INPUT';
+    const code =
+      error.extensions?.['code'] ?? execution.errors?.[i]?.extensions['code'] ?? 'BAD_USER_INPUT';
     const extensions: Record<string, unknown> = { ...error.extensions, code };
     if (production) delete extensions['exception'];
     return { ...error, extensions };

@@ -29,12 +29,16 @@ export function sha256Hex(data: string | Uint8Array): string {
  * Parses YAML and validates it against a schema. Errors carry the line of the offending node,
  * because the person fixing a policy file works from the file, not from a JSON path.
  */
-export function parsePolicyFile<T>(name: string, content: string, schema: z.ZodType<T>): LoadedPolicyFile<T> {
+export function parsePolicyFile<T>(
+  name: string,
+  content: string,
+  schema: z.ZodType<T>,
+): LoadedPolicyFile<T> {
   const lineCounter = new LineCounter();
   const doc = parseDocument(content, { lineCounter, prettyErrors: false, uniqueKeys: true });
   const yamlError = doc.errors[0];
   if (yamlError) {
-    const line = yamlError.linePos?.[0].line;
+    const line = lineCounter.linePos(yamlError.pos[0]).line;
     throw new PolicyFileError(name, line, yamlError.message.split('\n')[0] ?? 'invalid YAML');
   }
   const result = schema.safeParse(doc.toJS());

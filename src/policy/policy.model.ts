@@ -1,6 +1,8 @@
 import { Field, ObjectType } from '@nestjs/graphql';
 
-@ObjectType('PolicyDocument', { description: 'A policy file the service runs under, with its digest.' })
+@ObjectType('PolicyDocument', {
+  description: 'A policy file the service runs under, with its digest.',
+})
 export class PolicyDocumentModel {
   @Field({ description: 'File name, e.g. roles.yaml' })
   name!: string;
@@ -11,6 +13,9 @@ export class PolicyDocumentModel {
   @Field()
   content!: string;
 
-  @Field(() => Date, { nullable: true, description: 'When a file with this digest was first loaded.' })
+  @Field(() => Date, {
+    nullable: true,
+    description: 'When a file with this digest was first loaded.',
+  })
   firstLoadedAt?: Date;
 }

@@ -10,7 +10,12 @@ export class PolicyModule {
   static forRoot(policies: Policies): DynamicModule {
     return {
       module: PolicyModule,
-      providers: [{ provide: POLICIES, useValue: policies }, PolicyRepository, PolicyService, PolicyResolver],
+      providers: [
+        { provide: POLICIES, useValue: policies },
+        PolicyRepository,
+        PolicyService,
+        PolicyResolver,
+      ],
       exports: [POLICIES, PolicyService],
     };
   }

@@ -15,7 +15,12 @@ export class PolicyRepository {
         .createQueryBuilder()
         .insert()
         .into(PolicyDocumentEntity)
-        .values({ sha256: file.sha256, name: basename(file.name), content: file.content, firstLoadedAt: new Date() })
+        .values({
+          sha256: file.sha256,
+          name: basename(file.name),
+          content: file.content,
+          firstLoadedAt: new Date(),
+        })
         .orIgnore()
         .returning(['sha256'])
         .execute();

@@ -7,7 +7,9 @@ import { PolicyService } from './policy.service.js';
 export class PolicyResolver {
   constructor(private readonly service: PolicyService) {}
 
-  @Query(() => [PolicyDocumentModel], { description: 'The policy files in force, with their SHA-256 digests.' })
+  @Query(() => [PolicyDocumentModel], {
+    description: 'The policy files in force, with their SHA-256 digests.',
+  })
   @Can('read', 'Policy')
   policies(): Promise<PolicyDocumentModel[]> {
     return this.service.list();

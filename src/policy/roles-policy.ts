@@ -1,7 +1,15 @@
 import { z } from 'zod';
-import { ACTIONS, SUBJECTS, type Action, type Permission, type Subject } from '../auth/permissions.js';
+import {
+  ACTIONS,
+  SUBJECTS,
+  type Action,
+  type Permission,
+  type Subject,
+} from '../auth/permissions.js';
 
-const roleName = z.string().regex(/^[a-z][a-z0-9-]*$/, 'role names are lowercase words joined by -');
+const roleName = z
+  .string()
+  .regex(/^[a-z][a-z0-9-]*$/, 'role names are lowercase words joined by -');
 
 const roleSchema = z.strictObject({
   description: z.string().min(1),
@@ -11,7 +19,9 @@ const roleSchema = z.strictObject({
 
 export const rolesPolicySchema = z.strictObject({
   version: z.literal(1),
-  roles: z.record(roleName, roleSchema).refine((r) => Object.keys(r).length > 0, 'at least one role'),
+  roles: z
+    .record(roleName, roleSchema)
+    .refine((r) => Object.keys(r).length > 0, 'at least one role'),
 });
 
 export type RolesPolicy = z.infer<typeof rolesPolicySchema>;

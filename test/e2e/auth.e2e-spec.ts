@@ -16,7 +16,11 @@ describe('authentication and authorization (GraphQL)', () => {
 
   it('answers me with the subject and roles of a dev-issuer token', async () => {
     const token = await app.token('bob', 'auditor');
-    const res = await app.gql<{ me: { sub: string; roles: string[]; abilities: unknown[] } }>(ME, {}, token);
+    const res = await app.gql<{ me: { sub: string; roles: string[]; abilities: unknown[] } }>(
+      ME,
+      {},
+      token,
+    );
     expect(res.errors).toBeUndefined();
     expect(res.data?.me.sub).toBe('bob');
     expect(res.data?.me.roles).toEqual(['auditor']);
@@ -44,9 +48,20 @@ describe('authentication and authorization (GraphQL)', () => {
     const [h, p] = good.split('.');
     const cases: [string, string][] = [
       ['forged signature', `${h}.${p}.${Buffer.from('not the signature').toString('base64url')}`],
-      ['signed by an unknown key, claiming the dev issuer', await issuedBy('gatehouse-dev', 'gatehouse', '10m')],
+      [
+        'signed by an unknown key, claiming the dev issuer',
+        await issuedBy('gatehouse-dev', 'gatehouse', '10m'),
+      ],
       ['untrusted issuer', await issuedBy('https://evil.example', 'gatehouse', '10m')],
-      ['alg none', new UnsecuredJWT({ roles: ['admin'] }).setSubject('eve').setIssuer('gatehouse-dev').setAudience('gatehouse').setExpirationTime('10m').encode()],
+      [
+        'alg none',
+        new UnsecuredJWT({ roles: ['admin'] })
+          .setSubject('eve')
+          .setIssuer('gatehouse-dev')
+          .setAudience('gatehouse')
+          .setExpirationTime('10m')
+          .encode(),
+      ],
       ['not a JWT', 'hello'],
     ];
     for (const [why, token] of cases) {
@@ -56,10 +71,23 @@ describe('authentication and authorization (GraphQL)', () => {
   });
 
   it('refuses an expired token and one for another audience', async () => {
-    const { issueDevToken, loadOrCreateDevIssuerKey } = await import('../../src/auth/dev-issuer.js');
+    const { issueDevToken, loadOrCreateDevIssuerKey } =
+      await import('../../src/auth/dev-issuer.js');
     const key = await loadOrCreateDevIssuerKey(app.config.dataDir);
-    const expired = await issueDevToken(key, { sub: 'bob', roles: ['auditor'], ttlSeconds: 1, audience: 'gatehouse', rolesClaim: 'roles' });
-    const otherAudience = await issueDevToken(key, { sub: 'bob', roles: ['auditor'], ttlSeconds: 60, audience: 'someone-else', rolesClaim: 'roles' });
+    const expired = await issueDevToken(key, {
+      sub: 'bob',
+      roles: ['auditor'],
+      ttlSeconds: 1,
+      audience: 'gatehouse',
+      rolesClaim: 'roles',
+    });
+    const otherAudience = await issueDevToken(key, {
+      sub: 'bob',
+      roles: ['auditor'],
+      ttlSeconds: 60,
+      audience: 'someone-else',
+      rolesClaim: 'roles',
+    });
     await new Promise((r) => setTimeout(r, 1100 + app.config.auth.clockToleranceSeconds * 1000));
     const a = await app.gql(ME, {}, expired);
     expect(a.errors?.[0]?.message).toContain('token expired');
@@ -76,7 +104,11 @@ describe('authentication and authorization (GraphQL)', () => {
 
   it('lists the loaded policy files with their SHA-256 digests', async () => {
     const token = await app.token('bob', 'auditor');
-    const res = await app.gql<{ policies: { name: string; sha256: string }[] }>('{ policies { name sha256 firstLoadedAt } }', {}, token);
+    const res = await app.gql<{ policies: { name: string; sha256: string }[] }>(
+      '{ policies { name sha256 firstLoadedAt } }',
+      {},
+      token,
+    );
     expect(res.errors).toBeUndefined();
     expect(res.data?.policies.map((p) => p.name)).toEqual(['roles.yaml']);
     expect(res.data?.policies[0]?.sha256).toMatch(/^[0-9a-f]{64}$/);
@@ -88,7 +120,9 @@ describe('authentication and authorization (GraphQL)', () => {
       const token = await nested.token('kim', 'admin', 'auditor');
       const res = await nested.gql<{ me: { roles: string[] } }>(ME, {}, token);
       expect(res.data?.me.roles).toEqual(['admin', 'auditor']);
-      const claims = JSON.parse(Buffer.from(token.split('.')[1] ?? '', 'base64url').toString()) as Record<string, unknown>;
+      const claims = JSON.parse(
+        Buffer.from(token.split('.')[1] ?? '', 'base64url').toString(),
+      ) as Record<string, unknown>;
       expect(claims['realm_access']).toEqual({ roles: ['admin', 'auditor'] });
     } finally {
       await nested.close();
@@ -124,7 +158,9 @@ describe('authentication and authorization (GraphQL)', () => {
       expect(res.data?.me).toMatchObject({ sub: 'val', roles: ['model-validator'] });
       // The dev issuer is off here: its tokens are not trusted.
       const dev = await app.token('bob', 'auditor');
-      expect((await external.gql(ME, {}, dev)).errors?.[0]?.extensions?.code).toBe('UNAUTHENTICATED');
+      expect((await external.gql(ME, {}, dev)).errors?.[0]?.extensions?.code).toBe(
+        'UNAUTHENTICATED',
+      );
     } finally {
       await external.close();
       jwks.close();

@@ -9,7 +9,9 @@ import { createTestDatabase, type TestDatabase } from './database.js';
 export interface GraphQLResponse<T = Record<string, unknown>> {
   readonly status: number;
   readonly data: T | null | undefined;
-  readonly errors: { message: string; path?: string[]; extensions?: { code?: string; [k: string]: unknown } }[] | undefined;
+  readonly errors:
+    | { message: string; path?: string[]; extensions?: { code?: string; [k: string]: unknown } }[]
+    | undefined;
 }
 
 export interface TestApp {
@@ -67,7 +69,10 @@ export async function startTestApp(env: Record<string, string> = {}): Promise<Te
         },
         body: JSON.stringify({ query, variables }),
       });
-      const body = (await response.json()) as { data?: unknown; errors?: GraphQLResponse['errors'] };
+      const body = (await response.json()) as {
+        data?: unknown;
+        errors?: GraphQLResponse['errors'];
+      };
       return { status: response.status, data: body.data as never, errors: body.errors };
     },
     async close() {

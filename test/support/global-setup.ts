@@ -21,10 +21,12 @@ export default async function globalSetup(): Promise<void> {
     const dir = mkdtempSync(join(tmpdir(), 'gatehouse-test-pg-'));
     const embedded = await startEmbeddedPostgres(dir, await freePort());
     process.env['DATABASE_URL'] = embedded.url;
-    (globalThis as { gatehouseTestPostgres?: { stop(): Promise<void> } }).gatehouseTestPostgres = embedded;
+    (globalThis as { gatehouseTestPostgres?: { stop(): Promise<void> } }).gatehouseTestPostgres =
+      embedded;
   }
   process.env['GATEHOUSE_TEST_SERVER_URL'] = process.env['DATABASE_URL'];
-  process.env['GATEHOUSE_TEST_RUN_ID'] = `${Date.now().toString(36)}${randomBytes(3).toString('hex')}`;
+  process.env['GATEHOUSE_TEST_RUN_ID'] =
+    `${Date.now().toString(36)}${randomBytes(3).toString('hex')}`;
 }
 
 function freePort(): Promise<number> {
@@ -34,7 +36,9 @@ function freePort(): Promise<number> {
     server.listen(0, '127.0.0.1', () => {
       const address = server.address();
       const port = typeof address === 'object' && address !== null ? address.port : 0;
-      server.close(() => resolve(port));
+      server.close(() => {
+        resolve(port);
+      });
     });
   });
 }

@@ -13,11 +13,15 @@ export default async function globalTeardown(): Promise<void> {
         [`gh_%_${runId}%`],
       );
       for (const { datname } of rows) {
-        await client.query(`DROP DATABASE IF EXISTS ${client.escapeIdentifier(datname)} WITH (FORCE)`);
+        await client.query(
+          `DROP DATABASE IF EXISTS ${client.escapeIdentifier(datname)} WITH (FORCE)`,
+        );
       }
     } finally {
       await client.end();
     }
   }
-  await (globalThis as { gatehouseTestPostgres?: { stop(): Promise<void> } }).gatehouseTestPostgres?.stop();
+  await (
+    globalThis as { gatehouseTestPostgres?: { stop(): Promise<void> } }
+  ).gatehouseTestPostgres?.stop();
 }

@@ -9,7 +9,9 @@ export async function migrate(): Promise<void> {
     const rows = await database.dataSource.query<{ name: string }[]>(
       'SELECT name FROM schema_migrations ORDER BY id',
     );
-    process.stdout.write(`schema up to date: ${rows.length} migrations (last: ${rows.at(-1)?.name ?? 'none'})\n`);
+    process.stdout.write(
+      `schema up to date: ${rows.length} migrations (last: ${rows.at(-1)?.name ?? 'none'})\n`,
+    );
   } finally {
     await database.onApplicationShutdown();
   }

@@ -8,7 +8,9 @@ import { loadConfig } from '../../config/config.js';
 export async function serve(): Promise<void> {
   const config = loadConfig(process.env);
   const running = await startApp(config);
-  process.stdout.write(`gatehouse listening on ${running.url} (GraphQL at ${running.url}/graphql)\n`);
+  process.stdout.write(
+    `gatehouse listening on ${running.url} (GraphQL at ${running.url}/graphql)\n`,
+  );
   await new Promise<void>((resolve) => {
     const stop = (signal: NodeJS.Signals): void => {
       process.stdout.write(`gatehouse: ${signal} received, shutting down\n`);

@@ -12,10 +12,15 @@ export interface TokenOptions {
 export async function token(options: TokenOptions): Promise<void> {
   const config = loadConfig(process.env);
   if (!config.auth.devIssuer) {
-    throw new ConfigError('GATEHOUSE_DEV_ISSUER', 'true to mint development tokens (it is off)', undefined);
+    throw new ConfigError(
+      'GATEHOUSE_DEV_ISSUER',
+      'true to mint development tokens (it is off)',
+      undefined,
+    );
   }
   const ttlSeconds = parseDurationSeconds(options.ttl);
-  if (ttlSeconds === undefined) throw new ConfigError('--ttl', 'a duration such as 900s, 15m, 1h or 7d', options.ttl);
+  if (ttlSeconds === undefined)
+    throw new ConfigError('--ttl', 'a duration such as 900s, 15m, 1h or 7d', options.ttl);
   const key = await loadOrCreateDevIssuerKey(config.dataDir);
   const jwt = await issueDevToken(key, {
     sub: options.sub,

@@ -1,0 +1,62 @@
+import { describe, expect, it } from '@jest/globals';
+import { ConfigError, loadConfig } from './config.js';
+
+describe('loadConfig', () => {
+  it('has defaults for a development machine', () => {
+    const sut = loadConfig({}, '/srv/app');
+    expect(sut).toMatchObject({
+      env: 'development',
+      host: '127.0.0.1',
+      port: 3000,
+      databaseUrl: undefined,
+      dataDir: '/srv/app/.data',
+      policiesDir: '/srv/app/policies',
+    });
+    expect(sut.auth.devIssuer).toBe(true);
+    expect(sut.auth.algorithms).not.toContain('none');
+  });
+
+  it.each([
+    ['GATEHOUSE_PORT', 'abc', 'an integer from 0 to 65535'],
+    ['GATEHOUSE_PORT', '70000', 'an integer from 0 to 65535'],
+    ['NODE_ENV', 'staging', 'one of development, production, test'],
+    ['GATEHOUSE_DEV_ISSUER', 'yes', 'true or false'],
+    ['GATEHOUSE_JWKS_URL', 'ftp://x', 'an http(s) URL'],
+    ['GATEHOUSE_JWT_ALGORITHMS', 'RS256,none', 'a comma-separated list'],
+    ['GATEHOUSE_JWT_ALGORITHMS', 'HS256', 'a comma-separated list'],
+  ])('refuses %s=%s naming the variable', (variable, value, expected) => {
+    const attempt = () => loadConfig({ [variable]: value });
+    expect(attempt).toThrow(ConfigError);
+    expect(attempt).toThrow(
+      new RegExp(`^${variable}: expected ${expected.replace(/[()]/g, '\\$&')}`),
+    );
+  });
+
+  it('never echoes a database URL back, since it may hold a password', () => {
+    expect(() => loadConfig({ DATABASE_URL: 'mysql://u:secret@h/db' })).toThrow(
+      /^DATABASE_URL: expected a postgres/,
+    );
+    expect(() => loadConfig({ DATABASE_URL: 'mysql://u:secret@h/db' })).not.toThrow(/secret/);
+  });
+
+  it('turns the dev issuer off in production unless enabled explicitly', () => {
+    const external = {
+      GATEHOUSE_JWKS_URL: 'https://idp/jwks',
+      GATEHOUSE_JWT_ISSUER: 'https://idp',
+    };
+    expect(loadConfig({ NODE_ENV: 'production', ...external }).auth.devIssuer).toBe(false);
+    expect(
+      loadConfig({ NODE_ENV: 'production', GATEHOUSE_DEV_ISSUER: 'true' }).auth.devIssuer,
+    ).toBe(true);
+  });
+
+  it('refuses production without any way to verify a token', () => {
+    expect(() => loadConfig({ NODE_ENV: 'production' })).toThrow(/^GATEHOUSE_JWKS_URL: expected/);
+  });
+
+  it('needs the issuer of an external key source', () => {
+    expect(() => loadConfig({ GATEHOUSE_JWKS_URL: 'https://idp/jwks' })).toThrow(
+      /^GATEHOUSE_JWT_ISSUER/,
+    );
+  });
+});

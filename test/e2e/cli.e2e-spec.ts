@@ -1,0 +1,130 @@
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { chmodSync, copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { connect } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createTestDatabase, type TestDatabase } from '../support/database.js';
+import { freePort, runCli, startServe } from '../support/cli.js';
+
+const POLICIES = new URL('../../policies/', import.meta.url).pathname;
+
+function portAnswers(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = connect(port, '127.0.0.1');
+    socket.once('connect', () => {
+      socket.destroy();
+      resolve(true);
+    });
+    socket.once('error', () => {
+      resolve(false);
+    });
+  });
+}
+
+describe('the gatehouse command', () => {
+  let dataDir: string;
+  let database: TestDatabase;
+
+  beforeAll(async () => {
+    dataDir = mkdtempSync(join(tmpdir(), 'gatehouse-cli-'));
+    database = await createTestDatabase();
+  });
+  afterAll(async () => {
+    await database.drop();
+    rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  it('exits 2 with one line naming a wrong setting', async () => {
+    const result = await runCli(['serve'], {
+      GATEHOUSE_PORT: 'eighty',
+      GATEHOUSE_DATA_DIR: dataDir,
+    });
+    expect(result.code).toBe(2);
+    expect(result.stderr).toBe(
+      'gatehouse: GATEHOUSE_PORT: expected an integer from 0 to 65535, got "eighty"\n',
+    );
+  });
+
+  it('exits 2 naming the file and line of a broken policy', async () => {
+    const policies = mkdtempSync(join(tmpdir(), 'gatehouse-policies-'));
+    copyFileSync(join(POLICIES, 'roles.yaml'), join(policies, 'roles.yaml'));
+    writeFileSync(
+      join(policies, 'roles.yaml'),
+      'version: 1\nroles:\n  x:\n    description: d\n    can:\n      read: [Nothing]\n',
+    );
+    const result = await runCli(['serve'], {
+      GATEHOUSE_POLICIES_DIR: policies,
+      GATEHOUSE_DATA_DIR: dataDir,
+      DATABASE_URL: database.url,
+    });
+    expect(result.code).toBe(2);
+    expect(result.stderr).toMatch(/^gatehouse: .*roles\.yaml:6: roles\.x\.can\.read\.0: /);
+    expect(result.stderr.trim().split('\n')).toHaveLength(1);
+    rmSync(policies, { recursive: true });
+  });
+
+  it('prints only a token, usable against the service', async () => {
+    const token = await runCli(['token', '--sub', 'bob', '--role', 'auditor', '--ttl', '5m'], {
+      GATEHOUSE_DATA_DIR: dataDir,
+    });
+    expect(token.code).toBe(0);
+    expect(token.stdout).toMatch(/^[\w-]+\.[\w-]+\.[\w-]+\n$/);
+
+    const server = await startServe({
+      GATEHOUSE_DATA_DIR: dataDir,
+      DATABASE_URL: database.url,
+      GATEHOUSE_PORT: String(await freePort()),
+    });
+    try {
+      const res = await fetch(`${server.url}/graphql`, {
+        method: 'POST',
+        headers: {
+          'content-type': 'application/json',
+          authorization: `Bearer ${token.stdout.trim()}`,
+        },
+        body: JSON.stringify({ query: '{ me { sub roles } }' }),
+      });
+      expect(await res.json()).toEqual({ data: { me: { sub: 'bob', roles: ['auditor'] } } });
+    } finally {
+      expect(await server.stop()).toBe(0);
+    }
+  });
+
+  it('refuses to mint tokens when the dev issuer is off', async () => {
+    const result = await runCli(['token', '--sub', 'bob'], {
+      GATEHOUSE_DATA_DIR: dataDir,
+      GATEHOUSE_DEV_ISSUER: 'false',
+    });
+    expect(result.code).toBe(2);
+    expect(result.stdout).toBe('');
+    expect(result.stderr).toContain('GATEHOUSE_DEV_ISSUER');
+  });
+
+  it('migrates an empty database and reports the schema', async () => {
+    const result = await runCli(['migrate'], {
+      GATEHOUSE_DATA_DIR: dataDir,
+      DATABASE_URL: database.url,
+    });
+    expect(result.code).toBe(0);
+    expect(result.stdout).toMatch(/^schema up to date: \d+ migrations/);
+  });
+
+  it('runs on the embedded default with DATABASE_URL unset, reuses its data, and shuts down cleanly on SIGTERM', async () => {
+    const embeddedDir = join(dataDir, 'embedded');
+    mkdirSync(embeddedDir);
+    // mkdtemp makes a private folder; the embedded server (run as postgres when we are root)
+    // must be able to pass through it.
+    chmodSync(dataDir, 0o711);
+    const pgPort = await freePort();
+    const env = { GATEHOUSE_DATA_DIR: embeddedDir, GATEHOUSE_EMBEDDED_PG_PORT: String(pgPort) };
+    for (const round of ['first start (initdb)', 'second start (reuse)']) {
+      const server = await startServe({ ...env, GATEHOUSE_PORT: String(await freePort()) }, 90_000);
+      const ready = await fetch(`${server.url}/v2/health/ready`);
+      expect([round, ready.status]).toEqual([round, 200]);
+      expect(await portAnswers(pgPort)).toBe(true);
+      expect(await server.stop('SIGTERM')).toBe(0);
+      // No process left behind: the embedded server is gone with the service.
+      expect([round, await portAnswers(pgPort)]).toEqual([round, false]);
+    }
+  }, 180_000);
+});

@@ -2,7 +2,7 @@ import tseslint from 'typescript-eslint';
 import prettier from 'eslint-config-prettier';
 
 export default tseslint.config(
-  { ignores: ['dist/', 'node_modules/', 'coverage/', '.data/', 'bin/', '*.config.js'] },
+  { ignores: ['dist/', 'node_modules/', 'coverage/', '.data/', 'bin/', '*.config.js', 'test/**/*.mjs'] },
   ...tseslint.configs.strictTypeChecked,
   {
     languageOptions: {

@@ -1,7 +1,8 @@
 import { PolicyDocuments1764381600000 } from './1764381600000-PolicyDocuments.js';
+import { Ledger1764385200000 } from './1764385200000-Ledger.js';
 
 /**
  * Every migration, oldest first. A landed migration is never edited: a schema change is a new
  * file here and a new line below.
  */
-export const MIGRATIONS = [PolicyDocuments1764381600000];
+export const MIGRATIONS = [PolicyDocuments1764381600000, Ledger1764385200000];

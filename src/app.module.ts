@@ -7,6 +7,7 @@ import type { Config } from './config/config.js';
 import { DatabaseModule } from './database/database.module.js';
 import { graphqlOptions } from './graphql/graphql-options.js';
 import { HealthModule } from './health/health.module.js';
+import { LedgerModule } from './ledger/ledger.module.js';
 import type { Policies } from './policy/policies.js';
 import { PolicyModule } from './policy/policy.module.js';
 
@@ -19,6 +20,7 @@ export class AppModule {
         ConfigModule.forRoot(config),
         PolicyModule.forRoot(policies),
         DatabaseModule,
+        LedgerModule,
         AuthModule,
         GraphQLModule.forRoot<MercuriusDriverConfig>(graphqlOptions(config)),
         HealthModule,

@@ -1,9 +1,20 @@
 import 'reflect-metadata';
-import { Command } from 'commander';
+import { Command, InvalidArgumentError } from 'commander';
+import {
+  keysRotate,
+  ledgerCheckpoint,
+  ledgerVerify,
+  type VerifyOptions,
+} from './commands/ledger.js';
 import { migrate } from './commands/migrate.js';
 import { serve } from './commands/serve.js';
 import { token, type TokenOptions } from './commands/token.js';
 import { exitOnError } from './exit.js';
+
+function integer(value: string): string {
+  if (!/^\d+$/.test(value)) throw new InvalidArgumentError('expected a whole number');
+  return value;
+}
 
 const program = new Command('gatehouse')
   .description('Deployment governance for machine-learning models')
@@ -26,5 +37,25 @@ program
   )
   .option('--ttl <duration>', 'lifetime, e.g. 15m, 1h, 7d', '1h')
   .action((options: TokenOptions) => token(options));
+
+const ledger = program.command('ledger').description('the audit ledger');
+ledger
+  .command('verify')
+  .description(
+    'recompute hashes, links, signatures and checkpoint roots; exit 1 naming the first failure',
+  )
+  .option('--from <seq>', 'first seq to check', integer)
+  .option('--to <seq>', 'last seq to check', integer)
+  .option('--json', 'print the report as JSON')
+  .action((options: VerifyOptions) => ledgerVerify(options));
+ledger.command('checkpoint').description('make a signed checkpoint now').action(ledgerCheckpoint);
+
+program
+  .command('keys')
+  .description('ledger signing keys')
+  .command('rotate')
+  .description('rotate the ledger signing key (signed by the old key)')
+  .option('--kid <kid>', 'rotate to this key, already present in GATEHOUSE_SIGNING_KEYS_DIR')
+  .action((options: { kid?: string }) => keysRotate(options));
 
 program.parseAsync(process.argv).catch(exitOnError);

@@ -20,6 +20,18 @@ export interface Config {
     readonly graphiql: boolean;
   };
   readonly auth: AuthConfig;
+  readonly ledger: LedgerConfig;
+}
+
+export interface LedgerConfig {
+  /** A PKCS#8 PEM or private JWK (Ed25519). Secret. */
+  readonly signingKeyFile: string | undefined;
+  /** Where rotated-in private keys live, one `<kid>.jwk` file each. Secret. */
+  readonly signingKeysDir: string;
+  /** Generate a key on first start when none is configured (never in production). */
+  readonly generateSigningKey: boolean;
+  /** 0 turns periodic checkpoints off. */
+  readonly checkpointIntervalSeconds: number;
 }
 
 export interface AuthConfig {
@@ -110,7 +122,7 @@ export function loadConfig(env: Env, cwd: string = process.cwd()): Config {
       issuer,
       audience: read.string('GATEHOUSE_JWT_AUDIENCE', 'gatehouse'),
       jwksUrl,
-      publicKeyFile: publicKeyFile === undefined ? undefined : absolute(publicKeyFile, cwd),
+      publicKeyFile: optionalPath(publicKeyFile, cwd),
       algorithms: read.list('GATEHOUSE_JWT_ALGORITHMS', ALLOWED_JWT_ALGORITHMS, [
         'RS256',
         'PS256',
@@ -121,7 +133,25 @@ export function loadConfig(env: Env, cwd: string = process.cwd()): Config {
       clockToleranceSeconds: read.integer('GATEHOUSE_JWT_CLOCK_TOLERANCE_SECONDS', 5, 0, 300),
       devIssuer,
     },
+    ledger: {
+      signingKeyFile: optionalPath(read.optionalString('GATEHOUSE_SIGNING_KEY_FILE'), cwd),
+      signingKeysDir: absolute(
+        read.string('GATEHOUSE_SIGNING_KEYS_DIR', `${dataDir}/signing-keys`),
+        cwd,
+      ),
+      generateSigningKey: !production,
+      checkpointIntervalSeconds: read.integer(
+        'GATEHOUSE_CHECKPOINT_INTERVAL_SECONDS',
+        300,
+        0,
+        86_400,
+      ),
+    },
   };
+}
+
+function optionalPath(path: string | undefined, cwd: string): string | undefined {
+  return path === undefined ? undefined : absolute(path, cwd);
 }
 
 function absolute(path: string, cwd: string): string {

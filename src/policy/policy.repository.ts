@@ -1,5 +1,6 @@
+import { basename } from 'node:path';
 import { Injectable } from '@nestjs/common';
-import { DataSource } from 'typeorm';
+import { DataSource, type EntityManager } from 'typeorm';
 import type { LoadedPolicyFile } from './policy-file.js';
 import { PolicyDocumentEntity } from './policy-document.entity.js';
 
@@ -8,10 +9,13 @@ export class PolicyRepository {
   constructor(private readonly dataSource: DataSource) {}
 
   /** Stores each document once per digest; returns the digests seen for the first time. */
-  async recordLoaded(files: readonly LoadedPolicyFile<unknown>[]): Promise<string[]> {
-    const inserted: string[] = [];
+  async recordLoaded(
+    tx: EntityManager,
+    files: readonly LoadedPolicyFile<unknown>[],
+  ): Promise<LoadedPolicyFile<unknown>[]> {
+    const inserted: LoadedPolicyFile<unknown>[] = [];
     for (const file of files) {
-      const rows = await this.dataSource
+      const rows = await tx
         .createQueryBuilder()
         .insert()
         .into(PolicyDocumentEntity)
@@ -24,7 +28,7 @@ export class PolicyRepository {
         .orIgnore()
         .returning(['sha256'])
         .execute();
-      if ((rows.raw as unknown[]).length > 0) inserted.push(file.sha256);
+      if ((rows.raw as unknown[]).length > 0) inserted.push(file);
     }
     return inserted;
   }
@@ -33,8 +37,4 @@ export class PolicyRepository {
     const row = await this.dataSource.getRepository(PolicyDocumentEntity).findOneBy({ sha256 });
     return row?.firstLoadedAt;
   }
-}
-
-function basename(path: string): string {
-  return path.split('/').pop() ?? path;
 }

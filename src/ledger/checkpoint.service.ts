@@ -1,0 +1,154 @@
+import {
+  Inject,
+  Injectable,
+  Logger,
+  type OnApplicationBootstrap,
+  type OnApplicationShutdown,
+} from '@nestjs/common';
+import { CONFIG } from '../config/config.module.js';
+import type { Config } from '../config/config.js';
+import { BadInputError, NotFoundError } from '../common/errors.js';
+import { LedgerRepository, type CheckpointRow } from './ledger.repository.js';
+import { LedgerSequencer, type Actor } from './ledger-sequencer.js';
+import {
+  consistencyProofFromNodes,
+  inclusionProofFromNodes,
+  nodesForConsistency,
+  nodesForInclusion,
+  nodesForRoot,
+  rootFromNodes,
+  type NodeId,
+} from './merkle.js';
+
+/** The signed statement "the tree of `treeSize` events has root `rootHash`" (DESIGN §5). */
+export interface Checkpoint {
+  readonly v: 1;
+  readonly treeSize: number;
+  readonly rootHash: string;
+  readonly ts: string;
+}
+
+export interface InclusionProof {
+  readonly seq: number;
+  readonly treeSize: number;
+  readonly leafHash: string;
+  readonly rootHash: string;
+  readonly proof: string[];
+}
+
+export interface ConsistencyProof {
+  readonly first: number;
+  readonly second: number;
+  readonly firstRootHash: string;
+  readonly secondRootHash: string;
+  readonly proof: string[];
+}
+
+/**
+ * Checkpoints, made on demand and periodically when the tree grew, and proofs against any
+ * tree size, computed from the stored complete-subtree hashes in O(log² n) reads.
+ */
+@Injectable()
+export class CheckpointService implements OnApplicationBootstrap, OnApplicationShutdown {
+  private readonly logger = new Logger('Checkpoints');
+  private timer: NodeJS.Timeout | undefined;
+
+  constructor(
+    @Inject(CONFIG) private readonly config: Config,
+    private readonly repository: LedgerRepository,
+    private readonly sequencer: LedgerSequencer,
+  ) {}
+
+  onApplicationBootstrap(): void {
+    const seconds = this.config.ledger.checkpointIntervalSeconds;
+    if (seconds === 0) return;
+    this.timer = setInterval(() => {
+      this.create({ sub: 'system:ledger' }).catch((error: unknown) => {
+        this.logger.error(`periodic checkpoint failed: ${String(error)}`);
+      });
+    }, seconds * 1000);
+    this.timer.unref();
+  }
+
+  onApplicationShutdown(): void {
+    clearInterval(this.timer);
+  }
+
+  /**
+   * Checkpoints the tree as it stands (after sealing anything queued), recording a
+   * `ledger.checkpoint` event in the same transaction. When nothing was appended since the last
+   * checkpoint, returns that one.
+   */
+  async create(actor: Actor): Promise<{ checkpoint: Checkpoint; jws: string; created: boolean }> {
+    const { checkpoint: made } = await this.sequencer.run({ kind: 'checkpoint', actor });
+    if (made) return { checkpoint: checkpointOf(made), jws: made.jws, created: true };
+    const latest = await this.latest();
+    if (!latest) throw new BadInputError('ledger', 'is empty; there is nothing to checkpoint');
+    return { ...latest, created: false };
+  }
+
+  async latest(treeSize?: number): Promise<{ checkpoint: Checkpoint; jws: string } | undefined> {
+    const row = await this.repository.checkpoint(treeSize);
+    return row === undefined ? undefined : { checkpoint: checkpointOf(row), jws: row.jws };
+  }
+
+  async inclusionProof(seq: number, treeSize?: number): Promise<InclusionProof> {
+    const size = treeSize ?? (await this.repository.headSeq());
+    await this.assertTreeSize('treeSize', size);
+    if (!Number.isSafeInteger(seq) || seq < 1 || seq > size) {
+      throw new BadInputError('seq', `must be from 1 to the tree size ${size}`);
+    }
+    const index = seq - 1;
+    const lookup = await this.lookup([
+      ...nodesForInclusion(index, size),
+      ...nodesForRoot(size),
+      { level: 0, index },
+    ]);
+    return {
+      seq,
+      treeSize: size,
+      leafHash: lookup({ level: 0, index }).toString('hex'),
+      rootHash: rootFromNodes(size, lookup).toString('hex'),
+      proof: inclusionProofFromNodes(index, size, lookup).map((h) => h.toString('hex')),
+    };
+  }
+
+  async consistencyProof(first: number, second: number): Promise<ConsistencyProof> {
+    await this.assertTreeSize('second', second);
+    if (!Number.isSafeInteger(first) || first < 1 || first > second) {
+      throw new BadInputError('first', `must be from 1 to second (${second})`);
+    }
+    const lookup = await this.lookup([
+      ...nodesForConsistency(first, second),
+      ...nodesForRoot(first),
+      ...nodesForRoot(second),
+    ]);
+    return {
+      first,
+      second,
+      firstRootHash: rootFromNodes(first, lookup).toString('hex'),
+      secondRootHash: rootFromNodes(second, lookup).toString('hex'),
+      proof: consistencyProofFromNodes(first, second, lookup).map((h) => h.toString('hex')),
+    };
+  }
+
+  private async assertTreeSize(field: string, size: number): Promise<void> {
+    const head = await this.repository.headSeq();
+    if (!Number.isSafeInteger(size) || size < 1 || size > head) {
+      throw new BadInputError(field, `must be a tree size from 1 to ${head}`);
+    }
+  }
+
+  private async lookup(ids: readonly NodeId[]): Promise<(id: NodeId) => Buffer> {
+    const nodes = await this.repository.nodes(ids);
+    return (id) => {
+      const hash = nodes.get(`${id.level}:${id.index}`);
+      if (!hash) throw new NotFoundError('Merkle node', `${id.level}:${id.index}`);
+      return hash;
+    };
+  }
+}
+
+export function checkpointOf(row: CheckpointRow): Checkpoint {
+  return { v: 1, treeSize: row.treeSize, rootHash: row.rootHash, ts: row.ts };
+}

@@ -1,0 +1,42 @@
+import { Global, Module } from '@nestjs/common';
+import { CONFIG } from '../config/config.module.js';
+import type { Config } from '../config/config.js';
+import { CheckpointService } from './checkpoint.service.js';
+import { LedgerController } from './ledger.controller.js';
+import { LedgerKeysService } from './ledger-keys.service.js';
+import { LedgerReader } from './ledger-reader.service.js';
+import { LedgerVerifierService } from './ledger-verifier.service.js';
+import { LedgerRepository } from './ledger.repository.js';
+import { LedgerResolver } from './ledger.resolver.js';
+import { LedgerSequencer } from './ledger-sequencer.js';
+import { LedgerService } from './ledger.service.js';
+import { KeyRing } from './signing-keys.js';
+
+/** Global: every module writes its events through LedgerService. */
+@Global()
+@Module({
+  providers: [
+    {
+      provide: KeyRing,
+      inject: [CONFIG],
+      useFactory: (config: Config) => KeyRing.load(config.ledger),
+    },
+    LedgerRepository,
+    LedgerSequencer,
+    LedgerService,
+    LedgerKeysService,
+    LedgerReader,
+    LedgerVerifierService,
+    CheckpointService,
+    LedgerResolver,
+  ],
+  controllers: [LedgerController],
+  exports: [
+    LedgerService,
+    LedgerReader,
+    LedgerVerifierService,
+    CheckpointService,
+    LedgerKeysService,
+  ],
+})
+export class LedgerModule {}

@@ -1,0 +1,328 @@
+import { Injectable } from '@nestjs/common';
+import { DataSource, type EntityManager } from 'typeorm';
+import type { PublicJwk } from './signing-keys.js';
+
+/** The advisory lock that serializes appends across every process (DESIGN §5). */
+export const LEDGER_LOCK_KEY = 7_350_002;
+
+export interface AppendHead {
+  readonly headSeq: number;
+  readonly headHash: string;
+  readonly kid: string | null;
+  readonly frontier: Buffer[];
+}
+
+export interface EventRow {
+  readonly seq: number;
+  readonly id: string;
+  readonly ts: string;
+  readonly type: string;
+  readonly subject: string;
+  readonly canonical: string;
+  readonly hash: string;
+  readonly jws: string;
+}
+
+export interface PendingRow {
+  readonly id: number;
+  readonly eventId: string;
+  readonly ts: string;
+  readonly type: string;
+  readonly subject: string;
+  /** RFC 8785 JSON */
+  readonly actor: string;
+  /** RFC 8785 JSON */
+  readonly payload: string;
+  readonly traceId: string | null;
+}
+
+export interface CheckpointRow {
+  readonly treeSize: number;
+  readonly rootHash: string;
+  readonly ts: string;
+  readonly eventSeq: number;
+  readonly jws: string;
+}
+
+export interface KeyRow {
+  readonly kid: string;
+  readonly publicJwk: PublicJwk;
+  readonly firstSeq: number;
+}
+
+export interface EventFilter {
+  readonly afterSeq: number;
+  readonly limit: number;
+  readonly subject?: string | undefined;
+  readonly type?: string | undefined;
+  readonly toSeq?: number | undefined;
+}
+
+interface RawEventRow {
+  seq: string;
+  id: string;
+  ts: Date;
+  type: string;
+  subject: string;
+  canonical: string;
+  hash: string;
+  jws: string;
+}
+
+/** All SQL of the ledger. Writes take the caller's EntityManager, so they join its transaction. */
+@Injectable()
+export class LedgerRepository {
+  constructor(private readonly dataSource: DataSource) {}
+
+  async prepareAppend(tx: EntityManager): Promise<AppendHead> {
+    const [row] = await tx.query<
+      { head_seq: string; head_hash: string; kid: string | null; frontier: Buffer[] }[]
+    >('SELECT * FROM ledger_prepare_append($1)', [LEDGER_LOCK_KEY]);
+    if (!row) throw new Error('ledger_prepare_append returned nothing');
+    return {
+      headSeq: Number(row.head_seq),
+      headHash: row.head_hash,
+      kid: row.kid,
+      frontier: row.frontier,
+    };
+  }
+
+  /** Events and the Merkle nodes they complete, in one statement. */
+  async insert(
+    tx: EntityManager,
+    events: readonly EventRow[],
+    nodes: readonly { level: number; idx: number; hash: Buffer }[],
+  ): Promise<void> {
+    await tx.query(
+      `WITH e AS (
+         INSERT INTO ledger_events (seq, id, ts, type, subject, canonical, hash, jws)
+         SELECT * FROM unnest($1::bigint[], $2::uuid[], $3::timestamptz[], $4::text[], $5::text[], $6::text[], $7::char(64)[], $8::text[])
+       )
+       INSERT INTO ledger_merkle_nodes (level, idx, hash)
+       SELECT * FROM unnest($9::smallint[], $10::bigint[], $11::bytea[])`,
+      [
+        events.map((e) => e.seq),
+        events.map((e) => e.id),
+        events.map((e) => e.ts),
+        events.map((e) => e.type),
+        events.map((e) => e.subject),
+        events.map((e) => e.canonical),
+        events.map((e) => e.hash),
+        events.map((e) => e.jws),
+        nodes.map((n) => n.level),
+        nodes.map((n) => n.idx),
+        nodes.map((n) => n.hash),
+      ],
+    );
+  }
+
+  /** Queues events in the caller's transaction (or alone, when `tx` is the data source's manager). */
+  async insertPending(tx: EntityManager, rows: readonly Omit<PendingRow, 'id'>[]): Promise<void> {
+    await tx.query(
+      `INSERT INTO ledger_pending (event_id, ts, type, subject, actor, payload, trace_id)
+       SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[])`,
+      [
+        rows.map((r) => r.eventId),
+        rows.map((r) => r.ts),
+        rows.map((r) => r.type),
+        rows.map((r) => r.subject),
+        rows.map((r) => r.actor),
+        rows.map((r) => r.payload),
+        rows.map((r) => r.traceId),
+      ],
+    );
+  }
+
+  /** The oldest queued events; read under the append lock, so no one else takes them. */
+  async takePending(tx: EntityManager, limit: number): Promise<PendingRow[]> {
+    const rows = await tx.query<
+      {
+        id: string;
+        event_id: string;
+        ts: string;
+        type: string;
+        subject: string;
+        actor: string;
+        payload: string;
+        trace_id: string | null;
+      }[]
+    >('SELECT * FROM ledger_pending ORDER BY id LIMIT $1', [limit]);
+    return rows.map((r) => ({
+      id: Number(r.id),
+      eventId: r.event_id,
+      ts: r.ts,
+      type: r.type,
+      subject: r.subject,
+      actor: r.actor,
+      payload: r.payload,
+      traceId: r.trace_id,
+    }));
+  }
+
+  async deletePending(tx: EntityManager, ids: readonly number[]): Promise<void> {
+    if (ids.length > 0)
+      await tx.query('DELETE FROM ledger_pending WHERE id = ANY($1::bigint[])', [ids]);
+  }
+
+  async pendingCount(): Promise<number> {
+    const [row] = await this.dataSource.query<{ n: string }[]>(
+      'SELECT count(*) AS n FROM ledger_pending',
+    );
+    return Number(row?.n ?? 0);
+  }
+
+  async eventsByIds(ids: readonly string[]): Promise<EventRow[]> {
+    const rows = await this.dataSource.query<RawEventRow[]>(
+      `SELECT seq, id, ts, type, subject, canonical, hash, jws FROM ledger_events WHERE id = ANY($1::uuid[]) ORDER BY seq`,
+      [ids],
+    );
+    return rows.map(toEventRow);
+  }
+
+  async insertKey(tx: EntityManager, key: PublicJwk, firstSeq: number): Promise<void> {
+    await tx.query('INSERT INTO ledger_keys (kid, public_jwk, first_seq) VALUES ($1, $2, $3)', [
+      key.kid,
+      JSON.stringify(key),
+      firstSeq,
+    ]);
+  }
+
+  async insertCheckpoint(tx: EntityManager, row: CheckpointRow): Promise<void> {
+    await tx.query(
+      'INSERT INTO ledger_checkpoints (tree_size, root_hash, ts, event_seq, jws) VALUES ($1, $2, $3, $4, $5)',
+      [row.treeSize, row.rootHash, row.ts, row.eventSeq, row.jws],
+    );
+  }
+
+  /** Takes the append lock in a transaction of its own making (key registration, checkpoints). */
+  async lock(tx: EntityManager): Promise<void> {
+    await tx.query('SELECT pg_advisory_xact_lock($1)', [LEDGER_LOCK_KEY]);
+  }
+
+  async keys(manager: EntityManager = this.dataSource.manager): Promise<KeyRow[]> {
+    const rows = await manager.query<{ kid: string; public_jwk: PublicJwk; first_seq: string }[]>(
+      'SELECT kid, public_jwk, first_seq FROM ledger_keys ORDER BY first_seq',
+    );
+    return rows.map((r) => ({
+      kid: r.kid,
+      publicJwk: r.public_jwk,
+      firstSeq: Number(r.first_seq),
+    }));
+  }
+
+  async headSeq(manager: EntityManager = this.dataSource.manager): Promise<number> {
+    const [row] = await manager.query<{ seq: string | null }[]>(
+      'SELECT max(seq) AS seq FROM ledger_events',
+    );
+    return Number(row?.seq ?? 0);
+  }
+
+  async events(filter: EventFilter): Promise<EventRow[]> {
+    const conditions = ['seq > $1'];
+    const params: unknown[] = [filter.afterSeq];
+    if (filter.subject !== undefined) conditions.push(`subject = $${params.push(filter.subject)}`);
+    if (filter.type !== undefined) conditions.push(`type = $${params.push(filter.type)}`);
+    if (filter.toSeq !== undefined) conditions.push(`seq <= $${params.push(filter.toSeq)}`);
+    const rows = await this.dataSource.query<RawEventRow[]>(
+      `SELECT seq, id, ts, type, subject, canonical, hash, jws FROM ledger_events
+       WHERE ${conditions.join(' AND ')} ORDER BY seq LIMIT $${params.push(filter.limit)}`,
+      params,
+    );
+    return rows.map(toEventRow);
+  }
+
+  async eventsBySeq(seqs: readonly number[]): Promise<EventRow[]> {
+    const rows = await this.dataSource.query<RawEventRow[]>(
+      `SELECT seq, id, ts, type, subject, canonical, hash, jws FROM ledger_events WHERE seq = ANY($1::bigint[]) ORDER BY seq`,
+      [seqs],
+    );
+    return rows.map(toEventRow);
+  }
+
+  /** Stored complete-subtree hashes, keyed `level:idx`. */
+  async nodes(ids: readonly { level: number; index: number }[]): Promise<Map<string, Buffer>> {
+    if (ids.length === 0) return new Map();
+    const rows = await this.dataSource.query<{ level: number; idx: string; hash: Buffer }[]>(
+      `SELECT n.level, n.idx, n.hash FROM ledger_merkle_nodes n
+       JOIN unnest($1::smallint[], $2::bigint[]) AS want(level, idx) USING (level, idx)`,
+      [ids.map((i) => i.level), ids.map((i) => i.index)],
+    );
+    return new Map(rows.map((r) => [`${r.level}:${r.idx}`, r.hash]));
+  }
+
+  async checkpoint(treeSize?: number): Promise<CheckpointRow | undefined> {
+    const rows = await this.dataSource.query<
+      { tree_size: string; root_hash: string; ts: Date; event_seq: string; jws: string }[]
+    >(
+      treeSize === undefined
+        ? 'SELECT * FROM ledger_checkpoints ORDER BY tree_size DESC LIMIT 1'
+        : 'SELECT * FROM ledger_checkpoints WHERE tree_size = $1',
+      treeSize === undefined ? [] : [treeSize],
+    );
+    const row = rows[0];
+    return row === undefined
+      ? undefined
+      : {
+          treeSize: Number(row.tree_size),
+          rootHash: row.root_hash,
+          ts: row.ts.toISOString(),
+          eventSeq: Number(row.event_seq),
+          jws: row.jws,
+        };
+  }
+
+  async checkpoints(fromSize: number, toSize: number): Promise<CheckpointRow[]> {
+    const rows = await this.dataSource.query<
+      { tree_size: string; root_hash: string; ts: Date; event_seq: string; jws: string }[]
+    >('SELECT * FROM ledger_checkpoints WHERE tree_size BETWEEN $1 AND $2 ORDER BY tree_size', [
+      fromSize,
+      toSize,
+    ]);
+    return rows.map((row) => ({
+      treeSize: Number(row.tree_size),
+      rootHash: row.root_hash,
+      ts: row.ts.toISOString(),
+      eventSeq: Number(row.event_seq),
+      jws: row.jws,
+    }));
+  }
+
+  async hashAt(seq: number): Promise<string | undefined> {
+    const [row] = await this.dataSource.query<{ hash: string }[]>(
+      'SELECT hash FROM ledger_events WHERE seq = $1',
+      [seq],
+    );
+    return row?.hash;
+  }
+
+  /** Events of one type before a seq, in order (key rotations, for the verifier). */
+  async eventsOfTypeBefore(type: string, seq: number): Promise<EventRow[]> {
+    const rows = await this.dataSource.query<RawEventRow[]>(
+      `SELECT seq, id, ts, type, subject, canonical, hash, jws FROM ledger_events
+       WHERE type = $1 AND seq < $2 ORDER BY seq`,
+      [type, seq],
+    );
+    return rows.map(toEventRow);
+  }
+
+  /** The latest checkpoint's own event seq, read under the append lock. */
+  async lastCheckpointEventSeq(tx: EntityManager): Promise<number> {
+    const [row] = await tx.query<{ seq: string | null }[]>(
+      'SELECT max(event_seq) AS seq FROM ledger_checkpoints',
+    );
+    return Number(row?.seq ?? 0);
+  }
+}
+
+function toEventRow(r: RawEventRow): EventRow {
+  return {
+    seq: Number(r.seq),
+    id: r.id,
+    ts: r.ts.toISOString(),
+    type: r.type,
+    subject: r.subject,
+    canonical: r.canonical,
+    hash: r.hash,
+    jws: r.jws,
+  };
+}

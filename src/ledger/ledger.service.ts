@@ -1,0 +1,120 @@
+import { randomUUID } from 'node:crypto';
+import { Injectable } from '@nestjs/common';
+import { DataSource, type EntityManager } from 'typeorm';
+import { currentTraceId } from '../telemetry/trace-id.js';
+import { canonicalize } from './canonical-json.js';
+import { formatTimestamp, type LedgerEvent } from './ledger-event.js';
+import { LedgerRepository, type PendingRow } from './ledger.repository.js';
+import { LedgerSequencer, type Actor } from './ledger-sequencer.js';
+
+export type { Actor } from './ledger-sequencer.js';
+
+export interface EventInput {
+  readonly type: string;
+  /** e.g. `model:credit-risk@3`, `promotion:<uuid>` */
+  readonly subject: string;
+  readonly actor: Actor;
+  readonly payload: Readonly<Record<string, unknown>>;
+}
+
+export interface AppendedEvent {
+  readonly seq: number;
+  readonly id: string;
+  readonly hash: string;
+  readonly event: LedgerEvent;
+}
+
+/**
+ * A unit of work: the caller's changes go through `manager`, its events through `record`. Both
+ * commit together or not at all.
+ */
+export interface LedgerTx {
+  readonly manager: EntityManager;
+  record(input: EventInput): void;
+}
+
+const EVENT_TYPE = /^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)+$/;
+
+/**
+ * The one way anything is written to the ledger. Events recorded in a unit of work are queued
+ * in the same database transaction as the caller's changes (no change without its event, no
+ * event without its change); after the commit, the sequencer seals them into the hash chain
+ * and the call returns only once they are sealed and signed.
+ */
+@Injectable()
+export class LedgerService {
+  constructor(
+    private readonly dataSource: DataSource,
+    private readonly repository: LedgerRepository,
+    private readonly sequencer: LedgerSequencer,
+  ) {}
+
+  async transaction<T>(work: (tx: LedgerTx) => T | Promise<T>): Promise<T> {
+    const { result } = await this.run(work);
+    await this.sequencer.seal();
+    return result;
+  }
+
+  /** As `transaction`, and reports the events as sealed (seq, hash). */
+  async transactionWithEvents<T>(
+    work: (tx: LedgerTx) => T | Promise<T>,
+  ): Promise<{ result: T; events: AppendedEvent[] }> {
+    const { result, ids } = await this.run(work);
+    await this.sequencer.seal();
+    const rows = ids.length === 0 ? [] : await this.repository.eventsByIds(ids);
+    return {
+      result,
+      events: rows.map((r) => ({
+        seq: r.seq,
+        id: r.id,
+        hash: r.hash,
+        event: JSON.parse(r.canonical) as LedgerEvent,
+      })),
+    };
+  }
+
+  /** One event with no change of state beside it (a refused attempt, say): a single INSERT. */
+  async record(input: EventInput): Promise<void> {
+    await this.repository.insertPending(this.dataSource.manager, [
+      pendingOf(input, currentTraceId()),
+    ]);
+    await this.sequencer.seal();
+  }
+
+  private async run<T>(
+    work: (tx: LedgerTx) => T | Promise<T>,
+  ): Promise<{ result: T; ids: string[] }> {
+    const traceId = currentTraceId();
+    return this.dataSource.transaction(async (manager) => {
+      const queued: Omit<PendingRow, 'id'>[] = [];
+      const result = await work({
+        manager,
+        record: (input) => queued.push(pendingOf(input, traceId)),
+      });
+      if (queued.length > 0) await this.repository.insertPending(manager, queued);
+      return { result, ids: queued.map((q) => q.eventId) };
+    });
+  }
+}
+
+/** Validated and canonicalized now, so a bad event fails its own transaction, not a later pass. */
+function pendingOf(input: EventInput, traceId: string | null): Omit<PendingRow, 'id'> {
+  if (!EVENT_TYPE.test(input.type))
+    throw new Error(`ledger event type ${JSON.stringify(input.type)} is malformed`);
+  if (input.subject.length === 0 || input.subject.length > 512)
+    throw new Error('ledger event subject is empty or too long');
+  if (input.actor.sub.length === 0) throw new Error('ledger event actor has no subject');
+  const actor =
+    input.actor.roles === undefined
+      ? { sub: input.actor.sub }
+      : { sub: input.actor.sub, roles: [...input.actor.roles] };
+  return {
+    eventId: randomUUID(),
+    ts: formatTimestamp(new Date()),
+    type: input.type,
+    subject: input.subject,
+    actor: canonicalize(actor),
+    payload: canonicalize(input.payload),
+    traceId,
+  };
+}

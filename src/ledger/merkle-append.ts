@@ -1,0 +1,66 @@
+import { nodeHash } from './merkle.js';
+
+/** A complete subtree on the right edge of the tree: leaves [idx·2^level, (idx+1)·2^level). */
+export interface FrontierNode {
+  readonly level: number;
+  readonly hash: Buffer;
+}
+
+export interface StoredNode {
+  readonly level: number;
+  readonly idx: number;
+  readonly hash: Buffer;
+}
+
+/**
+ * Appends leaves to a tree of `size` leaves whose frontier is known (the complete subtrees
+ * covering [0, size), largest first: one per set bit of `size`). Returns every complete
+ * subtree that the new leaves finish, to be stored, and the new frontier. This is how an append
+ * keeps the stored tree up to date in O(log n) without reading anything else.
+ */
+export function appendLeaves(
+  size: number,
+  frontier: readonly FrontierNode[],
+  leafHashes: readonly Buffer[],
+): { nodes: StoredNode[]; frontier: FrontierNode[] } {
+  const stack = [...frontier];
+  const nodes: StoredNode[] = [];
+  let index = size;
+  for (const leaf of leafHashes) {
+    let node: FrontierNode = { level: 0, hash: leaf };
+    nodes.push({ level: 0, idx: index, hash: leaf });
+    // Each trailing 1 bit of the leaf index closes one more subtree with its left sibling.
+    let position = index;
+    while (position % 2 === 1) {
+      const left = stack.pop();
+      if (left?.level !== node.level)
+        throw new Error(`Merkle frontier does not match tree size ${size}`);
+      node = { level: node.level + 1, hash: nodeHash(left.hash, node.hash) };
+      position = Math.floor(position / 2);
+      nodes.push({ level: node.level, idx: position, hash: node.hash });
+    }
+    stack.push(node);
+    index++;
+  }
+  return { nodes, frontier: stack };
+}
+
+/** RFC 9162 root of the tree whose frontier this is: the right fold of its subtrees. */
+export function rootOfFrontier(frontier: readonly FrontierNode[]): Buffer | undefined {
+  let root: Buffer | undefined;
+  for (let i = frontier.length - 1; i >= 0; i--) {
+    const node = frontier[i];
+    if (!node) continue;
+    root = root === undefined ? node.hash : nodeHash(node.hash, root);
+  }
+  return root;
+}
+
+/** The levels of the frontier of a tree of `size` leaves, largest subtree first. */
+export function frontierLevels(size: number): number[] {
+  const levels: number[] = [];
+  for (let level = 52; level >= 0; level--) {
+    if (Math.floor(size / 2 ** level) % 2 === 1) levels.push(level);
+  }
+  return levels;
+}

@@ -1,0 +1,69 @@
+import { runInThisContext } from 'node:vm';
+import type * as Ort from 'onnxruntime-node';
+import { FEATURES_INPUT, SCORE_OUTPUT } from './scoring-model.js';
+
+/**
+ * For the specs of this folder: runs ONNX bytes with ONNX Runtime (CPU). Not part of the
+ * public API (index.ts does not export it); the service has its own inference module.
+ *
+ * Jest runs each test file in its own vm context, whose typed-array constructors differ from
+ * the main context's. The native binding of onnxruntime-node creates output data in the main
+ * context, and onnxruntime-common's Tensor constructor (evaluated in the test's context) then
+ * refuses it ("A float32 tensor's data must be type of function Float32Array()"). So, when
+ * the constructors differ, the test context's typed-array globals are replaced by the main
+ * context's before onnxruntime-node is loaded. Outside Jest this changes nothing.
+ */
+const TYPED_ARRAYS = [
+  'Float32Array',
+  'Float64Array',
+  'Int8Array',
+  'Uint8Array',
+  'Int16Array',
+  'Uint16Array',
+  'Int32Array',
+  'Uint32Array',
+  'BigInt64Array',
+  'BigUint64Array',
+] as const;
+for (const name of TYPED_ARRAYS) {
+  const main = runInThisContext(name) as (typeof globalThis)[typeof name];
+  if (main !== globalThis[name]) Object.assign(globalThis, { [name]: main });
+}
+export const ort: typeof Ort = await import('onnxruntime-node');
+export async function createSession(bytes: Uint8Array): Promise<Ort.InferenceSession> {
+  return ort.InferenceSession.create(bytes, { logSeverityLevel: 4 });
+}
+
+/** A float32 [rows, columns] tensor of the rows. */
+export function featureTensor(X: readonly Float32Array[], columns: number): Ort.Tensor {
+  const flat = new Float32Array(X.length * columns);
+  X.forEach((row, i) => {
+    flat.set(row.subarray(0, columns), i * columns);
+  });
+  return new ort.Tensor('float32', flat, [X.length, columns]);
+}
+
+/** Runs a scoring model on the rows; returns the `score` column. */
+export async function runScores(
+  session: Ort.InferenceSession,
+  X: readonly Float32Array[],
+  columns: number,
+  inputName = FEATURES_INPUT,
+): Promise<number[]> {
+  const outputs = await session.run({ [inputName]: featureTensor(X, columns) });
+  const score = outputs[SCORE_OUTPUT];
+  if (score === undefined) throw new Error(`no ${SCORE_OUTPUT} output`);
+  if (score.dims.length !== 2 || score.dims[0] !== X.length || score.dims[1] !== 1) {
+    throw new Error(`score has shape [${score.dims.join(', ')}], expected [${X.length}, 1]`);
+  }
+  return Array.from(score.data as Float32Array);
+}
+
+/** Creates a session for the bytes and scores the rows. */
+export async function scoreWithOnnxRuntime(
+  bytes: Uint8Array,
+  X: readonly Float32Array[],
+  columns: number,
+): Promise<number[]> {
+  return runScores(await createSession(bytes), X, columns);
+}

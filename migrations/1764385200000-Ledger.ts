@@ -55,7 +55,7 @@ export class Ledger1764385200000 implements MigrationInterface {
     await q.query(`
       CREATE TABLE ledger_pending (
         id          bigserial   PRIMARY KEY,
-        event_id    uuid        NOT NULL UNIQUE,
+        event_id    uuid        NOT NULL,
         ts          text        NOT NULL,
         type        text        NOT NULL,
         subject     text        NOT NULL,
@@ -90,13 +90,13 @@ export class Ledger1764385200000 implements MigrationInterface {
       CREATE TRIGGER ledger_pending_no_update BEFORE UPDATE ON ledger_pending
       FOR EACH ROW EXECUTE FUNCTION ledger_refuse_change()`);
 
-    // Takes the append lock and reads, under it, everything an append needs: the head, the
-    // current signing key, and the Merkle frontier (the complete subtrees covering [0, n),
-    // largest first), in one round trip. Being VOLATILE plpgsql, each statement sees a fresh
-    // snapshot, so the head is read after the lock is held, never before.
+    // Takes the append lock and reads, under it, everything a sequencer pass needs: the head,
+    // the current signing key, the Merkle frontier (the complete subtrees covering [0, n),
+    // largest first) and the oldest queued events, in one round trip. Being VOLATILE plpgsql,
+    // each statement sees a fresh snapshot, so all of it is read after the lock is held.
     await q.query(`
-      CREATE FUNCTION ledger_prepare_append(lock_key bigint)
-      RETURNS TABLE (head_seq bigint, head_hash text, kid text, frontier bytea[])
+      CREATE FUNCTION ledger_prepare_append(lock_key bigint, batch integer)
+      RETURNS TABLE (head_seq bigint, head_hash text, kid text, frontier bytea[], pending json)
       LANGUAGE plpgsql VOLATILE AS $$
       DECLARE
         n bigint;
@@ -105,6 +105,7 @@ export class Ledger1764385200000 implements MigrationInterface {
         f bytea[] := '{}';
         node bytea;
         start bigint := 0;
+        p json;
       BEGIN
         PERFORM pg_advisory_xact_lock(lock_key);
         SELECT e.seq, e.hash INTO n, h FROM ledger_events e ORDER BY e.seq DESC LIMIT 1;
@@ -123,12 +124,15 @@ export class Ledger1764385200000 implements MigrationInterface {
             start := start + (1::bigint << lvl);
           END IF;
         END LOOP;
-        RETURN QUERY SELECT n, h, k, f;
+        SELECT coalesce(json_agg(q ORDER BY q.id), '[]'::json) INTO p
+          FROM (SELECT lp.id, lp.event_id, lp.ts, lp.type, lp.subject, lp.actor, lp.payload, lp.trace_id
+                FROM ledger_pending lp ORDER BY lp.id LIMIT batch) q;
+        RETURN QUERY SELECT n, h, k, f, p;
       END $$`);
   }
 
   async down(q: QueryRunner): Promise<void> {
-    await q.query(`DROP FUNCTION ledger_prepare_append(bigint)`);
+    await q.query(`DROP FUNCTION ledger_prepare_append(bigint, integer)`);
     for (const table of [
       'ledger_pending',
       'ledger_checkpoints',

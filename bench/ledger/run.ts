@@ -19,6 +19,8 @@ import { benchDatabase, machine } from '../support/bench-db.js';
 
 const EVENTS = Number(process.env['BENCH_EVENTS'] ?? 1_000_000);
 const SECONDS = Number(process.env['BENCH_SECONDS'] ?? 5);
+/** BENCH_PARTS=append or =verify runs one half. */
+const PARTS = process.env['BENCH_PARTS'] ?? 'append,verify';
 
 /** A typical event: a promotion approval's size and shape. */
 function sampleEvent(i: number): EventInput {
@@ -129,7 +131,7 @@ async function main(): Promise<void> {
     '| writers | plain INSERTs/s | ledger appends/s (event alone) | ratio | ledger appends/s (BEGIN, event, COMMIT) | ratio |',
     '|---|---|---|---|---|---|',
   );
-  for (const concurrency of [1, 16, 64]) {
+  for (const concurrency of PARTS.includes('append') ? [1, 16, 64] : []) {
     const db = await benchDatabase(`append${concurrency}`, concurrency);
     await db.dataSource.query(
       'CREATE TABLE bench_plain (id bigserial PRIMARY KEY, body text NOT NULL)',
@@ -147,6 +149,10 @@ async function main(): Promise<void> {
     await db.drop();
   }
 
+  if (!PARTS.includes('verify')) {
+    process.stdout.write(`${lines.join('\n')}\n`);
+    return;
+  }
   const db = await benchDatabase('verify', 4);
   const { service: ledger, repository, sequencer } = ledgerOn(db.dataSource, ring);
   const buildSeconds = await bulkAppend(ledger, EVENTS);

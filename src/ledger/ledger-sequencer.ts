@@ -121,9 +121,9 @@ export class LedgerSequencer implements OnApplicationBootstrap, OnApplicationShu
 
   private pass(command: SequencerCommand | undefined): Promise<PassResult> {
     return this.dataSource.transaction(async (tx) => {
-      const head = await this.repository.prepareAppend(tx);
+      const head = await this.repository.prepareAppend(tx, BATCH);
+      const pending = head.pending;
       const chain = new ChainWriter(head, await this.currentKey(tx, head));
-      const pending = await this.repository.takePending(tx, BATCH);
       for (const row of pending) chain.append(eventOfPending(row));
       const result: {
         sealed: number;
@@ -137,11 +137,14 @@ export class LedgerSequencer implements OnApplicationBootstrap, OnApplicationShu
       } else if (command?.kind === 'rotate') {
         result.rotation = await this.rotate(tx, chain, command.actor, command.to);
       }
-      if (chain.rows.length > 0) await this.repository.insert(tx, chain.rows, chain.nodes);
-      await this.repository.deletePending(
-        tx,
-        pending.map((p) => p.id),
-      );
+      if (chain.rows.length > 0) {
+        await this.repository.insert(
+          tx,
+          chain.rows,
+          chain.nodes,
+          pending.map((p) => p.id),
+        );
+      }
       return result;
     });
   }

@@ -33,7 +33,7 @@ export class LedgerVerifierService {
     const repository = this.repository;
     return {
       keys: () => repository.keys(),
-      events: (afterSeq, toSeq, limit) => repository.events({ afterSeq, toSeq, limit }),
+      events: (afterSeq, toSeq, limit) => repository.eventsForVerify(afterSeq, toSeq, limit),
       hashAt: (seq) => repository.hashAt(seq),
       rotationsBefore: (seq) => repository.eventsOfTypeBefore('ledger.key.rotated', seq),
       frontier: async (size) => {

@@ -1,4 +1,5 @@
 import { Injectable } from '@nestjs/common';
+import type pg from 'pg';
 import { DataSource, type EntityManager } from 'typeorm';
 import type { PublicJwk } from './signing-keys.js';
 
@@ -36,6 +37,8 @@ export interface PendingRow {
   readonly traceId: string | null;
 }
 
+export type VerifyRow = Pick<EventRow, 'seq' | 'type' | 'subject' | 'canonical' | 'hash' | 'jws'>;
+
 export interface CheckpointRow {
   readonly treeSize: number;
   readonly rootHash: string;
@@ -58,6 +61,17 @@ export interface EventFilter {
   readonly toSeq?: number | undefined;
 }
 
+interface RawPending {
+  id: number;
+  event_id: string;
+  ts: string;
+  type: string;
+  subject: string;
+  actor: string;
+  payload: string;
+  trace_id: string | null;
+}
+
 interface RawEventRow {
   seq: string;
   id: string;
@@ -74,27 +88,50 @@ interface RawEventRow {
 export class LedgerRepository {
   constructor(private readonly dataSource: DataSource) {}
 
-  async prepareAppend(tx: EntityManager): Promise<AppendHead> {
+  /** Takes the append lock and reads the head, key, frontier and up to `batch` queued events. */
+  async prepareAppend(
+    tx: EntityManager,
+    batch = 0,
+  ): Promise<AppendHead & { pending: PendingRow[] }> {
     const [row] = await tx.query<
-      { head_seq: string; head_hash: string; kid: string | null; frontier: Buffer[] }[]
-    >('SELECT * FROM ledger_prepare_append($1)', [LEDGER_LOCK_KEY]);
+      {
+        head_seq: string;
+        head_hash: string;
+        kid: string | null;
+        frontier: Buffer[];
+        pending: RawPending[];
+      }[]
+    >('SELECT * FROM ledger_prepare_append($1, $2)', [LEDGER_LOCK_KEY, batch]);
     if (!row) throw new Error('ledger_prepare_append returned nothing');
     return {
       headSeq: Number(row.head_seq),
       headHash: row.head_hash,
       kid: row.kid,
       frontier: row.frontier,
+      pending: row.pending.map((r) => ({
+        id: r.id,
+        eventId: r.event_id,
+        ts: r.ts,
+        type: r.type,
+        subject: r.subject,
+        actor: r.actor,
+        payload: r.payload,
+        traceId: r.trace_id,
+      })),
     };
   }
 
-  /** Events and the Merkle nodes they complete, in one statement. */
+  /** Events and the Merkle nodes they complete, and the queue rows they came from, in one statement. */
   async insert(
     tx: EntityManager,
     events: readonly EventRow[],
     nodes: readonly { level: number; idx: number; hash: Buffer }[],
+    sealedPendingIds: readonly number[] = [],
   ): Promise<void> {
     await tx.query(
-      `WITH e AS (
+      `WITH d AS (
+         DELETE FROM ledger_pending WHERE id = ANY($12::bigint[])
+       ), e AS (
          INSERT INTO ledger_events (seq, id, ts, type, subject, canonical, hash, jws)
          SELECT * FROM unnest($1::bigint[], $2::uuid[], $3::timestamptz[], $4::text[], $5::text[], $6::text[], $7::char(64)[], $8::text[])
        )
@@ -112,6 +149,7 @@ export class LedgerRepository {
         nodes.map((n) => n.level),
         nodes.map((n) => n.idx),
         nodes.map((n) => n.hash),
+        sealedPendingIds,
       ],
     );
   }
@@ -131,37 +169,6 @@ export class LedgerRepository {
         rows.map((r) => r.traceId),
       ],
     );
-  }
-
-  /** The oldest queued events; read under the append lock, so no one else takes them. */
-  async takePending(tx: EntityManager, limit: number): Promise<PendingRow[]> {
-    const rows = await tx.query<
-      {
-        id: string;
-        event_id: string;
-        ts: string;
-        type: string;
-        subject: string;
-        actor: string;
-        payload: string;
-        trace_id: string | null;
-      }[]
-    >('SELECT * FROM ledger_pending ORDER BY id LIMIT $1', [limit]);
-    return rows.map((r) => ({
-      id: Number(r.id),
-      eventId: r.event_id,
-      ts: r.ts,
-      type: r.type,
-      subject: r.subject,
-      actor: r.actor,
-      payload: r.payload,
-      traceId: r.trace_id,
-    }));
-  }
-
-  async deletePending(tx: EntityManager, ids: readonly number[]): Promise<void> {
-    if (ids.length > 0)
-      await tx.query('DELETE FROM ledger_pending WHERE id = ANY($1::bigint[])', [ids]);
   }
 
   async pendingCount(): Promise<number> {
@@ -229,6 +236,29 @@ export class LedgerRepository {
       params,
     );
     return rows.map(toEventRow);
+  }
+
+  /**
+   * The verifier's read: only the columns it checks, rows as arrays, on the pool directly (a
+   * million rows, page by page). `ts` and `id` are not read: the signed canonical text carries
+   * them, and the verifier checks the indexed copies it relies on (`type`, `subject`).
+   */
+  async eventsForVerify(afterSeq: number, toSeq: number, limit: number): Promise<VerifyRow[]> {
+    const pool = (this.dataSource.driver as unknown as { master: pg.Pool }).master;
+    const result = await pool.query<[string, string, string, string, string, string]>({
+      text: `SELECT seq, type, subject, canonical, hash, jws
+             FROM ledger_events WHERE seq > $1 AND seq <= $2 ORDER BY seq LIMIT $3`,
+      values: [afterSeq, toSeq, limit],
+      rowMode: 'array',
+    });
+    return result.rows.map(([seq, type, subject, canonical, hash, jws]) => ({
+      seq: Number(seq),
+      type,
+      subject,
+      canonical,
+      hash,
+      jws,
+    }));
   }
 
   async eventsBySeq(seqs: readonly number[]): Promise<EventRow[]> {

@@ -64,3 +64,34 @@ export function frontierLevels(size: number): number[] {
   }
   return levels;
 }
+
+/**
+ * The right edge of a growing tree, updated in place: what the verifier keeps while it streams
+ * a million events, to check checkpoint roots without storing the tree.
+ */
+export class MerkleFrontier {
+  private readonly stack: FrontierNode[];
+
+  constructor(
+    private size: number,
+    frontier: readonly FrontierNode[],
+  ) {
+    this.stack = [...frontier];
+  }
+
+  push(leaf: Buffer): void {
+    let node: FrontierNode = { level: 0, hash: leaf };
+    for (let position = this.size; position % 2 === 1; position = Math.floor(position / 2)) {
+      const left = this.stack.pop();
+      if (left?.level !== node.level)
+        throw new Error(`Merkle frontier does not match tree size ${this.size}`);
+      node = { level: node.level + 1, hash: nodeHash(left.hash, node.hash) };
+    }
+    this.stack.push(node);
+    this.size++;
+  }
+
+  root(): Buffer | undefined {
+    return rootOfFrontier(this.stack);
+  }
+}

@@ -1,12 +1,13 @@
 import { solveSpd } from './linear-algebra.js';
 import { accuracy } from './metrics.js';
-import { encodeModel, type GraphBuilder } from './onnx-writer.js';
+import type { GraphBuilder } from './onnx-writer.js';
 import {
   addSelectColumns,
   checkTrainingData,
   featureIndexes,
   scoringGraph,
-  scoringMetadata,
+  encodeScoringModel,
+  type TrainingOptions,
   SCORE_OUTPUT,
   sigmoid,
   type ScoringModel,
@@ -19,17 +20,9 @@ import {
   type Standardizer,
 } from './standardize.js';
 
-export interface LogisticRegressionOptions {
-  /**
-   * The features the model uses (default: all). The model still takes every column of the
-   * training data as input, in the same order, and ignores the others (a Gather in the graph),
-   * so models built with different subsets are interchangeable behind one endpoint.
-   */
-  readonly features?: readonly string[];
+export interface LogisticRegressionOptions extends TrainingOptions {
   /** L2 penalty λ: the loss is Σ sᵢ·logloss(i) + λ/2·‖w‖² (bias not penalized). Default 1. */
   readonly l2?: number;
-  /** Per-row weights sᵢ (default all 1). */
-  readonly sampleWeights?: readonly number[];
   /**
    * Weights fixed by hand instead of learned, per used feature name, on the standardized scale
    * (a weight of 1 adds 1 to the log-odds per standard deviation of the feature). The other
@@ -37,9 +30,6 @@ export interface LogisticRegressionOptions {
    */
   readonly weightOverrides?: Readonly<Record<string, number>>;
   readonly maxIterations?: number;
-  /** The graph's name and doc string. */
-  readonly name?: string;
-  readonly description?: string;
 }
 
 export interface LogisticRegressionModel extends ScoringModel {
@@ -100,12 +90,13 @@ export function trainLogisticRegression(
     bias,
   });
   g.op('Sigmoid', [logit], { output: SCORE_OUTPUT });
-  const bytes = encodeModel(g.build(), {
-    docString: options.description ?? '',
-    metadata: scoringMetadata('logistic_regression', data.featureNames, {
-      'gatehouse.used_features': JSON.stringify(usedFeatures),
-    }),
-  });
+  const bytes = encodeScoringModel(
+    g.build(),
+    'logistic_regression',
+    data.featureNames,
+    usedFeatures,
+    options.description,
+  );
   return {
     kind: 'logistic_regression',
     bytes,

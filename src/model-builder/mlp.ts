@@ -1,12 +1,12 @@
 import { accuracy } from './metrics.js';
-import { encodeModel } from './onnx-writer.js';
 import { mulberry32 } from './random.js';
 import {
   addSelectColumns,
   checkTrainingData,
   featureIndexes,
   scoringGraph,
-  scoringMetadata,
+  encodeScoringModel,
+  type TrainingOptions,
   SCORE_OUTPUT,
   sigmoid,
   type ScoringModel,
@@ -19,7 +19,7 @@ import {
   type Standardizer,
 } from './standardize.js';
 
-export interface MlpOptions {
+export interface MlpOptions extends TrainingOptions {
   /** Hidden units (ReLU). Default 16. */
   readonly hidden?: number;
   /** Passes over the training rows. Default 20. */
@@ -32,11 +32,6 @@ export interface MlpOptions {
   readonly l2?: number;
   /** Seeds the initial weights and the order of rows in each epoch. Default 42. */
   readonly seed?: number;
-  /** The features used (default all); see LogisticRegressionOptions.features. */
-  readonly features?: readonly string[];
-  readonly sampleWeights?: readonly number[];
-  readonly name?: string;
-  readonly description?: string;
 }
 
 export interface MlpModel extends ScoringModel {
@@ -175,12 +170,13 @@ export function trainMlp(data: TrainingData, options: MlpOptions = {}): MlpModel
   const b2Name = g.float('b2', [1], [b2]);
   const logit = g.op('Gemm', [hiddenOut, w2Name, b2Name], { prefix: 'logit' });
   g.op('Sigmoid', [logit], { output: SCORE_OUTPUT });
-  const bytes = encodeModel(g.build(), {
-    docString: options.description ?? '',
-    metadata: scoringMetadata('mlp', data.featureNames, {
-      'gatehouse.used_features': JSON.stringify(usedFeatures),
-    }),
-  });
+  const bytes = encodeScoringModel(
+    g.build(),
+    'mlp',
+    data.featureNames,
+    usedFeatures,
+    options.description,
+  );
   return {
     kind: 'mlp',
     bytes,

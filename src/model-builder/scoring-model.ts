@@ -1,3 +1,4 @@
+import { encodeModel } from './onnx-writer.js';
 import { attr, BATCH_DIM, GraphBuilder } from './onnx-writer.js';
 
 /**
@@ -108,5 +109,36 @@ export function addSelectColumns(
   return g.op('Gather', [features, indexes], {
     prefix: 'used_features',
     attributes: [attr.int('axis', 1)],
+  });
+}
+
+/** Options every trainer takes. */
+export interface TrainingOptions {
+  /**
+   * The features the model uses (default: all). The model still takes every column of the
+   * training data as input, in the same order, and ignores the others (a Gather in the graph),
+   * so models built with different subsets are interchangeable behind one endpoint.
+   */
+  readonly features?: readonly string[];
+  /** Per-row weights (default all 1). */
+  readonly sampleWeights?: readonly number[];
+  /** The graph's name and doc string. */
+  readonly name?: string;
+  readonly description?: string;
+}
+
+/** Serializes a finished scoring graph with its `gatehouse.*` metadata. */
+export function encodeScoringModel(
+  graph: Parameters<typeof encodeModel>[0],
+  kind: string,
+  featureNames: readonly string[],
+  usedFeatures: readonly string[],
+  description: string | undefined,
+): Uint8Array {
+  return encodeModel(graph, {
+    docString: description ?? '',
+    metadata: scoringMetadata(kind, featureNames, {
+      'gatehouse.used_features': JSON.stringify(usedFeatures),
+    }),
   });
 }

@@ -12,14 +12,16 @@ import {
   FEATURES_INPUT,
   featureIndexes,
   scoringGraph,
+  encodeScoringModel,
   scoringMetadata,
+  type TrainingOptions,
   SCORE_OUTPUT,
   sigmoid,
   type ScoringModel,
   type TrainingData,
 } from './scoring-model.js';
 
-export interface GradientBoostingOptions {
+export interface GradientBoostingOptions extends TrainingOptions {
   /** Boosting rounds, one tree each. Default 30. */
   readonly trees?: number;
   /** Default 3 (at most 8 leaves per tree). */
@@ -30,11 +32,6 @@ export interface GradientBoostingOptions {
   readonly l2?: number;
   /** Fewest training rows in a leaf. Default 10. */
   readonly minSamplesLeaf?: number;
-  /** The features the trees may split on (default all); the input is still every column. */
-  readonly features?: readonly string[];
-  readonly sampleWeights?: readonly number[];
-  readonly name?: string;
-  readonly description?: string;
 }
 
 /** A regression tree over the input columns; `x[feature] <= threshold` goes left. */
@@ -187,12 +184,13 @@ export function trainGradientBoosting(
   );
   const logit = addTreeEnsembleRegressor(g, features, trees, baseValue);
   g.op('Sigmoid', [logit], { output: SCORE_OUTPUT });
-  const bytes = encodeModel(g.build(), {
-    docString: options.description ?? '',
-    metadata: scoringMetadata('gradient_boosting', data.featureNames, {
-      'gatehouse.used_features': JSON.stringify(usedFeatures),
-    }),
-  });
+  const bytes = encodeScoringModel(
+    g.build(),
+    'gradient_boosting',
+    data.featureNames,
+    usedFeatures,
+    options.description,
+  );
   return {
     kind: 'gradient_boosting',
     bytes,

@@ -1,6 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
+
+export { freePort } from './free-port.js';
 
 export const BIN = fileURLToPath(new URL('../../bin/gatehouse.js', import.meta.url));
 
@@ -97,18 +98,4 @@ function cleanEnv(env: Record<string, string | undefined>): NodeJS.ProcessEnv {
     ),
   );
   return { ...base, NODE_ENV: 'test', ...env };
-}
-
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address !== null ? address.port : 0;
-      server.close(() => {
-        resolve(port);
-      });
-    });
-  });
 }

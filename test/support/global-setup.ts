@@ -1,10 +1,10 @@
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 type EmbeddedModule = typeof import('../../src/database/embedded-postgres.js');
+type FreePortModule = typeof import('./free-port.js');
 
 /**
  * Once per test run: a PostgreSQL server (DATABASE_URL, or an embedded one when it is unset,
@@ -14,10 +14,12 @@ type EmbeddedModule = typeof import('../../src/database/embedded-postgres.js');
  */
 export default async function globalSetup(): Promise<void> {
   if (!process.env['DATABASE_URL']) {
-    // Jest compiles this file to CommonJS; this module has no relative imports, so it loads
-    // here by its extensionless path.
+    // Jest compiles this file to CommonJS; these modules have no relative imports, so they load
+    // here by their extensionless paths.
     const specifier: string = '../../src/database/embedded-postgres';
     const { startEmbeddedPostgres } = (await import(specifier)) as EmbeddedModule;
+    const portSpecifier: string = './free-port';
+    const { freePort } = (await import(portSpecifier)) as FreePortModule;
     const dir = mkdtempSync(join(tmpdir(), 'gatehouse-test-pg-'));
     const embedded = await startEmbeddedPostgres(dir, await freePort());
     process.env['DATABASE_URL'] = embedded.url;
@@ -27,18 +29,4 @@ export default async function globalSetup(): Promise<void> {
   process.env['GATEHOUSE_TEST_SERVER_URL'] = process.env['DATABASE_URL'];
   process.env['GATEHOUSE_TEST_RUN_ID'] =
     `${Date.now().toString(36)}${randomBytes(3).toString('hex')}`;
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address !== null ? address.port : 0;
-      server.close(() => {
-        resolve(port);
-      });
-    });
-  });
 }

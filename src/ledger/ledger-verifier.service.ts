@@ -33,7 +33,7 @@ export class LedgerVerifierService {
     const repository = this.repository;
     return {
       keys: () => repository.keys(),
-      events: (afterSeq, toSeq, limit) => repository.eventsForVerify(afterSeq, toSeq, limit),
+      events: (afterSeq, toSeq) => repository.copyForVerify(afterSeq, toSeq),
       hashAt: (seq) => repository.hashAt(seq),
       rotationsBefore: (seq) => repository.eventsOfTypeBefore('ledger.key.rotated', seq),
       frontier: async (size) => {

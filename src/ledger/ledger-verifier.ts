@@ -1,10 +1,10 @@
 import { calculateJwkThumbprint } from 'jose';
-import { checkChain } from './chain-verify.js';
 import { GENESIS_PREV } from './ledger-event.js';
-import type { CheckpointRow, EventRow, KeyRow, VerifyRow } from './ledger.repository.js';
+import type { CheckpointRow, EventRow, KeyRow } from './ledger.repository.js';
+import { headerKid, type ChunkResult } from './verify-batch.js';
 import { verifyAttached } from './jws.js';
 import { MerkleFrontier, type FrontierNode } from './merkle-append.js';
-import { SignaturePool, type SignatureJob } from './signature-pool.js';
+import { VerifyPool } from './verify-pool.js';
 import { createPublicKey } from 'node:crypto';
 
 export type VerifyFailureReason =
@@ -36,8 +36,11 @@ export interface VerifyReport {
 /** What the verifier reads; the service implements it over PostgreSQL, tests over arrays. */
 export interface LedgerSource {
   keys(): Promise<KeyRow[]>;
-  /** Events with seq in (afterSeq, toSeq], in seq order, at most `limit`. */
-  events(afterSeq: number, toSeq: number, limit: number): Promise<VerifyRow[]>;
+  /**
+   * Events with seq in (afterSeq, toSeq], in seq order, as PostgreSQL COPY text (seq, type,
+   * subject, canonical, hash, jws per line), in chunks of whole lines.
+   */
+  events(afterSeq: number, toSeq: number): AsyncIterable<string>;
   /** The stored hash of one event (the link into the range), or undefined. */
   hashAt(seq: number): Promise<string | undefined>;
   /** Rotation events before `seq`, to know the key current at the start of the range. */
@@ -47,9 +50,6 @@ export interface LedgerSource {
   checkpoints(fromSize: number, toSize: number): Promise<CheckpointRow[]>;
 }
 
-const PAGE = 20_000;
-const SIGNATURE_BATCH = 2_000;
-const KEY_ROTATED = 'ledger.key.rotated';
 const CHECKPOINT = 'ledger.checkpoint';
 
 /**
@@ -67,23 +67,21 @@ export async function verifyLedger(
   const { fromSeq, toSeq } = range;
   const keys = await source.keys();
   const known = new Map(keys.map((k) => [k.kid, k]));
-  const pool =
-    options.signatures === false
-      ? undefined
-      : new SignaturePool(
-          keys.map((k) => k.publicJwk),
-          options.workers,
-        );
-  const signatureChecks: Promise<{ seq: number; detail: string }[]>[] = [];
+  const pool = new VerifyPool(
+    keys.map((k) => k.publicJwk),
+    options.workers,
+  );
   let failure: VerifyFailure | undefined;
   let eventsChecked = 0;
   let signaturesChecked = 0;
   let checkpointsChecked = 0;
+  let pages: AsyncIterator<string> | undefined;
   const fail = (f: VerifyFailure): void => {
     if (failure === undefined || f.seq < failure.seq) failure = f;
   };
   // Read through a function: the loops below mutate `failure` via `fail`, which narrowing can't see.
   const firstFailingSeq = (): number => failure?.seq ?? Number.POSITIVE_INFINITY;
+  const inFlight: Promise<ChunkResult>[] = [];
 
   try {
     let prevHash = fromSeq === 1 ? GENESIS_PREV : await source.hashAt(fromSeq - 1);
@@ -93,127 +91,110 @@ export async function verifyLedger(
     }
     let kid = await currentKidAt(source, fromSeq, known);
     const frontier = new MerkleFrontier(fromSeq - 1, await source.frontier(fromSeq - 1));
-    let size = fromSeq - 1;
     const checkpoints = await source.checkpoints(fromSeq, toSeq);
     let nextCheckpoint = 0;
-    let jobs: SignatureJob[] = [];
     let after = fromSeq - 1;
+    pages = source.events(after, toSeq)[Symbol.asyncIterator]();
+    const signatures = options.signatures !== false;
+    let exhausted = false;
 
-    // The next page is read while this one is checked.
-    const fetch = (from: number): Promise<VerifyRow[]> => {
-      const page = source.events(from, toSeq, PAGE);
-      page.catch(() => undefined);
-      return page;
-    };
-    let nextPage = fetch(after);
-    while (failure === undefined && after < toSeq) {
-      const rows = await nextPage;
-      const last = rows.at(-1)?.seq;
-      if (last !== undefined && last < toSeq) nextPage = fetch(last);
-      if (rows.length === 0) {
+    // Workers parse and check chunks in parallel; their results are taken in order here, where
+    // the chunks are stitched together and the cheap, sequential checks are made.
+    for (;;) {
+      while (!exhausted && inFlight.length < pool.parallelism * 2) {
+        const next = await pages.next();
+        if (next.done === true) exhausted = true;
+        else inFlight.push(pool.check(next.value, signatures));
+      }
+      const pendingResult = inFlight.shift();
+      if (!pendingResult) break;
+      const chunk = await pendingResult;
+      if (chunk.count === 0) continue;
+      if (chunk.firstSeq !== after + 1) {
         fail({
           seq: after + 1,
           reason: 'gap',
-          detail: `events ${after + 1} to ${toSeq} are missing`,
+          detail: `expected seq ${after + 1}, found ${chunk.firstSeq}`,
         });
         break;
       }
-      const parsed = rows.map((row) => ({ row, event: parseEvent(row.canonical) }));
-      const chain = checkChain(
-        parsed.map(({ row, event }) => ({
-          seq: row.seq,
-          event: event ?? row.canonical,
-          canonical: row.canonical,
-          hash: row.hash,
-        })),
-        { expectedSeq: after + 1, prevHash },
-      );
-      if (!chain.ok) fail({ seq: chain.seq, reason: chain.reason, detail: chain.detail });
+      if (chunk.firstPrev !== prevHash) {
+        fail({
+          seq: chunk.firstSeq,
+          reason: 'broken link',
+          detail: `prev is ${chunk.firstPrev}, the previous hash is ${prevHash}`,
+        });
+        break;
+      }
+      if (chunk.failure) fail(chunk.failure);
+      if (signatures) signaturesChecked += chunk.count;
+      const stop = await walkChunk(chunk);
+      if (stop || firstFailingSeq() !== Number.POSITIVE_INFINITY) break;
+      prevHash = chunk.lastHash;
+      after = chunk.lastSeq;
+    }
+    if (firstFailingSeq() === Number.POSITIVE_INFINITY && after < toSeq) {
+      fail({
+        seq: after + 1,
+        reason: 'gap',
+        detail: `events ${after + 1} to ${toSeq} are missing`,
+      });
+    }
 
-      for (const { row, event } of parsed) {
-        if (row.seq >= firstFailingSeq()) break;
-        if (event === undefined) break;
-        if (event.type !== row.type || event.subject !== row.subject) {
-          fail({
-            seq: row.seq,
-            reason: 'hash mismatch',
-            detail: 'an indexed column differs from the signed event',
-          });
-          break;
-        }
-        const headerKid = kidOfHeader(row.jws);
+    /** The per-event checks that depend on what came before: keys, checkpoint roots. */
+    async function walkChunk(chunk: ChunkResult): Promise<boolean> {
+      let run = 0;
+      let special = 0;
+      for (let i = 0; i < chunk.count; i++) {
+        const seq = chunk.firstSeq + i;
+        if (seq >= firstFailingSeq()) return true;
+        while (run + 1 < chunk.kidRuns.length && (chunk.kidRuns[run + 1]?.[0] ?? Infinity) <= i)
+          run++;
+        const headerKid = chunk.kidRuns[run]?.[1] ?? '';
         kid ??= headerKid;
-        if (headerKid === undefined || !known.has(headerKid)) {
+        if (!known.has(headerKid)) {
           fail({
-            seq: row.seq,
+            seq,
             reason: 'unknown key',
-            detail: `signed with ${headerKid ?? '(no kid)'}, which is not a ledger key`,
+            detail: `signed with ${headerKid || '(no kid)'}, which is not a ledger key`,
           });
-          break;
+          return true;
         }
         if (headerKid !== kid) {
           fail({
-            seq: row.seq,
+            seq,
             reason: 'bad signature',
-            detail: `signed with ${headerKid}, but ${kid ?? ''} was current`,
+            detail: `signed with ${headerKid}, but ${kid} was current`,
           });
-          break;
+          return true;
         }
-        if (event.type === CHECKPOINT && event.payload['treeSize'] === size) {
-          const root = frontier.root()?.toString('hex');
-          if (event.payload['rootHash'] !== root) {
-            fail({
-              seq: row.seq,
-              reason: 'checkpoint root mismatch',
-              detail: `the checkpoint event says root ${String(event.payload['rootHash'])}, the events give ${root ?? '(none)'}`,
-            });
-            break;
+        const s = chunk.specials[special];
+        if (s?.index === i) {
+          special++;
+          const problem = await checkSpecialEvent(seq, s.type, s.canonical, frontier, known);
+          if (typeof problem === 'object') {
+            fail({ seq, ...problem });
+            return true;
           }
+          if (problem !== undefined) kid = problem;
         }
-        if (pool) {
-          jobs.push({ seq: row.seq, payload: row.canonical, jws: row.jws, kid });
-          if (jobs.length >= SIGNATURE_BATCH) {
-            signatureChecks.push(pool.verify(jobs));
-            signaturesChecked += jobs.length;
-            jobs = [];
-          }
-        }
-        if (event.type === KEY_ROTATED) {
-          const next = await rotatedKid(event.payload, known);
-          if (typeof next !== 'string') {
-            fail({ seq: row.seq, reason: 'unknown key', detail: next.detail });
-            break;
-          }
-          kid = next;
-        }
-        frontier.push(Buffer.from(row.hash, 'hex'));
-        size = row.seq;
+        frontier.push(Buffer.from(chunk.hashes.buffer, chunk.hashes.byteOffset + i * 32, 32));
         eventsChecked++;
-        while (
-          nextCheckpoint < checkpoints.length &&
-          checkpoints[nextCheckpoint]?.treeSize === size
-        ) {
-          const checkpoint = checkpoints[nextCheckpoint++];
+        for (; checkpoints[nextCheckpoint]?.treeSize === seq; nextCheckpoint++) {
+          const checkpoint = checkpoints[nextCheckpoint];
           if (!checkpoint) break;
           checkpointsChecked++;
           const problem = await checkCheckpoint(checkpoint, frontier.root(), known);
           if (problem !== undefined)
             fail({ seq: checkpoint.eventSeq, reason: 'checkpoint root mismatch', detail: problem });
         }
-        prevHash = row.hash;
-        after = row.seq;
       }
-      if (firstFailingSeq() !== Number.POSITIVE_INFINITY) break;
+      return false;
     }
-    if (pool && jobs.length > 0) {
-      signatureChecks.push(pool.verify(jobs));
-      signaturesChecked += jobs.length;
-    }
-    for (const failures of await Promise.all(signatureChecks)) {
-      for (const f of failures) fail({ seq: f.seq, reason: 'bad signature', detail: f.detail });
-    }
+    await Promise.allSettled(inFlight);
   } finally {
-    await pool?.close();
+    await pages?.return?.(undefined);
+    await pool.close();
   }
   return {
     ok: failure === undefined,
@@ -225,6 +206,32 @@ export async function verifyLedger(
     failure,
     durationMs: Math.round(performance.now() - started),
   };
+}
+
+/**
+ * A rotation moves the current key on (returns the new kid); a checkpoint event must carry the
+ * root of the tree before it. Returns a failure, a new kid, or undefined.
+ */
+async function checkSpecialEvent(
+  seq: number,
+  type: string,
+  canonical: string,
+  frontier: MerkleFrontier,
+  known: Map<string, KeyRow>,
+): Promise<string | { reason: VerifyFailureReason; detail: string } | undefined> {
+  const event = parseEvent(canonical);
+  if (event === undefined) return undefined; // the workers name it
+  if (type === CHECKPOINT) {
+    if (event.payload['treeSize'] !== seq - 1) return undefined;
+    const root = frontier.root()?.toString('hex');
+    if (event.payload['rootHash'] === root) return undefined;
+    return {
+      reason: 'checkpoint root mismatch',
+      detail: `the checkpoint event says root ${String(event.payload['rootHash'])}, the events give ${root ?? '(none)'}`,
+    };
+  }
+  const next = await rotatedKid(event.payload, known);
+  return typeof next === 'string' ? next : { reason: 'unknown key', detail: next.detail };
 }
 
 /**
@@ -276,8 +283,7 @@ async function checkCheckpoint(
   if (recomputed !== checkpoint.rootHash) {
     return `checkpoint of tree size ${checkpoint.treeSize} says root ${checkpoint.rootHash}, the events give ${recomputed ?? '(none)'}`;
   }
-  const kid = kidOfHeader(checkpoint.jws);
-  const key = kid === undefined ? undefined : known.get(kid);
+  const key = known.get(headerKid(checkpoint.jws));
   const signed =
     key === undefined
       ? undefined
@@ -302,28 +308,6 @@ interface ParsedEvent {
 function parseEvent(canonical: string): ParsedEvent | undefined {
   try {
     return JSON.parse(canonical) as ParsedEvent;
-  } catch {
-    return undefined;
-  }
-}
-
-const headerKids = new Map<string, string | undefined>();
-
-/** The kid of a JWS's protected header; headers repeat, so each is decoded once. */
-function kidOfHeader(jws: string): string | undefined {
-  const header = jws.slice(0, jws.indexOf('.'));
-  if (headerKids.has(header)) return headerKids.get(header);
-  const kid = decodeKid(header);
-  if (headerKids.size < 1000) headerKids.set(header, kid);
-  return kid;
-}
-
-function decodeKid(jws: string): string | undefined {
-  try {
-    const header = JSON.parse(
-      Buffer.from(jws.split('.')[0] ?? '', 'base64url').toString('utf8'),
-    ) as { kid?: unknown };
-    return typeof header.kid === 'string' ? header.kid : undefined;
   } catch {
     return undefined;
   }

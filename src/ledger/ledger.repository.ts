@@ -1,5 +1,7 @@
 import { Injectable } from '@nestjs/common';
+import { StringDecoder } from 'node:string_decoder';
 import type pg from 'pg';
+import { to as copyTo } from 'pg-copy-streams';
 import { DataSource, type EntityManager } from 'typeorm';
 import type { PublicJwk } from './signing-keys.js';
 
@@ -36,8 +38,6 @@ export interface PendingRow {
   readonly payload: string;
   readonly traceId: string | null;
 }
-
-export type VerifyRow = Pick<EventRow, 'seq' | 'type' | 'subject' | 'canonical' | 'hash' | 'jws'>;
 
 export interface CheckpointRow {
   readonly treeSize: number;
@@ -239,26 +239,44 @@ export class LedgerRepository {
   }
 
   /**
-   * The verifier's read: only the columns it checks, rows as arrays, on the pool directly (a
-   * million rows, page by page). `ts` and `id` are not read: the signed canonical text carries
-   * them, and the verifier checks the indexed copies it relies on (`type`, `subject`).
+   * The verifier's read of events in (afterSeq, toSeq], in seq order: a COPY in text format on
+   * a connection of its own, only the columns it checks (seq, type, subject, canonical, hash,
+   * jws), yielded as chunks of whole lines for the verification workers to parse. (`ts` and
+   * `id` are not read: the signed canonical text carries them.)
    */
-  async eventsForVerify(afterSeq: number, toSeq: number, limit: number): Promise<VerifyRow[]> {
+  async *copyForVerify(
+    afterSeq: number,
+    toSeq: number,
+    chunkChars = 1 << 20,
+  ): AsyncGenerator<string> {
     const pool = (this.dataSource.driver as unknown as { master: pg.Pool }).master;
-    const result = await pool.query<[string, string, string, string, string, string]>({
-      text: `SELECT seq, type, subject, canonical, hash, jws
-             FROM ledger_events WHERE seq > $1 AND seq <= $2 ORDER BY seq LIMIT $3`,
-      values: [afterSeq, toSeq, limit],
-      rowMode: 'array',
-    });
-    return result.rows.map(([seq, type, subject, canonical, hash, jws]) => ({
-      seq: Number(seq),
-      type,
-      subject,
-      canonical,
-      hash,
-      jws,
-    }));
+    const client = await pool.connect();
+    let finished = false;
+    try {
+      const stream = client.query(
+        copyTo(
+          `COPY (SELECT seq, type, subject, canonical, hash, jws FROM ledger_events
+                 WHERE seq > ${String(Math.trunc(afterSeq))} AND seq <= ${String(Math.trunc(toSeq))} ORDER BY seq)
+           TO STDOUT`,
+        ),
+      );
+      const decoder = new StringDecoder('utf8');
+      let pending = '';
+      for await (const chunk of stream as AsyncIterable<Buffer>) {
+        pending += decoder.write(chunk);
+        if (pending.length < chunkChars) continue;
+        const end = pending.lastIndexOf('\n') + 1;
+        yield pending.slice(0, end);
+        pending = pending.slice(end);
+      }
+      pending += decoder.end();
+      if (pending.length > 0) yield pending;
+      finished = true;
+    } finally {
+      // A COPY abandoned half-way (the verifier stops at the first failure) leaves the
+      // connection mid-protocol: close it rather than return it to the pool.
+      client.release(!finished);
+    }
   }
 
   async eventsBySeq(seqs: readonly number[]): Promise<EventRow[]> {

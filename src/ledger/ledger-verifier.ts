@@ -51,6 +51,7 @@ export interface LedgerSource {
 }
 
 const CHECKPOINT = 'ledger.checkpoint';
+const KEY_ROTATED = 'ledger.key.rotated';
 
 /**
  * Recomputes everything the ledger claims, from what is stored (so tampering by a superuser
@@ -141,15 +142,25 @@ export async function verifyLedger(
       });
     }
 
-    /** The per-event checks that depend on what came before: keys, checkpoint roots. */
+    /**
+     * The checks that depend on what came before, done per change rather than per event: the
+     * signing key at each change of header kid and after each rotation, and the Merkle
+     * frontier, extended by the chunk's compact range (event by event only where a checkpoint
+     * falls inside the chunk).
+     */
     async function walkChunk(chunk: ChunkResult): Promise<boolean> {
+      const points = new Set<number>(chunk.kidRuns.map(([index]) => index));
+      for (const s of chunk.specials) points.add(s.index).add(s.index + 1);
+      const specials = new Map(chunk.specials.map((s) => [s.index, s]));
+      const lastSeq = chunk.firstSeq + chunk.count - 1;
+      const byEvent =
+        chunk.specials.some((s) => s.type === CHECKPOINT) ||
+        (checkpoints[nextCheckpoint]?.treeSize ?? Infinity) <= lastSeq;
       let run = 0;
-      let special = 0;
-      for (let i = 0; i < chunk.count; i++) {
+      for (const i of [...points].filter((p) => p < chunk.count).sort((a, b) => a - b)) {
         const seq = chunk.firstSeq + i;
         if (seq >= firstFailingSeq()) return true;
-        while (run + 1 < chunk.kidRuns.length && (chunk.kidRuns[run + 1]?.[0] ?? Infinity) <= i)
-          run++;
+        while ((chunk.kidRuns[run + 1]?.[0] ?? Infinity) <= i) run++;
         const headerKid = chunk.kidRuns[run]?.[1] ?? '';
         kid ??= headerKid;
         if (!known.has(headerKid)) {
@@ -168,15 +179,43 @@ export async function verifyLedger(
           });
           return true;
         }
-        const s = chunk.specials[special];
-        if (s?.index === i) {
-          special++;
-          const problem = await checkSpecialEvent(seq, s.type, s.canonical, frontier, known);
+        const special = specials.get(i);
+        if (special?.type === KEY_ROTATED) {
+          const next = await checkSpecialEvent(
+            seq,
+            special.type,
+            special.canonical,
+            frontier,
+            known,
+          );
+          if (typeof next === 'object') {
+            fail({ seq, ...next });
+            return true;
+          }
+          if (next !== undefined) kid = next;
+        }
+      }
+      if (!byEvent) {
+        for (const subtree of chunk.range) frontier.pushSubtree(subtree);
+        eventsChecked += chunk.count;
+        return false;
+      }
+      for (let i = 0; i < chunk.count; i++) {
+        const seq = chunk.firstSeq + i;
+        if (seq >= firstFailingSeq()) return true;
+        const special = specials.get(i);
+        if (special?.type === CHECKPOINT) {
+          const problem = await checkSpecialEvent(
+            seq,
+            special.type,
+            special.canonical,
+            frontier,
+            known,
+          );
           if (typeof problem === 'object') {
             fail({ seq, ...problem });
             return true;
           }
-          if (problem !== undefined) kid = problem;
         }
         frontier.push(Buffer.from(chunk.hashes.buffer, chunk.hashes.byteOffset + i * 32, 32));
         eventsChecked++;

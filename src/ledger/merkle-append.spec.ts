@@ -2,6 +2,7 @@ import { describe, expect, it } from '@jest/globals';
 import { createHash } from 'node:crypto';
 import {
   appendLeaves,
+  compactRange,
   frontierLevels,
   MerkleFrontier,
   rootOfFrontier,
@@ -55,6 +56,19 @@ describe('MerkleFrontier', () => {
     for (let size = 21; size < leaves.length; size++) {
       sut.push(leaves[size]!);
       expect(sut.root()?.equals(rootOf(leaves.slice(0, size + 1)))).toBe(true);
+    }
+  });
+});
+
+describe('compactRange', () => {
+  it('extends a frontier to the same root as leaf-by-leaf pushes, for every split point', () => {
+    for (let start = 0; start < 40; start++) {
+      for (const n of [1, 2, 5, 16, 29]) {
+        const sut = new MerkleFrontier(start, appendLeaves(0, [], leaves.slice(0, start)).frontier);
+        for (const subtree of compactRange(start, leaves.slice(start, start + n)))
+          sut.pushSubtree(subtree);
+        expect(sut.root()?.equals(rootOf(leaves.slice(0, start + n)))).toBe(true);
+      }
     }
   });
 });

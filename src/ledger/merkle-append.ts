@@ -80,18 +80,56 @@ export class MerkleFrontier {
   }
 
   push(leaf: Buffer): void {
-    let node: FrontierNode = { level: 0, hash: leaf };
-    for (let position = this.size; position % 2 === 1; position = Math.floor(position / 2)) {
+    this.pushSubtree({ level: 0, hash: leaf });
+  }
+
+  /**
+   * Appends a complete subtree of 2^level leaves; the tree's size must be a multiple of that
+   * (as it is for the nodes of a compact range that starts where the tree ends).
+   */
+  pushSubtree(subtree: FrontierNode): void {
+    const width = 2 ** subtree.level;
+    if (this.size % width !== 0)
+      throw new Error(`a subtree of ${width} leaves cannot follow ${this.size}`);
+    let node = subtree;
+    for (
+      let position = this.size / width;
+      position % 2 === 1;
+      position = Math.floor(position / 2)
+    ) {
       const left = this.stack.pop();
       if (left?.level !== node.level)
         throw new Error(`Merkle frontier does not match tree size ${this.size}`);
       node = { level: node.level + 1, hash: nodeHash(left.hash, node.hash) };
     }
     this.stack.push(node);
-    this.size++;
+    this.size += width;
   }
 
   root(): Buffer | undefined {
     return rootOfFrontier(this.stack);
   }
+}
+
+/**
+ * The compact range of leaves [start, start + n): the maximal complete aligned subtrees that
+ * cover it, left to right. A verification worker computes it for its run of events, so that the
+ * caller extends the tree with O(log n) subtrees per run instead of one push per event.
+ */
+export function compactRange(start: number, leafHashes: readonly Uint8Array[]): FrontierNode[] {
+  const stack: { level: number; index: number; hash: Buffer }[] = [];
+  leafHashes.forEach((leaf, i) => {
+    stack.push({ level: 0, index: start + i, hash: Buffer.from(leaf) });
+    for (;;) {
+      const right = stack.at(-1);
+      const left = stack.at(-2);
+      if (!right || !left || left.level !== right.level || left.index % 2 !== 0) break;
+      stack.splice(-2, 2, {
+        level: left.level + 1,
+        index: left.index / 2,
+        hash: nodeHash(left.hash, right.hash),
+      });
+    }
+  });
+  return stack.map(({ level, hash }) => ({ level, hash }));
 }

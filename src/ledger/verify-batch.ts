@@ -3,6 +3,7 @@ import type { JWK } from 'jose';
 import { checkChain } from './chain-verify.js';
 import { splitCopyRows, unescapeCopyField } from './copy-text.js';
 import type { VerifyFailureReason } from './ledger-verifier.js';
+import { compactRange, type FrontierNode } from './merkle-append.js';
 
 /**
  * What a verification worker reports about a run of consecutive events, read as COPY text
@@ -17,6 +18,8 @@ export interface ChunkResult {
   readonly lastHash: string;
   /** The stored (and, if no failure, recomputed) hash of each event, 32 bytes each. */
   readonly hashes: Uint8Array;
+  /** The compact range of this run's leaves: the caller extends its Merkle frontier with it. */
+  readonly range: FrontierNode[];
   /** From which index on each header kid signed: `[[0, kidA], [812, kidB]]`. */
   readonly kidRuns: [number, string][];
   /** Rotations and checkpoints: the caller follows the key schedule and checkpoint roots. */
@@ -87,8 +90,10 @@ export function checkChunk(
         fail(Number(row.seq), keys.has(row.kid) ? 'bad signature' : 'unknown key', problem);
     }
   }
+  const leaves = parsed.map((_, i) => hashes.subarray(i * 32, i * 32 + 32));
   return {
     count: rows.length,
+    range: compactRange(firstSeq - 1, leaves),
     firstSeq,
     firstPrev,
     lastSeq: Number(last?.seq ?? 0),

@@ -1,4 +1,5 @@
 import asyncExitHook from 'async-exit-hook';
+import pg from 'pg';
 import { execFileSync } from 'node:child_process';
 import { chmodSync, chownSync, existsSync, mkdirSync, statSync } from 'node:fs';
 import { userInfo } from 'node:os';
@@ -27,6 +28,12 @@ export async function startEmbeddedPostgres(
 ): Promise<EmbeddedDatabase> {
   const clusterDir = join(dataDir, 'postgres');
   const initialised = existsSync(join(clusterDir, 'PG_VERSION'));
+  const url = `postgres://${USER}:${PASSWORD}@127.0.0.1:${port}/postgres`;
+  if (initialised && existsSync(join(clusterDir, 'postmaster.pid')) && (await answers(url))) {
+    // The service already runs this cluster (a CLI command beside `gatehouse serve`): share
+    // it, and leave it running for its owner to stop.
+    return { url, stop: () => Promise.resolve() };
+  }
   mkdirSync(dataDir, { recursive: true });
   const runningAsRoot = userInfo().uid === 0;
   // The server's last words, for the error message if it does not come up.
@@ -68,8 +75,20 @@ export async function startEmbeddedPostgres(
         recent.filter((l) => /FATAL|ERROR/.test(l)).join(' '),
     );
   }
-  const url = `postgres://${USER}:${PASSWORD}@127.0.0.1:${port}/postgres`;
   return { url, stop: () => server.stop() };
+}
+
+async function answers(url: string): Promise<boolean> {
+  const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 2000 });
+  try {
+    await client.connect();
+    await client.query('SELECT 1');
+    return true;
+  } catch {
+    return false;
+  } finally {
+    await client.end().catch(() => undefined);
+  }
 }
 
 /**

@@ -122,6 +122,11 @@ describe('the gatehouse command', () => {
       const ready = await fetch(`${server.url}/v2/health/ready`);
       expect([round, ready.status]).toEqual([round, 200]);
       expect(await portAnswers(pgPort)).toBe(true);
+      // A command beside the running service shares its embedded server and leaves it up.
+      const verify = await runCli(['ledger', 'verify', '--json'], env);
+      expect([round, verify.code, verify.stderr]).toEqual([round, 0, '']);
+      expect(JSON.parse(verify.stdout)).toMatchObject({ ok: true });
+      expect((await fetch(`${server.url}/v2/health/ready`)).status).toBe(200);
       expect(await server.stop('SIGTERM')).toBe(0);
       // No process left behind: the embedded server is gone with the service.
       expect([round, await portAnswers(pgPort)]).toEqual([round, false]);

@@ -115,7 +115,7 @@ async function timeMs(
 
 function ledgerOn(dataSource: DataSource, ring: KeyRing) {
   const repository = new LedgerRepository(dataSource);
-  const sequencer = new LedgerSequencer(dataSource, repository, ring);
+  const sequencer = new LedgerSequencer(repository, ring);
   return { repository, sequencer, service: new LedgerService(dataSource, repository, sequencer) };
 }
 

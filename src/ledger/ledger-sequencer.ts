@@ -4,11 +4,11 @@ import {
   type OnApplicationBootstrap,
   type OnApplicationShutdown,
 } from '@nestjs/common';
-import { DataSource, type EntityManager } from 'typeorm';
 import { canonicalize } from './canonical-json.js';
 import { eventHash, formatTimestamp, type LedgerEvent } from './ledger-event.js';
 import {
   LedgerRepository,
+  type Queryable,
   type AppendHead,
   type CheckpointRow,
   type EventRow,
@@ -61,9 +61,9 @@ export class LedgerSequencer implements OnApplicationBootstrap, OnApplicationShu
   private tail: Promise<unknown> = Promise.resolve();
   private next: Promise<PassResult> | undefined;
   private sweeper: NodeJS.Timeout | undefined;
+  private inbox: NewEvent[] = [];
 
   constructor(
-    private readonly dataSource: DataSource,
     private readonly repository: LedgerRepository,
     private readonly keys: KeyRing,
   ) {}
@@ -96,10 +96,20 @@ export class LedgerSequencer implements OnApplicationBootstrap, OnApplicationShu
       for (;;) {
         const result = await this.pass(undefined);
         total += result.sealed;
-        if (result.sealed < BATCH) return { sealed: total };
+        if (result.sealed < BATCH && this.inbox.length === 0) return { sealed: total };
       }
     });
     return this.next;
+  }
+
+  /**
+   * Seals events that go with no change of state (a refused attempt, say) in the next pass,
+   * beside whatever is queued; resolves once that pass has committed. Many such events share a
+   * pass and its commit, as a database shares a WAL flush among the transactions that wait.
+   */
+  async submit(events: readonly NewEvent[]): Promise<void> {
+    this.inbox.push(...events);
+    await this.seal();
   }
 
   /** Seals the queue, then appends the command's event, in one pass. */
@@ -120,17 +130,19 @@ export class LedgerSequencer implements OnApplicationBootstrap, OnApplicationShu
   }
 
   private pass(command: SequencerCommand | undefined): Promise<PassResult> {
-    return this.dataSource.transaction(async (tx) => {
-      const head = await this.repository.prepareAppend(tx, BATCH);
+    return this.repository.sealTransaction(BATCH, async (tx) => {
+      const head = tx.head;
       const pending = head.pending;
+      const submitted = this.inbox.splice(0, BATCH);
       const chain = new ChainWriter(head, await this.currentKey(tx, head));
       for (const row of pending) chain.append(eventOfPending(row));
+      for (const event of submitted) chain.append(event);
       const result: {
         sealed: number;
         checkpoint?: CheckpointRow;
         rotation?: PassResult['rotation'];
       } = {
-        sealed: pending.length,
+        sealed: pending.length + submitted.length,
       };
       if (command?.kind === 'checkpoint' && chain.size > 0) {
         result.checkpoint = await this.checkpoint(tx, chain, command.actor);
@@ -138,8 +150,7 @@ export class LedgerSequencer implements OnApplicationBootstrap, OnApplicationShu
         result.rotation = await this.rotate(tx, chain, command.actor, command.to);
       }
       if (chain.rows.length > 0) {
-        await this.repository.insert(
-          tx,
+        await tx.finish(
           chain.rows,
           chain.nodes,
           pending.map((p) => p.id),
@@ -151,7 +162,7 @@ export class LedgerSequencer implements OnApplicationBootstrap, OnApplicationShu
 
   /** Checkpoints the tree as sealed so far; the checkpoint's own event follows it. */
   private async checkpoint(
-    tx: EntityManager,
+    tx: Queryable,
     chain: ChainWriter,
     actor: Actor,
   ): Promise<CheckpointRow | undefined> {
@@ -176,7 +187,7 @@ export class LedgerSequencer implements OnApplicationBootstrap, OnApplicationShu
 
   /** The rotation event is signed by the old key and carries the new public JWK. */
   private async rotate(
-    tx: EntityManager,
+    tx: Queryable,
     chain: ChainWriter,
     actor: Actor,
     to: SigningKey,
@@ -199,7 +210,7 @@ export class LedgerSequencer implements OnApplicationBootstrap, OnApplicationShu
   }
 
   /** The key the ledger names as current; a new ledger registers this process's first key. */
-  private async currentKey(tx: EntityManager, head: AppendHead): Promise<SigningKey> {
+  private async currentKey(tx: Queryable, head: AppendHead): Promise<SigningKey> {
     if (head.kid === null) {
       const genesis = this.keys.first();
       await this.repository.insertKey(tx, genesis.publicJwk, head.headSeq + 1);
@@ -214,7 +225,7 @@ export class LedgerSequencer implements OnApplicationBootstrap, OnApplicationShu
   }
 }
 
-interface NewEvent {
+export interface NewEvent {
   readonly id?: string;
   readonly ts?: string;
   readonly type: string;

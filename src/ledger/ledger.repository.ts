@@ -83,75 +83,124 @@ interface RawEventRow {
   jws: string;
 }
 
+/** Anything that runs SQL and returns rows: TypeORM's EntityManager, or a sealing transaction. */
+export interface Queryable {
+  query<T = unknown>(sql: string, params?: unknown[]): Promise<T>;
+}
+
+export interface SealTx extends Queryable {
+  readonly head: AppendHead & { pending: PendingRow[] };
+  /** Inserts the sealed events, their Merkle nodes and the queue deletions, and commits. */
+  finish(
+    events: readonly EventRow[],
+    nodes: readonly { level: number; idx: number; hash: Buffer }[],
+    sealedPendingIds: readonly number[],
+  ): Promise<void>;
+}
+
+interface RawHead {
+  head_seq: string;
+  head_hash: string;
+  kid: string | null;
+  frontier: Buffer[];
+  pending: RawPending[];
+}
+
+function headOf(row: RawHead): AppendHead & { pending: PendingRow[] } {
+  return {
+    headSeq: Number(row.head_seq),
+    headHash: row.head_hash,
+    kid: row.kid,
+    frontier: row.frontier,
+    pending: row.pending.map((r) => ({
+      id: r.id,
+      eventId: r.event_id,
+      ts: r.ts,
+      type: r.type,
+      subject: r.subject,
+      actor: r.actor,
+      payload: r.payload,
+      traceId: r.trace_id,
+    })),
+  };
+}
+
+/**
+ * The sealing insert as one literal statement (so that COMMIT can ride in the same round trip):
+ * the rows travel as one JSON document, quoted by the driver's own escaping.
+ */
+function insertStatement(
+  client: pg.PoolClient,
+  events: readonly EventRow[],
+  nodes: readonly { level: number; idx: number; hash: Buffer }[],
+  sealedPendingIds: readonly number[],
+): string {
+  const document = client.escapeLiteral(
+    JSON.stringify({
+      events,
+      nodes: nodes.map((n) => ({ level: n.level, idx: n.idx, hash: n.hash.toString('hex') })),
+      pending: sealedPendingIds,
+    }),
+  );
+  return `WITH p AS (SELECT ${document}::json AS j),
+    d AS (DELETE FROM ledger_pending WHERE id IN (SELECT json_array_elements_text(j->'pending')::bigint FROM p)),
+    e AS (
+      INSERT INTO ledger_events (seq, id, ts, type, subject, canonical, hash, jws)
+      SELECT x.seq, x.id, x.ts, x.type, x.subject, x.canonical, x.hash, x.jws FROM p,
+        json_to_recordset(p.j->'events') AS x(seq bigint, id uuid, ts timestamptz, type text, subject text, canonical text, hash text, jws text)
+    )
+    INSERT INTO ledger_merkle_nodes (level, idx, hash)
+    SELECT y.level, y.idx, decode(y.hash, 'hex') FROM p,
+      json_to_recordset(p.j->'nodes') AS y(level smallint, idx bigint, hash text)`;
+}
+
 /** All SQL of the ledger. Writes take the caller's EntityManager, so they join its transaction. */
 @Injectable()
 export class LedgerRepository {
   constructor(private readonly dataSource: DataSource) {}
 
-  /** Takes the append lock and reads the head, key, frontier and up to `batch` queued events. */
-  async prepareAppend(
-    tx: EntityManager,
-    batch = 0,
-  ): Promise<AppendHead & { pending: PendingRow[] }> {
-    const [row] = await tx.query<
-      {
-        head_seq: string;
-        head_hash: string;
-        kid: string | null;
-        frontier: Buffer[];
-        pending: RawPending[];
-      }[]
-    >('SELECT * FROM ledger_prepare_append($1, $2)', [LEDGER_LOCK_KEY, batch]);
-    if (!row) throw new Error('ledger_prepare_append returned nothing');
-    return {
-      headSeq: Number(row.head_seq),
-      headHash: row.head_hash,
-      kid: row.kid,
-      frontier: row.frontier,
-      pending: row.pending.map((r) => ({
-        id: r.id,
-        eventId: r.event_id,
-        ts: r.ts,
-        type: r.type,
-        subject: r.subject,
-        actor: r.actor,
-        payload: r.payload,
-        traceId: r.trace_id,
-      })),
-    };
+  /**
+   * A sequencer pass's transaction on a connection of its own, in as few round trips as
+   * possible (each costs a system call on both sides): BEGIN together with taking the append
+   * lock and reading the head, key, Merkle frontier and up to `batch` queued events; then the
+   * work; then the inserts together with COMMIT (`finish`).
+   */
+  async sealTransaction<T>(batch: number, work: (tx: SealTx) => Promise<T>): Promise<T> {
+    const client = await this.pool().connect();
+    let open = true;
+    // Read through a function: `finish` closes the transaction, which narrowing can't see.
+    const isOpen = (): boolean => open;
+    try {
+      const results = (await client.query(
+        `BEGIN; SELECT * FROM ledger_prepare_append(${String(LEDGER_LOCK_KEY)}, ${String(Math.trunc(batch))})`,
+      )) as unknown as pg.QueryResult<RawHead>[];
+      const row = results[1]?.rows[0];
+      if (!row) throw new Error('ledger_prepare_append returned nothing');
+      const tx: SealTx = {
+        head: headOf(row),
+        query: async <R>(sql: string, params?: unknown[]) =>
+          (await client.query(sql, params)).rows as R,
+        finish: async (events, nodes, sealedPendingIds) => {
+          await client.query(`${insertStatement(client, events, nodes, sealedPendingIds)}; COMMIT`);
+          open = false;
+        },
+      };
+      const result = await work(tx);
+      if (isOpen()) {
+        await client.query('COMMIT');
+        open = false;
+      }
+      return result;
+    } catch (error) {
+      if (isOpen()) await client.query('ROLLBACK').catch(() => undefined);
+      throw error;
+    } finally {
+      client.release();
+    }
   }
 
-  /** Events and the Merkle nodes they complete, and the queue rows they came from, in one statement. */
-  async insert(
-    tx: EntityManager,
-    events: readonly EventRow[],
-    nodes: readonly { level: number; idx: number; hash: Buffer }[],
-    sealedPendingIds: readonly number[] = [],
-  ): Promise<void> {
-    await tx.query(
-      `WITH d AS (
-         DELETE FROM ledger_pending WHERE id = ANY($12::bigint[])
-       ), e AS (
-         INSERT INTO ledger_events (seq, id, ts, type, subject, canonical, hash, jws)
-         SELECT * FROM unnest($1::bigint[], $2::uuid[], $3::timestamptz[], $4::text[], $5::text[], $6::text[], $7::char(64)[], $8::text[])
-       )
-       INSERT INTO ledger_merkle_nodes (level, idx, hash)
-       SELECT * FROM unnest($9::smallint[], $10::bigint[], $11::bytea[])`,
-      [
-        events.map((e) => e.seq),
-        events.map((e) => e.id),
-        events.map((e) => e.ts),
-        events.map((e) => e.type),
-        events.map((e) => e.subject),
-        events.map((e) => e.canonical),
-        events.map((e) => e.hash),
-        events.map((e) => e.jws),
-        nodes.map((n) => n.level),
-        nodes.map((n) => n.idx),
-        nodes.map((n) => n.hash),
-        sealedPendingIds,
-      ],
-    );
+  private pool(): pg.Pool {
+    return (this.dataSource.driver as unknown as { master: pg.Pool }).master;
   }
 
   /** Queues events in the caller's transaction (or alone, when `tx` is the data source's manager). */
@@ -186,7 +235,7 @@ export class LedgerRepository {
     return rows.map(toEventRow);
   }
 
-  async insertKey(tx: EntityManager, key: PublicJwk, firstSeq: number): Promise<void> {
+  async insertKey(tx: Queryable, key: PublicJwk, firstSeq: number): Promise<void> {
     await tx.query('INSERT INTO ledger_keys (kid, public_jwk, first_seq) VALUES ($1, $2, $3)', [
       key.kid,
       JSON.stringify(key),
@@ -194,19 +243,14 @@ export class LedgerRepository {
     ]);
   }
 
-  async insertCheckpoint(tx: EntityManager, row: CheckpointRow): Promise<void> {
+  async insertCheckpoint(tx: Queryable, row: CheckpointRow): Promise<void> {
     await tx.query(
       'INSERT INTO ledger_checkpoints (tree_size, root_hash, ts, event_seq, jws) VALUES ($1, $2, $3, $4, $5)',
       [row.treeSize, row.rootHash, row.ts, row.eventSeq, row.jws],
     );
   }
 
-  /** Takes the append lock in a transaction of its own making (key registration, checkpoints). */
-  async lock(tx: EntityManager): Promise<void> {
-    await tx.query('SELECT pg_advisory_xact_lock($1)', [LEDGER_LOCK_KEY]);
-  }
-
-  async keys(manager: EntityManager = this.dataSource.manager): Promise<KeyRow[]> {
+  async keys(manager: Queryable = this.dataSource.manager): Promise<KeyRow[]> {
     const rows = await manager.query<{ kid: string; public_jwk: PublicJwk; first_seq: string }[]>(
       'SELECT kid, public_jwk, first_seq FROM ledger_keys ORDER BY first_seq',
     );
@@ -249,8 +293,7 @@ export class LedgerRepository {
     toSeq: number,
     chunkChars = 1 << 20,
   ): AsyncGenerator<string> {
-    const pool = (this.dataSource.driver as unknown as { master: pg.Pool }).master;
-    const client = await pool.connect();
+    const client = await this.pool().connect();
     let finished = false;
     try {
       const stream = client.query(
@@ -354,7 +397,7 @@ export class LedgerRepository {
   }
 
   /** The latest checkpoint's own event seq, read under the append lock. */
-  async lastCheckpointEventSeq(tx: EntityManager): Promise<number> {
+  async lastCheckpointEventSeq(tx: Queryable): Promise<number> {
     const [row] = await tx.query<{ seq: string | null }[]>(
       'SELECT max(event_seq) AS seq FROM ledger_checkpoints',
     );

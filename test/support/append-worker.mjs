@@ -20,11 +20,7 @@ const ring = await KeyRing.load({
   checkpointIntervalSeconds: 0,
 });
 const repository = new LedgerRepository(dataSource);
-const ledger = new LedgerService(
-  dataSource,
-  repository,
-  new LedgerSequencer(dataSource, repository, ring),
-);
+const ledger = new LedgerService(dataSource, repository, new LedgerSequencer(repository, ring));
 await Promise.all(
   Array.from({ length: Number(writers) }, async (_, w) => {
     for (let i = 0; i < Number(perWriter); i++) {

@@ -38,9 +38,9 @@ export interface LedgerSource {
   keys(): Promise<KeyRow[]>;
   /**
    * Events with seq in (afterSeq, toSeq], in seq order, as PostgreSQL COPY text (seq, type,
-   * subject, canonical, hash, jws per line), in chunks of whole lines.
+   * subject, canonical, hash, jws per line), UTF-8, in chunks of whole lines.
    */
-  events(afterSeq: number, toSeq: number): AsyncIterable<string>;
+  events(afterSeq: number, toSeq: number): AsyncIterable<Uint8Array>;
   /** The stored hash of one event (the link into the range), or undefined. */
   hashAt(seq: number): Promise<string | undefined>;
   /** Rotation events before `seq`, to know the key current at the start of the range. */
@@ -76,7 +76,7 @@ export async function verifyLedger(
   let eventsChecked = 0;
   let signaturesChecked = 0;
   let checkpointsChecked = 0;
-  let pages: AsyncIterator<string> | undefined;
+  let pages: AsyncIterator<Uint8Array> | undefined;
   const fail = (f: VerifyFailure): void => {
     if (failure === undefined || f.seq < failure.seq) failure = f;
   };

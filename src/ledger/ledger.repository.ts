@@ -1,5 +1,4 @@
 import { Injectable } from '@nestjs/common';
-import { StringDecoder } from 'node:string_decoder';
 import type pg from 'pg';
 import { to as copyTo } from 'pg-copy-streams';
 import { DataSource, type EntityManager } from 'typeorm';
@@ -285,14 +284,14 @@ export class LedgerRepository {
   /**
    * The verifier's read of events in (afterSeq, toSeq], in seq order: a COPY in text format on
    * a connection of its own, only the columns it checks (seq, type, subject, canonical, hash,
-   * jws), yielded as chunks of whole lines for the verification workers to parse. (`ts` and
+   * jws), yielded as chunks of whole lines (UTF-8) for the verification workers to parse. (`ts` and
    * `id` are not read: the signed canonical text carries them.)
    */
   async *copyForVerify(
     afterSeq: number,
     toSeq: number,
-    chunkChars = 1 << 20,
-  ): AsyncGenerator<string> {
+    chunkBytes = 1 << 20,
+  ): AsyncGenerator<Uint8Array> {
     const client = await this.pool().connect();
     let finished = false;
     try {
@@ -303,17 +302,22 @@ export class LedgerRepository {
            TO STDOUT`,
         ),
       );
-      const decoder = new StringDecoder('utf8');
-      let pending = '';
+      // Raw bytes, cut after a newline (0x0A never occurs inside a UTF-8 sequence), each chunk
+      // in a buffer of its own so that it can be transferred to a worker without a copy.
+      let parts: Buffer[] = [];
+      let size = 0;
       for await (const chunk of stream as AsyncIterable<Buffer>) {
-        pending += decoder.write(chunk);
-        if (pending.length < chunkChars) continue;
-        const end = pending.lastIndexOf('\n') + 1;
-        yield pending.slice(0, end);
-        pending = pending.slice(end);
+        parts.push(chunk);
+        size += chunk.length;
+        if (size < chunkBytes) continue;
+        const joined = ownBuffer(parts, size);
+        const end = joined.lastIndexOf(0x0a) + 1;
+        const rest = Buffer.from(joined.subarray(end));
+        yield joined.subarray(0, end);
+        parts = [rest];
+        size = rest.length;
       }
-      pending += decoder.end();
-      if (pending.length > 0) yield pending;
+      if (size > 0) yield ownBuffer(parts, size);
       finished = true;
     } finally {
       // A COPY abandoned half-way (the verifier stops at the first failure) leaves the
@@ -416,4 +420,15 @@ function toEventRow(r: RawEventRow): EventRow {
     hash: r.hash,
     jws: r.jws,
   };
+}
+
+/**
+ * Concatenation into memory of its own: a chunk is transferred to a worker, and a small
+ * Buffer.concat result may sit in Node's shared pool, which a transfer would detach.
+ */
+function ownBuffer(parts: readonly Buffer[], size: number): Buffer {
+  const out = Buffer.allocUnsafeSlow(size);
+  let offset = 0;
+  for (const part of parts) offset += part.copy(out, offset);
+  return out;
 }

@@ -41,14 +41,17 @@ export class VerifyPool {
     return Math.max(1, this.workers.length);
   }
 
-  /** Checks a run of events given as COPY text lines. */
-  check(text: string, signatures: boolean): Promise<ChunkResult> {
+  /** Checks a run of events given as COPY text lines (UTF-8); the bytes move to the worker. */
+  check(bytes: Uint8Array, signatures: boolean): Promise<ChunkResult> {
     const worker = this.workers[this.nextWorker++ % Math.max(1, this.workers.length)];
-    if (!worker) return Promise.resolve(checkChunk(text, this.keys, signatures));
+    if (!worker)
+      return Promise.resolve(
+        checkChunk(Buffer.from(bytes).toString('utf8'), this.keys, signatures),
+      );
     const id = this.nextId++;
     return new Promise((resolve, reject) => {
       this.pending.set(id, { resolve, reject });
-      worker.postMessage({ id, text, signatures });
+      worker.postMessage({ id, bytes, signatures }, [bytes.buffer as ArrayBuffer]);
     });
   }
 

@@ -1,5 +1,5 @@
 import { Injectable, type OnApplicationBootstrap } from '@nestjs/common';
-import { LedgerRepository, type KeyRow } from './ledger.repository.js';
+import { LedgerRepository } from './ledger.repository.js';
 import { LedgerSequencer, type Actor } from './ledger-sequencer.js';
 import { KeyRing, SigningKeyError, type PublicJwk } from './signing-keys.js';
 
@@ -44,10 +44,6 @@ export class LedgerKeysService implements OnApplicationBootstrap {
     const { rotation } = await this.sequencer.run({ kind: 'rotate', actor, to: next });
     if (!rotation) throw new Error('the rotation was not appended');
     return { seq: rotation.seq, previousKid: rotation.previousKid, key: next.publicJwk };
-  }
-
-  async keys(): Promise<KeyRow[]> {
-    return this.repository.keys();
   }
 
   /** Every public key the ledger has ever used (RFC 7517 JWK set). */

@@ -1,8 +1,7 @@
-import { calculateJwkThumbprint } from 'jose';
 import { GENESIS_PREV } from './ledger-event.js';
 import type { CheckpointRow, EventRow, KeyRow } from './ledger.repository.js';
 import { headerKid, type ChunkResult } from './verify-batch.js';
-import { verifyAttached } from './jws.js';
+import { thumbprintKid, verifyAttached } from './jws.js';
 import { MerkleFrontier, type FrontierNode } from './merkle-append.js';
 import { VerifyPool } from './verify-pool.js';
 import { createPublicKey } from 'node:crypto';
@@ -52,6 +51,7 @@ export interface LedgerSource {
 
 const CHECKPOINT = 'ledger.checkpoint';
 const KEY_ROTATED = 'ledger.key.rotated';
+const STOP = Symbol('stop');
 
 /**
  * Recomputes everything the ledger claims, from what is stored (so tampering by a superuser
@@ -148,6 +148,23 @@ export async function verifyLedger(
      * frontier, extended by the chunk's compact range (event by event only where a checkpoint
      * falls inside the chunk).
      */
+    /** A rotation's new kid, STOP after recording a failure, or undefined. */
+    async function applySpecial(
+      seq: number,
+      special: { type: string; canonical: string },
+    ): Promise<string | typeof STOP | undefined> {
+      const outcome = await checkSpecialEvent(
+        seq,
+        special.type,
+        special.canonical,
+        frontier,
+        known,
+      );
+      if (typeof outcome !== 'object') return outcome;
+      fail({ seq, ...outcome });
+      return STOP;
+    }
+
     async function walkChunk(chunk: ChunkResult): Promise<boolean> {
       const points = new Set<number>(chunk.kidRuns.map(([index]) => index));
       for (const s of chunk.specials) points.add(s.index).add(s.index + 1);
@@ -181,17 +198,8 @@ export async function verifyLedger(
         }
         const special = specials.get(i);
         if (special?.type === KEY_ROTATED) {
-          const next = await checkSpecialEvent(
-            seq,
-            special.type,
-            special.canonical,
-            frontier,
-            known,
-          );
-          if (typeof next === 'object') {
-            fail({ seq, ...next });
-            return true;
-          }
+          const next = await applySpecial(seq, special);
+          if (next === STOP) return true;
           if (next !== undefined) kid = next;
         }
       }
@@ -204,19 +212,8 @@ export async function verifyLedger(
         const seq = chunk.firstSeq + i;
         if (seq >= firstFailingSeq()) return true;
         const special = specials.get(i);
-        if (special?.type === CHECKPOINT) {
-          const problem = await checkSpecialEvent(
-            seq,
-            special.type,
-            special.canonical,
-            frontier,
-            known,
-          );
-          if (typeof problem === 'object') {
-            fail({ seq, ...problem });
-            return true;
-          }
-        }
+        if (special?.type === CHECKPOINT && (await applySpecial(seq, special)) === STOP)
+          return true;
         frontier.push(Buffer.from(chunk.hashes.buffer, chunk.hashes.byteOffset + i * 32, 32));
         eventsChecked++;
         for (; checkpoints[nextCheckpoint]?.treeSize === seq; nextCheckpoint++) {
@@ -301,10 +298,7 @@ async function rotatedKid(
   const jwk = payload['publicJwk'] as { kty?: string; crv?: string; x?: string } | undefined;
   if (typeof kid !== 'string' || !jwk?.x)
     return { detail: 'rotation event without kid and publicJwk' };
-  const thumbprint = await calculateJwkThumbprint(
-    { kty: 'OKP', crv: 'Ed25519', x: jwk.x },
-    'sha256',
-  );
+  const thumbprint = await thumbprintKid({ kty: 'OKP', crv: 'Ed25519', x: jwk.x });
   if (thumbprint !== kid)
     return { detail: `rotation names ${kid} but carries a key whose thumbprint is ${thumbprint}` };
   const stored = known.get(kid);

@@ -326,14 +326,6 @@ export class LedgerRepository {
     }
   }
 
-  async eventsBySeq(seqs: readonly number[]): Promise<EventRow[]> {
-    const rows = await this.dataSource.query<RawEventRow[]>(
-      `SELECT seq, id, ts, type, subject, canonical, hash, jws FROM ledger_events WHERE seq = ANY($1::bigint[]) ORDER BY seq`,
-      [seqs],
-    );
-    return rows.map(toEventRow);
-  }
-
   /** Stored complete-subtree hashes, keyed `level:idx`. */
   async nodes(ids: readonly { level: number; index: number }[]): Promise<Map<string, Buffer>> {
     if (ids.length === 0) return new Map();

@@ -2,10 +2,8 @@ import { createHash } from 'node:crypto';
 import { describe, expect, it } from '@jest/globals';
 import {
   EMPTY_ROOT,
-  completedNodesOnAppend,
   consistencyProof,
   consistencyProofFromNodes,
-  hashesOnAppend,
   inclusionProof,
   inclusionProofFromNodes,
   leafHash,
@@ -20,6 +18,7 @@ import {
   verifyInclusion,
   type NodeId,
 } from './merkle.js';
+import { appendLeaves } from './merkle-append.js';
 
 const hex = (h: string): Buffer => Buffer.from(h, 'hex');
 const toHex = (list: readonly Uint8Array[]): string[] =>
@@ -149,14 +148,10 @@ const CONSISTENCY_VECTORS: [number, number, string[]][] = [
 
 const LEAVES = LEAF_INPUTS.map(leafHash);
 
-/** An in-memory node store filled the way the service fills it, one append at a time. */
+/** An in-memory node store filled the way the service fills it (appendLeaves). */
 function buildStore(leaves: readonly Buffer[]): Map<string, Buffer> {
-  const store = new Map<string, Buffer>();
-  const lookup = storeLookup(store);
-  leaves.forEach((leaf, i) => {
-    for (const { id, hash } of hashesOnAppend(i, leaf, lookup)) store.set(key(id), hash);
-  });
-  return store;
+  const { nodes } = appendLeaves(0, [], leaves);
+  return new Map(nodes.map((n) => [key({ level: n.level, index: n.idx }), n.hash]));
 }
 
 const key = (id: NodeId): string => `${id.level}:${id.index}`;
@@ -369,18 +364,6 @@ describe('exhaustive round trips, tree sizes 1..64', () => {
 });
 
 describe('planning', () => {
-  it('lists the nodes an append completes', () => {
-    expect(completedNodesOnAppend(0)).toEqual([{ level: 0, index: 0 }]);
-    expect(completedNodesOnAppend(6)).toEqual([{ level: 0, index: 6 }]);
-    expect(completedNodesOnAppend(7)).toEqual([
-      { level: 0, index: 7 },
-      { level: 1, index: 3 },
-      { level: 2, index: 1 },
-      { level: 3, index: 0 },
-    ]);
-    expect(completedNodesOnAppend(2 ** 40 - 1)).toHaveLength(41);
-  });
-
   it('decomposes ranges into maximal aligned subtrees, left to right', () => {
     expect(rangeNodes(0, 0)).toEqual([]);
     expect(rangeNodes(0, 7)).toEqual([

@@ -275,43 +275,6 @@ export type NodeLookup = (id: NodeId) => Buffer;
 type Plan = NodeId[][];
 
 /**
- * The nodes that become complete when leaf `leafIndex` is appended: the leaf (level 0), then
- * each parent it closes — one per trailing 1 bit of the index, since an odd index is a right
- * child whose left sibling is already complete.
- */
-export function completedNodesOnAppend(leafIndex: number): NodeId[] {
-  if (!isIndex(leafIndex)) throw new RangeError(`bad leaf index ${leafIndex}`);
-  const nodes: NodeId[] = [{ level: 0, index: leafIndex }];
-  let index = leafIndex;
-  let level = 0;
-  while (isOdd(index)) {
-    index = half(index);
-    level++;
-    nodes.push({ level, index });
-  }
-  return nodes;
-}
-
-/**
- * The hashes to store when leaf `leafIndex` with hash `leaf` is appended: the
- * completedNodesOnAppend nodes, each parent hashed from its stored left sibling.
- */
-export function hashesOnAppend(
-  leafIndex: number,
-  leaf: Buffer,
-  lookup: NodeLookup,
-): { id: NodeId; hash: Buffer }[] {
-  const [first, ...parents] = completedNodesOnAppend(leafIndex);
-  const out = [{ id: first as NodeId, hash: leaf }];
-  let hash = leaf;
-  for (const id of parents) {
-    hash = nodeHash(lookup({ level: id.level - 1, index: id.index * 2 }), hash);
-    out.push({ id, hash });
-  }
-  return out;
-}
-
-/**
  * Leaves [start, end) as maximal complete aligned subtrees, left to right: at each step the
  * largest 2^L that start is a multiple of and that still fits.
  */

@@ -6,8 +6,9 @@ import {
 } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { calculateJwkThumbprint, type JWK } from 'jose';
+import type { JWK } from 'jose';
 import type { LedgerConfig } from '../config/config.js';
+import { thumbprintKid } from './jws.js';
 
 /** An Ed25519 signing key of the ledger; `kid` is the RFC 7638 thumbprint of its public JWK. */
 export interface SigningKey {
@@ -126,7 +127,7 @@ type JsonWebKeyInput = Parameters<typeof createPrivateKey>[0] extends infer T
 async function signingKeyOf(privateKey: KeyObject): Promise<SigningKey> {
   const exported = createPublicKey(privateKey).export({ format: 'jwk' }) as JWK;
   const x = exported.x ?? '';
-  const kid = await calculateJwkThumbprint({ kty: 'OKP', crv: 'Ed25519', x }, 'sha256');
+  const kid = await thumbprintKid({ kty: 'OKP', crv: 'Ed25519', x });
   return {
     kid,
     privateKey,

@@ -1,6 +1,7 @@
 import { createPublicKey, verify, type KeyObject } from 'node:crypto';
 import type { JWK } from 'jose';
 import { checkChain } from './chain-verify.js';
+import { kidOf } from './jws.js';
 import { splitCopyRows, unescapeCopyField } from './copy-text.js';
 import type { VerifyFailureReason } from './ledger-verifier.js';
 import { compactRange, type FrontierNode } from './merkle-append.js';
@@ -112,15 +113,7 @@ export function headerKid(jws: string): string {
   const header = jws.slice(0, Math.max(0, jws.indexOf('.')));
   const known = headerKids.get(header);
   if (known !== undefined) return known;
-  let kid = '';
-  try {
-    const decoded = JSON.parse(Buffer.from(header, 'base64url').toString('utf8')) as {
-      kid?: unknown;
-    };
-    kid = typeof decoded.kid === 'string' ? decoded.kid : '';
-  } catch {
-    kid = '';
-  }
+  const kid = kidOf(jws) ?? '';
   if (headerKids.size < 1000) headerKids.set(header, kid);
   return kid;
 }

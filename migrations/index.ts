@@ -1,8 +1,13 @@
 import { PolicyDocuments1764381600000 } from './1764381600000-PolicyDocuments.js';
 import { Ledger1764385200000 } from './1764385200000-Ledger.js';
+import { Registry1764468000000 } from './1764468000000-Registry.js';
 
 /**
  * Every migration, oldest first. A landed migration is never edited: a schema change is a new
  * file here and a new line below.
  */
-export const MIGRATIONS = [PolicyDocuments1764381600000, Ledger1764385200000];
+export const MIGRATIONS = [
+  PolicyDocuments1764381600000,
+  Ledger1764385200000,
+  Registry1764468000000,
+];

@@ -1,15 +1,24 @@
 import { DynamicModule, Module } from '@nestjs/common';
 import { GraphQLModule } from '@nestjs/graphql';
 import type { MercuriusDriverConfig } from '@nestjs/mercurius';
+import { ArtifactsModule } from './artifacts/artifacts.module.js';
 import { AuthModule } from './auth/auth.module.js';
+import { BatchModule } from './batch/batch.module.js';
+import { BlobsModule } from './blobs/blobs.module.js';
 import { ConfigModule } from './config/config.module.js';
 import type { Config } from './config/config.js';
 import { DatabaseModule } from './database/database.module.js';
+import { DatasetsModule } from './datasets/datasets.module.js';
+import { EndpointsModule } from './endpoints/endpoints.module.js';
 import { graphqlOptions } from './graphql/graphql-options.js';
 import { HealthModule } from './health/health.module.js';
+import { InferenceModule } from './inference/inference.module.js';
+import { RuntimeModule } from './inference/runtime.module.js';
 import { LedgerModule } from './ledger/ledger.module.js';
 import type { Policies } from './policy/policies.js';
 import { PolicyModule } from './policy/policy.module.js';
+import { PredictionLogModule } from './prediction-log/prediction-log.module.js';
+import { RegistryModule } from './registry/registry.module.js';
 
 @Module({})
 export class AppModule {
@@ -24,6 +33,15 @@ export class AppModule {
         AuthModule,
         GraphQLModule.forRoot<MercuriusDriverConfig>(graphqlOptions(config)),
         HealthModule,
+        BlobsModule,
+        RuntimeModule,
+        ArtifactsModule,
+        DatasetsModule,
+        RegistryModule,
+        EndpointsModule,
+        PredictionLogModule,
+        InferenceModule,
+        BatchModule,
       ],
     };
   }

@@ -21,6 +21,46 @@ export interface Config {
   };
   readonly auth: AuthConfig;
   readonly ledger: LedgerConfig;
+  readonly limits: UploadLimits;
+  readonly inference: InferenceConfig;
+  readonly predictionLog: PredictionLogConfig;
+  readonly batch: BatchConfig;
+}
+
+export interface UploadLimits {
+  /** The largest ONNX file `PUT /v1/artifacts` accepts. */
+  readonly artifactMaxBytes: number;
+  /** The largest CSV `PUT /v1/datasets` accepts, and the most data rows in it. */
+  readonly datasetMaxBytes: number;
+  readonly datasetMaxRows: number;
+}
+
+export interface InferenceConfig {
+  /** Loaded ONNX Runtime sessions are evicted, least recently used first, beyond this. */
+  readonly sessionMemoryBudgetBytes: number;
+  /** Concurrent requests to one version are run together, up to this many rows (1: off). */
+  readonly microBatchMaxRows: number;
+  /** How long a request may wait for others to join its run. */
+  readonly microBatchWaitMs: number;
+  /** The most rows one infer request may carry. */
+  readonly maxRowsPerRequest: number;
+}
+
+export interface PredictionLogConfig {
+  readonly enabled: boolean;
+  /** Predictions waiting to be written; beyond this they are dropped and counted. */
+  readonly queueLimit: number;
+  readonly batchRows: number;
+  readonly flushIntervalMs: number;
+  /** Logged predictions older than this are deleted (their sealed digests stay). 0: keep. */
+  readonly retentionDays: number;
+}
+
+export interface BatchConfig {
+  /** Jobs one replica runs at once. */
+  readonly concurrency: number;
+  /** Rows per ONNX Runtime run. */
+  readonly chunkRows: number;
 }
 
 export interface LedgerConfig {
@@ -146,6 +186,29 @@ export function loadConfig(env: Env, cwd: string = process.cwd()): Config {
         0,
         86_400,
       ),
+    },
+    limits: {
+      artifactMaxBytes: read.integer('GATEHOUSE_ARTIFACT_MAX_BYTES', 256 << 20, 1024, 2 ** 34),
+      datasetMaxBytes: read.integer('GATEHOUSE_DATASET_MAX_BYTES', 2 ** 30, 1024, 2 ** 40),
+      datasetMaxRows: read.integer('GATEHOUSE_DATASET_MAX_ROWS', 10_000_000, 1, 2 ** 40),
+    },
+    inference: {
+      sessionMemoryBudgetBytes:
+        read.integer('GATEHOUSE_SESSION_MEMORY_BUDGET_MB', 1024, 16, 1 << 20) * 2 ** 20,
+      microBatchMaxRows: read.integer('GATEHOUSE_MICROBATCH_MAX_ROWS', 32, 1, 4096),
+      microBatchWaitMs: read.integer('GATEHOUSE_MICROBATCH_WAIT_MS', 0, 0, 100),
+      maxRowsPerRequest: read.integer('GATEHOUSE_INFER_MAX_ROWS', 1024, 1, 1 << 20),
+    },
+    predictionLog: {
+      enabled: read.boolean('GATEHOUSE_PREDICTION_LOG', true),
+      queueLimit: read.integer('GATEHOUSE_PREDICTION_LOG_QUEUE_LIMIT', 100_000, 1, 10_000_000),
+      batchRows: read.integer('GATEHOUSE_PREDICTION_LOG_BATCH_ROWS', 2000, 1, 100_000),
+      flushIntervalMs: read.integer('GATEHOUSE_PREDICTION_LOG_FLUSH_MS', 250, 1, 60_000),
+      retentionDays: read.integer('GATEHOUSE_PREDICTION_RETENTION_DAYS', 90, 0, 36_500),
+    },
+    batch: {
+      concurrency: read.integer('GATEHOUSE_BATCH_CONCURRENCY', 1, 1, 64),
+      chunkRows: read.integer('GATEHOUSE_BATCH_CHUNK_ROWS', 4096, 1, 1 << 20),
     },
   };
 }

@@ -1,4 +1,18 @@
+import { ArtifactEntity } from '../artifacts/artifact.entity.js';
+import { BatchJobEntity } from '../batch/batch-job.entity.js';
+import { DatasetEntity } from '../datasets/dataset.entity.js';
+import { EndpointEntity } from '../endpoints/endpoint.entity.js';
 import { PolicyDocumentEntity } from '../policy/policy-document.entity.js';
+import { ModelVersionEntity } from '../registry/model-version.entity.js';
+import { ModelEntity } from '../registry/model.entity.js';
 
 /** Every TypeORM entity, in one list: the data source and the tests both use it. */
-export const ENTITIES = [PolicyDocumentEntity];
+export const ENTITIES = [
+  PolicyDocumentEntity,
+  ArtifactEntity,
+  DatasetEntity,
+  ModelEntity,
+  ModelVersionEntity,
+  EndpointEntity,
+  BatchJobEntity,
+];

@@ -1,6 +1,7 @@
 import { Args, Int, Mutation, Query, Resolver } from '@nestjs/graphql';
 import { Can, CurrentPrincipal } from '../auth/decorators.js';
 import type { Principal } from '../auth/principal.js';
+import { actorOf } from './actor.js';
 import { CheckpointService } from './checkpoint.service.js';
 import { LedgerKeysService } from './ledger-keys.service.js';
 import { LedgerReader } from './ledger-reader.service.js';
@@ -97,8 +98,4 @@ export class LedgerResolver {
     const { seq, previousKid, key } = await this.keys.rotate(actorOf(principal));
     return { kid: key.kid, previousKid, eventSeq: seq };
   }
-}
-
-export function actorOf(principal: Principal): { sub: string; roles: string[] } {
-  return { sub: principal.sub, roles: [...principal.roles] };
 }

@@ -5,6 +5,9 @@ import type { MigrationInterface, QueryRunner } from 'typeorm';
  * live content-addressed under the data folder; these rows hold what was learned from them),
  * models with their model cards, immutable numbered versions, endpoints with their traffic
  * state, the prediction log sealed into the ledger batch by batch, and batch-inference jobs.
+ *
+ * created_at is kept to the millisecond, as JavaScript dates are: list cursors carry it, and
+ * a microsecond the cursor lost would repeat a row across pages.
  */
 export class Registry1764468000000 implements MigrationInterface {
   name = 'Registry1764468000000';
@@ -21,7 +24,7 @@ export class Registry1764468000000 implements MigrationInterface {
         -- {"": 17, "ai.onnx.ml": 3}: the opset of each domain the model imports
         opsets      jsonb       NOT NULL,
         created_by  text        NOT NULL,
-        created_at  timestamptz NOT NULL DEFAULT now()
+        created_at  timestamptz NOT NULL DEFAULT date_trunc('milliseconds', now())
       )`);
 
     await q.query(`
@@ -34,7 +37,7 @@ export class Registry1764468000000 implements MigrationInterface {
         -- [{name, type}] in file order; type is 'number' or 'string'
         columns     jsonb       NOT NULL,
         created_by  text        NOT NULL,
-        created_at  timestamptz NOT NULL DEFAULT now(),
+        created_at  timestamptz NOT NULL DEFAULT date_trunc('milliseconds', now()),
         -- the same bytes under the same name are one dataset (a retried upload is idempotent)
         UNIQUE (name, sha256)
       )`);
@@ -49,7 +52,7 @@ export class Registry1764468000000 implements MigrationInterface {
         protected_attributes  jsonb       NOT NULL,
         model_card            jsonb       NOT NULL,
         created_by            text        NOT NULL,
-        created_at            timestamptz NOT NULL DEFAULT now()
+        created_at            timestamptz NOT NULL DEFAULT date_trunc('milliseconds', now())
       )`);
 
     await q.query(`
@@ -69,7 +72,7 @@ export class Registry1764468000000 implements MigrationInterface {
         training_metrics  jsonb       NOT NULL,
         description       text        NOT NULL DEFAULT '',
         created_by        text        NOT NULL,
-        created_at        timestamptz NOT NULL DEFAULT now(),
+        created_at        timestamptz NOT NULL DEFAULT date_trunc('milliseconds', now()),
         UNIQUE (model_id, version)
       )`);
     // Versions are immutable once registered: what was audited is what serves.
@@ -101,7 +104,7 @@ export class Registry1764468000000 implements MigrationInterface {
         -- bumped on every traffic change; replicas compare it to refresh their routing cache
         revision           bigint      NOT NULL DEFAULT 1,
         created_by         text        NOT NULL,
-        created_at         timestamptz NOT NULL DEFAULT now(),
+        created_at         timestamptz NOT NULL DEFAULT date_trunc('milliseconds', now()),
         updated_at         timestamptz NOT NULL DEFAULT now()
       )`);
 
@@ -132,7 +135,7 @@ export class Registry1764468000000 implements MigrationInterface {
         count       integer     NOT NULL CHECK (count > 0),
         -- SHA-256 of the batch's rows as sealed (see src/prediction-log)
         sha256      char(64)    NOT NULL,
-        created_at  timestamptz NOT NULL DEFAULT now()
+        created_at  timestamptz NOT NULL DEFAULT date_trunc('milliseconds', now())
       )`);
 
     await q.query(`
@@ -150,7 +153,7 @@ export class Registry1764468000000 implements MigrationInterface {
         error            text,
         cancel_requested boolean     NOT NULL DEFAULT false,
         created_by       text        NOT NULL,
-        created_at       timestamptz NOT NULL DEFAULT now(),
+        created_at       timestamptz NOT NULL DEFAULT date_trunc('milliseconds', now()),
         started_at       timestamptz,
         finished_at      timestamptz
       )`);

@@ -1,4 +1,9 @@
 import { Module } from '@nestjs/common';
+import { RegistryResolver } from './registry.resolver.js';
+import { RegistryService } from './registry.service.js';
 
-@Module({})
+@Module({
+  providers: [RegistryService, RegistryResolver],
+  exports: [RegistryService],
+})
 export class RegistryModule {}

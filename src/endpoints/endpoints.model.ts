@@ -1,0 +1,69 @@
+import { ArgsType, Field, Int, ObjectType, registerEnumType } from '@nestjs/graphql';
+import { PageArgs } from '../common/pagination.js';
+import { TRAFFIC_MODES, type TrafficMode } from './endpoint.entity.js';
+
+export const TrafficModeEnum = Object.fromEntries(TRAFFIC_MODES.map((m) => [m, m])) as {
+  [K in TrafficMode]: K;
+};
+registerEnumType(TrafficModeEnum, {
+  name: 'TrafficMode',
+  description:
+    'How a candidate version takes traffic: NONE, SHADOW (mirrored, never answers), or a weighted split by routing key.',
+});
+
+@ObjectType('Endpoint', {
+  description:
+    'Serves one model’s versions. Its traffic changes only through promotions and rollouts.',
+})
+export class EndpointModel {
+  @Field()
+  id!: string;
+
+  @Field()
+  name!: string;
+
+  @Field({ description: 'The model name.' })
+  model!: string;
+
+  @Field(() => Int, { nullable: true, description: 'The version that answers requests.' })
+  liveVersion!: number | null;
+
+  @Field(() => Int, { nullable: true })
+  candidateVersion!: number | null;
+
+  @Field(() => TrafficModeEnum)
+  mode!: TrafficMode;
+
+  @Field(() => Int, { description: 'Candidate share of traffic, in basis points (0–10000).' })
+  candidateWeight!: number;
+
+  @Field(() => Int, { description: 'SHADOW: share of requests mirrored, in basis points.' })
+  shadowSample!: number;
+
+  @Field(() => Int, { description: 'Bumped on every traffic change.' })
+  revision!: number;
+
+  @Field()
+  createdBy!: string;
+
+  @Field()
+  createdAt!: Date;
+
+  @Field()
+  updatedAt!: Date;
+}
+
+@ObjectType('EndpointPage')
+export class EndpointPageModel {
+  @Field(() => [EndpointModel])
+  items!: EndpointModel[];
+
+  @Field(() => String, { nullable: true })
+  nextCursor!: string | null;
+}
+
+@ArgsType()
+export class EndpointsArgs extends PageArgs {
+  @Field(() => String, { nullable: true, description: 'Only endpoints of this model.' })
+  model?: string | null;
+}

@@ -1,0 +1,67 @@
+import { Args, Mutation, Query, Resolver } from '@nestjs/graphql';
+import { Can, CurrentPrincipal } from '../auth/decorators.js';
+import type { Principal } from '../auth/principal.js';
+import { RegistryService } from '../registry/registry.service.js';
+import type { EndpointEntity } from './endpoint.entity.js';
+import { EndpointModel, EndpointPageModel, EndpointsArgs } from './endpoints.model.js';
+import { EndpointsService } from './endpoints.service.js';
+
+@Resolver(() => EndpointModel)
+export class EndpointsResolver {
+  constructor(
+    private readonly service: EndpointsService,
+    private readonly registry: RegistryService,
+  ) {}
+
+  @Query(() => EndpointPageModel, {
+    complexity: ({ args, childComplexity }) => Number(args['limit'] ?? 50) * childComplexity,
+  })
+  @Can('read', 'Endpoint')
+  async endpoints(@Args() args: EndpointsArgs): Promise<EndpointPageModel> {
+    const page = await this.service.list(args);
+    return { items: await this.present(page.items), nextCursor: page.nextCursor };
+  }
+
+  @Query(() => EndpointModel, { nullable: true })
+  @Can('read', 'Endpoint')
+  async endpoint(@Args('name') name: string): Promise<EndpointModel | null> {
+    const row = await this.service.byName(name);
+    return row ? ((await this.present([row]))[0] ?? null) : null;
+  }
+
+  @Mutation(() => EndpointModel, {
+    description:
+      'Creates an endpoint for a model, with no live version: one goes live only through an approved promotion.',
+  })
+  @Can('create', 'Endpoint')
+  async createEndpoint(
+    @Args('name') name: string,
+    @Args('model') model: string,
+    @CurrentPrincipal() principal: Principal,
+  ): Promise<EndpointModel> {
+    const row = await this.service.create(name, model, principal);
+    return endpointModelOf(row, model);
+  }
+
+  private async present(rows: EndpointEntity[]): Promise<EndpointModel[]> {
+    const names = await this.registry.modelNames(rows.map((r) => r.modelId));
+    return rows.map((r) => endpointModelOf(r, names.get(r.modelId) ?? ''));
+  }
+}
+
+function endpointModelOf(row: EndpointEntity, model: string): EndpointModel {
+  return {
+    id: row.id,
+    name: row.name,
+    model,
+    liveVersion: row.liveVersion,
+    candidateVersion: row.candidateVersion,
+    mode: row.mode,
+    candidateWeight: row.candidateWeight,
+    shadowSample: row.shadowSample,
+    revision: row.revision,
+    createdBy: row.createdBy,
+    createdAt: row.createdAt,
+    updatedAt: row.updatedAt,
+  };
+}

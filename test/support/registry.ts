@@ -1,0 +1,124 @@
+import { DeploymentService, type TrafficChange } from '../../src/endpoints/deployment.service.js';
+import type { ScoringModel } from '../../src/model-builder/index.js';
+import type { TestApp } from './app.js';
+
+/**
+ * Registry set-up through the real interfaces (REST upload, GraphQL registration), for the
+ * specs that need a model serving. Only `setTraffic` reaches inside: until the promotion flow
+ * exists it is how a test makes a version live (no mutation may bypass promotions).
+ */
+
+export const MODEL_CARD = {
+  intendedUse: 'Scores consumer credit applications for a human underwriter to review.',
+  outOfScopeUses: ['Automated rejection without human review', 'Employment screening'],
+  limitations: 'Trained on 1,000 applications from 1970s Germany; not representative today.',
+  trainingData: 'Statlog (German Credit Data), UCI Machine Learning Repository, CC BY 4.0.',
+  ethicalConsiderations: 'Sex and age are protected; audited with the four-fifths rule.',
+};
+
+export interface UploadedArtifact {
+  readonly sha256: string;
+  readonly size: number;
+}
+
+export async function uploadArtifact(
+  app: TestApp,
+  token: string,
+  bytes: Uint8Array,
+): Promise<UploadedArtifact> {
+  const response = await fetch(`${app.url}/v1/artifacts`, {
+    method: 'PUT',
+    headers: { authorization: `Bearer ${token}`, 'content-type': 'application/octet-stream' },
+    body: bytes,
+  });
+  const body = (await response.json()) as UploadedArtifact;
+  if (!response.ok) throw new Error(`upload failed: ${response.status} ${JSON.stringify(body)}`);
+  return body;
+}
+
+export async function registerModel(
+  app: TestApp,
+  token: string,
+  name: string,
+  options: { riskTier?: string; protectedAttributes?: string[] } = {},
+): Promise<void> {
+  const r = await app.gql(
+    `mutation($input: RegisterModelInput!) { registerModel(input: $input) { id } }`,
+    {
+      input: {
+        name,
+        riskTier: options.riskTier ?? 'HIGH',
+        owner: 'credit-risk-team',
+        protectedAttributes: options.protectedAttributes ?? ['sex', 'age_group'],
+        modelCard: MODEL_CARD,
+      },
+    },
+    token,
+  );
+  if (r.errors) throw new Error(`registerModel: ${JSON.stringify(r.errors)}`);
+}
+
+export async function registerVersion(
+  app: TestApp,
+  token: string,
+  model: string,
+  scoring: ScoringModel,
+  extra: Record<string, unknown> = {},
+): Promise<number> {
+  const { sha256 } = await uploadArtifact(app, token, scoring.bytes);
+  const r = await app.gql<{ registerModelVersion: { version: number } }>(
+    `mutation($input: RegisterModelVersionInput!) { registerModelVersion(input: $input) { version } }`,
+    {
+      input: {
+        model,
+        artifactSha256: sha256,
+        task: 'BINARY_CLASSIFICATION',
+        featureColumns: [...scoring.featureNames],
+        ...extra,
+      },
+    },
+    token,
+  );
+  if (r.errors || !r.data) throw new Error(`registerModelVersion: ${JSON.stringify(r.errors)}`);
+  return r.data.registerModelVersion.version;
+}
+
+export async function createEndpoint(
+  app: TestApp,
+  token: string,
+  name: string,
+  model: string,
+): Promise<void> {
+  const r = await app.gql(
+    `mutation($name: String!, $model: String!) { createEndpoint(name: $name, model: $model) { id } }`,
+    { name, model },
+    token,
+  );
+  if (r.errors) throw new Error(`createEndpoint: ${JSON.stringify(r.errors)}`);
+}
+
+export async function setTraffic(
+  app: TestApp,
+  endpoint: string,
+  change: TrafficChange,
+): Promise<void> {
+  await app.running.app
+    .get(DeploymentService)
+    .setTraffic(endpoint, change, { sub: 'system:test' }, 'test set-up');
+}
+
+/** A model with one version per scoring model, an endpoint, and the first version live. */
+export async function seedLiveEndpoint(
+  app: TestApp,
+  options: { model: string; endpoint: string; versions: readonly ScoringModel[] },
+): Promise<{ versions: number[] }> {
+  const scientist = await app.token('dana', 'data-scientist');
+  const engineer = await app.token('erin', 'ml-engineer');
+  await registerModel(app, scientist, options.model);
+  const versions: number[] = [];
+  for (const scoring of options.versions)
+    versions.push(await registerVersion(app, scientist, options.model, scoring));
+  await createEndpoint(app, engineer, options.endpoint, options.model);
+  await setTraffic(app, options.endpoint, { liveVersion: versions[0] ?? null });
+  return { versions };
+}

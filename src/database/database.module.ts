@@ -14,6 +14,8 @@ export class Database implements OnApplicationShutdown {
 
   private constructor(
     readonly dataSource: DataSource,
+    /** For parts that need connections of their own (LISTEN, the job queue). Secret. */
+    readonly url: string,
     private readonly embedded: EmbeddedDatabase | undefined,
   ) {}
 
@@ -30,7 +32,7 @@ export class Database implements OnApplicationShutdown {
     const dataSource = createDataSource(url);
     try {
       await dataSource.initialize();
-      const database = new Database(dataSource, embedded);
+      const database = new Database(dataSource, url, embedded);
       const applied = await runMigrations(dataSource);
       if (applied.length > 0) Database.logger.log(`migrations applied: ${applied.join(', ')}`);
       database.migrated = true;

@@ -68,7 +68,9 @@ export class BatchQueue implements OnApplicationShutdown {
         application_name: 'gatehouse-jobs',
         max: 4,
       });
-      boss.on('error', (error: Error) => { BatchQueue.logger.error(`job queue: ${error.message}`); });
+      boss.on('error', (error: Error) => {
+        BatchQueue.logger.error(`job queue: ${error.message}`);
+      });
       await boss.start();
       // Idempotent: pg-boss creates the queue only if it does not exist.
       await boss.createQueue(BATCH_QUEUE, { notify: true });

@@ -33,7 +33,7 @@ export class BatchQueue implements OnApplicationShutdown {
     await boss.send(BATCH_QUEUE, { jobId } satisfies BatchMessage, {
       singletonKey: jobId,
       retryLimit: 2,
-      expireInSeconds: 6 * 3600,
+      expireInSeconds: 24 * 3600,
     });
   }
 
@@ -73,7 +73,9 @@ export class BatchQueue implements OnApplicationShutdown {
       });
       await boss.start();
       // Idempotent: pg-boss creates the queue only if it does not exist.
-      await boss.createQueue(BATCH_QUEUE, { notify: true });
+      // A worker heartbeats while it runs a job; one that stops (its process died) loses the
+      // job after a minute and another replica takes it.
+      await boss.createQueue(BATCH_QUEUE, { notify: true, heartbeatSeconds: 60 });
       this.boss = boss;
       return boss;
     })();

@@ -1,0 +1,155 @@
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import { stringify } from 'csv-stringify/sync';
+import { DataSource } from 'typeorm';
+import { BlobStore } from '../blobs/blob-store.js';
+import { CONFIG } from '../config/config.module.js';
+import type { Config } from '../config/config.js';
+import { DatasetEntity } from '../datasets/dataset.entity.js';
+import { readDatasetChunks } from '../datasets/dataset-reader.js';
+import { ModelRuntime } from '../inference/model-runtime.js';
+import { LedgerService } from '../ledger/ledger.service.js';
+import { ModelVersionEntity } from '../registry/model-version.entity.js';
+import { ModelEntity } from '../registry/model.entity.js';
+import { BatchJobEntity } from './batch-job.entity.js';
+
+const SYSTEM = { sub: 'system:batch' };
+
+/** Thrown inside a run when the job was cancelled: the partial output is discarded. */
+class Cancelled extends Error {}
+
+/**
+ * Runs one batch job: streams the dataset, scores it chunk by chunk with the version's ONNX
+ * Runtime session and streams the scores into a content-addressed CSV, so memory stays
+ * bounded by the chunk size whatever the row count. Progress is written after each chunk,
+ * where a cancellation is also noticed. The end of the job and its `batch.completed` event
+ * (with the output digest) commit together.
+ */
+@Injectable()
+export class BatchRunner {
+  private static readonly logger = new Logger('BatchRunner');
+
+  constructor(
+    private readonly dataSource: DataSource,
+    private readonly ledger: LedgerService,
+    private readonly blobs: BlobStore,
+    private readonly runtime: ModelRuntime,
+    @Inject(CONFIG) private readonly config: Config,
+  ) {}
+
+  async run(jobId: string, signal: AbortSignal): Promise<void> {
+    const manager = this.dataSource.manager;
+    // Claim it. A cancelled or finished job is left alone; a RUNNING one is claimed again, as
+    // the queue hands a job out again only when the worker that had it stopped heartbeating.
+    const claimed = await manager
+      .createQueryBuilder()
+      .update(BatchJobEntity)
+      .set({ status: 'RUNNING', rowsDone: 0, startedAt: () => 'now()' })
+      .where(`id = :jobId AND status IN ('QUEUED', 'RUNNING')`, { jobId })
+      .execute();
+    if (claimed.affected !== 1) return;
+    const job = await manager.findOneByOrFail(BatchJobEntity, { id: jobId });
+    const version = await manager.findOneByOrFail(ModelVersionEntity, { id: job.modelVersionId });
+    const model = await manager.findOneByOrFail(ModelEntity, { id: version.modelId });
+    const dataset = await manager.findOneByOrFail(DatasetEntity, { id: job.datasetId });
+    try {
+      const output = await this.blobs.put(this.scoredCsv(job, version, dataset, signal), {
+        maxBytes: Number.MAX_SAFE_INTEGER,
+        what: 'batch output',
+      });
+      await this.ledger.transaction(async (tx) => {
+        await tx.manager.update(
+          BatchJobEntity,
+          { id: jobId },
+          {
+            status: 'SUCCEEDED',
+            rowsDone: dataset.rows,
+            outputSha256: output.sha256,
+            outputSize: output.size,
+            finishedAt: new Date(),
+          },
+        );
+        tx.record({
+          type: 'batch.completed',
+          subject: `batch:${jobId}`,
+          actor: SYSTEM,
+          payload: {
+            jobId,
+            endpoint: job.endpoint,
+            model: model.name,
+            version: version.version,
+            artifactSha256: version.artifactSha256,
+            datasetSha256: dataset.sha256,
+            rows: dataset.rows,
+            outputSha256: output.sha256,
+            outputSize: output.size,
+          },
+        });
+      });
+    } catch (error) {
+      if (error instanceof Cancelled || signal.aborted) {
+        await manager.update(
+          BatchJobEntity,
+          { id: jobId },
+          { status: 'CANCELLED', finishedAt: new Date() },
+        );
+        return;
+      }
+      const message = error instanceof Error ? error.message : String(error);
+      BatchRunner.logger.warn(`batch job ${jobId} failed: ${message}`);
+      await this.ledger.transaction(async (tx) => {
+        await tx.manager.update(
+          BatchJobEntity,
+          { id: jobId },
+          { status: 'FAILED', error: message.slice(0, 2000), finishedAt: new Date() },
+        );
+        tx.record({
+          type: 'batch.failed',
+          subject: `batch:${jobId}`,
+          actor: SYSTEM,
+          payload: { jobId, error: message.slice(0, 2000) },
+        });
+      });
+    }
+  }
+
+  /** The output CSV, produced as it is consumed: `row,score[,decision]`. */
+  private async *scoredCsv(
+    job: BatchJobEntity,
+    version: ModelVersionEntity,
+    dataset: DatasetEntity,
+    signal: AbortSignal,
+  ): AsyncGenerator<Buffer> {
+    const classify = version.task === 'BINARY_CLASSIFICATION' && version.threshold !== null;
+    yield Buffer.from(stringify([classify ? ['row', 'score', 'decision'] : ['row', 'score']]));
+    let done = 0;
+    for await (const chunk of readDatasetChunks(this.blobs, dataset.sha256, {
+      features: version.featureColumns,
+      chunkRows: this.config.batch.chunkRows,
+    })) {
+      const scores = await this.runtime.score(version, chunk.features, chunk.rows);
+      const records: (number | string)[][] = [];
+      for (let i = 0; i < chunk.rows; i++) {
+        const score = scores[i] ?? Number.NaN;
+        if (!Number.isFinite(score))
+          throw new Error(`the model returned ${String(score)} for data row ${done + i + 1}`);
+        records.push(
+          classify
+            ? [done + i + 1, score, score >= (version.threshold ?? 0.5) ? 1 : 0]
+            : [done + i + 1, score],
+        );
+      }
+      yield Buffer.from(stringify(records));
+      done += chunk.rows;
+      await this.progress(job.id, done, signal);
+    }
+  }
+
+  private async progress(jobId: string, done: number, signal: AbortSignal): Promise<void> {
+    await this.dataSource.manager.update(BatchJobEntity, { id: jobId }, { rowsDone: done });
+    const job = await this.dataSource.manager.findOne(BatchJobEntity, {
+      where: { id: jobId },
+      select: { id: true, cancelRequested: true },
+    });
+    if (signal.aborted || job?.cancelRequested === true) throw new Cancelled();
+  }
+}

@@ -18,10 +18,10 @@ export class Registry1764468000000 implements MigrationInterface {
         sha256      char(64)    PRIMARY KEY CHECK (sha256 ~ '^[0-9a-f]{64}$'),
         size        bigint      NOT NULL CHECK (size > 0),
         format      text        NOT NULL DEFAULT 'onnx',
-        -- [{name, type, shape}] as ONNX Runtime reads the model's signature
+        -- [{name, datatype, shape}] as ONNX Runtime reads the model's signature (free dims -1)
         inputs      jsonb       NOT NULL,
         outputs     jsonb       NOT NULL,
-        -- {"": 17, "ai.onnx.ml": 3}: the opset of each domain the model imports
+        -- {"ai.onnx": 17, "ai.onnx.ml": 3}: the opset of each domain the model imports
         opsets      jsonb       NOT NULL,
         created_by  text        NOT NULL,
         created_at  timestamptz NOT NULL DEFAULT date_trunc('milliseconds', now())
@@ -108,35 +108,48 @@ export class Registry1764468000000 implements MigrationInterface {
         updated_at         timestamptz NOT NULL DEFAULT now()
       )`);
 
-    await q.query(`
-      CREATE TABLE predictions (
-        id                bigserial   PRIMARY KEY,
-        request_id        uuid        NOT NULL,
-        endpoint          text        NOT NULL,
-        model_version     integer     NOT NULL,
-        -- live, candidate or shadow
-        arm               text        NOT NULL,
-        inputs            jsonb       NOT NULL,
-        outputs           jsonb,
-        error             text,
-        latency_ms        real        NOT NULL,
-        routing_key_hash  text,
-        created_at        timestamptz NOT NULL
-      )`);
-    await q.query(`CREATE INDEX predictions_endpoint_idx ON predictions (endpoint, created_at)`);
-    await q.query(`CREATE INDEX predictions_request_idx ON predictions (request_id)`);
-    await q.query(`CREATE INDEX predictions_created_idx ON predictions (created_at)`);
-
+    // A batch of predictions is sealed into the ledger in the transaction that writes it:
+    // its row carries the digest of its predictions (src/prediction-log/prediction-digest.ts)
+    // and stays when retention deletes the predictions themselves.
     await q.query(`
       CREATE TABLE prediction_batches (
         id          bigserial   PRIMARY KEY,
+        endpoint    text        NOT NULL,
         first_id    bigint      NOT NULL,
         last_id     bigint      NOT NULL,
         count       integer     NOT NULL CHECK (count > 0),
-        -- SHA-256 of the batch's rows as sealed (see src/prediction-log)
-        sha256      char(64)    NOT NULL,
+        -- SHA-256 of the batch's rows in their canonical serialization
+        sha256      char(64)    NOT NULL CHECK (sha256 ~ '^[0-9a-f]{64}$'),
         created_at  timestamptz NOT NULL DEFAULT date_trunc('milliseconds', now())
       )`);
+
+    await q.query(`
+      CREATE TABLE predictions (
+        id                bigserial   PRIMARY KEY,
+        -- the batch row is written after its predictions, in the same transaction
+        batch_id          bigint      NOT NULL REFERENCES prediction_batches (id)
+                                      DEFERRABLE INITIALLY DEFERRED,
+        -- the request's OIP id: the client's own, or a UUID the service gave it
+        request_id        text        NOT NULL,
+        endpoint          text        NOT NULL,
+        model_version     integer     NOT NULL,
+        -- live, candidate or shadow
+        arm               text        NOT NULL CHECK (arm IN ('live', 'candidate', 'shadow')),
+        inputs            jsonb       NOT NULL,
+        outputs           jsonb,
+        error             text,
+        -- double precision, rounded to the microsecond: it reads back exactly as written,
+        -- so the batch digest can be recomputed from the rows
+        latency_ms        double precision NOT NULL,
+        -- SHA-256 of the routing key, never the key itself
+        routing_key_hash  char(64),
+        -- to the millisecond, as written (the digest carries it at that precision)
+        created_at        timestamptz NOT NULL
+      )`);
+    await q.query(`CREATE INDEX predictions_batch_idx ON predictions (batch_id)`);
+    await q.query(`CREATE INDEX predictions_endpoint_idx ON predictions (endpoint, created_at)`);
+    await q.query(`CREATE INDEX predictions_request_idx ON predictions (request_id)`);
+    await q.query(`CREATE INDEX predictions_created_idx ON predictions (created_at)`);
 
     await q.query(`
       CREATE TABLE batch_jobs (
@@ -163,8 +176,8 @@ export class Registry1764468000000 implements MigrationInterface {
   async down(q: QueryRunner): Promise<void> {
     for (const table of [
       'batch_jobs',
-      'prediction_batches',
       'predictions',
+      'prediction_batches',
       'endpoints',
       'model_versions',
       'models',

@@ -4,6 +4,7 @@ import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fa
 import type { LogLevel } from '@nestjs/common';
 import { AppModule } from './app.module.js';
 import { ErrorFilter } from './common/error.filter.js';
+import { registerUploadParsers } from './common/upload-body.js';
 import type { Config } from './config/config.js';
 import { loadPolicies } from './policy/policies.js';
 
@@ -23,6 +24,7 @@ export async function startApp(config: Config): Promise<RunningApp> {
     { logger: logLevels(config), abortOnError: false },
   );
   app.useGlobalFilters(new ErrorFilter());
+  registerUploadParsers(app.getHttpAdapter().getInstance());
   try {
     await app.listen(config.port, config.host);
   } catch (error) {

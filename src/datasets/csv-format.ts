@@ -1,0 +1,207 @@
+import { isUtf8 } from 'node:buffer';
+import { Transform, type TransformCallback } from 'node:stream';
+import { CsvError, Parser } from 'csv-parse';
+import { BadInputError } from '../common/errors.js';
+
+export const MAX_RECORD_CHARS = 1 << 20;
+
+/**
+ * How Gatehouse reads a dataset CSV, the same at upload and every later read: RFC 4180
+ * (comma, double quotes doubled inside quoted values, CRLF or LF), UTF-8 with an optional BOM,
+ * a header line, blank lines ignored. Rows of the wrong length are refused by the callers
+ * (with the header's width in the message), so the parser is told to let them through.
+ *
+ * Records are plain string arrays: csv-parse's per-record `info` would tell each row's line
+ * but makes parsing 2.5 times slower, so rows are named by their number after the header and
+ * lines are given where the parser knows them (syntax errors). The header is kept as soon as
+ * it is parsed, since a syntax error can surface before a consumer has read any record.
+ */
+export class CsvParser extends Parser {
+  header: string[] | undefined;
+
+  constructor() {
+    super({
+      bom: true,
+      relax_column_count: true,
+      skip_empty_lines: true,
+      // An unclosed quote would otherwise swallow the rest of the file into one value.
+      max_record_size: MAX_RECORD_CHARS,
+    });
+  }
+
+  override push(chunk: unknown, encoding?: BufferEncoding): boolean {
+    if (this.header === undefined && Array.isArray(chunk)) this.header = chunk as string[];
+    return super.push(chunk, encoding);
+  }
+}
+
+const FIELD = 'dataset';
+
+/** A number as a dataset value: decimal or scientific notation, finite; spaces around allowed. */
+const NUMBER = /^[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$/;
+
+export function parseNumber(text: string): number | undefined {
+  const trimmed = text.trim();
+  if (!NUMBER.test(trimmed)) return undefined;
+  const value = Number(trimmed);
+  return Number.isFinite(value) ? value : undefined;
+}
+
+/** Where in the file a problem is: data rows count from 1 after the header. */
+export interface CsvPosition {
+  readonly row?: number;
+  readonly line?: number;
+  readonly column?: string;
+}
+
+export function csvProblem(position: CsvPosition, reason: string): BadInputError {
+  const where = [
+    position.row === undefined ? undefined : `row ${position.row}`,
+    position.line === undefined ? undefined : `line ${position.line}`,
+    position.column === undefined ? undefined : `column ${JSON.stringify(position.column)}`,
+  ].filter((p) => p !== undefined);
+  const details: Record<string, unknown> = {};
+  if (position.row !== undefined) details['row'] = position.row;
+  if (position.line !== undefined) details['line'] = position.line;
+  if (position.column !== undefined) details['column'] = position.column;
+  return new BadInputError(
+    FIELD,
+    where.length === 0 ? reason : `${where.join(', ')}: ${reason}`,
+    details,
+  );
+}
+
+/** csv-parse's syntax errors, named by data row (1-based, after the header), line and column. */
+export function csvSyntaxProblem(
+  error: unknown,
+  header: readonly string[] | undefined,
+): BadInputError | undefined {
+  if (!(error instanceof CsvError)) return undefined;
+  const records = typeof error['records'] === 'number' ? error['records'] : undefined;
+  const index = typeof error['index'] === 'number' ? error['index'] : undefined;
+  const line = typeof error['lines'] === 'number' ? error['lines'] : undefined;
+  const inHeader = records === 0 || header === undefined;
+  const column =
+    index === undefined
+      ? undefined
+      : inHeader
+        ? `#${index + 1}`
+        : (header[index] ?? `#${index + 1} (beyond the header)`);
+  const row = inHeader ? {} : { row: records };
+  const code = error.code as string;
+  switch (code) {
+    case 'CSV_QUOTE_NOT_CLOSED':
+      // csv-parse reports the last line of the file here, not where the quote opened.
+      return csvProblem(
+        { ...row, column },
+        'a quoted value is never closed (the file ends inside it)',
+      );
+    case 'CSV_INVALID_CLOSING_QUOTE':
+      return csvProblem(
+        { ...row, line, column },
+        'a closing quote must be followed by a comma or the end of the line; write a quote inside a quoted value as two quotes ("")',
+      );
+    case 'INVALID_OPENING_QUOTE':
+      return csvProblem(
+        { ...row, line, column },
+        'a quote inside an unquoted value; quote the whole value and write the inner quote as two quotes ("")',
+      );
+    case 'CSV_MAX_RECORD_SIZE':
+      return csvProblem(
+        row,
+        `the row is longer than ${MAX_RECORD_CHARS} characters (often an unclosed quote)`,
+      );
+    default:
+      return csvProblem({ ...row, line, column }, error.message);
+  }
+}
+
+/**
+ * Refuses bytes that are not UTF-8, naming the line and byte offset of the first bad byte
+ * (csv-parse would otherwise turn them into U+FFFD without a word). A multi-byte character
+ * split across chunks is carried over to the next.
+ */
+export class Utf8Guard extends Transform {
+  private carry: Buffer = Buffer.alloc(0);
+  /** Bytes passed before `carry`, and the line they end on. */
+  private offset = 0;
+  private line = 1;
+
+  override _transform(chunk: Buffer, _encoding: BufferEncoding, done: TransformCallback): void {
+    const bytes = this.carry.length === 0 ? chunk : Buffer.concat([this.carry, chunk]);
+    const end = completeEnd(bytes);
+    const body = bytes.subarray(0, end);
+    if (!isUtf8(body)) {
+      done(this.failure(body));
+      return;
+    }
+    this.line += countNewlines(body);
+    this.offset += end;
+    this.carry = Buffer.from(bytes.subarray(end));
+    done(null, chunk);
+  }
+
+  override _flush(done: TransformCallback): void {
+    done(this.carry.length === 0 ? null : this.failure(this.carry));
+  }
+
+  private failure(bytes: Buffer): BadInputError {
+    const at = firstInvalidUtf8(bytes);
+    const line = this.line + countNewlines(bytes.subarray(0, at));
+    const byte = bytes[at] ?? 0;
+    return new BadInputError(
+      FIELD,
+      `line ${line}: is not UTF-8 text (byte 0x${byte.toString(16).padStart(2, '0')} at offset ${this.offset + at}); save the file as UTF-8`,
+      { line, offset: this.offset + at },
+    );
+  }
+}
+
+/** The end of the last complete UTF-8 sequence: a lead byte whose sequence is cut is held back. */
+function completeEnd(bytes: Buffer): number {
+  for (let back = 1; back <= Math.min(3, bytes.length); back++) {
+    const b = bytes[bytes.length - back] ?? 0;
+    if ((b & 0xc0) === 0x80) continue; // continuation byte: keep looking for its lead
+    const length = b >= 0xf0 ? 4 : b >= 0xe0 ? 3 : b >= 0xc0 ? 2 : 1;
+    return length > back ? bytes.length - back : bytes.length;
+  }
+  return bytes.length;
+}
+
+function countNewlines(bytes: Buffer): number {
+  let count = 0;
+  for (let at = bytes.indexOf(0x0a); at >= 0; at = bytes.indexOf(0x0a, at + 1)) count++;
+  return count;
+}
+
+/** Offset of the first byte that does not belong to a well-formed UTF-8 sequence. */
+export function firstInvalidUtf8(bytes: Uint8Array): number {
+  let i = 0;
+  while (i < bytes.length) {
+    const b = bytes[i] ?? 0;
+    if (b < 0x80) {
+      i++;
+      continue;
+    }
+    let need: number;
+    let low = 0x80;
+    let high = 0xbf;
+    if (b >= 0xc2 && b <= 0xdf) need = 1;
+    else if (b >= 0xe0 && b <= 0xef) {
+      need = 2;
+      if (b === 0xe0) low = 0xa0;
+      if (b === 0xed) high = 0x9f;
+    } else if (b >= 0xf0 && b <= 0xf4) {
+      need = 3;
+      if (b === 0xf0) low = 0x90;
+      if (b === 0xf4) high = 0x8f;
+    } else return i;
+    for (let k = 1; k <= need; k++) {
+      const c = bytes[i + k];
+      if (c === undefined) return i;
+      if (k === 1 ? c < low || c > high : c < 0x80 || c > 0xbf) return i;
+    }
+    i += need + 1;
+  }
+  return bytes.length;
+}

@@ -1,0 +1,52 @@
+import { Injectable } from '@nestjs/common';
+import { DataSource, type EntityManager } from 'typeorm';
+import type { Cursor } from '../common/pagination.js';
+import { DatasetEntity } from './dataset.entity.js';
+
+export type NewDataset = Omit<DatasetEntity, 'createdAt'>;
+
+@Injectable()
+export class DatasetsRepository {
+  constructor(private readonly dataSource: DataSource) {}
+
+  find(id: string): Promise<DatasetEntity | null> {
+    return this.dataSource.manager.findOneBy(DatasetEntity, { id });
+  }
+
+  findByContent(
+    name: string,
+    sha256: string,
+    manager: EntityManager = this.dataSource.manager,
+  ): Promise<DatasetEntity | null> {
+    return manager.findOneBy(DatasetEntity, { name, sha256 });
+  }
+
+  /**
+   * Inserts the row unless this name already holds these bytes (a retried upload, or two at
+   * once): true when this call inserted it.
+   */
+  async insertIfAbsent(manager: EntityManager, row: NewDataset): Promise<boolean> {
+    const result = await manager
+      .createQueryBuilder()
+      .insert()
+      .into(DatasetEntity)
+      .values(row)
+      .orIgnore()
+      .returning(['id'])
+      .execute();
+    return (result.raw as unknown[]).length > 0;
+  }
+
+  /** Up to `limit` + 1 rows after the cursor, in (created_at, id) order. */
+  page(limit: number, cursor: Cursor | undefined, name: string | undefined) {
+    const q = this.dataSource.manager
+      .createQueryBuilder(DatasetEntity, 'd')
+      .orderBy('d.created_at', 'ASC')
+      .addOrderBy('d.id', 'ASC')
+      .limit(limit + 1);
+    if (cursor)
+      q.andWhere('(d.created_at, d.id) > (:at, :id)', { at: cursor.createdAt, id: cursor.id });
+    if (name !== undefined) q.andWhere('d.name = :name', { name });
+    return q.getMany();
+  }
+}

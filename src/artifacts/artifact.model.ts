@@ -1,5 +1,16 @@
 import { Field, Float, Int, ObjectType } from '@nestjs/graphql';
-import { TensorSpecModel } from '../registry/registry.model.js';
+
+@ObjectType('TensorSpec')
+export class TensorSpecModel {
+  @Field()
+  name!: string;
+
+  @Field({ description: 'Open Inference Protocol datatype: FP32, FP64, INT64, BOOL…' })
+  datatype!: string;
+
+  @Field(() => [Int], { description: '-1 for a dimension the model leaves free.' })
+  shape!: number[];
+}
 
 @ObjectType('Opset', { description: 'An operator set the model imports.' })
 export class OpsetModel {

@@ -8,6 +8,7 @@ import {
   registerEnumType,
 } from '@nestjs/graphql';
 import { GraphQLJSONObject } from 'graphql-scalars';
+import { TensorSpecModel } from '../artifacts/artifact.model.js';
 import { PageArgs } from '../common/pagination.js';
 import { RISK_TIERS, type RiskTier } from './model.entity.js';
 import { TASKS, type Task } from './model-version.entity.js';
@@ -57,18 +58,6 @@ export class ModelCardInput {
 
   @Field()
   ethicalConsiderations!: string;
-}
-
-@ObjectType('TensorSpec')
-export class TensorSpecModel {
-  @Field()
-  name!: string;
-
-  @Field({ description: 'Open Inference Protocol datatype: FP32, FP64, INT64, BOOL…' })
-  datatype!: string;
-
-  @Field(() => [Int], { description: '-1 for a dimension the model leaves free.' })
-  shape!: number[];
 }
 
 @ObjectType('ModelVersion', { description: 'An immutable, numbered version of a model.' })

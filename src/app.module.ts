@@ -12,6 +12,7 @@ import { DatasetsModule } from './datasets/datasets.module.js';
 import { EndpointsModule } from './endpoints/endpoints.module.js';
 import { graphqlOptions } from './graphql/graphql-options.js';
 import { HealthModule } from './health/health.module.js';
+import { JobsModule } from './jobs/jobs.module.js';
 import { InferenceModule } from './inference/inference.module.js';
 import { RuntimeModule } from './inference/runtime.module.js';
 import { LedgerModule } from './ledger/ledger.module.js';
@@ -35,6 +36,7 @@ export class AppModule {
         HealthModule,
         BlobsModule,
         RuntimeModule,
+        JobsModule,
         ArtifactsModule,
         DatasetsModule,
         RegistryModule,

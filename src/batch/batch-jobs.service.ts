@@ -10,7 +10,7 @@ import { LedgerService } from '../ledger/ledger.service.js';
 import { ModelVersionEntity } from '../registry/model-version.entity.js';
 import { ModelEntity } from '../registry/model.entity.js';
 import { BatchJobEntity } from './batch-job.entity.js';
-import { BatchQueue } from './batch-queue.js';
+import { JobQueue } from '../jobs/job-queue.js';
 import { BatchRunner } from './batch-runner.js';
 
 /** What `POST /v1/batch-jobs` accepts: an endpoint (its live version) or a model version. */
@@ -34,19 +34,21 @@ export class BatchJobsService implements OnApplicationBootstrap {
   constructor(
     private readonly dataSource: DataSource,
     private readonly ledger: LedgerService,
-    private readonly queue: BatchQueue,
+    private readonly queue: JobQueue,
     private readonly runner: BatchRunner,
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
-    await this.queue.work((message, signal) => this.runner.run(message.jobId, signal));
+    await this.queue.work('batch-inference', (message, signal) =>
+      this.runner.run(message.id, signal),
+    );
     // A job whose message was lost between its commit and the send (a crash) is sent again;
     // the job id as singleton key keeps a message that did arrive from running twice.
     const queued = await this.dataSource.manager.find(BatchJobEntity, {
       where: { status: 'QUEUED' },
       select: { id: true },
     });
-    for (const job of queued) await this.queue.send(job.id);
+    for (const job of queued) await this.queue.send('batch-inference', job.id);
     if (queued.length > 0) BatchJobsService.logger.log(`re-sent ${queued.length} queued jobs`);
   }
 
@@ -99,7 +101,7 @@ export class BatchJobsService implements OnApplicationBootstrap {
       });
       return this.require(id, tx.manager);
     });
-    await this.queue.send(job.id);
+    await this.queue.send('batch-inference', job.id);
     return job;
   }
 

@@ -1,6 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parsePolicyFile, PolicyFileError, type LoadedPolicyFile } from './policy-file.js';
+import { evaluationPolicySchema, type EvaluationPolicy } from './evaluation-policy.js';
 import { rolesPolicySchema, type RolesPolicy } from './roles-policy.js';
 
 /** Injection token for the policies loaded at start-up. */
@@ -9,6 +10,7 @@ export const POLICIES = Symbol('gatehouse.policies');
 /** Every policy file the service runs under, parsed and validated. */
 export interface Policies {
   readonly roles: LoadedPolicyFile<RolesPolicy>;
+  readonly evaluation: LoadedPolicyFile<EvaluationPolicy>;
 }
 
 /**
@@ -18,11 +20,14 @@ export interface Policies {
 export function loadPolicies(dir: string): Policies {
   return {
     roles: load(dir, 'roles.yaml', (name, text) => parsePolicyFile(name, text, rolesPolicySchema)),
+    evaluation: load(dir, 'evaluation.yaml', (name, text) =>
+      parsePolicyFile(name, text, evaluationPolicySchema),
+    ),
   };
 }
 
 export function policyFiles(policies: Policies): LoadedPolicyFile<unknown>[] {
-  return [policies.roles];
+  return [policies.roles, policies.evaluation];
 }
 
 function load<T>(dir: string, name: string, parse: (name: string, text: string) => T): T {

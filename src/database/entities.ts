@@ -1,6 +1,7 @@
 import { ArtifactEntity } from '../artifacts/artifact.entity.js';
 import { BatchJobEntity } from '../batch/batch-job.entity.js';
 import { DatasetEntity } from '../datasets/dataset.entity.js';
+import { EvaluationEntity } from '../evaluation/evaluation.entity.js';
 import { EndpointEntity } from '../endpoints/endpoint.entity.js';
 import { PolicyDocumentEntity } from '../policy/policy-document.entity.js';
 import { ModelVersionEntity } from '../registry/model-version.entity.js';
@@ -15,4 +16,5 @@ export const ENTITIES = [
   ModelVersionEntity,
   EndpointEntity,
   BatchJobEntity,
+  EvaluationEntity,
 ];

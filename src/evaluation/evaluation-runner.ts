@@ -1,0 +1,249 @@
+import { createHash } from 'node:crypto';
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import { DataSource } from 'typeorm';
+import { ArtifactEntity } from '../artifacts/artifact.entity.js';
+import { BlobStore } from '../blobs/blob-store.js';
+import { CONFIG } from '../config/config.module.js';
+import type { Config } from '../config/config.js';
+import { DatasetEntity } from '../datasets/dataset.entity.js';
+import { readDatasetChunks } from '../datasets/dataset-reader.js';
+import { ModelRuntime } from '../inference/model-runtime.js';
+import { canonicalize } from '../ledger/canonical-json.js';
+import { LedgerService } from '../ledger/ledger.service.js';
+import { POLICIES, type Policies } from '../policy/policies.js';
+import { ModelVersionEntity } from '../registry/model-version.entity.js';
+import { ModelEntity } from '../registry/model.entity.js';
+import { strideFor, type EvaluationData, type EvaluationFigures } from './evaluation-compute.js';
+import { FAIRNESS_FIGURES, PERFORMANCE_FIGURES } from './metrics/index.js';
+import { EvaluationEntity } from './evaluation.entity.js';
+import { computeOffThread } from './evaluation-threads.js';
+
+const SYSTEM = { sub: 'system:evaluation' };
+
+/** A row that cannot be evaluated: named by data row and column. */
+class RowError extends Error {}
+
+/**
+ * Runs one evaluation: the registered artifact scores the dataset chunk by chunk (the same
+ * ONNX Runtime session as serving), labels and protected attributes are collected alongside,
+ * then every figure is computed on a worker thread. The result, its digest and the
+ * `evaluation.completed` event (with the dataset, artifact, result and policy digests) commit
+ * together; after that the row can no longer change.
+ */
+@Injectable()
+export class EvaluationRunner {
+  private static readonly logger = new Logger('EvaluationRunner');
+
+  constructor(
+    private readonly dataSource: DataSource,
+    private readonly ledger: LedgerService,
+    private readonly blobs: BlobStore,
+    private readonly runtime: ModelRuntime,
+    @Inject(CONFIG) private readonly config: Config,
+    @Inject(POLICIES) private readonly policies: Policies,
+  ) {}
+
+  async run(id: string): Promise<void> {
+    const manager = this.dataSource.manager;
+    const claimed = await manager
+      .createQueryBuilder()
+      .update(EvaluationEntity)
+      .set({ status: 'RUNNING', rowsDone: 0, startedAt: () => 'now()' })
+      .where(`id = :id AND status IN ('QUEUED', 'RUNNING')`, { id })
+      .execute();
+    if (claimed.affected !== 1) return;
+    const evaluation = await manager.findOneByOrFail(EvaluationEntity, { id });
+    const version = await manager.findOneByOrFail(ModelVersionEntity, {
+      id: evaluation.modelVersionId,
+    });
+    const model = await manager.findOneByOrFail(ModelEntity, { id: version.modelId });
+    const dataset = await manager.findOneByOrFail(DatasetEntity, { id: evaluation.datasetId });
+    const started = performance.now();
+    try {
+      const data = await this.collect(evaluation, version, dataset);
+      const policy = this.policies.evaluation.value;
+      const figures = await computeOffThread(data, {
+        fairness: policy.fairness,
+        bootstrap: evaluation.bootstrap && {
+          ...evaluation.bootstrap,
+          confidenceLevel: policy.bootstrap.confidenceLevel,
+        },
+        driftBins: policy.drift.bins,
+      });
+      const result = {
+        evaluationId: id,
+        model: model.name,
+        version: version.version,
+        artifactSha256: version.artifactSha256,
+        dataset: { id: dataset.id, name: dataset.name, sha256: dataset.sha256, rows: dataset.rows },
+        labelColumn: evaluation.labelColumn,
+        protectedAttributes: evaluation.protectedAttributes,
+        referenceGroups: evaluation.referenceGroups,
+        policySha256: evaluation.policySha256,
+        ...figures,
+      };
+      const canonical = canonicalize(result);
+      const resultSha256 = createHash('sha256').update(canonical, 'utf8').digest('hex');
+      await this.ledger.transaction(async (tx) => {
+        await tx.manager
+          .createQueryBuilder()
+          .update(EvaluationEntity)
+          .set({
+            status: 'SUCCEEDED',
+            rowsDone: dataset.rows,
+            // jsonb of the canonical text that was hashed
+            result: () => ':result::jsonb',
+            resultSha256,
+            finishedAt: new Date(),
+          })
+          .where('id = :id', { id })
+          .setParameter('result', canonical)
+          .execute();
+        tx.record({
+          type: 'evaluation.completed',
+          subject: `model:${model.name}@${version.version}`,
+          actor: SYSTEM,
+          payload: {
+            evaluationId: id,
+            resultSha256,
+            artifactSha256: version.artifactSha256,
+            datasetSha256: dataset.sha256,
+            policySha256: evaluation.policySha256,
+            rows: dataset.rows,
+            headline: headline(figures),
+          },
+        });
+      });
+      EvaluationRunner.logger.log(
+        `evaluation ${id} of ${model.name}@${version.version}: ${dataset.rows} rows in ${Math.round(performance.now() - started)} ms`,
+      );
+    } catch (error) {
+      const message = error instanceof Error ? error.message : String(error);
+      EvaluationRunner.logger.warn(`evaluation ${id} failed: ${message}`);
+      await this.ledger.transaction(async (tx) => {
+        await tx.manager.update(
+          EvaluationEntity,
+          { id },
+          { status: 'FAILED', error: message.slice(0, 2000), finishedAt: new Date() },
+        );
+        tx.record({
+          type: 'evaluation.failed',
+          subject: `model:${model.name}@${version.version}`,
+          actor: SYSTEM,
+          payload: { evaluationId: id, error: message.slice(0, 2000) },
+        });
+      });
+    }
+  }
+
+  /** Streams the dataset through the model; bounded by the row count's typed arrays. */
+  private async collect(
+    evaluation: EvaluationEntity,
+    version: ModelVersionEntity,
+    dataset: DatasetEntity,
+  ): Promise<EvaluationData> {
+    const rows = dataset.rows;
+    const width = version.featureColumns.length;
+    const stride = strideFor(rows);
+    const sampleRows = Math.ceil(rows / stride);
+    const scores = new Float64Array(rows);
+    const labels = new Float64Array(rows);
+    const featureSample = new Float32Array(sampleRows * width);
+    const attributes = evaluation.protectedAttributes.map((name) => ({
+      name,
+      index: new Map<string, number>(),
+      dictionary: [] as string[],
+      codes: new Int32Array(rows),
+    }));
+    const classification = version.task === 'BINARY_CLASSIFICATION';
+    let done = 0;
+    let lastProgress = performance.now();
+    for await (const chunk of readDatasetChunks(this.blobs, dataset.sha256, {
+      features: version.featureColumns,
+      strings: [evaluation.labelColumn, ...evaluation.protectedAttributes],
+      chunkRows: this.config.batch.chunkRows,
+    })) {
+      const chunkScores = await this.runtime.score(version, chunk.features, chunk.rows);
+      scores.set(chunkScores, done);
+      const labelText = chunk.strings[evaluation.labelColumn] ?? [];
+      for (let i = 0; i < chunk.rows; i++) {
+        const text = labelText[i] ?? '';
+        const value = text.trim() === '' ? Number.NaN : Number(text);
+        if (classification ? value !== 0 && value !== 1 : !Number.isFinite(value))
+          throw new RowError(
+            `data row ${chunk.firstRow + i}, column ${evaluation.labelColumn}: ${JSON.stringify(text)} is not ${classification ? 'a binary label (0 or 1)' : 'a number'}`,
+          );
+        labels[done + i] = value;
+        const row = done + i;
+        if (row % stride === 0)
+          featureSample.set(
+            chunk.features.subarray(i * width, (i + 1) * width),
+            (row / stride) * width,
+          );
+      }
+      for (const attribute of attributes) {
+        const values = chunk.strings[attribute.name] ?? [];
+        for (let i = 0; i < chunk.rows; i++) {
+          const value = values[i] ?? '';
+          let code = attribute.index.get(value);
+          if (code === undefined) {
+            code = attribute.dictionary.length;
+            attribute.dictionary.push(value);
+            attribute.index.set(value, code);
+          }
+          attribute.codes[done + i] = code;
+        }
+      }
+      done += chunk.rows;
+      if (performance.now() - lastProgress > 500) {
+        lastProgress = performance.now();
+        await this.dataSource.manager.update(
+          EvaluationEntity,
+          { id: evaluation.id },
+          { rowsDone: done },
+        );
+      }
+    }
+    if (done !== rows)
+      throw new Error(`dataset ${dataset.id} has ${done} rows, ${rows} were registered`);
+    return {
+      task: version.task,
+      rows,
+      scores,
+      labels,
+      threshold: version.threshold,
+      scoreDatatype:
+        (
+          await this.dataSource.manager.findOneByOrFail(ArtifactEntity, {
+            sha256: version.artifactSha256,
+          })
+        ).outputs.find((o) => o.name === version.scoreOutput)?.datatype ?? 'FP32',
+      attributes: attributes.map((a) => ({
+        name: a.name,
+        groups: { dictionary: a.dictionary, codes: a.codes },
+        referenceGroup: evaluation.referenceGroups[a.name] ?? null,
+      })),
+      features: version.featureColumns,
+      featureSample,
+      sampleRows,
+      sampleStride: stride,
+    };
+  }
+}
+
+/** The figures a reader of the ledger wants without fetching the whole result. */
+function headline(figures: EvaluationFigures): Record<string, unknown> {
+  const c = figures.classification;
+  if (c === null) {
+    const r = figures.regression;
+    return r === null ? {} : { rmse: r.rmse, mae: r.mae, r2: r.r2 };
+  }
+  return {
+    ...Object.fromEntries(PERFORMANCE_FIGURES.map((f) => [f, c.performance[f]])),
+    fairness: c.fairness.map((a) => ({
+      attribute: a.attribute,
+      ...Object.fromEntries(FAIRNESS_FIGURES.map((f) => [f, a[f]])),
+      passesFourFifths: a.passesFourFifths,
+    })),
+  };
+}

@@ -2,6 +2,7 @@ import { PolicyDocuments1764381600000 } from './1764381600000-PolicyDocuments.js
 import { Ledger1764385200000 } from './1764385200000-Ledger.js';
 import { Registry1764468000000 } from './1764468000000-Registry.js';
 import { Evaluations1764471600000 } from './1764471600000-Evaluations.js';
+import { Promotions1764475200000 } from './1764475200000-Promotions.js';
 
 /**
  * Every migration, oldest first. A landed migration is never edited: a schema change is a new
@@ -12,4 +13,5 @@ export const MIGRATIONS = [
   Ledger1764385200000,
   Registry1764468000000,
   Evaluations1764471600000,
+  Promotions1764475200000,
 ];

@@ -20,7 +20,9 @@ import { LedgerModule } from './ledger/ledger.module.js';
 import type { Policies } from './policy/policies.js';
 import { PolicyModule } from './policy/policy.module.js';
 import { PredictionLogModule } from './prediction-log/prediction-log.module.js';
+import { PromotionsModule } from './promotions/promotions.module.js';
 import { RegistryModule } from './registry/registry.module.js';
+import { RolloutsModule } from './rollouts/rollouts.module.js';
 
 @Module({})
 export class AppModule {
@@ -46,6 +48,8 @@ export class AppModule {
         InferenceModule,
         BatchModule,
         EvaluationModule,
+        PromotionsModule,
+        RolloutsModule,
       ],
     };
   }

@@ -4,8 +4,12 @@ import { DatasetEntity } from '../datasets/dataset.entity.js';
 import { EvaluationEntity } from '../evaluation/evaluation.entity.js';
 import { EndpointEntity } from '../endpoints/endpoint.entity.js';
 import { PolicyDocumentEntity } from '../policy/policy-document.entity.js';
+import { GateEvaluationEntity } from '../promotions/gate-evaluation.entity.js';
+import { PromotionApprovalEntity } from '../promotions/promotion-approval.entity.js';
+import { PromotionRequestEntity } from '../promotions/promotion-request.entity.js';
 import { ModelVersionEntity } from '../registry/model-version.entity.js';
 import { ModelEntity } from '../registry/model.entity.js';
+import { RolloutEntity } from '../rollouts/rollout.entity.js';
 
 /** Every TypeORM entity, in one list: the data source and the tests both use it. */
 export const ENTITIES = [
@@ -17,4 +21,8 @@ export const ENTITIES = [
   EndpointEntity,
   BatchJobEntity,
   EvaluationEntity,
+  PromotionRequestEntity,
+  PromotionApprovalEntity,
+  GateEvaluationEntity,
+  RolloutEntity,
 ];

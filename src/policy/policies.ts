@@ -2,6 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parsePolicyFile, PolicyFileError, type LoadedPolicyFile } from './policy-file.js';
 import { evaluationPolicySchema, type EvaluationPolicy } from './evaluation-policy.js';
+import { promotionPolicySchema, type PromotionPolicy } from './promotion-policy.js';
 import { rolesPolicySchema, type RolesPolicy } from './roles-policy.js';
 
 /** Injection token for the policies loaded at start-up. */
@@ -11,6 +12,7 @@ export const POLICIES = Symbol('gatehouse.policies');
 export interface Policies {
   readonly roles: LoadedPolicyFile<RolesPolicy>;
   readonly evaluation: LoadedPolicyFile<EvaluationPolicy>;
+  readonly promotion: LoadedPolicyFile<PromotionPolicy>;
 }
 
 /**
@@ -18,16 +20,23 @@ export interface Policies {
  * start-up with one line naming the file, the line and the reason.
  */
 export function loadPolicies(dir: string): Policies {
+  const roles = load(dir, 'roles.yaml', (name, text) =>
+    parsePolicyFile(name, text, rolesPolicySchema),
+  );
   return {
-    roles: load(dir, 'roles.yaml', (name, text) => parsePolicyFile(name, text, rolesPolicySchema)),
+    roles,
     evaluation: load(dir, 'evaluation.yaml', (name, text) =>
       parsePolicyFile(name, text, evaluationPolicySchema),
+    ),
+    // Checked against the roles just loaded: an approver role nobody can hold stops start-up.
+    promotion: load(dir, 'promotion.yaml', (name, text) =>
+      parsePolicyFile(name, text, promotionPolicySchema(roles.value)),
     ),
   };
 }
 
 export function policyFiles(policies: Policies): LoadedPolicyFile<unknown>[] {
-  return [policies.roles, policies.evaluation];
+  return [policies.roles, policies.evaluation, policies.promotion];
 }
 
 function load<T>(dir: string, name: string, parse: (name: string, text: string) => T): T {

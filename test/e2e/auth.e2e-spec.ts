@@ -110,7 +110,11 @@ describe('authentication and authorization (GraphQL)', () => {
       token,
     );
     expect(res.errors).toBeUndefined();
-    expect(res.data?.policies.map((p) => p.name).sort()).toEqual(['evaluation.yaml', 'roles.yaml']);
+    expect(res.data?.policies.map((p) => p.name).sort()).toEqual([
+      'evaluation.yaml',
+      'promotion.yaml',
+      'roles.yaml',
+    ]);
     expect(res.data?.policies[0]?.sha256).toMatch(/^[0-9a-f]{64}$/);
   });
 

@@ -1,0 +1,113 @@
+import { randomUUID } from 'node:crypto';
+import { Inject, Injectable } from '@nestjs/common';
+import type { Principal } from '../auth/principal.js';
+import { NotFoundError } from '../common/errors.js';
+import { actorOf } from '../ledger/actor.js';
+import { LedgerService } from '../ledger/ledger.service.js';
+import { POLICIES, type Policies } from '../policy/policies.js';
+import type { PromotionRequestModel } from './promotion.model.js';
+import { PromotionsRepository } from './promotions.repository.js';
+import { PromotionsService } from './promotions.service.js';
+import { recordingRefusals, refusalOf } from './refusals.js';
+import { checkId } from './request-rules.js';
+import { checkApproval } from './separation-of-duties.js';
+
+export interface ApprovalInput {
+  readonly id: string;
+  readonly role: string;
+  readonly statement?: string | null | undefined;
+  readonly requestDigest: string;
+}
+
+/**
+ * Approvals (DESIGN §1.4). Each is checked under the request's row lock against separation of
+ * duties and bound to the digest the approver saw; the last required one approves the request.
+ */
+@Injectable()
+export class ApprovalsService {
+  constructor(
+    private readonly repository: PromotionsRepository,
+    private readonly promotions: PromotionsService,
+    private readonly ledger: LedgerService,
+    @Inject(POLICIES) private readonly policies: Policies,
+  ) {}
+
+  approve(input: ApprovalInput, principal: Principal): Promise<PromotionRequestModel> {
+    checkId('id', input.id);
+    const policy = this.policies.promotion;
+    const attempt = { role: input.role, digestSeen: input.requestDigest };
+    return recordingRefusals(
+      this.ledger,
+      (e) =>
+        refusalOf('promotion.approval.refused', input.id, principal, e, attempt, policy.sha256),
+      async () => {
+        await this.ledger.transaction(async (tx) => {
+          const request = await this.repository.lock(tx.manager, input.id);
+          if (!request) throw new NotFoundError('promotion request', input.id);
+          const approvals = await this.repository.approvals(tx.manager, request.id);
+          const checked = checkApproval(
+            {
+              approver: principal.sub,
+              tokenRoles: principal.roles,
+              role: input.role,
+              maySignOff: principal.ability.can('sign-off', 'PromotionRequest'),
+              statement: input.statement ?? null,
+              requestDigest: input.requestDigest,
+            },
+            {
+              status: request.status,
+              requestDigest: request.requestSha256,
+              requestedBy: request.requestedBy,
+              requiredRoles: policy.value.tiers[request.riskTier].approvers,
+              approvals,
+              signOff: policy.value.signOff,
+            },
+          );
+          await this.repository.insertApproval(tx.manager, {
+            id: randomUUID(),
+            promotionId: request.id,
+            role: checked.role,
+            approver: principal.sub,
+            approverRoles: [...principal.roles],
+            requestSha256: request.requestSha256,
+            statement: checked.statement,
+            signOff: checked.isSignOff,
+            policySha256: policy.sha256,
+          });
+          const subject = `promotion:${request.id}`;
+          tx.record({
+            type: 'promotion.approval.recorded',
+            subject,
+            actor: actorOf(principal),
+            payload: {
+              promotionId: request.id,
+              role: checked.role,
+              signOff: checked.isSignOff,
+              statement: checked.statement,
+              requestDigest: request.requestSha256,
+              remainingRoles: [...checked.remainingRoles],
+              policySha256: policy.sha256,
+            },
+          });
+          if (checked.remainingRoles.length > 0) return;
+          await this.repository.setStatus(tx.manager, request.id, 'APPROVED');
+          tx.record({
+            type: 'promotion.approved',
+            subject,
+            actor: actorOf(principal),
+            payload: {
+              promotionId: request.id,
+              requestDigest: request.requestSha256,
+              approvals: [
+                ...approvals.map((a) => ({ role: a.role, approver: a.approver })),
+                { role: checked.role, approver: principal.sub },
+              ],
+              policySha256: policy.sha256,
+            },
+          });
+        });
+        return this.promotions.require(input.id);
+      },
+    );
+  }
+}

@@ -1,0 +1,184 @@
+import { randomUUID } from 'node:crypto';
+import { Inject, Injectable } from '@nestjs/common';
+import type { EntityManager } from 'typeorm';
+import type { Principal } from '../auth/principal.js';
+import { BlobStore } from '../blobs/blob-store.js';
+import { ConflictError, NotFoundError } from '../common/errors.js';
+import type { EvaluationEntity } from '../evaluation/evaluation.entity.js';
+import { actorOf } from '../ledger/actor.js';
+import { LedgerService, type Actor, type LedgerTx } from '../ledger/ledger.service.js';
+import { POLICIES, type Policies } from '../policy/policies.js';
+import type { GateEvaluationEntity, GatePurpose } from './gate-evaluation.entity.js';
+import { evaluateGates, type EvaluationFacts, type GateFacts, type StoredResult } from './gates.js';
+import type { PromotionRequestEntity } from './promotion-request.entity.js';
+import { PromotionsRepository } from './promotions.repository.js';
+import { digestOf } from './request-digest.js';
+import { checkId } from './request-rules.js';
+
+/**
+ * Gathers what the gates judge — the request, its approvals, the evaluation, the live
+ * version's baseline, the artifact's bytes re-hashed — evaluates them, and stores and ledgers
+ * the outcome with the digest of its evidence and of the policy applied (`gate.evaluated`).
+ */
+@Injectable()
+export class GatesService {
+  constructor(
+    private readonly repository: PromotionsRepository,
+    private readonly blobs: BlobStore,
+    private readonly ledger: LedgerService,
+    @Inject(POLICIES) private readonly policies: Policies,
+  ) {}
+
+  /** `evaluateGates(id)`: a review of an open request's gates. */
+  review(id: string, principal: Principal): Promise<GateEvaluationEntity> {
+    checkId('id', id);
+    return this.ledger.transaction(async (tx) => {
+      const request = await this.repository.lock(tx.manager, id);
+      if (!request) throw new NotFoundError('promotion request', id);
+      if (request.status !== 'PENDING' && request.status !== 'APPROVED')
+        throw new ConflictError(
+          `the request is ${request.status}: its gates are no longer evaluated`,
+          { status: request.status },
+        );
+      return this.evaluateIn(tx, request, actorOf(principal), 'REVIEW');
+    });
+  }
+
+  /** Inside the caller's unit of work, e.g. the start of a rollout, under its locks. */
+  async evaluateIn(
+    tx: LedgerTx,
+    request: PromotionRequestEntity,
+    actor: Actor,
+    purpose: GatePurpose,
+  ): Promise<GateEvaluationEntity> {
+    const policy = this.policies.promotion;
+    const gates = evaluateGates(await this.facts(tx.manager, request));
+    const evidence = digestOf(gates);
+    const id = randomUUID();
+    const failed = gates.filter((g) => !g.passed);
+    const row = await this.repository.insertGateEvaluation(
+      tx.manager,
+      {
+        id,
+        promotionId: request.id,
+        passed: failed.length === 0,
+        purpose,
+        evidenceSha256: evidence.sha256,
+        policySha256: policy.sha256,
+        requestSha256: request.requestSha256,
+        evaluatedBy: actor.sub,
+      },
+      evidence.canonical,
+    );
+    tx.record({
+      type: 'gate.evaluated',
+      subject: `promotion:${request.id}`,
+      actor,
+      payload: {
+        promotionId: request.id,
+        gateEvaluationId: id,
+        purpose,
+        passed: failed.length === 0,
+        failedGates: failed.map((g) => g.gate),
+        gates: gates.map((g) => ({ gate: g.gate, passed: g.passed, summary: g.summary })),
+        evidenceSha256: evidence.sha256,
+        requestDigest: request.requestSha256,
+        policySha256: policy.sha256,
+      },
+    });
+    return row;
+  }
+
+  gateEvaluations(promotionId: string): Promise<GateEvaluationEntity[]> {
+    return this.repository.gateEvaluations(promotionId);
+  }
+
+  private async facts(m: EntityManager, request: PromotionRequestEntity): Promise<GateFacts> {
+    const policy = this.policies.promotion.value;
+    const content = request.content;
+    const endpoint = await this.repository.endpointById(m, request.endpointId);
+    const version = await this.repository.versionById(m, request.modelVersionId);
+    const model = await this.repository.modelById(m, version.modelId);
+    const approvals = await this.repository.approvals(m, request.id);
+    const evaluation = await this.repository.evaluation(m, request.evaluationId);
+    if (!evaluation) throw new NotFoundError('evaluation', request.evaluationId);
+    const candidate = factsOf(evaluation);
+    let live: GateFacts['live'] = null;
+    if (endpoint.liveVersion !== null && endpoint.liveVersion !== version.version) {
+      const liveVersion = await this.repository.version(m, model.id, endpoint.liveVersion);
+      const baseline =
+        liveVersion &&
+        (await this.repository.baselineEvaluation(
+          m,
+          liveVersion.id,
+          candidate.result?.dataset.sha256 ?? null,
+        ));
+      live = { version: endpoint.liveVersion, evaluation: baseline ? factsOf(baseline) : null };
+    }
+    return {
+      now: new Date(),
+      riskTier: request.riskTier,
+      tier: policy.tiers[request.riskTier],
+      policy,
+      request: {
+        id: request.id,
+        requestDigest: request.requestSha256,
+        recomputedDigest: digestOf(content).sha256,
+        requestedBy: request.requestedBy,
+        strategy: content.strategy,
+        plan: content.plan,
+        rollbackCriteria: content.rollbackCriteria,
+        successCriteria: content.successCriteria,
+        evaluationResultSha256: content.evaluation.resultSha256,
+      },
+      endpoint: { name: endpoint.name, liveVersion: endpoint.liveVersion },
+      model: {
+        name: model.name,
+        owner: model.owner,
+        protectedAttributes: model.protectedAttributes,
+        modelCard: model.modelCard,
+      },
+      version: { id: version.id, version: version.version, artifactSha256: version.artifactSha256 },
+      approvals: approvals.map((a) => ({
+        role: a.role,
+        approver: a.approver,
+        requestDigest: a.requestSha256,
+        statement: a.statement,
+        approvedAt: a.createdAt,
+      })),
+      evaluation: candidate,
+      live,
+      artifact: await this.rehash(version.artifactSha256),
+    };
+  }
+
+  private async rehash(sha256: string): Promise<GateFacts['artifact']> {
+    try {
+      await this.blobs.verify(sha256);
+      return { intact: true, problem: null };
+    } catch (error) {
+      // The message of a missing file names a path of this host: say what it means instead.
+      const missing = (error as NodeJS.ErrnoException).code === 'ENOENT';
+      return {
+        intact: false,
+        problem: missing
+          ? 'the artifact file is missing from the blob store'
+          : error instanceof Error
+            ? error.message
+            : String(error),
+      };
+    }
+  }
+}
+
+function factsOf(e: EvaluationEntity): EvaluationFacts {
+  return {
+    id: e.id,
+    modelVersionId: e.modelVersionId,
+    status: e.status,
+    finishedAt: e.finishedAt,
+    resultSha256: e.resultSha256,
+    recomputedSha256: e.result === null ? null : digestOf(e.result).sha256,
+    result: e.result as StoredResult | null,
+  };
+}

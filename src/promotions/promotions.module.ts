@@ -1,0 +1,19 @@
+import { Module } from '@nestjs/common';
+import { ApprovalsService } from './approvals.service.js';
+import { GatesService } from './gates.service.js';
+import { PromotionsRepository } from './promotions.repository.js';
+import { PromotionsResolver } from './promotions.resolver.js';
+import { PromotionsService } from './promotions.service.js';
+
+/** Promotion requests, approvals with separation of duties, and gates (issue 6). */
+@Module({
+  providers: [
+    PromotionsRepository,
+    PromotionsService,
+    ApprovalsService,
+    GatesService,
+    PromotionsResolver,
+  ],
+  exports: [PromotionsRepository, PromotionsService, GatesService],
+})
+export class PromotionsModule {}

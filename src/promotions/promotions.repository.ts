@@ -1,0 +1,201 @@
+import { Injectable } from '@nestjs/common';
+import { DataSource, In, type EntityManager } from 'typeorm';
+import type { Cursor } from '../common/pagination.js';
+import { EndpointEntity } from '../endpoints/endpoint.entity.js';
+import { EvaluationEntity } from '../evaluation/evaluation.entity.js';
+import { ModelVersionEntity } from '../registry/model-version.entity.js';
+import { ModelEntity } from '../registry/model.entity.js';
+import { GateEvaluationEntity } from './gate-evaluation.entity.js';
+import { PromotionApprovalEntity } from './promotion-approval.entity.js';
+import { PromotionRequestEntity } from './promotion-request.entity.js';
+import { OPEN_STATUSES, type PromotionStatus } from './vocabulary.js';
+
+export type NewRequest = Omit<
+  PromotionRequestEntity,
+  'createdAt' | 'updatedAt' | 'closedAt' | 'closedBy' | 'closeReason' | 'content'
+>;
+
+/** All database access of promotions: requests, approvals, gate evaluations, and the lookups. */
+@Injectable()
+export class PromotionsRepository {
+  constructor(private readonly dataSource: DataSource) {}
+
+  get manager(): EntityManager {
+    return this.dataSource.manager;
+  }
+
+  find(id: string, manager = this.manager): Promise<PromotionRequestEntity | null> {
+    return manager.findOneBy(PromotionRequestEntity, { id });
+  }
+
+  /** The request under a row lock: decisions on one request are taken one at a time. */
+  lock(manager: EntityManager, id: string): Promise<PromotionRequestEntity | null> {
+    return manager
+      .createQueryBuilder(PromotionRequestEntity, 'p')
+      .setLock('pessimistic_write')
+      .where('p.id = :id', { id })
+      .getOne();
+  }
+
+  openFor(manager: EntityManager, endpointId: string): Promise<PromotionRequestEntity | null> {
+    return manager.findOneBy(PromotionRequestEntity, {
+      endpointId,
+      status: In([...OPEN_STATUSES]),
+    });
+  }
+
+  /** Stores the content as the canonical text that was hashed. */
+  async insert(manager: EntityManager, row: NewRequest, canonical: string): Promise<void> {
+    await manager
+      .createQueryBuilder()
+      .insert()
+      .into(PromotionRequestEntity)
+      .values({ ...row, content: () => ':content::jsonb', updatedAt: new Date() })
+      .setParameter('content', canonical)
+      .execute();
+  }
+
+  async setStatus(
+    manager: EntityManager,
+    id: string,
+    status: PromotionStatus,
+    close?: { by: string; reason: string | null },
+  ): Promise<void> {
+    const now = new Date();
+    await manager.update(
+      PromotionRequestEntity,
+      { id },
+      close
+        ? { status, updatedAt: now, closedAt: now, closedBy: close.by, closeReason: close.reason }
+        : { status, updatedAt: now },
+    );
+  }
+
+  approvals(manager: EntityManager, promotionId: string): Promise<PromotionApprovalEntity[]> {
+    return manager.find(PromotionApprovalEntity, {
+      where: { promotionId },
+      order: { createdAt: 'ASC', id: 'ASC' },
+    });
+  }
+
+  async approvalsOf(ids: readonly string[]): Promise<Map<string, PromotionApprovalEntity[]>> {
+    const rows =
+      ids.length === 0
+        ? []
+        : await this.manager.find(PromotionApprovalEntity, {
+            where: { promotionId: In([...ids]) },
+            order: { createdAt: 'ASC', id: 'ASC' },
+          });
+    const map = new Map<string, PromotionApprovalEntity[]>(ids.map((id) => [id, []]));
+    for (const row of rows) map.get(row.promotionId)?.push(row);
+    return map;
+  }
+
+  async insertApproval(
+    manager: EntityManager,
+    row: Omit<PromotionApprovalEntity, 'createdAt'>,
+  ): Promise<void> {
+    await manager.insert(PromotionApprovalEntity, row);
+  }
+
+  /** Stores the gates as the canonical text whose digest is ledgered. */
+  async insertGateEvaluation(
+    manager: EntityManager,
+    row: Omit<GateEvaluationEntity, 'createdAt' | 'gates'>,
+    canonicalGates: string,
+  ): Promise<GateEvaluationEntity> {
+    await manager
+      .createQueryBuilder()
+      .insert()
+      .into(GateEvaluationEntity)
+      .values({ ...row, gates: () => ':gates::jsonb' })
+      .setParameter('gates', canonicalGates)
+      .execute();
+    return manager.findOneByOrFail(GateEvaluationEntity, { id: row.id });
+  }
+
+  gateEvaluations(promotionId: string): Promise<GateEvaluationEntity[]> {
+    return this.manager.find(GateEvaluationEntity, {
+      where: { promotionId },
+      order: { createdAt: 'ASC', id: 'ASC' },
+    });
+  }
+
+  page(
+    limit: number,
+    cursor: Cursor | undefined,
+    filter: { status?: PromotionStatus | undefined; endpointId?: string | undefined },
+  ): Promise<PromotionRequestEntity[]> {
+    const q = this.manager
+      .createQueryBuilder(PromotionRequestEntity, 'p')
+      .orderBy('p.created_at', 'ASC')
+      .addOrderBy('p.id', 'ASC')
+      .limit(limit + 1);
+    if (cursor)
+      q.andWhere('(p.created_at, p.id) > (:at, :id)', { at: cursor.createdAt, id: cursor.id });
+    if (filter.status) q.andWhere('p.status = :status', { status: filter.status });
+    if (filter.endpointId) q.andWhere('p.endpoint_id = :endpoint', { endpoint: filter.endpointId });
+    return q.getMany();
+  }
+
+  endpoint(manager: EntityManager, name: string, lock = false): Promise<EndpointEntity | null> {
+    const q = manager.createQueryBuilder(EndpointEntity, 'e').where('e.name = :name', { name });
+    if (lock) q.setLock('pessimistic_write');
+    return q.getOne();
+  }
+
+  endpointById(manager: EntityManager, id: string): Promise<EndpointEntity> {
+    return manager.findOneByOrFail(EndpointEntity, { id });
+  }
+
+  model(manager: EntityManager, name: string): Promise<ModelEntity | null> {
+    return manager.findOneBy(ModelEntity, { name });
+  }
+
+  modelById(manager: EntityManager, id: string): Promise<ModelEntity> {
+    return manager.findOneByOrFail(ModelEntity, { id });
+  }
+
+  version(
+    manager: EntityManager,
+    modelId: string,
+    version: number,
+  ): Promise<ModelVersionEntity | null> {
+    return manager.findOneBy(ModelVersionEntity, { modelId, version });
+  }
+
+  versionById(manager: EntityManager, id: string): Promise<ModelVersionEntity> {
+    return manager.findOneByOrFail(ModelVersionEntity, { id });
+  }
+
+  evaluation(manager: EntityManager, id: string): Promise<EvaluationEntity | null> {
+    return manager.findOneBy(EvaluationEntity, { id });
+  }
+
+  /**
+   * The latest successful evaluation of a version, preferring one on the dataset with the
+   * given digest, so the live version is compared on the same data where that is possible.
+   */
+  async baselineEvaluation(
+    manager: EntityManager,
+    modelVersionId: string,
+    datasetSha256: string | null,
+  ): Promise<EvaluationEntity | null> {
+    const q = () =>
+      manager
+        .createQueryBuilder(EvaluationEntity, 'e')
+        .where(`e.model_version_id = :modelVersionId AND e.status = 'SUCCEEDED'`, {
+          modelVersionId,
+        })
+        .orderBy('e.finished_at', 'DESC')
+        .addOrderBy('e.id', 'DESC')
+        .limit(1);
+    if (datasetSha256 !== null) {
+      const same = await q()
+        .andWhere(`e.result -> 'dataset' ->> 'sha256' = :sha`, { sha: datasetSha256 })
+        .getOne();
+      if (same) return same;
+    }
+    return q().getOne();
+  }
+}

@@ -1,0 +1,305 @@
+import { randomUUID } from 'node:crypto';
+import { Inject, Injectable } from '@nestjs/common';
+import { QueryFailedError } from 'typeorm';
+import type { Principal } from '../auth/principal.js';
+import { BadInputError, ConflictError, NotFoundError } from '../common/errors.js';
+import { decodeCursor, pageLimit, pageOf } from '../common/pagination.js';
+import { actorOf } from '../ledger/actor.js';
+import { LedgerService } from '../ledger/ledger.service.js';
+import { POLICIES, type Policies } from '../policy/policies.js';
+import type { StoredResult } from './gates.js';
+import { PromotionForbiddenError } from './promotion.errors.js';
+import type { PromotionRequestEntity } from './promotion-request.entity.js';
+import { promotionView } from './promotion-view.js';
+import type { PromotionRequestModel } from './promotion.model.js';
+import { PromotionsRepository } from './promotions.repository.js';
+import { recordingRefusals, refusalOf } from './refusals.js';
+import { requestDigest, type RequestContent } from './request-digest.js';
+import { checkEvaluation, checkId } from './request-rules.js';
+import { checkPromotionPlan, type PlanInput } from './rollout-plan.js';
+import { checkStatement } from './statements.js';
+import type { PromotionStatus } from './vocabulary.js';
+
+export interface PromotionInput extends PlanInput {
+  readonly endpoint: string;
+  readonly model: string;
+  readonly version: number;
+  readonly evaluationId: string;
+  readonly justification: string;
+}
+
+const CLOSABLE: readonly PromotionStatus[] = ['PENDING', 'APPROVED'];
+
+/**
+ * Promotion requests (issue 6): made with a checked plan and rollback criteria and a digest
+ * of their content, withdrawn by their requester, rejected by a compliance officer. Every
+ * change is a ledger event in its own transaction; every refused decision is ledgered too.
+ */
+@Injectable()
+export class PromotionsService {
+  constructor(
+    private readonly repository: PromotionsRepository,
+    private readonly ledger: LedgerService,
+    @Inject(POLICIES) private readonly policies: Policies,
+  ) {}
+
+  async request(input: PromotionInput, principal: Principal): Promise<PromotionRequestModel> {
+    const policy = this.policies.promotion;
+    const justification = checkStatement(
+      'justification',
+      input.justification,
+      policy.value.text.minJustificationLength,
+    );
+    checkId('evaluationId', input.evaluationId);
+    try {
+      const id = await this.ledger.transaction(async (tx) => {
+        const m = tx.manager;
+        const endpoint = await this.repository.endpoint(m, input.endpoint);
+        if (!endpoint) throw new NotFoundError('endpoint', input.endpoint);
+        const model = await this.repository.model(m, input.model);
+        if (!model) throw new NotFoundError('model', input.model);
+        if (endpoint.modelId !== model.id) {
+          const served = await this.repository.modelById(m, endpoint.modelId);
+          throw new BadInputError(
+            'model',
+            `endpoint ${endpoint.name} serves model ${served.name}, not ${model.name}`,
+          );
+        }
+        const version = await this.repository.version(m, model.id, input.version);
+        if (!version) throw new NotFoundError('model version', `${model.name}@${input.version}`);
+        if (endpoint.liveVersion === version.version)
+          throw new ConflictError(
+            `${model.name}@${version.version} is already live on endpoint ${endpoint.name}`,
+          );
+        const open = await this.repository.openFor(m, endpoint.id);
+        if (open) throw openConflict(endpoint.name, open);
+        const tier = policy.value.tiers[model.riskTier];
+        const evaluation = await this.repository.evaluation(m, input.evaluationId);
+        if (!evaluation) throw new NotFoundError('evaluation', input.evaluationId);
+        const now = new Date();
+        const { resultSha256 } = checkEvaluation(
+          evaluation,
+          { id: version.id, label: `${model.name}@${version.version}` },
+          tier.maxEvaluationAge,
+          now,
+        );
+        const checked = checkPromotionPlan(input, {
+          riskTier: model.riskTier,
+          tier,
+          policy: policy.value,
+          endpoint: endpoint.name,
+          liveVersion: endpoint.liveVersion,
+          protectedAttributes: model.protectedAttributes,
+        });
+        const id = randomUUID();
+        const result = evaluation.result as StoredResult | null;
+        const content: RequestContent = {
+          id,
+          endpoint: endpoint.name,
+          model: model.name,
+          riskTier: model.riskTier,
+          version: version.version,
+          artifactSha256: version.artifactSha256,
+          liveVersion: endpoint.liveVersion,
+          evaluation: {
+            id: evaluation.id,
+            resultSha256,
+            datasetSha256: result?.dataset.sha256 ?? '',
+          },
+          ...checked,
+          justification,
+          requestedBy: principal.sub,
+          requestedAt: now.toISOString(),
+          policySha256: policy.sha256,
+        };
+        const digest = requestDigest(content);
+        await this.repository.insert(
+          m,
+          {
+            id,
+            endpointId: endpoint.id,
+            modelVersionId: version.id,
+            evaluationId: evaluation.id,
+            riskTier: model.riskTier,
+            strategy: checked.strategy,
+            liveVersion: endpoint.liveVersion,
+            requestSha256: digest.sha256,
+            policySha256: policy.sha256,
+            status: 'PENDING',
+            requestedBy: principal.sub,
+          },
+          digest.canonical,
+        );
+        tx.record({
+          type: 'promotion.requested',
+          subject: `promotion:${id}`,
+          actor: actorOf(principal),
+          payload: {
+            promotionId: id,
+            requestDigest: digest.sha256,
+            // The whole content: the digest can be recomputed from the ledger alone.
+            content: JSON.parse(digest.canonical) as Record<string, unknown>,
+            requiredRoles: [...tier.approvers],
+            policySha256: policy.sha256,
+          },
+        });
+        return id;
+      });
+      return await this.require(id);
+    } catch (error) {
+      // Two requests for one endpoint at once: the partial unique index lets one through.
+      if (isOpenRequestViolation(error)) {
+        const endpoint = await this.repository.endpoint(this.repository.manager, input.endpoint);
+        const open =
+          endpoint && (await this.repository.openFor(this.repository.manager, endpoint.id));
+        if (open) throw openConflict(input.endpoint, open);
+      }
+      throw error;
+    }
+  }
+
+  withdraw(id: string, principal: Principal): Promise<PromotionRequestModel> {
+    checkId('id', id);
+    const policy = this.policies.promotion;
+    return recordingRefusals(
+      this.ledger,
+      (e) => refusalOf('promotion.withdrawal.refused', id, principal, e, {}, policy.sha256),
+      async () => {
+        await this.ledger.transaction(async (tx) => {
+          const request = await this.repository.lock(tx.manager, id);
+          if (!request) throw new NotFoundError('promotion request', id);
+          if (request.requestedBy !== principal.sub)
+            throw new PromotionForbiddenError(
+              `only the requester (${request.requestedBy}) may withdraw this request`,
+              { requestedBy: request.requestedBy },
+            );
+          if (!CLOSABLE.includes(request.status))
+            throw new ConflictError(
+              `the request is ${request.status}: it can no longer be withdrawn`,
+              {
+                status: request.status,
+              },
+            );
+          await this.repository.setStatus(tx.manager, id, 'WITHDRAWN', {
+            by: principal.sub,
+            reason: null,
+          });
+          tx.record({
+            type: 'promotion.withdrawn',
+            subject: `promotion:${id}`,
+            actor: actorOf(principal),
+            payload: {
+              promotionId: id,
+              requestDigest: request.requestSha256,
+              previousStatus: request.status,
+              policySha256: policy.sha256,
+            },
+          });
+        });
+        return this.require(id);
+      },
+    );
+  }
+
+  reject(id: string, reason: string, principal: Principal): Promise<PromotionRequestModel> {
+    checkId('id', id);
+    const policy = this.policies.promotion;
+    return recordingRefusals(
+      this.ledger,
+      (e) => refusalOf('promotion.rejection.refused', id, principal, e, {}, policy.sha256),
+      async () => {
+        await this.ledger.transaction(async (tx) => {
+          const request = await this.repository.lock(tx.manager, id);
+          if (!request) throw new NotFoundError('promotion request', id);
+          if (!CLOSABLE.includes(request.status))
+            throw new ConflictError(
+              `the request is ${request.status}: it can no longer be rejected`,
+              {
+                status: request.status,
+              },
+            );
+          const why = checkStatement('reason', reason, policy.value.text.minReasonLength);
+          await this.repository.setStatus(tx.manager, id, 'REJECTED', {
+            by: principal.sub,
+            reason: why,
+          });
+          tx.record({
+            type: 'promotion.rejected',
+            subject: `promotion:${id}`,
+            actor: actorOf(principal),
+            payload: {
+              promotionId: id,
+              requestDigest: request.requestSha256,
+              previousStatus: request.status,
+              reason: why,
+              policySha256: policy.sha256,
+            },
+          });
+        });
+        return this.require(id);
+      },
+    );
+  }
+
+  async get(id: string): Promise<PromotionRequestModel | null> {
+    checkId('id', id);
+    const row = await this.repository.find(id);
+    return row ? this.view(row) : null;
+  }
+
+  async require(id: string): Promise<PromotionRequestModel> {
+    const view = await this.get(id);
+    if (!view) throw new NotFoundError('promotion request', id);
+    return view;
+  }
+
+  async list(args: {
+    limit?: number;
+    cursor?: string | null | undefined;
+    status?: PromotionStatus | null | undefined;
+    endpoint?: string | null | undefined;
+  }): Promise<{ items: PromotionRequestModel[]; nextCursor: string | null }> {
+    const limit = pageLimit(args.limit);
+    const cursor = decodeCursor(args.cursor);
+    let endpointId: string | undefined;
+    if (args.endpoint) {
+      const endpoint = await this.repository.endpoint(this.repository.manager, args.endpoint);
+      if (!endpoint) return { items: [], nextCursor: null };
+      endpointId = endpoint.id;
+    }
+    const page = pageOf(
+      await this.repository.page(limit, cursor, { status: args.status ?? undefined, endpointId }),
+      limit,
+    );
+    const approvals = await this.repository.approvalsOf(page.items.map((r) => r.id));
+    return {
+      items: page.items.map((r) =>
+        promotionView(r, approvals.get(r.id) ?? [], this.requiredRoles(r)),
+      ),
+      nextCursor: page.nextCursor,
+    };
+  }
+
+  async view(row: PromotionRequestEntity): Promise<PromotionRequestModel> {
+    const approvals = await this.repository.approvals(this.repository.manager, row.id);
+    return promotionView(row, approvals, this.requiredRoles(row));
+  }
+
+  /** The roles the policy in force requires for the request's risk tier. */
+  private requiredRoles(row: PromotionRequestEntity): readonly string[] {
+    return this.policies.promotion.value.tiers[row.riskTier].approvers;
+  }
+}
+
+function openConflict(endpoint: string, open: PromotionRequestEntity): ConflictError {
+  return new ConflictError(
+    `endpoint ${endpoint} already has an open promotion request ${open.id} (${open.status}): it must be withdrawn, rejected or finished first`,
+    { promotionId: open.id, status: open.status },
+  );
+}
+
+function isOpenRequestViolation(error: unknown): boolean {
+  if (!(error instanceof QueryFailedError)) return false;
+  const driver = error.driverError as { code?: string; constraint?: string } | undefined;
+  return driver?.code === '23505' && driver.constraint === 'promotion_requests_one_open';
+}

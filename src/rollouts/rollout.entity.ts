@@ -1,0 +1,68 @@
+import { Column, CreateDateColumn, Entity, PrimaryColumn } from 'typeorm';
+import type { Strategy } from '../promotions/vocabulary.js';
+import type { RolloutStage } from './rollout-stages.js';
+
+export const ROLLOUT_STATUSES = [
+  'RUNNING',
+  'PAUSED',
+  'COMPLETED',
+  'ROLLED_BACK',
+  'FAILED',
+] as const;
+export type RolloutStatus = (typeof ROLLOUT_STATUSES)[number];
+
+/**
+ * A promotion being carried out. Its state lives here, not in a process: the stages with
+ * their progress, the stage in progress, and a lease (owner, expiry) so that one replica at a
+ * time drives a staged rollout and another can take over after a crash.
+ */
+@Entity({ name: 'rollouts' })
+export class RolloutEntity {
+  @PrimaryColumn({ type: 'uuid' })
+  id!: string;
+
+  @Column({ name: 'promotion_id', type: 'uuid' })
+  promotionId!: string;
+
+  @Column({ name: 'endpoint_id', type: 'uuid' })
+  endpointId!: string;
+
+  @Column({ type: 'text' })
+  strategy!: Strategy;
+
+  @Column({ name: 'candidate_version', type: 'integer' })
+  candidateVersion!: number;
+
+  @Column({ name: 'previous_version', type: 'integer', nullable: true })
+  previousVersion!: number | null;
+
+  @Column({ type: 'text' })
+  status!: RolloutStatus;
+
+  @Column({ name: 'current_stage', type: 'integer' })
+  currentStage!: number;
+
+  @Column({ type: 'jsonb' })
+  stages!: RolloutStage[];
+
+  @Column({ name: 'gate_evaluation_id', type: 'uuid' })
+  gateEvaluationId!: string;
+
+  @Column({ name: 'lease_owner', type: 'text', nullable: true })
+  leaseOwner!: string | null;
+
+  @Column({ name: 'lease_expires_at', type: 'timestamptz', nullable: true })
+  leaseExpiresAt!: Date | null;
+
+  @Column({ name: 'started_by', type: 'text' })
+  startedBy!: string;
+
+  @CreateDateColumn({ name: 'created_at', type: 'timestamptz' })
+  createdAt!: Date;
+
+  @Column({ name: 'updated_at', type: 'timestamptz' })
+  updatedAt!: Date;
+
+  @Column({ name: 'finished_at', type: 'timestamptz', nullable: true })
+  finishedAt!: Date | null;
+}

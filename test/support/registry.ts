@@ -4,8 +4,9 @@ import type { TestApp } from './app.js';
 
 /**
  * Registry set-up through the real interfaces (REST upload, GraphQL registration), for the
- * specs that need a model serving. Only `setTraffic` reaches inside: until the promotion flow
- * exists it is how a test makes a version live (no mutation may bypass promotions).
+ * specs that need a model serving. Only `setTraffic` reaches inside: it makes a version live
+ * without the promotion flow (tested on its own in promotions.e2e-spec.ts), which no mutation
+ * may bypass.
  */
 
 export const MODEL_CARD = {

@@ -125,18 +125,22 @@ export class Registry1764468000000 implements MigrationInterface {
 
     await q.query(`
       CREATE TABLE predictions (
+        -- numbered as COPY writes a batch in, so a batch's rows are in its order
         id                bigserial   PRIMARY KEY,
-        -- the batch row is written after its predictions, in the same transaction
-        batch_id          bigint      NOT NULL REFERENCES prediction_batches (id)
-                                      DEFERRABLE INITIALLY DEFERRED,
+        -- its prediction_batches row, written after its predictions in the same transaction
+        -- (no foreign key: checking one per row costs the writer more than the log's
+        -- transaction needs, which writes both or neither)
+        batch_id          bigint      NOT NULL,
         -- the request's OIP id: the client's own, or a UUID the service gave it
         request_id        text        NOT NULL,
         endpoint          text        NOT NULL,
         model_version     integer     NOT NULL,
         -- live, candidate or shadow
         arm               text        NOT NULL CHECK (arm IN ('live', 'candidate', 'shadow')),
-        inputs            jsonb       NOT NULL,
-        outputs           jsonb,
+        -- json, not jsonb: the text as written (the batch digest covers it) and no parsing of
+        -- every number into a numeric on the way in
+        inputs            json        NOT NULL,
+        outputs           json,
         error             text,
         -- double precision, rounded to the microsecond: it reads back exactly as written,
         -- so the batch digest can be recomputed from the rows
@@ -147,9 +151,9 @@ export class Registry1764468000000 implements MigrationInterface {
         created_at        timestamptz NOT NULL
       )`);
     await q.query(`CREATE INDEX predictions_batch_idx ON predictions (batch_id)`);
+    // also what retention deletes by, endpoint by endpoint
     await q.query(`CREATE INDEX predictions_endpoint_idx ON predictions (endpoint, created_at)`);
     await q.query(`CREATE INDEX predictions_request_idx ON predictions (request_id)`);
-    await q.query(`CREATE INDEX predictions_created_idx ON predictions (created_at)`);
 
     await q.query(`
       CREATE TABLE batch_jobs (

@@ -1,4 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
+import { decodeJwt } from 'jose';
 import { POLICIES, type Policies } from '../policy/policies.js';
 import { permissionsOf } from '../policy/roles-policy.js';
 import { buildAbility } from './ability.js';
@@ -6,8 +7,18 @@ import { UnauthenticatedError } from './auth.errors.js';
 import type { Principal } from './principal.js';
 import { TokenVerifier } from './token-verifier.js';
 
+/**
+ * A verified token is remembered for a short while (never past its `exp`), keyed by the whole
+ * token: a client sending the same bearer token thousands of times a second (inference) pays
+ * for one signature check, not thousands. A changed token is a different key.
+ */
+const CACHE_TTL_MS = 30_000;
+const CACHE_MAX_ENTRIES = 10_000;
+
 @Injectable()
 export class AuthService {
+  private readonly verified = new Map<string, { principal: Principal; until: number }>();
+
   constructor(
     private readonly verifier: TokenVerifier,
     @Inject(POLICIES) private readonly policies: Policies,
@@ -17,10 +28,32 @@ export class AuthService {
     if (authorization === undefined || authorization === '')
       throw new UnauthenticatedError('no bearer token');
     const match = /^Bearer\s+(\S+)$/i.exec(authorization);
-    if (!match?.[1]) throw new UnauthenticatedError('authorization header is not "Bearer <token>"');
-    const identity = await this.verifier.verify(match[1]);
+    const token = match?.[1];
+    if (!token) throw new UnauthenticatedError('authorization header is not "Bearer <token>"');
+    const now = Date.now();
+    const cached = this.verified.get(token);
+    if (cached && cached.until > now) return cached.principal;
+    const identity = await this.verifier.verify(token);
     if (identity.sub === '') throw new UnauthenticatedError('token has no subject');
     const permissions = permissionsOf(this.policies.roles.value, identity.roles);
-    return { ...identity, permissions, ability: buildAbility(permissions) };
+    const principal: Principal = { ...identity, permissions, ability: buildAbility(permissions) };
+    this.remember(token, principal, now);
+    return principal;
+  }
+
+  private remember(token: string, principal: Principal, now: number): void {
+    // verify() required and checked `exp`.
+    const exp = decodeJwt(token).exp ?? 0;
+    const until = Math.min(exp * 1000, now + CACHE_TTL_MS);
+    if (until <= now) return;
+    this.verified.delete(token);
+    if (this.verified.size >= CACHE_MAX_ENTRIES) {
+      for (const [key, entry] of this.verified) {
+        if (entry.until <= now || this.verified.size >= CACHE_MAX_ENTRIES)
+          this.verified.delete(key);
+        else break;
+      }
+    }
+    this.verified.set(token, { principal, until });
   }
 }

@@ -1,4 +1,15 @@
 import { Module } from '@nestjs/common';
+import { PredictionLogModule } from '../prediction-log/prediction-log.module.js';
+import { EndpointRouter } from './endpoint-router.service.js';
+import { EndpointStateRepository } from './endpoint-state.repository.js';
+import { InferenceService } from './inference.service.js';
+import { ModelExecutor } from './model-executor.js';
+import { OipController } from './oip.controller.js';
 
-@Module({})
+@Module({
+  imports: [PredictionLogModule],
+  providers: [EndpointStateRepository, EndpointRouter, ModelExecutor, InferenceService],
+  controllers: [OipController],
+  exports: [EndpointRouter, InferenceService],
+})
 export class InferenceModule {}

@@ -1,4 +1,9 @@
 import { Module } from '@nestjs/common';
+import { PredictionLogRepository } from './prediction-log.repository.js';
+import { PredictionLog } from './prediction-log.service.js';
 
-@Module({})
+@Module({
+  providers: [PredictionLogRepository, PredictionLog],
+  exports: [PredictionLog],
+})
 export class PredictionLogModule {}

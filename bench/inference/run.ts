@@ -1,0 +1,440 @@
+/**
+ * bench/inference: Gatehouse's `/v2/models/{endpoint}/infer` against a bare node:http +
+ * ONNX Runtime server (bare-server.ts) answering the same Open Inference Protocol request
+ * with the same model and session options, under the same autocannon load; then Gatehouse's
+ * latency at half the bare server's peak rate, and its resident memory idle with ten
+ * endpoints loaded. `npm run build && node dist/bench/inference/run.js`.
+ *
+ * BENCH_SECONDS (default 10) per run, BENCH_ROUNDS (default 3) rounds of every server in
+ * turn, BENCH_CONNECTIONS (default 32). Every server runs as a process of its own; the
+ * database is DATABASE_URL's server (default: the local PostgreSQL), in a fresh database
+ * dropped at the end. A run during which other processes of the machine used more than a
+ * tenth of a core is repeated (up to three times) and flagged if it stays disturbed; the
+ * kernel's own threads count as other processes, among them the disk writeback of
+ * PostgreSQL's writes, so with the prediction log on some flags are the log's own cost.
+ */
+import 'reflect-metadata';
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import autocannon from 'autocannon';
+import pg from 'pg';
+import { startApp } from '../../src/app.js';
+import { issueDevToken, loadOrCreateDevIssuerKey } from '../../src/auth/dev-issuer.js';
+import { loadConfig } from '../../src/config/config.js';
+import { DeploymentService } from '../../src/endpoints/deployment.service.js';
+import {
+  buildGermanCreditModels,
+  trainLogisticRegression,
+  type GermanCreditModels,
+} from '../../src/model-builder/index.js';
+import { benchDatabase, machine } from '../support/bench-db.js';
+import { MB, startBenchService } from '../support/service.js';
+
+const SECONDS = Number(process.env['BENCH_SECONDS'] ?? 10);
+const ROUNDS = Number(process.env['BENCH_ROUNDS'] ?? 3);
+const CONNECTIONS = Number(process.env['BENCH_CONNECTIONS'] ?? 32);
+const WARM_UP_SECONDS = 3;
+const ENDPOINTS = 10;
+/** Core-seconds per second that other processes may use during a run before it is redone. */
+const OTHER_LOAD_LIMIT = 0.1;
+const BARE_SERVER = fileURLToPath(new URL('./bare-server.js', import.meta.url));
+
+const MODEL_CARD = {
+  intendedUse: 'Benchmark of real-time inference.',
+  outOfScopeUses: [],
+  limitations: 'Benchmark only.',
+  trainingData: 'German credit.',
+  ethicalConsiderations: 'Benchmark only.',
+};
+
+interface Server {
+  readonly label: string;
+  readonly url: string;
+  readonly pid: number;
+  readonly headers: Record<string, string>;
+  readonly logs: boolean;
+  /** Requests it answered, every run (warm-up and repeated ones) included. */
+  readonly tally: { answered: number };
+  stop(): Promise<void>;
+}
+
+interface Run {
+  readonly rps: number;
+  readonly p50: number;
+  readonly p99: number;
+  readonly requests: number;
+  readonly failures: number;
+  /** Core-seconds per second used by processes other than the server, PostgreSQL and this. */
+  readonly otherLoad: number;
+}
+
+/**
+ * Registers the fair model as `credit` plus nine more logistic regressions (distinct
+ * artifacts, so ten sessions), each behind its own endpoint with its version live. Done
+ * through an in-process service, since only the deployment service makes a version live.
+ */
+async function setUp(databaseUrl: string, dataDir: string, models: GermanCreditModels) {
+  const config = loadConfig({
+    // test: warnings and errors only in the benchmark's output
+    NODE_ENV: 'test',
+    GATEHOUSE_PORT: '0',
+    GATEHOUSE_DATA_DIR: dataDir,
+    DATABASE_URL: databaseUrl,
+    GATEHOUSE_CHECKPOINT_INTERVAL_SECONDS: '0',
+  });
+  const running = await startApp(config);
+  try {
+    const key = await loadOrCreateDevIssuerKey(dataDir);
+    const token = await issueDevToken(key, {
+      sub: 'bench',
+      roles: ['data-scientist', 'ml-engineer'],
+      ttlSeconds: 600,
+      audience: config.auth.audience,
+      rolesClaim: config.auth.rolesClaim,
+    });
+    const call = async (method: string, path: string, body: string | Buffer, type: string) => {
+      const response = await fetch(`${running.url}${path}`, {
+        method,
+        headers: { authorization: `Bearer ${token}`, 'content-type': type },
+        body,
+      });
+      const text = await response.text();
+      if (!response.ok) throw new Error(`${method} ${path}: ${response.status} ${text}`);
+      const parsed = JSON.parse(text) as { errors?: unknown; sha256?: string };
+      if (parsed.errors) throw new Error(`${path}: ${JSON.stringify(parsed.errors)}`);
+      return parsed;
+    };
+    const gql = (query: string, variables: Record<string, unknown>) =>
+      call('POST', '/graphql', JSON.stringify({ query, variables }), 'application/json');
+    const scorers = [
+      models.fair,
+      ...Array.from({ length: ENDPOINTS - 1 }, (_, i) =>
+        trainLogisticRegression(models.data, { name: `bench_${i}`, l2: 2 + i }),
+      ),
+    ];
+    const deployment = running.app.get(DeploymentService);
+    for (const [i, scorer] of scorers.entries()) {
+      const name = i === 0 ? 'credit' : `credit-${i}`;
+      const artifact = await call(
+        'PUT',
+        '/v1/artifacts',
+        Buffer.from(scorer.bytes),
+        'application/octet-stream',
+      );
+      await gql(`mutation($i: RegisterModelInput!) { registerModel(input: $i) { id } }`, {
+        i: {
+          name,
+          riskTier: 'LOW',
+          owner: 'bench',
+          protectedAttributes: [],
+          modelCard: MODEL_CARD,
+        },
+      });
+      await gql(
+        `mutation($i: RegisterModelVersionInput!) { registerModelVersion(input: $i) { version } }`,
+        {
+          i: {
+            model: name,
+            artifactSha256: artifact.sha256,
+            task: 'BINARY_CLASSIFICATION',
+            featureColumns: scorer.featureNames,
+          },
+        },
+      );
+      await gql(`mutation($n: String!) { createEndpoint(name: $n, model: $n) { id } }`, {
+        n: name,
+      });
+      await deployment.setTraffic(name, { liveVersion: 1 }, { sub: 'system:bench' }, 'bench');
+    }
+  } finally {
+    await running.close();
+  }
+}
+
+async function startBare(modelPath: string): Promise<Server> {
+  const child = spawn(process.execPath, [BARE_SERVER, modelPath], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  const url = await new Promise<string>((resolve, reject) => {
+    let output = '';
+    child.stdout.on('data', (data: Buffer) => {
+      output += data.toString();
+      const match = /listening on (http:\/\/\S+)/.exec(output);
+      if (match?.[1]) resolve(match[1]);
+    });
+    child.on('exit', (code) => {
+      reject(new Error(`the bare server exited with ${String(code)}: ${output}`));
+    });
+  });
+  return {
+    label: 'bare node:http + ONNX Runtime',
+    url,
+    pid: child.pid ?? 0,
+    headers: {},
+    logs: false,
+    tally: { answered: 0 },
+    stop: () =>
+      new Promise((resolve) => {
+        child.once('close', () => {
+          resolve();
+        });
+        child.kill('SIGTERM');
+      }),
+  };
+}
+
+/** CPU seconds used so far: the whole machine (busy, total) and the given processes. */
+function cpuSnapshot(pids: readonly number[]): { busy: number; total: number; ours: number } {
+  const fields = (readFileSync('/proc/stat', 'utf8').split('\n')[0] ?? '')
+    .split(/\s+/)
+    .slice(1)
+    .map(Number);
+  const total = fields.reduce((a, b) => a + b, 0);
+  const idle = (fields[3] ?? 0) + (fields[4] ?? 0);
+  let ours = 0;
+  for (const pid of pids) ours += processTicks(pid);
+  return { busy: (total - idle) / 100, total: total / 100, ours: ours / 100 };
+}
+
+function processTicks(pid: number): number {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return Number(fields[11]) + Number(fields[12]);
+  } catch {
+    return 0;
+  }
+}
+
+/** PostgreSQL's processes on this machine (the benchmark's database runs there). */
+function postgresPids(): number[] {
+  return readdirSync('/proc')
+    .filter((d) => /^\d+$/.test(d))
+    .map(Number)
+    .filter((pid) => {
+      try {
+        return readFileSync(`/proc/${pid}/comm`, 'utf8').trim() === 'postgres';
+      } catch {
+        return false;
+      }
+    });
+}
+
+async function load(
+  server: Server,
+  body: string,
+  options: { overallRate?: number; seconds?: number } = {},
+): Promise<Run> {
+  const pids = [server.pid, process.pid, ...postgresPids()];
+  const before = cpuSnapshot(pids);
+  const seconds = options.seconds ?? SECONDS;
+  const result = await autocannon({
+    url: `${server.url}/v2/models/credit/infer`,
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...server.headers },
+    body,
+    connections: CONNECTIONS,
+    duration: seconds,
+    ...(options.overallRate === undefined ? {} : { overallRate: options.overallRate }),
+  });
+  const after = cpuSnapshot(pids);
+  server.tally.answered += result.requests.total;
+  return {
+    rps: result.requests.average,
+    p50: result.latency.p50,
+    p99: result.latency.p99,
+    requests: result.requests.total,
+    failures: result.non2xx + result.errors + result.timeouts,
+    otherLoad: (after.busy - before.busy - (after.ours - before.ours)) / seconds,
+  };
+}
+
+/** A run repeated while other processes disturb it (at most three tries). */
+async function quietLoad(
+  server: Server,
+  body: string,
+  options: { overallRate?: number } = {},
+): Promise<Run> {
+  let run = await load(server, body, options);
+  for (let retry = 0; retry < 2 && run.otherLoad > OTHER_LOAD_LIMIT; retry++) {
+    await new Promise((resolve) => setTimeout(resolve, 10_000));
+    run = await load(server, body, options);
+  }
+  return run;
+}
+
+async function scoreOnce(server: Server, body: string): Promise<number | undefined> {
+  const response = await fetch(`${server.url}/v2/models/credit/infer`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...server.headers },
+    body,
+  });
+  const answer = (await response.json()) as { outputs?: { data: number[] }[] };
+  if (!response.ok) throw new Error(`${server.url}: ${response.status} ${JSON.stringify(answer)}`);
+  return answer.outputs?.[0]?.data[0];
+}
+
+async function countPredictions(databaseUrl: string): Promise<number> {
+  const client = new pg.Client({ connectionString: databaseUrl });
+  await client.connect();
+  try {
+    const r = await client.query<{ n: number }>(`SELECT count(*)::int AS n FROM predictions`);
+    return r.rows[0]?.n ?? 0;
+  } finally {
+    await client.end();
+  }
+}
+
+function median(values: readonly number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2 === 1
+    ? (sorted[mid] ?? Number.NaN)
+    : ((sorted[mid - 1] ?? 0) + (sorted[mid] ?? 0)) / 2;
+}
+
+function summary(runs: readonly Run[]) {
+  return {
+    rps: median(runs.map((r) => r.rps)),
+    minRps: Math.min(...runs.map((r) => r.rps)),
+    maxRps: Math.max(...runs.map((r) => r.rps)),
+    p50: median(runs.map((r) => r.p50)),
+    p99: median(runs.map((r) => r.p99)),
+    failures: runs.reduce((n, r) => n + r.failures, 0),
+    disturbed: runs.filter((r) => r.otherLoad > OTHER_LOAD_LIMIT).length,
+  };
+}
+
+async function main(): Promise<void> {
+  const dir = mkdtempSync(join(tmpdir(), 'gatehouse-bench-inference-'));
+  const dataDir = join(dir, 'data');
+  const db = await benchDatabase('inference', 2);
+  await db.dataSource.destroy();
+  const servers: Server[] = [];
+  try {
+    const models = buildGermanCreditModels();
+    await setUp(db.url, dataDir, models);
+    const modelPath = join(dir, 'fair.onnx');
+    writeFileSync(modelPath, models.fair.bytes);
+    const body = JSON.stringify({
+      inputs: [
+        {
+          name: 'features',
+          datatype: 'FP32',
+          shape: [1, 60],
+          data: Array.from(models.data.X[0] ?? []),
+        },
+      ],
+    });
+
+    const bare = await startBare(modelPath);
+    servers.push(bare);
+    const gatehouse = async (label: string, env: Record<string, string>, logs: boolean) => {
+      const service = await startBenchService({ DATABASE_URL: db.url, ...env }, dataDir);
+      const server: Server = {
+        label,
+        url: service.url,
+        pid: service.child.pid ?? 0,
+        headers: {
+          authorization: `Bearer ${await service.token('bench-client', 'inference-client')}`,
+        },
+        logs,
+        tally: { answered: 0 },
+        stop: () => service.stop(),
+      };
+      servers.push(server);
+      return { server, service };
+    };
+    // Replicas of one service on one database: each loads the ten endpoints at start.
+    const main = await gatehouse(
+      'Gatehouse: log on, micro-batching on (defaults)',
+      { GATEHOUSE_MICROBATCH_MAX_ROWS: '32', GATEHOUSE_MICROBATCH_WAIT_MS: '0' },
+      true,
+    );
+    await new Promise((resolve) => setTimeout(resolve, 3000));
+    const idleRss = main.service.rss();
+    await gatehouse(
+      'Gatehouse: log on, micro-batching off',
+      { GATEHOUSE_MICROBATCH_MAX_ROWS: '1' },
+      true,
+    );
+    await gatehouse(
+      'Gatehouse: log off, micro-batching on',
+      { GATEHOUSE_PREDICTION_LOG: 'false', GATEHOUSE_MICROBATCH_MAX_ROWS: '32' },
+      false,
+    );
+
+    const bareScore = await scoreOnce(bare, body);
+    for (const server of servers) {
+      const score = await scoreOnce(server, body);
+      if (score === undefined || Math.abs(score - (bareScore ?? Number.NaN)) > 1e-6)
+        throw new Error(`${server.label}: score ${String(score)} differs from the bare server's`);
+    }
+    const before = await countPredictions(db.url);
+
+    const runs = new Map<Server, Run[]>(servers.map((s) => [s, []]));
+    for (const server of servers) await load(server, body, { seconds: WARM_UP_SECONDS });
+    for (let round = 0; round < ROUNDS; round++) {
+      for (const server of servers) {
+        runs.get(server)?.push(await quietLoad(server, body));
+      }
+    }
+    const bareSummary = summary(runs.get(bare) ?? []);
+    const halfRate = Math.round(bareSummary.rps / 2);
+    // autocannon paces a rate per connection and per second: each connection sends as fast
+    // as it can until its share of the second is used, then waits for the next second. The
+    // bare server under the same pacing shows what that alone costs.
+    const halfRuns: Run[] = [];
+    const bareHalfRuns: Run[] = [];
+    for (let round = 0; round < ROUNDS; round++) {
+      halfRuns.push(await quietLoad(main.server, body, { overallRate: halfRate }));
+      bareHalfRuns.push(await quietLoad(bare, body, { overallRate: halfRate }));
+    }
+    const answeredWithLog = servers.filter((s) => s.logs).reduce((n, s) => n + s.tally.answered, 0);
+    for (const server of servers.splice(0).reverse()) await server.stop();
+    const logged = (await countPredictions(db.url)) - before;
+
+    const half = summary(halfRuns);
+    const bareHalf = summary(bareHalfRuns);
+    const mainSummary = summary(runs.get(main.server) ?? []);
+    console.log(`# bench/inference — ${machine()}, ${new Date().toISOString().slice(0, 10)}`);
+    console.log(
+      `${CONNECTIONS} connections; ${ROUNDS} rounds of ${SECONDS} s per server (medians; range of req/s), after ${WARM_UP_SECONDS} s of warm-up; one row of 60 features per request; fair German credit model`,
+    );
+    console.log('');
+    console.log('| server | req/s (median) | req/s range | p50 ms | p99 ms | × bare | failed |');
+    console.log('|---|---:|---:|---:|---:|---:|---:|');
+    for (const [server, serverRuns] of runs) {
+      const s = summary(serverRuns);
+      const flag = s.disturbed > 0 ? ` (${s.disturbed} run(s) disturbed by other processes)` : '';
+      console.log(
+        `| ${server.label}${flag} | ${Math.round(s.rps)} | ${Math.round(s.minRps)}–${Math.round(s.maxRps)} | ${s.p50} | ${s.p99} | ${(s.rps / bareSummary.rps).toFixed(2)} | ${s.failures} |`,
+      );
+    }
+    console.log(
+      `| Gatehouse (defaults) at ${halfRate} req/s, half the bare peak | ${Math.round(half.rps)} | ${Math.round(half.minRps)}–${Math.round(half.maxRps)} | ${half.p50} | ${half.p99} | – | ${half.failures} |`,
+    );
+    console.log(
+      `| bare server at ${halfRate} req/s (reference for the pacing) | ${Math.round(bareHalf.rps)} | ${Math.round(bareHalf.minRps)}–${Math.round(bareHalf.maxRps)} | ${bareHalf.p50} | ${bareHalf.p99} | – | ${bareHalf.failures} |`,
+    );
+    console.log('');
+    console.log(
+      `throughput, log on: ${(mainSummary.rps / bareSummary.rps).toFixed(2)} × bare (goal ≥ 0.8); p99 at half the bare peak: ${half.p99} ms (goal ≤ 5 ms)`,
+    );
+    console.log(
+      `predictions logged: ${logged} of ${answeredWithLog} answered by the servers with the log on`,
+    );
+    console.log(
+      `service RSS idle with ${ENDPOINTS} endpoints loaded: ${(idleRss / MB).toFixed(0)} MB`,
+    );
+  } finally {
+    for (const server of servers.reverse()) await server.stop().catch(() => undefined);
+    await db.drop();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+await main();

@@ -1,0 +1,113 @@
+import pg from 'pg';
+
+export interface NotificationListenerOptions {
+  readonly connectionString: string;
+  readonly channel: string;
+  readonly applicationName: string;
+  /** A NOTIFY on the channel, with its payload. */
+  readonly onNotification: (payload: string) => void;
+  /**
+   * After every (re)connection, once LISTEN is in place: notifications sent while no
+   * connection listened are lost, so whatever they would have said must be reloaded here.
+   */
+  readonly onConnect: () => Promise<void>;
+  readonly log: (message: string) => void;
+  readonly minBackoffMs?: number;
+  readonly maxBackoffMs?: number;
+}
+
+/**
+ * LISTEN on one PostgreSQL channel over a dedicated connection (a pooled connection cannot
+ * hold a LISTEN), reconnecting with exponential backoff when it is lost.
+ */
+export class NotificationListener {
+  private client: pg.Client | undefined;
+  private reconnectTimer: NodeJS.Timeout | undefined;
+  private backoffMs: number;
+  private closed = false;
+  private connections = 0;
+
+  constructor(private readonly options: NotificationListenerOptions) {
+    this.backoffMs = options.minBackoffMs ?? 100;
+  }
+
+  /** How many times a connection was made (1 after start, +1 per reconnect). */
+  get connectionCount(): number {
+    return this.connections;
+  }
+
+  get connected(): boolean {
+    return this.client !== undefined;
+  }
+
+  /** Connects once; on failure a reconnect is scheduled and the failure is returned. */
+  async start(): Promise<boolean> {
+    return this.connect();
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    clearTimeout(this.reconnectTimer);
+    const client = this.client;
+    this.client = undefined;
+    if (client) await client.end().catch(() => undefined);
+  }
+
+  private async connect(): Promise<boolean> {
+    if (this.closed) return false;
+    const client = new pg.Client({
+      connectionString: this.options.connectionString,
+      application_name: this.options.applicationName,
+      keepAlive: true,
+    });
+    const state = { lost: false };
+    const onLost = (error?: Error): void => {
+      if (state.lost) return;
+      state.lost = true;
+      if (this.client === client) this.client = undefined;
+      void client.end().catch(() => undefined);
+      if (this.closed) return;
+      this.options.log(
+        `LISTEN ${this.options.channel} connection lost${error ? `: ${error.message}` : ''}; reconnecting`,
+      );
+      this.scheduleReconnect();
+    };
+    client.on('error', onLost);
+    client.on('end', () => {
+      onLost();
+    });
+    client.on('notification', (message) => {
+      if (message.channel === this.options.channel)
+        this.options.onNotification(message.payload ?? '');
+    });
+    try {
+      await client.connect();
+      await client.query(`LISTEN ${pg.escapeIdentifier(this.options.channel)}`);
+      if (state.lost || this.isClosed()) return false;
+      this.client = client;
+      this.connections++;
+      await this.options.onConnect();
+      this.backoffMs = this.options.minBackoffMs ?? 100;
+      return true;
+    } catch (error) {
+      onLost(error instanceof Error ? error : new Error(String(error)));
+      return false;
+    }
+  }
+
+  /** Read through a method: close() may have run while this connection was being made. */
+  private isClosed(): boolean {
+    return this.closed;
+  }
+
+  private scheduleReconnect(): void {
+    if (this.closed || this.reconnectTimer) return;
+    const delay = this.backoffMs;
+    this.backoffMs = Math.min(this.backoffMs * 2, this.options.maxBackoffMs ?? 5000);
+    this.reconnectTimer = setTimeout(() => {
+      this.reconnectTimer = undefined;
+      void this.connect();
+    }, delay);
+    this.reconnectTimer.unref();
+  }
+}

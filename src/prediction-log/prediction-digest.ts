@@ -1,0 +1,137 @@
+import { createHash, type Hash } from 'node:crypto';
+import { copyField } from './copy-rows.js';
+import type { PredictionRecord } from './prediction.js';
+
+/**
+ * The digest that seals a batch of logged predictions into the ledger. It is defined over the
+ * rows as PostgreSQL holds them, so that an auditor can recompute it from the `predictions`
+ * table alone (docs/inference.md shows how):
+ *
+ *   line(row) = RFC 8785 (JCS) serialization of the object whose members are these columns
+ *               of the row, by name: arm, created_at (RFC 3339, UTC, milliseconds, `Z`),
+ *               endpoint, error, inputs, latency_ms, model_version, outputs, request_id,
+ *               routing_key_hash — SQL NULL as JSON null
+ *   sha256    = lowercase hex SHA-256 of line(row) + "\n" for every row of the batch
+ *               (`batch_id`), in ascending id order
+ *
+ * The ids are not in the lines (PostgreSQL numbers the rows as they are copied in, in the
+ * batch's order); the ledger event binds the batch to its id range and count. Every column
+ * reads back exactly as written: `inputs` and `outputs` are json (the text as written), the
+ * latency is a double rounded to the microsecond, and times are written to the millisecond.
+ */
+
+/** A logged prediction's columns, as the table holds them. */
+export interface LoggedRow {
+  readonly request_id: string;
+  readonly endpoint: string;
+  readonly model_version: number;
+  readonly arm: string;
+  readonly inputs: unknown;
+  readonly outputs: unknown;
+  readonly error: string | null;
+  readonly latency_ms: number;
+  readonly routing_key_hash: string | null;
+  /** RFC 3339, UTC, milliseconds, `Z` (Date.prototype.toISOString). */
+  readonly created_at: string;
+}
+
+/** The COPY columns of a prepared row, after `batch_id`. */
+export const COPY_COLUMNS =
+  'batch_id, request_id, endpoint, model_version, arm, inputs, outputs, error, latency_ms, routing_key_hash, created_at';
+
+/** A batch ready to be written: its COPY rows (without the batch id) and its digest. */
+export interface PreparedBatch {
+  readonly endpoint: string;
+  /** Per prediction, the COPY fields after `batch_id`, tab-separated, newline-terminated. */
+  readonly rows: readonly string[];
+  readonly sha256: string;
+}
+
+/**
+ * One endpoint's batch as predictions join it. Each prediction is serialized once, when it
+ * is added: its canonical line goes into the running digest at once, and only its COPY row
+ * is kept until the batch is written.
+ */
+export class BatchBuilder {
+  private readonly rows: string[] = [];
+  private readonly hash: Hash = createHash('sha256');
+
+  constructor(readonly endpoint: string) {}
+
+  get count(): number {
+    return this.rows.length;
+  }
+
+  add(p: PredictionRecord): void {
+    if (p.endpoint !== this.endpoint) throw new Error('a prediction of another endpoint');
+    const { line, copyRow } = serializePrediction(p);
+    this.hash.update(`${line}\n`, 'utf8');
+    this.rows.push(copyRow);
+  }
+
+  seal(): PreparedBatch {
+    return { endpoint: this.endpoint, rows: this.rows, sha256: this.hash.digest('hex') };
+  }
+}
+
+/**
+ * A prediction's canonical line and COPY row, serializing its tensors once for both. The line
+ * lists its members in RFC 8785 order and the logged tensors keep theirs in that order too
+ * (LoggedTensor), so it is the canonical form that `canonicalize` gives (the spec checks it)
+ * without a second walk. What JCS would refuse — NaN, infinities, lone surrogates — cannot
+ * occur: JSON-parsed inputs and checked outputs are finite, and text is made well-formed here.
+ */
+export function serializePrediction(p: PredictionRecord): { line: string; copyRow: string } {
+  const text = JSON.stringify;
+  const requestId = wellFormed(p.requestId);
+  const error = p.error === null ? null : wellFormed(p.error);
+  const createdAt = p.createdAt.toISOString();
+  const inputs = text(p.inputs);
+  const outputs = p.outputs === null ? null : text(p.outputs);
+  return {
+    line:
+      `{"arm":${text(p.arm)},"created_at":"${createdAt}","endpoint":${text(p.endpoint)},` +
+      `"error":${text(error)},"inputs":${inputs},"latency_ms":${text(p.latencyMs)},` +
+      `"model_version":${text(p.modelVersion)},"outputs":${outputs ?? 'null'},` +
+      `"request_id":${text(requestId)},"routing_key_hash":${text(p.routingKeyHash)}}`,
+    copyRow:
+      `${copyField(requestId)}\t${copyField(p.endpoint)}\t${p.modelVersion}\t${p.arm}\t` +
+      `${copyField(inputs)}\t${copyField(outputs)}\t${copyField(error)}\t${p.latencyMs}\t` +
+      `${copyField(p.routingKeyHash)}\t${createdAt}\n`,
+  };
+}
+
+/** One row's canonical line, without its newline, from the row as the table holds it. */
+export function canonicalLine(row: LoggedRow): string {
+  return serializePrediction({
+    requestId: row.request_id,
+    endpoint: row.endpoint,
+    modelVersion: row.model_version,
+    arm: row.arm as PredictionRecord['arm'],
+    inputs: row.inputs as PredictionRecord['inputs'],
+    outputs: row.outputs as PredictionRecord['outputs'],
+    error: row.error,
+    latencyMs: row.latency_ms,
+    routingKeyHash: row.routing_key_hash,
+    createdAt: new Date(row.created_at),
+  }).line;
+}
+
+/** The batch digest of rows given in ascending id order. */
+export function batchDigest(rows: readonly LoggedRow[]): string {
+  const hash = createHash('sha256');
+  for (const row of rows) hash.update(`${canonicalLine(row)}\n`, 'utf8');
+  return hash.digest('hex');
+}
+
+/** Latencies are kept to the microsecond: a double that PostgreSQL returns unchanged. */
+export function roundLatency(ms: number): number {
+  return Math.round(ms * 1000) / 1000;
+}
+
+const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g;
+
+/** Text PostgreSQL stores as given: lone UTF-16 surrogates replaced, NUL removed. */
+export function wellFormed(text: string): string {
+  return text.replace(LONE_SURROGATE, '\ufffd').replaceAll('\u0000', '');
+}

@@ -313,10 +313,10 @@ describe('the audit ledger', () => {
     it('a changed payload: hash mismatch', async () => {
       const failure = await tampered(
         [
-          'UPDATE ledger_events SET canonical = replace(canonical, \'"i":3\', \'"i":4\') WHERE seq = 5',
+          'UPDATE ledger_events SET canonical = replace(canonical, \'"note":"\', \'"note":"X\') WHERE seq = 5',
         ],
         [
-          'UPDATE ledger_events SET canonical = replace(canonical, \'"i":4\', \'"i":3\') WHERE seq = 5',
+          'UPDATE ledger_events SET canonical = replace(canonical, \'"note":"X\', \'"note":"\') WHERE seq = 5',
         ],
       );
       expect(failure).toMatchObject({ seq: 5, reason: 'hash mismatch' });
@@ -410,7 +410,7 @@ describe('the audit ledger', () => {
       await superuser(app, async (c) => {
         await c.query('SET session_replication_role = replica');
         await c.query(
-          'UPDATE ledger_events SET canonical = replace(canonical, \'"i":3\', \'"i":4\') WHERE seq = 5',
+          'UPDATE ledger_events SET canonical = replace(canonical, \'"note":"\', \'"note":"X\') WHERE seq = 5',
         );
       });
       try {
@@ -424,7 +424,7 @@ describe('the audit ledger', () => {
         await superuser(app, async (c) => {
           await c.query('SET session_replication_role = replica');
           await c.query(
-            'UPDATE ledger_events SET canonical = replace(canonical, \'"i":4\', \'"i":3\') WHERE seq = 5',
+            'UPDATE ledger_events SET canonical = replace(canonical, \'"note":"X\', \'"note":"\') WHERE seq = 5',
           );
         });
       }

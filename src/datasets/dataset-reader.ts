@@ -1,9 +1,8 @@
 import { createHash } from 'node:crypto';
-import { Readable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
 import { BlobCorruptError, type BlobStore } from '../blobs/blob-store.js';
-import { BadInputError, DomainError } from '../common/errors.js';
-import { CsvParser, csvProblem, csvSyntaxProblem, parseNumber, Utf8Guard } from './csv-format.js';
+import { BadInputError } from '../common/errors.js';
+import { csvProblem, parseNumber } from './csv-format.js';
+import { csvRecordBatches, CsvRecordError } from './fast-csv-records.js';
 import type { DatasetColumn } from './dataset.entity.js';
 
 export interface DatasetReadRequest {
@@ -112,11 +111,6 @@ export async function* readCsvChunks(
   const stringNames = request.strings ?? [];
   const width = featureNames.length;
 
-  const parser = new CsvParser();
-  const parsing = pipeline(Readable.from(source), new Utf8Guard(), parser);
-  // Its failure reaches the loop below through the parser; stopping early rejects it too.
-  parsing.catch(() => undefined);
-
   let header: string[] | undefined;
   let featureAt: number[] = [];
   let stringAt: number[] = [];
@@ -132,49 +126,75 @@ export async function* readCsvChunks(
   });
 
   try {
-    for await (const record of parser as AsyncIterable<string[]>) {
-      if (header === undefined) {
-        header = record;
-        featureAt = featureNames.map((name) => columnIndex(record, name));
-        stringAt = stringNames.map((name) => columnIndex(record, name));
-        continue;
-      }
-      row++;
-      if (record.length !== header.length)
-        throw csvProblem(
-          { row },
-          `the row has ${record.length} values, the header has ${header.length} columns`,
-        );
-      const base = filled * width;
-      for (let j = 0; j < width; j++) {
-        const text = record[featureAt[j] ?? -1] ?? '';
-        const value = parseNumber(text);
-        if (value === undefined)
+    for await (const batch of csvRecordBatches(source))
+      for (const record of batch) {
+        if (header === undefined) {
+          header = withoutBom(record);
+          featureAt = featureNames.map((name) => columnIndex(record, name));
+          stringAt = stringNames.map((name) => columnIndex(record, name));
+          continue;
+        }
+        row++;
+        if (record.length !== header.length)
           throw csvProblem(
-            { row, column: featureNames[j] ?? '' },
-            text.trim() === ''
-              ? 'the value is empty; a feature column needs a number in every row'
-              : `${JSON.stringify(text.length > 40 ? `${text.slice(0, 40)}…` : text)} is not a number`,
+            { row },
+            `the row has ${record.length} values, the header has ${header.length} columns`,
           );
-        features[base + j] = value;
+        const base = filled * width;
+        for (let j = 0; j < width; j++) {
+          const text = record[featureAt[j] ?? -1] ?? '';
+          const value = parseNumber(text);
+          if (value === undefined)
+            throw csvProblem(
+              { row, column: featureNames[j] ?? '' },
+              text.trim() === ''
+                ? 'the value is empty; a feature column needs a number in every row'
+                : `${JSON.stringify(text.length > 40 ? `${text.slice(0, 40)}…` : text)} is not a number`,
+            );
+          features[base + j] = value;
+        }
+        for (let k = 0; k < stringAt.length; k++) strings[k]?.push(record[stringAt[k] ?? -1] ?? '');
+        filled++;
+        if (filled === chunkRows) {
+          yield chunk(filled);
+          filled = 0;
+          features = new Float32Array(chunkRows * width);
+          strings = stringNames.map((): string[] => []);
+        }
       }
-      for (let k = 0; k < stringAt.length; k++) strings[k]?.push(record[stringAt[k] ?? -1] ?? '');
-      filled++;
-      if (filled === chunkRows) {
-        yield chunk(filled);
-        filled = 0;
-        features = new Float32Array(chunkRows * width);
-        strings = stringNames.map((): string[] => []);
-      }
-    }
   } catch (error) {
-    if (error instanceof DomainError) throw error;
-    throw csvSyntaxProblem(error, parser.header) ?? error;
+    if (error instanceof CsvRecordError) throw recordProblem(error, header);
+    throw error;
   }
-  await parsing;
   if (header === undefined)
     throw new BadInputError('dataset', 'is empty: a header line naming the columns is required');
   if (filled > 0) yield chunk(filled);
+}
+
+/** A UTF-8 byte order mark is not part of the first column's name. */
+function withoutBom(header: string[]): string[] {
+  const [first, ...rest] = header;
+  return first?.startsWith('\ufeff') === true ? [first.slice(1), ...rest] : header;
+}
+
+/** papaparse's problems in the words of the upload checks (csv-format.ts). */
+function recordProblem(error: CsvRecordError, header: readonly string[] | undefined): Error {
+  const row = error.problem.record;
+  const at = header === undefined || row === 0 ? {} : { row };
+  switch (error.problem.code) {
+    case 'MissingQuotes':
+      return csvProblem(
+        { ...at, column: header?.at(-1) },
+        'a quoted value is never closed (the file ends inside it)',
+      );
+    case 'InvalidQuotes':
+      return csvProblem(
+        at,
+        'a closing quote must be followed by a comma or the end of the line; write a quote inside a quoted value as two quotes ("")',
+      );
+    default:
+      return csvProblem(at, error.problem.message);
+  }
 }
 
 function columnIndex(header: readonly string[], name: string): number {

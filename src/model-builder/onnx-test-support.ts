@@ -1,35 +1,13 @@
-import { runInThisContext } from 'node:vm';
 import type * as Ort from 'onnxruntime-node';
+import { ort } from '../inference/ort.js';
 import { FEATURES_INPUT, SCORE_OUTPUT } from './scoring-model.js';
 
 /**
  * For the specs of this folder: runs ONNX bytes with ONNX Runtime (CPU). Not part of the
- * public API (index.ts does not export it); the service has its own inference module.
- *
- * Jest runs each test file in its own vm context, whose typed-array constructors differ from
- * the main context's. The native binding of onnxruntime-node creates output data in the main
- * context, and onnxruntime-common's Tensor constructor (evaluated in the test's context) then
- * refuses it ("A float32 tensor's data must be type of function Float32Array()"). So, when
- * the constructors differ, the test context's typed-array globals are replaced by the main
- * context's before onnxruntime-node is loaded. Outside Jest this changes nothing.
+ * public API (index.ts does not export it). ONNX Runtime is loaded through the service's own
+ * loader, which also makes it work under Jest's vm contexts (see src/inference/ort.ts).
  */
-const TYPED_ARRAYS = [
-  'Float32Array',
-  'Float64Array',
-  'Int8Array',
-  'Uint8Array',
-  'Int16Array',
-  'Uint16Array',
-  'Int32Array',
-  'Uint32Array',
-  'BigInt64Array',
-  'BigUint64Array',
-] as const;
-for (const name of TYPED_ARRAYS) {
-  const main = runInThisContext(name) as (typeof globalThis)[typeof name];
-  if (main !== globalThis[name]) Object.assign(globalThis, { [name]: main });
-}
-export const ort: typeof Ort = await import('onnxruntime-node');
+export { ort };
 export async function createSession(bytes: Uint8Array): Promise<Ort.InferenceSession> {
   return ort.InferenceSession.create(bytes, { logSeverityLevel: 4 });
 }

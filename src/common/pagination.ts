@@ -1,4 +1,5 @@
 import { ArgsType, Field, Int } from '@nestjs/graphql';
+import type { ObjectLiteral, SelectQueryBuilder } from 'typeorm';
 import { BadInputError } from './errors.js';
 
 /**
@@ -57,4 +58,26 @@ export function pageOf<T extends Cursor>(
     items,
     nextCursor: rows.length > limit && last !== undefined ? encodeCursor(last) : null,
   };
+}
+
+/**
+ * Orders a query by (created_at, id), starts it after the cursor and fetches one row more than
+ * the page, so `pageOf` can tell whether another page follows. `alias` is the query's alias of
+ * a table with those two columns.
+ */
+export function keysetPage<T extends ObjectLiteral>(
+  q: SelectQueryBuilder<T>,
+  alias: string,
+  limit: number,
+  cursor: Cursor | undefined,
+): SelectQueryBuilder<T> {
+  q.orderBy(`${alias}.created_at`, 'ASC')
+    .addOrderBy(`${alias}.id`, 'ASC')
+    .limit(limit + 1);
+  if (cursor)
+    q.andWhere(`(${alias}.created_at, ${alias}.id) > (:cursorAt, :cursorId)`, {
+      cursorAt: cursor.createdAt,
+      cursorId: cursor.id,
+    });
+  return q;
 }

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource, type EntityManager } from 'typeorm';
-import type { Cursor } from '../common/pagination.js';
+import { keysetPage, type Cursor } from '../common/pagination.js';
 import { DatasetEntity } from './dataset.entity.js';
 
 export type NewDataset = Omit<DatasetEntity, 'createdAt'>;
@@ -39,13 +39,12 @@ export class DatasetsRepository {
 
   /** Up to `limit` + 1 rows after the cursor, in (created_at, id) order. */
   page(limit: number, cursor: Cursor | undefined, name: string | undefined) {
-    const q = this.dataSource.manager
-      .createQueryBuilder(DatasetEntity, 'd')
-      .orderBy('d.created_at', 'ASC')
-      .addOrderBy('d.id', 'ASC')
-      .limit(limit + 1);
-    if (cursor)
-      q.andWhere('(d.created_at, d.id) > (:at, :id)', { at: cursor.createdAt, id: cursor.id });
+    const q = keysetPage(
+      this.dataSource.manager.createQueryBuilder(DatasetEntity, 'd'),
+      'd',
+      limit,
+      cursor,
+    );
     if (name !== undefined) q.andWhere('d.name = :name', { name });
     return q.getMany();
   }

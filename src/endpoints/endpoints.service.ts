@@ -3,7 +3,7 @@ import { Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import type { Principal } from '../auth/principal.js';
 import { ConflictError, NotFoundError } from '../common/errors.js';
-import { decodeCursor, pageLimit, pageOf } from '../common/pagination.js';
+import { decodeCursor, keysetPage, pageLimit, pageOf } from '../common/pagination.js';
 import { actorOf } from '../ledger/actor.js';
 import { LedgerService } from '../ledger/ledger.service.js';
 import { ModelEntity } from '../registry/model.entity.js';
@@ -62,13 +62,12 @@ export class EndpointsService {
   }): Promise<{ items: EndpointEntity[]; nextCursor: string | null }> {
     const limit = pageLimit(args.limit);
     const cursor = decodeCursor(args.cursor);
-    const q = this.dataSource.manager
-      .createQueryBuilder(EndpointEntity, 'e')
-      .orderBy('e.created_at', 'ASC')
-      .addOrderBy('e.id', 'ASC')
-      .limit(limit + 1);
-    if (cursor)
-      q.andWhere('(e.created_at, e.id) > (:at, :id)', { at: cursor.createdAt, id: cursor.id });
+    const q = keysetPage(
+      this.dataSource.manager.createQueryBuilder(EndpointEntity, 'e'),
+      'e',
+      limit,
+      cursor,
+    );
     if (args.model)
       q.innerJoin(ModelEntity, 'm', 'm.id = e.model_id').andWhere('m.name = :model', {
         model: args.model,

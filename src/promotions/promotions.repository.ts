@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource, In, type EntityManager } from 'typeorm';
-import type { Cursor } from '../common/pagination.js';
+import { keysetPage, type Cursor } from '../common/pagination.js';
 import { EndpointEntity } from '../endpoints/endpoint.entity.js';
 import { EvaluationEntity } from '../evaluation/evaluation.entity.js';
 import { ModelVersionEntity } from '../registry/model-version.entity.js';
@@ -126,13 +126,12 @@ export class PromotionsRepository {
     cursor: Cursor | undefined,
     filter: { status?: PromotionStatus | undefined; endpointId?: string | undefined },
   ): Promise<PromotionRequestEntity[]> {
-    const q = this.manager
-      .createQueryBuilder(PromotionRequestEntity, 'p')
-      .orderBy('p.created_at', 'ASC')
-      .addOrderBy('p.id', 'ASC')
-      .limit(limit + 1);
-    if (cursor)
-      q.andWhere('(p.created_at, p.id) > (:at, :id)', { at: cursor.createdAt, id: cursor.id });
+    const q = keysetPage(
+      this.manager.createQueryBuilder(PromotionRequestEntity, 'p'),
+      'p',
+      limit,
+      cursor,
+    );
     if (filter.status) q.andWhere('p.status = :status', { status: filter.status });
     if (filter.endpointId) q.andWhere('p.endpoint_id = :endpoint', { endpoint: filter.endpointId });
     return q.getMany();

@@ -39,7 +39,7 @@ export class RegistryResolver {
     @Args('version', { type: () => Int }) version: number,
   ): Promise<ModelVersionModel | null> {
     const row = await this.registry.version(model, version);
-    return row ? this.present(model, row) : null;
+    return row ? ((await this.present(model, [row]))[0] ?? null) : null;
   }
 
   @Mutation(() => ModelModel, { description: 'Registers a model with its model card.' })
@@ -60,36 +60,41 @@ export class RegistryResolver {
     @CurrentPrincipal() principal: Principal,
   ): Promise<ModelVersionModel> {
     const row = await this.registry.registerVersion(input, principal);
-    return this.present(input.model, row);
+    const [view] = await this.present(input.model, [row]);
+    if (!view) throw new Error(`version ${row.id} vanished after its registration`);
+    return view;
   }
 
   @ResolveField(() => [ModelVersionModel])
   @Can('read', 'ModelVersion')
   async versions(@Parent() model: ModelEntity): Promise<ModelVersionModel[]> {
     const rows = await this.registry.versionsOf(model.id);
-    return Promise.all(rows.map((r) => this.present(model.name, r)));
+    return this.present(model.name, rows);
   }
 
-  private async present(model: string, row: ModelVersionEntity): Promise<ModelVersionModel> {
-    const artifact = await this.registry.artifact(row.artifactSha256);
-    return {
-      id: row.id,
-      model,
-      version: row.version,
-      artifactSha256: row.artifactSha256,
-      task: row.task,
-      featureColumns: row.featureColumns,
-      inputName: row.inputName,
-      scoreOutput: row.scoreOutput,
-      scoreIndex: row.scoreIndex,
-      threshold: row.threshold,
-      parentVersion: row.parentVersion,
-      trainingMetrics: row.trainingMetrics,
-      description: row.description,
-      inputs: artifact?.inputs ?? [],
-      outputs: artifact?.outputs ?? [],
-      createdBy: row.createdBy,
-      createdAt: row.createdAt,
-    };
+  private async present(model: string, rows: ModelVersionEntity[]): Promise<ModelVersionModel[]> {
+    const artifacts = await this.registry.artifacts(rows.map((r) => r.artifactSha256));
+    return rows.map((row) => {
+      const artifact = artifacts.get(row.artifactSha256);
+      return {
+        id: row.id,
+        model,
+        version: row.version,
+        artifactSha256: row.artifactSha256,
+        task: row.task,
+        featureColumns: row.featureColumns,
+        inputName: row.inputName,
+        scoreOutput: row.scoreOutput,
+        scoreIndex: row.scoreIndex,
+        threshold: row.threshold,
+        parentVersion: row.parentVersion,
+        trainingMetrics: row.trainingMetrics,
+        description: row.description,
+        inputs: artifact?.inputs ?? [],
+        outputs: artifact?.outputs ?? [],
+        createdBy: row.createdBy,
+        createdAt: row.createdAt,
+      };
+    });
   }
 }

@@ -1,10 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
-import { DataSource, type EntityManager } from 'typeorm';
+import { DataSource, In, type EntityManager } from 'typeorm';
 import { ArtifactEntity } from '../artifacts/artifact.entity.js';
 import type { Principal } from '../auth/principal.js';
 import { BadInputError, ConflictError, NotFoundError } from '../common/errors.js';
-import { decodeCursor, pageLimit, pageOf } from '../common/pagination.js';
+import { decodeCursor, keysetPage, pageLimit, pageOf } from '../common/pagination.js';
 import { actorOf } from '../ledger/actor.js';
 import { LedgerService } from '../ledger/ledger.service.js';
 import { ModelVersionEntity } from './model-version.entity.js';
@@ -151,13 +151,12 @@ export class RegistryService {
   async models(filter: ModelFilter): Promise<{ items: ModelEntity[]; nextCursor: string | null }> {
     const limit = pageLimit(filter.limit);
     const cursor = decodeCursor(filter.cursor);
-    const q = this.dataSource.manager
-      .createQueryBuilder(ModelEntity, 'm')
-      .orderBy('m.created_at', 'ASC')
-      .addOrderBy('m.id', 'ASC')
-      .limit(limit + 1);
-    if (cursor)
-      q.andWhere('(m.created_at, m.id) > (:at, :id)', { at: cursor.createdAt, id: cursor.id });
+    const q = keysetPage(
+      this.dataSource.manager.createQueryBuilder(ModelEntity, 'm'),
+      'm',
+      limit,
+      cursor,
+    );
     if (filter.riskTier) q.andWhere('m.risk_tier = :tier', { tier: filter.riskTier });
     if (filter.owner) q.andWhere('m.owner = :owner', { owner: filter.owner });
     if (filter.nameContains) q.andWhere(`strpos(m.name, :part) > 0`, { part: filter.nameContains });
@@ -181,8 +180,12 @@ export class RegistryService {
     });
   }
 
-  async version(model: string, version: number): Promise<ModelVersionEntity | null> {
-    return this.dataSource.manager
+  async version(
+    model: string,
+    version: number,
+    manager: EntityManager = this.dataSource.manager,
+  ): Promise<ModelVersionEntity | null> {
+    return manager
       .createQueryBuilder(ModelVersionEntity, 'v')
       .innerJoin(ModelEntity, 'm', 'm.id = v.model_id')
       .where('m.name = :model AND v.version = :version', { model, version })
@@ -194,11 +197,7 @@ export class RegistryService {
     model: string,
     version: number,
   ): Promise<ModelVersionEntity> {
-    const row = await manager
-      .createQueryBuilder(ModelVersionEntity, 'v')
-      .innerJoin(ModelEntity, 'm', 'm.id = v.model_id')
-      .where('m.name = :model AND v.version = :version', { model, version })
-      .getOne();
+    const row = await this.version(model, version, manager);
     if (!row) throw new NotFoundError('model version', `${model}@${version}`);
     return row;
   }
@@ -214,7 +213,12 @@ export class RegistryService {
     return new Map(rows.map((r) => [r.id, r.name]));
   }
 
-  artifact(sha256: string): Promise<ArtifactEntity | null> {
-    return this.dataSource.manager.findOneBy(ArtifactEntity, { sha256 });
+  /** The artifacts behind some versions, by digest (one query for all of them). */
+  async artifacts(sha256s: readonly string[]): Promise<Map<string, ArtifactEntity>> {
+    if (sha256s.length === 0) return new Map();
+    const rows = await this.dataSource.manager.findBy(ArtifactEntity, {
+      sha256: In([...new Set(sha256s)]),
+    });
+    return new Map(rows.map((r) => [r.sha256, r]));
   }
 }

@@ -3,6 +3,7 @@ import { Ledger1764385200000 } from './1764385200000-Ledger.js';
 import { Registry1764468000000 } from './1764468000000-Registry.js';
 import { Evaluations1764471600000 } from './1764471600000-Evaluations.js';
 import { Promotions1764475200000 } from './1764475200000-Promotions.js';
+import { RolloutEngine1764490000000 } from './1764490000000-RolloutEngine.js';
 
 /**
  * Every migration, oldest first. A landed migration is never edited: a schema change is a new
@@ -14,4 +15,5 @@ export const MIGRATIONS = [
   Registry1764468000000,
   Evaluations1764471600000,
   Promotions1764475200000,
+  RolloutEngine1764490000000,
 ];

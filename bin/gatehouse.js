@@ -15,4 +15,8 @@ if (!existsSync(entry)) {
   console.error('gatehouse is not built: run `npm run build` first.');
   process.exit(2);
 }
+// OpenTelemetry must be started before the service's modules load (src/telemetry/register.ts),
+// as `node --import` would do it.
+if (process.argv[2] === 'serve')
+  await import(new URL('../dist/src/telemetry/register.js', import.meta.url).href);
 await import(entry.href);

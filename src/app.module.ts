@@ -23,6 +23,7 @@ import { PredictionLogModule } from './prediction-log/prediction-log.module.js';
 import { PromotionsModule } from './promotions/promotions.module.js';
 import { RegistryModule } from './registry/registry.module.js';
 import { RolloutsModule } from './rollouts/rollouts.module.js';
+import { TelemetryModule } from './telemetry/telemetry.module.js';
 
 @Module({})
 export class AppModule {
@@ -31,6 +32,7 @@ export class AppModule {
       module: AppModule,
       imports: [
         ConfigModule.forRoot(config),
+        TelemetryModule.forRoot(config),
         PolicyModule.forRoot(policies),
         DatabaseModule,
         LedgerModule,

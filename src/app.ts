@@ -1,12 +1,13 @@
 import 'reflect-metadata';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
-import type { LogLevel } from '@nestjs/common';
+import { Logger } from 'nestjs-pino';
 import { AppModule } from './app.module.js';
 import { ErrorFilter } from './common/error.filter.js';
 import { registerUploadParsers } from './common/upload-body.js';
 import type { Config } from './config/config.js';
 import { loadPolicies } from './policy/policies.js';
+import { requestTracingPlugin } from './telemetry/sdk.js';
 
 export interface RunningApp {
   readonly app: NestFastifyApplication;
@@ -21,8 +22,12 @@ export async function startApp(config: Config): Promise<RunningApp> {
   const app = await NestFactory.create<NestFastifyApplication>(
     AppModule.forRoot(config, policies),
     new FastifyAdapter({ bodyLimit: config.bodyLimitBytes, logger: false }),
-    { logger: logLevels(config), abortOnError: false },
+    // Nest's own start-up lines wait for the JSON logger (src/telemetry/logging.ts).
+    { bufferLogs: true, abortOnError: false },
   );
+  app.useLogger(app.get(Logger));
+  // Before any route exists: the plugin wraps each route's handler in the request's span.
+  await app.register(requestTracingPlugin());
   app.useGlobalFilters(new ErrorFilter());
   registerUploadParsers(app.getHttpAdapter().getInstance());
   try {
@@ -35,8 +40,4 @@ export async function startApp(config: Config): Promise<RunningApp> {
   const port = typeof address === 'object' && address !== null ? address.port : config.port;
   const host = config.host.includes(':') ? `[${config.host}]` : config.host;
   return { app, url: `http://${host}:${port}`, close: () => app.close() };
-}
-
-function logLevels(config: Config): LogLevel[] {
-  return config.env === 'test' ? ['error', 'warn'] : ['log', 'error', 'warn'];
 }

@@ -10,6 +10,7 @@ import { ModelRuntime } from '../inference/model-runtime.js';
 import { LedgerService } from '../ledger/ledger.service.js';
 import { ModelVersionEntity } from '../registry/model-version.entity.js';
 import { ModelEntity } from '../registry/model.entity.js';
+import { withSpan } from '../telemetry/tracing.js';
 import { BatchJobEntity } from './batch-job.entity.js';
 
 const SYSTEM = { sub: 'system:batch' };
@@ -36,7 +37,14 @@ export class BatchRunner {
     @Inject(CONFIG) private readonly config: Config,
   ) {}
 
-  async run(jobId: string, signal: AbortSignal): Promise<void> {
+  /** A trace of its own (the job runs off any request): `batch.completed` carries its id. */
+  run(jobId: string, signal: AbortSignal): Promise<void> {
+    return withSpan('gatehouse.batch.run', { 'gatehouse.batch.job_id': jobId }, () =>
+      this.runTraced(jobId, signal),
+    );
+  }
+
+  private async runTraced(jobId: string, signal: AbortSignal): Promise<void> {
     const manager = this.dataSource.manager;
     // Claim it. A cancelled or finished job is left alone; a RUNNING one is claimed again, as
     // the queue hands a job out again only when the worker that had it stopped heartbeating.

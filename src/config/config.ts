@@ -25,6 +25,39 @@ export interface Config {
   readonly inference: InferenceConfig;
   readonly predictionLog: PredictionLogConfig;
   readonly batch: BatchConfig;
+  readonly rollouts: RolloutsConfig;
+  readonly telemetry: TelemetryConfig;
+  readonly log: LogConfig;
+}
+
+/** The OpenTelemetry variables keep their standard names (OTEL_*), so any collector guide applies. */
+export interface TelemetryConfig {
+  /** `service.name` of every span and metric. */
+  readonly serviceName: string;
+  /** OTLP/HTTP traces go here; unset: nothing is exported (trace ids are still made). */
+  readonly otlpTracesEndpoint: string | undefined;
+  readonly sampler: TraceSampler;
+  /**
+   * With the default sampler: the share of inference requests traced (the hot path), while
+   * every governance request (GraphQL, uploads, batch jobs) is traced in full.
+   */
+  readonly inferenceSampleRatio: number;
+  /** When set, `GET /metrics` wants `Authorization: Bearer <token>`. Secret. */
+  readonly metricsToken: string | undefined;
+}
+
+export type TraceSampler =
+  | { readonly kind: 'gatehouse' }
+  | { readonly kind: 'always_on' | 'always_off' | 'parentbased_always_on' | 'parentbased_always_off' }
+  | { readonly kind: 'traceidratio' | 'parentbased_traceidratio'; readonly ratio: number };
+
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+export type LogLevelName = (typeof LOG_LEVELS)[number];
+
+export interface LogConfig {
+  readonly level: LogLevelName;
+  /** One line per answered HTTP request (health probes and scrapes excepted). */
+  readonly requests: boolean;
 }
 
 export interface UploadLimits {
@@ -54,6 +87,21 @@ export interface PredictionLogConfig {
   readonly flushIntervalMs: number;
   /** Logged predictions older than this are deleted (their sealed digests stay). 0: keep. */
   readonly retentionDays: number;
+}
+
+export interface RolloutsConfig {
+  /** How often the controller judges the rollouts it drives: a breach acts within one tick. */
+  readonly tickMs: number;
+  /** How long a replica's claim to drive a rollout lasts without renewal. */
+  readonly leaseSeconds: number;
+  /** How often each replica writes what it measured per endpoint, version and arm. */
+  readonly metricsFlushMs: number;
+  /** Mirrored requests waiting for the shadow candidate; beyond this they are dropped. */
+  readonly shadowQueueLimit: number;
+  /** Mirrored requests run at once. */
+  readonly shadowConcurrency: number;
+  /** Whether this replica drives rollouts at all (every replica measures). */
+  readonly controller: boolean;
 }
 
 export interface BatchConfig {
@@ -210,7 +258,62 @@ export function loadConfig(env: Env, cwd: string = process.cwd()): Config {
       concurrency: read.integer('GATEHOUSE_BATCH_CONCURRENCY', 1, 1, 64),
       chunkRows: read.integer('GATEHOUSE_BATCH_CHUNK_ROWS', 4096, 1, 1 << 20),
     },
+    rollouts: {
+      tickMs: read.integer('GATEHOUSE_ROLLOUT_TICK_MS', 1000, 10, 600_000),
+      leaseSeconds: read.integer('GATEHOUSE_ROLLOUT_LEASE_SECONDS', 15, 1, 3600),
+      metricsFlushMs: read.integer('GATEHOUSE_ARM_METRICS_FLUSH_MS', 1000, 10, 600_000),
+      shadowQueueLimit: read.integer('GATEHOUSE_SHADOW_QUEUE_LIMIT', 1000, 0, 1_000_000),
+      shadowConcurrency: read.integer('GATEHOUSE_SHADOW_CONCURRENCY', 2, 1, 64),
+      controller: read.boolean('GATEHOUSE_ROLLOUT_CONTROLLER', true),
+    },
+    telemetry: {
+      serviceName: read.string('OTEL_SERVICE_NAME', 'gatehouse'),
+      otlpTracesEndpoint: otlpTracesEndpoint(read),
+      sampler: traceSampler(read),
+      inferenceSampleRatio: read.ratio('GATEHOUSE_TRACES_INFERENCE_RATIO', 0.1),
+      metricsToken: read.optionalString('GATEHOUSE_METRICS_TOKEN'),
+    },
+    log: {
+      level: read.oneOf('GATEHOUSE_LOG_LEVEL', LOG_LEVELS, nodeEnv === 'test' ? 'warn' : 'info'),
+      requests: read.boolean('GATEHOUSE_LOG_REQUESTS', true),
+    },
   };
+}
+
+/**
+ * OTEL_EXPORTER_OTLP_TRACES_ENDPOINT is the full URL of the traces path; the general
+ * OTEL_EXPORTER_OTLP_ENDPOINT is a base to which `/v1/traces` is appended (OTLP spec).
+ */
+function otlpTracesEndpoint(read: EnvReader): string | undefined {
+  const traces = read.optionalUrl('OTEL_EXPORTER_OTLP_TRACES_ENDPOINT');
+  if (traces !== undefined) return traces;
+  const base = read.optionalUrl('OTEL_EXPORTER_OTLP_ENDPOINT');
+  return base === undefined ? undefined : `${base.replace(/\/+$/, '')}/v1/traces`;
+}
+
+const SAMPLERS = [
+  'gatehouse',
+  'always_on',
+  'always_off',
+  'traceidratio',
+  'parentbased_always_on',
+  'parentbased_always_off',
+  'parentbased_traceidratio',
+] as const;
+
+function traceSampler(read: EnvReader): TraceSampler {
+  const kind = read.oneOf('OTEL_TRACES_SAMPLER', SAMPLERS, 'gatehouse');
+  switch (kind) {
+    case 'traceidratio':
+    case 'parentbased_traceidratio':
+      return { kind, ratio: read.ratio('OTEL_TRACES_SAMPLER_ARG', 1) };
+    case 'gatehouse':
+    case 'always_on':
+    case 'always_off':
+    case 'parentbased_always_on':
+    case 'parentbased_always_off':
+      return { kind };
+  }
 }
 
 function optionalPath(path: string | undefined, cwd: string): string | undefined {
@@ -244,6 +347,17 @@ class EnvReader {
       throw new ConfigError(name, `an integer from ${min} to ${max}`, value);
     }
     return Number(value);
+  }
+
+  /** A number from 0 to 1. */
+  ratio(name: string, fallback: number): number {
+    const value = this.raw(name);
+    if (value === undefined) return fallback;
+    const n = Number(value);
+    if (!/^(\d+(\.\d*)?|\.\d+)$/.test(value) || !(n >= 0 && n <= 1)) {
+      throw new ConfigError(name, 'a number from 0 to 1', value);
+    }
+    return n;
   }
 
   boolean(name: string, fallback: boolean): boolean {

@@ -17,6 +17,7 @@ import { strideFor, type EvaluationData, type EvaluationFigures } from './evalua
 import { FAIRNESS_FIGURES, PERFORMANCE_FIGURES } from './metrics/index.js';
 import { EvaluationEntity } from './evaluation.entity.js';
 import { computeOffThread } from './evaluation-threads.js';
+import { withSpan } from '../telemetry/tracing.js';
 
 const SYSTEM = { sub: 'system:evaluation' };
 
@@ -43,7 +44,14 @@ export class EvaluationRunner {
     @Inject(POLICIES) private readonly policies: Policies,
   ) {}
 
-  async run(id: string): Promise<void> {
+  /** A trace of its own (the job runs off any request): `evaluation.completed` carries its id. */
+  run(id: string): Promise<void> {
+    return withSpan('gatehouse.evaluation.run', { 'gatehouse.evaluation.id': id }, () =>
+      this.runTraced(id),
+    );
+  }
+
+  private async runTraced(id: string): Promise<void> {
     const manager = this.dataSource.manager;
     const claimed = await manager
       .createQueryBuilder()

@@ -2,11 +2,13 @@ import {
   Inject,
   Injectable,
   Logger,
+  Optional,
   type BeforeApplicationShutdown,
   type OnApplicationBootstrap,
 } from '@nestjs/common';
 import { CONFIG } from '../config/config.module.js';
 import type { Config, PredictionLogConfig } from '../config/config.js';
+import { GatehouseMetrics } from '../telemetry/metrics.js';
 import type { PredictionRecord } from './prediction.js';
 import { BatchBuilder, type PreparedBatch } from './prediction-digest.js';
 import { PredictionLogRepository } from './prediction-log.repository.js';
@@ -76,8 +78,11 @@ export class PredictionLog implements OnApplicationBootstrap, BeforeApplicationS
   constructor(
     private readonly repository: PredictionLogRepository,
     @Inject(CONFIG) config: Config,
+    @Optional() metrics?: GatehouseMetrics,
   ) {
     this.options = config.predictionLog;
+    // Backlog and drops are read at each scrape, not counted on the request path.
+    metrics?.observePredictionLog(() => this.stats());
   }
 
   get enabled(): boolean {

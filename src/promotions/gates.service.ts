@@ -8,6 +8,8 @@ import type { EvaluationEntity } from '../evaluation/evaluation.entity.js';
 import { actorOf } from '../ledger/actor.js';
 import { LedgerService, type Actor, type LedgerTx } from '../ledger/ledger.service.js';
 import { POLICIES, type Policies } from '../policy/policies.js';
+import { GatehouseMetrics } from '../telemetry/metrics.js';
+import { withSpan } from '../telemetry/tracing.js';
 import type { GateEvaluationEntity, GatePurpose } from './gate-evaluation.entity.js';
 import { evaluateGates, type EvaluationFacts, type GateFacts, type StoredResult } from './gates.js';
 import type { PromotionRequestEntity } from './promotion-request.entity.js';
@@ -27,6 +29,7 @@ export class GatesService {
     private readonly blobs: BlobStore,
     private readonly ledger: LedgerService,
     @Inject(POLICIES) private readonly policies: Policies,
+    private readonly metrics: GatehouseMetrics,
   ) {}
 
   /** `evaluateGates(id)`: a review of an open request's gates. */
@@ -45,7 +48,24 @@ export class GatesService {
   }
 
   /** Inside the caller's unit of work, e.g. the start of a rollout, under its locks. */
-  async evaluateIn(
+  evaluateIn(
+    tx: LedgerTx,
+    request: PromotionRequestEntity,
+    actor: Actor,
+    purpose: GatePurpose,
+  ): Promise<GateEvaluationEntity> {
+    return withSpan(
+      'gatehouse.gates.evaluate',
+      { 'gatehouse.promotion.id': request.id, 'gatehouse.gates.purpose': purpose },
+      async (span) => {
+        const row = await this.evaluateTraced(tx, request, actor, purpose);
+        span.setAttribute('gatehouse.gates.passed', row.passed);
+        return row;
+      },
+    );
+  }
+
+  private async evaluateTraced(
     tx: LedgerTx,
     request: PromotionRequestEntity,
     actor: Actor,
@@ -53,6 +73,8 @@ export class GatesService {
   ): Promise<GateEvaluationEntity> {
     const policy = this.policies.promotion;
     const gates = evaluateGates(await this.facts(tx.manager, request));
+    // Counted when computed: an evaluation whose unit of work rolls back still counts.
+    this.metrics.recordGateEvaluation(purpose, gates);
     const evidence = digestOf(gates);
     const id = randomUUID();
     const failed = gates.filter((g) => !g.passed);

@@ -48,7 +48,10 @@ export interface TelemetryConfig {
 
 export type TraceSampler =
   | { readonly kind: 'gatehouse' }
-  | { readonly kind: 'always_on' | 'always_off' | 'parentbased_always_on' | 'parentbased_always_off' }
+  | {
+      readonly kind:
+        'always_on' | 'always_off' | 'parentbased_always_on' | 'parentbased_always_off';
+    }
   | { readonly kind: 'traceidratio' | 'parentbased_traceidratio'; readonly ratio: number };
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;

@@ -12,6 +12,8 @@ import { ENDPOINTS_CHANNEL } from './endpoint-events.js';
 export interface TrafficChange {
   readonly liveVersion?: number | null;
   readonly candidateVersion?: number | null;
+  /** The previous live version kept loaded after a go-live; it answers nothing. */
+  readonly standbyVersion?: number | null;
   readonly mode?: TrafficMode;
   readonly candidateWeight?: number;
   readonly shadowSample?: number;
@@ -55,6 +57,8 @@ export class DeploymentService {
       liveVersion: change.liveVersion === undefined ? current.liveVersion : change.liveVersion,
       candidateVersion:
         change.candidateVersion === undefined ? current.candidateVersion : change.candidateVersion,
+      standbyVersion:
+        change.standbyVersion === undefined ? current.standbyVersion : change.standbyVersion,
       mode: change.mode ?? current.mode,
       candidateWeight: change.candidateWeight ?? current.candidateWeight,
       shadowSample: change.shadowSample ?? current.shadowSample,
@@ -91,6 +95,7 @@ function trafficOf(e: EndpointEntity): Traffic {
   return {
     liveVersion: e.liveVersion,
     candidateVersion: e.candidateVersion,
+    standbyVersion: e.standbyVersion,
     mode: e.mode,
     candidateWeight: e.candidateWeight,
     shadowSample: e.shadowSample,
@@ -98,7 +103,7 @@ function trafficOf(e: EndpointEntity): Traffic {
 }
 
 async function checkTraffic(manager: EntityManager, modelId: string, t: Traffic): Promise<void> {
-  for (const field of ['liveVersion', 'candidateVersion'] as const) {
+  for (const field of ['liveVersion', 'candidateVersion', 'standbyVersion'] as const) {
     const version = t[field];
     if (version === null) continue;
     const exists = await manager.existsBy(ModelVersionEntity, { modelId, version });
@@ -116,4 +121,6 @@ async function checkTraffic(manager: EntityManager, modelId: string, t: Traffic)
     throw new ConflictError(`traffic mode ${t.mode} needs a candidate version`);
   if (t.candidateVersion !== null && t.candidateVersion === t.liveVersion)
     throw new ConflictError('the candidate is already the live version');
+  if (t.standbyVersion !== null && t.standbyVersion === t.liveVersion)
+    throw new ConflictError('the standby version is the live version');
 }

@@ -27,6 +27,10 @@ export class EndpointEntity {
   @Column({ name: 'candidate_version', type: 'integer', nullable: true })
   candidateVersion!: number | null;
 
+  /** The previous live version after a go-live, kept loaded for an instant rollback. */
+  @Column({ name: 'standby_version', type: 'integer', nullable: true })
+  standbyVersion!: number | null;
+
   @Column({ type: 'text' })
   mode!: TrafficMode;
 

@@ -28,8 +28,14 @@ export class EndpointModel {
   @Field(() => Int, { nullable: true, description: 'The version that answers requests.' })
   liveVersion!: number | null;
 
-  @Field(() => Int, { nullable: true })
+  @Field(() => Int, { nullable: true, description: 'The version a rollout is trying out.' })
   candidateVersion!: number | null;
+
+  @Field(() => Int, {
+    nullable: true,
+    description: 'The previous live version after a go-live, kept loaded for an instant rollback.',
+  })
+  standbyVersion!: number | null;
 
   @Field(() => TrafficModeEnum)
   mode!: TrafficMode;

@@ -56,6 +56,7 @@ function endpointModelOf(row: EndpointEntity, model: string): EndpointModel {
     model,
     liveVersion: row.liveVersion,
     candidateVersion: row.candidateVersion,
+    standbyVersion: row.standbyVersion,
     mode: row.mode,
     candidateWeight: row.candidateWeight,
     shadowSample: row.shadowSample,

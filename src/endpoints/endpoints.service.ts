@@ -32,6 +32,7 @@ export class EndpointsService {
         modelId: owner.id,
         liveVersion: null,
         candidateVersion: null,
+        standbyVersion: null,
         mode: 'NONE',
         candidateWeight: 0,
         shadowSample: 10_000,

@@ -130,7 +130,7 @@ export class EndpointRouter implements OnApplicationBootstrap, OnApplicationShut
   }
 
   private async warm(state: EndpointState): Promise<void> {
-    const versions = [state.live, state.candidate].filter((v) => v !== null);
+    const versions = [state.live, state.candidate, state.standby].filter((v) => v !== null);
     const results = await Promise.allSettled(
       versions.map((v) => this.runtime.warm(v.artifactSha256)),
     );

@@ -17,12 +17,27 @@ interface Row {
   live_features: string[] | null;
   live_inputs: TensorSpec[] | null;
   live_outputs: TensorSpec[] | null;
+  live_score_output: string | null;
+  live_score_index: number | null;
+  live_threshold: number | null;
   candidate_version: number | null;
   candidate_sha256: string | null;
   candidate_input_name: string | null;
   candidate_features: string[] | null;
   candidate_inputs: TensorSpec[] | null;
   candidate_outputs: TensorSpec[] | null;
+  candidate_score_output: string | null;
+  candidate_score_index: number | null;
+  candidate_threshold: number | null;
+  standby_version: number | null;
+  standby_sha256: string | null;
+  standby_input_name: string | null;
+  standby_features: string[] | null;
+  standby_inputs: TensorSpec[] | null;
+  standby_outputs: TensorSpec[] | null;
+  standby_score_output: string | null;
+  standby_score_index: number | null;
+  standby_threshold: number | null;
 }
 
 const SELECT_STATE = `
@@ -30,15 +45,26 @@ const SELECT_STATE = `
          lv.version AS live_version, lv.artifact_sha256 AS live_sha256,
          lv.input_name AS live_input_name, lv.feature_columns AS live_features,
          la.inputs AS live_inputs, la.outputs AS live_outputs,
+         lv.score_output AS live_score_output, lv.score_index AS live_score_index,
+         lv.threshold AS live_threshold,
          cv.version AS candidate_version, cv.artifact_sha256 AS candidate_sha256,
          cv.input_name AS candidate_input_name, cv.feature_columns AS candidate_features,
-         ca.inputs AS candidate_inputs, ca.outputs AS candidate_outputs
+         ca.inputs AS candidate_inputs, ca.outputs AS candidate_outputs,
+         cv.score_output AS candidate_score_output, cv.score_index AS candidate_score_index,
+         cv.threshold AS candidate_threshold,
+         sv.version AS standby_version, sv.artifact_sha256 AS standby_sha256,
+         sv.input_name AS standby_input_name, sv.feature_columns AS standby_features,
+         sa.inputs AS standby_inputs, sa.outputs AS standby_outputs,
+         sv.score_output AS standby_score_output, sv.score_index AS standby_score_index,
+         sv.threshold AS standby_threshold
   FROM endpoints e
   JOIN models m ON m.id = e.model_id
   LEFT JOIN model_versions lv ON lv.model_id = e.model_id AND lv.version = e.live_version
   LEFT JOIN artifacts la ON la.sha256 = lv.artifact_sha256
   LEFT JOIN model_versions cv ON cv.model_id = e.model_id AND cv.version = e.candidate_version
-  LEFT JOIN artifacts ca ON ca.sha256 = cv.artifact_sha256`;
+  LEFT JOIN artifacts ca ON ca.sha256 = cv.artifact_sha256
+  LEFT JOIN model_versions sv ON sv.model_id = e.model_id AND sv.version = e.standby_version
+  LEFT JOIN artifacts sa ON sa.sha256 = sv.artifact_sha256`;
 
 /** Reads endpoints' traffic state with the versions and signatures they serve. */
 @Injectable()
@@ -56,23 +82,11 @@ export class EndpointStateRepository {
   }
 }
 
+type Arm = 'live' | 'candidate' | 'standby';
+
 function stateOf(row: Row): EndpointState {
-  const live = versionOf(
-    row.live_version,
-    row.live_sha256,
-    row.live_input_name,
-    row.live_features,
-    row.live_inputs,
-    row.live_outputs,
-  );
-  const candidate = versionOf(
-    row.candidate_version,
-    row.candidate_sha256,
-    row.candidate_input_name,
-    row.candidate_features,
-    row.candidate_inputs,
-    row.candidate_outputs,
-  );
+  const live = versionOf(row, 'live');
+  const candidate = versionOf(row, 'candidate');
   return {
     name: row.name,
     model: row.model,
@@ -82,6 +96,7 @@ function stateOf(row: Row): EndpointState {
     shadowSample: row.shadow_sample,
     live,
     candidate,
+    standby: versionOf(row, 'standby'),
     split: {
       mode: row.mode,
       candidateWeight: row.candidate_weight,
@@ -91,18 +106,24 @@ function stateOf(row: Row): EndpointState {
   };
 }
 
-function versionOf(
-  version: number | null,
-  sha256: string | null,
-  inputName: string | null,
-  features: string[] | null,
-  inputs: TensorSpec[] | null,
-  outputs: TensorSpec[] | null,
-): ServedVersion | null {
+function versionOf(row: Row, arm: Arm): ServedVersion | null {
+  const version = row[`${arm}_version`];
+  const sha256 = row[`${arm}_sha256`];
+  const inputs = row[`${arm}_inputs`];
+  const outputs = row[`${arm}_outputs`];
   if (version === null || sha256 === null || inputs === null || outputs === null) return null;
+  const threshold = row[`${arm}_threshold`];
   return {
     version,
     artifactSha256: sha256.trim(),
-    signature: servedSignature(inputs, outputs, inputName ?? '', features?.length ?? 0),
+    signature: servedSignature(
+      inputs,
+      outputs,
+      row[`${arm}_input_name`] ?? '',
+      row[`${arm}_features`]?.length ?? 0,
+    ),
+    scoreOutput: row[`${arm}_score_output`] ?? '',
+    scoreIndex: row[`${arm}_score_index`] ?? 0,
+    threshold,
   };
 }

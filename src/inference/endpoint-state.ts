@@ -9,6 +9,11 @@ export interface ServedVersion {
   readonly artifactSha256: string;
   /** The signature requests are checked against (see `servedSignature`). */
   readonly signature: ModelSignature;
+  /** Where the score is: output name and index along its last axis. */
+  readonly scoreOutput: string;
+  readonly scoreIndex: number;
+  /** Scores at or above it are a positive decision; null for regression. */
+  readonly threshold: number | null;
 }
 
 /** An endpoint's traffic state as one replica caches it. */
@@ -21,6 +26,8 @@ export interface EndpointState {
   readonly shadowSample: number;
   readonly live: ServedVersion | null;
   readonly candidate: ServedVersion | null;
+  /** The previous live version after a go-live, kept loaded for an instant rollback. */
+  readonly standby: ServedVersion | null;
   readonly split: TrafficSplit;
 }
 

@@ -1,5 +1,6 @@
-import { Inject, Injectable, Logger } from '@nestjs/common';
+import { Inject, Injectable, Logger, type OnApplicationShutdown } from '@nestjs/common';
 import type { TensorSpec } from '../artifacts/artifact.entity.js';
+import { ArmMetricsRecorder } from '../arm-metrics/arm-metrics.recorder.js';
 import { CONFIG } from '../config/config.module.js';
 import type { Config } from '../config/config.js';
 import type { LoggedTensor, PredictionArm } from '../prediction-log/prediction.js';
@@ -18,7 +19,9 @@ import {
   type CheckedRequest,
   type InferEnvelope,
   type OutputTensor,
+  type RawTensor,
 } from './oip-tensors.js';
+import { ShadowQueue } from './shadow-queue.js';
 import {
   answeringArm,
   bucketOfHash,
@@ -58,25 +61,49 @@ export interface ModelReadiness {
 /** Model errors can quote whole graphs; the log and the client get the start of it. */
 const MAX_ERROR_LENGTH = 1000;
 
+/** What answering a request gave: the response tensors and each row's score. */
+interface Answered {
+  readonly outputs: OutputTensor[];
+  readonly scores: Float64Array | null;
+}
+
 /**
  * Real-time inference: route the request to a version by the endpoint's traffic state, check
- * its tensors against that version's signature, run it, answer, and queue the prediction for
- * the log. In SHADOW mode a sampled share of requests is also run on the candidate after the
- * answer is on its way; what the candidate does never reaches the client.
+ * its tensors against that version's signature, run it, answer, queue the prediction for the
+ * log and count it in the arm's metrics. In SHADOW mode a sampled share of requests is also
+ * offered to a bounded queue that runs them on the candidate after the answer is on its way
+ * (a full queue drops the copy and counts it); what the candidate does never reaches the
+ * client, and its decisions are compared with the live ones row by row.
  */
 @Injectable()
-export class InferenceService {
+export class InferenceService implements OnApplicationShutdown {
   private static readonly logger = new Logger('Inference');
   private readonly maxRows: number;
+  private readonly shadows: ShadowQueue;
 
   constructor(
     private readonly router: EndpointRouter,
     private readonly executor: ModelExecutor,
     private readonly runtime: ModelRuntime,
     private readonly log: PredictionLog,
+    private readonly metrics: ArmMetricsRecorder,
     @Inject(CONFIG) config: Config,
   ) {
     this.maxRows = config.inference.maxRowsPerRequest;
+    this.shadows = new ShadowQueue(
+      config.rollouts.shadowQueueLimit,
+      config.rollouts.shadowConcurrency,
+    );
+  }
+
+  /** Lets mirrored requests in flight finish before the log and metrics flush at shutdown. */
+  onApplicationShutdown(): Promise<void> {
+    return this.shadows.drained();
+  }
+
+  /** Mirrored requests waiting or running. */
+  shadowBacklog(): number {
+    return this.shadows.pending;
   }
 
   async infer(endpoint: string, body: unknown, routingKeyHeader?: string): Promise<InferResponse> {
@@ -90,14 +117,22 @@ export class InferenceService {
     if (!served) throw new NoLiveVersionError(endpoint);
     const request = checkTensors(envelope, served.signature, this.maxRows);
     const id = envelope.id ?? uuidV7();
-    const outputs = await this.answer(endpoint, served, arm, request, id, keyHash);
+    const answered = await this.answer(endpoint, served, arm, request, id, keyHash, envelope);
     if (state.candidate && isMirrored(state.split, bucket)) {
       const candidate = state.candidate;
-      setImmediate(() => {
-        void this.shadow(endpoint, candidate, envelope, id, keyHash);
-      });
+      const live = { version: served, scores: answered.scores };
+      const queued = this.shadows.offer(() =>
+        this.shadow(endpoint, candidate, live, envelope, id, keyHash),
+      );
+      if (!queued)
+        this.metrics.shadowDropped({ endpoint, version: candidate.version, arm: 'shadow' });
     }
-    return { id, model_name: endpoint, model_version: String(served.version), outputs };
+    return {
+      id,
+      model_name: endpoint,
+      model_version: String(served.version),
+      outputs: answered.outputs,
+    };
   }
 
   async metadata(endpoint: string): Promise<ModelMetadata> {
@@ -129,7 +164,7 @@ export class InferenceService {
     }
   }
 
-  /** Runs the version, logs the prediction (or its failure) and returns the outputs. */
+  /** Runs the version, logs the prediction (or its failure), counts it, returns the outputs. */
   private async answer(
     endpoint: string,
     served: ServedVersion,
@@ -137,16 +172,28 @@ export class InferenceService {
     request: CheckedRequest,
     requestId: string,
     routingKeyHash: string | null,
-  ): Promise<OutputTensor[]> {
+    envelope: InferEnvelope,
+  ): Promise<Answered> {
     const started = performance.now();
     const createdAt = new Date();
     const inputs = loggedInputs(request);
+    const observed = {
+      endpoint,
+      version: served.version,
+      arm,
+      threshold: served.threshold,
+      attributes: envelope.attributes,
+    };
     let outputs: OutputTensor[];
+    let scores: Float64Array | null;
     try {
       const raw = await this.executor.run(served.artifactSha256, request.inputs, request.rows);
       outputs = presentOutputs(raw, served.signature.outputs, request.outputs);
+      scores = scoresOf(raw.get(served.scoreOutput), served.scoreIndex, request.rows);
     } catch (error) {
       const reason = messageOf(error);
+      const latencyMs = performance.now() - started;
+      this.metrics.record({ ...observed, latencyMs, failed: true, scores: null });
       this.log.record({
         requestId,
         endpoint,
@@ -155,12 +202,14 @@ export class InferenceService {
         inputs,
         outputs: null,
         error: reason,
-        latencyMs: roundLatency(performance.now() - started),
+        latencyMs: roundLatency(latencyMs),
         routingKeyHash,
         createdAt,
       });
       throw new ModelFailureError(endpoint, served.version, reason);
     }
+    const latencyMs = performance.now() - started;
+    this.metrics.record({ ...observed, latencyMs, failed: false, scores });
     this.log.record({
       requestId,
       endpoint,
@@ -169,17 +218,21 @@ export class InferenceService {
       inputs,
       outputs: outputs.map(loggedOutput),
       error: null,
-      latencyMs: roundLatency(performance.now() - started),
+      latencyMs: roundLatency(latencyMs),
       routingKeyHash,
       createdAt,
     });
-    return outputs;
+    return { outputs, scores };
   }
 
-  /** The candidate's answer to a mirrored request, for the log only; never throws. */
+  /**
+   * The candidate's answer to a mirrored request, for the log and the metrics only (with its
+   * agreement with live's decision on each row); never throws.
+   */
   private async shadow(
     endpoint: string,
     candidate: ServedVersion,
+    live: { readonly version: ServedVersion; readonly scores: Float64Array | null },
     envelope: InferEnvelope,
     requestId: string,
     routingKeyHash: string | null,
@@ -200,10 +253,35 @@ export class InferenceService {
         routingKeyHash,
         createdAt: new Date(),
       });
+      this.metrics.record({
+        endpoint,
+        version: candidate.version,
+        arm: 'shadow',
+        latencyMs: 0,
+        failed: true,
+        scores: null,
+        threshold: null,
+        attributes: null,
+      });
       return;
     }
     try {
-      await this.answer(endpoint, candidate, 'shadow', request, requestId, routingKeyHash);
+      const answered = await this.answer(
+        endpoint,
+        candidate,
+        'shadow',
+        request,
+        requestId,
+        routingKeyHash,
+        envelope,
+      );
+      const agreement = agreementOf(live, candidate, answered.scores);
+      if (agreement)
+        this.metrics.agreement(
+          { endpoint, version: candidate.version, arm: 'shadow' },
+          agreement.compared,
+          agreement.agreed,
+        );
     } catch (error) {
       // Already logged with arm 'shadow'; the client was answered by the live version.
       InferenceService.logger.debug(
@@ -211,6 +289,41 @@ export class InferenceService {
       );
     }
   }
+}
+
+/**
+ * Each row's score: element `index` along the last axis of the score output. Null when the
+ * output is missing or not numeric; a non-finite score never gets here (presentOutputs
+ * refuses it as a model failure).
+ */
+export function scoresOf(
+  tensor: RawTensor | undefined,
+  index: number,
+  rows: number,
+): Float64Array | null {
+  if (!tensor || Array.isArray(tensor.data) || rows < 1) return null;
+  const data = tensor.data as ArrayLike<number | bigint>;
+  const width = Math.floor(data.length / rows);
+  if (width < 1 || index >= width) return null;
+  const scores = new Float64Array(rows);
+  for (let r = 0; r < rows; r++) scores[r] = Number(data[r * width + index]);
+  return scores;
+}
+
+/** Rows where the candidate's decision equals live's (each at its own threshold). */
+function agreementOf(
+  live: { readonly version: ServedVersion; readonly scores: Float64Array | null },
+  candidate: ServedVersion,
+  scores: Float64Array | null,
+): { compared: number; agreed: number } | null {
+  const lt = live.version.threshold;
+  const ct = candidate.threshold;
+  if (!live.scores || !scores || lt === null || ct === null) return null;
+  const compared = Math.min(live.scores.length, scores.length);
+  let agreed = 0;
+  for (let i = 0; i < compared; i++)
+    if ((live.scores[i] ?? 0) >= lt === (scores[i] ?? 0) >= ct) agreed++;
+  return { compared, agreed };
 }
 
 function loggedInputs(request: CheckedRequest): LoggedTensor[] {

@@ -58,6 +58,12 @@ export interface InferEnvelope {
   readonly id: string | undefined;
   /** `parameters.routing_key`. */
   readonly routingKey: string | undefined;
+  /**
+   * `parameters.attributes`: the protected attributes of the subject of the request (for
+   * example `{"sex": "female"}`), never fed to the model; rollouts measure selection rates
+   * per group with them.
+   */
+  readonly attributes: Readonly<Record<string, string>> | null;
   readonly inputs: readonly unknown[];
   readonly outputs: readonly unknown[] | undefined;
 }
@@ -164,6 +170,7 @@ export function readEnvelope(body: unknown): InferEnvelope {
   const routingKey = parameters?.['routing_key'];
   if (routingKey !== undefined && (typeof routingKey !== 'string' || routingKey === ''))
     throw new BadInputError('parameters.routing_key', 'must be a non-empty string');
+  const attributes = readAttributes(parameters?.['attributes']);
   if (!Array.isArray(inputs) || inputs.length === 0)
     throw new BadInputError('inputs', 'expected a non-empty array of input tensors');
   if (outputs !== undefined && !Array.isArray(outputs))
@@ -171,9 +178,38 @@ export function readEnvelope(body: unknown): InferEnvelope {
   return {
     id,
     routingKey,
+    attributes,
     inputs: inputs as unknown[],
     outputs: outputs as unknown[] | undefined,
   };
+}
+
+const MAX_ATTRIBUTES = 16;
+const MAX_ATTRIBUTE_LENGTH = 128;
+
+function readAttributes(value: unknown): Readonly<Record<string, string>> | null {
+  if (value === undefined) return null;
+  const field = 'parameters.attributes';
+  if (!isObject(value))
+    throw new BadInputError(field, 'must be an object of attribute names to group names');
+  const entries = Object.entries(value);
+  if (entries.length > MAX_ATTRIBUTES)
+    throw new BadInputError(field, `may name at most ${MAX_ATTRIBUTES} attributes`);
+  const out: Record<string, string> = {};
+  for (const [name, group] of entries) {
+    if (name.length === 0 || name.length > MAX_ATTRIBUTE_LENGTH)
+      throw new BadInputError(
+        field,
+        `attribute names have 1 to ${MAX_ATTRIBUTE_LENGTH} characters`,
+      );
+    if (typeof group !== 'string' || group.length === 0 || group.length > MAX_ATTRIBUTE_LENGTH)
+      throw new BadInputError(
+        `${field}.${name}`,
+        `must be a group name of 1 to ${MAX_ATTRIBUTE_LENGTH} characters`,
+      );
+    out[name] = group;
+  }
+  return entries.length === 0 ? null : out;
 }
 
 /** Checks the envelope's tensors against the signature of the version that will run them. */

@@ -92,6 +92,8 @@ function policySchema(roles: RolesPolicy | undefined) {
         maxDuration: duration,
       }),
       modelCard: z.strictObject({ minFieldLength: z.int().min(1).max(10_000) }),
+      /** How the rollout controller judges criteria: the level of every statistical test. */
+      rollouts: z.strictObject({ significanceLevel: z.number().gt(0).max(0.2) }),
       tiers: z.strictObject({ LOW: tierSchema, MEDIUM: tierSchema, HIGH: tierSchema }),
     })
     .superRefine((policy, ctx) => {

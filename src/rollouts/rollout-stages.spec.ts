@@ -43,7 +43,7 @@ describe('rollout stages', () => {
     const ab = plannedStages('AB_TEST', {
       abTest: { splitPercent: 50, outcome: 'AUC', minSamples: 1000, significanceLevel: 0.05 },
     });
-    expect(ab.map((s) => s.kind)).toEqual(['AB_TEST', 'LIVE']);
+    expect(ab.map((s) => s.kind)).toEqual(['AB_TEST']);
   });
 
   it('marks a stage passed, keeping when it was entered', () => {

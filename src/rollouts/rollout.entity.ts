@@ -1,6 +1,16 @@
 import { Column, CreateDateColumn, Entity, PrimaryColumn } from 'typeorm';
 import type { Strategy } from '../promotions/vocabulary.js';
+import type { AbResult } from './ab-test.js';
 import type { RolloutStage } from './rollout-stages.js';
+
+/** How a finished rollout ended, beside its status. */
+export interface RolloutOutcome {
+  readonly rolledBack?: boolean;
+  readonly reason?: string;
+  readonly manual?: boolean;
+  readonly by?: string;
+  readonly abTest?: AbResult;
+}
 
 export const ROLLOUT_STATUSES = [
   'RUNNING',
@@ -54,6 +64,10 @@ export class RolloutEntity {
   @Column({ name: 'lease_expires_at', type: 'timestamptz', nullable: true })
   leaseExpiresAt!: Date | null;
 
+  /** The A/B test's result, or what rolled it back. */
+  @Column({ type: 'jsonb', nullable: true })
+  outcome!: RolloutOutcome | null;
+
   @Column({ name: 'started_by', type: 'text' })
   startedBy!: string;
 
@@ -65,4 +79,12 @@ export class RolloutEntity {
 
   @Column({ name: 'finished_at', type: 'timestamptz', nullable: true })
   finishedAt!: Date | null;
+}
+
+/** A copy of a rollout with some members changed (the entity is plain data). */
+export function rolloutWith(
+  rollout: RolloutEntity,
+  patch: Partial<Omit<RolloutEntity, 'id'>>,
+): RolloutEntity {
+  return Object.assign(new RolloutEntity(), rollout, patch);
 }

@@ -1,4 +1,4 @@
-import { Field, ID, Int, ObjectType, registerEnumType } from '@nestjs/graphql';
+import { Field, Float, ID, Int, ObjectType, registerEnumType } from '@nestjs/graphql';
 import { GraphQLJSONObject } from 'graphql-scalars';
 import { StrategyEnum } from '../promotions/promotion.model.js';
 import type { Strategy } from '../promotions/vocabulary.js';
@@ -13,7 +13,8 @@ registerEnumType(RolloutStatusEnum, { name: 'RolloutStatus' });
 export const StageKindEnum = enumOf(STAGE_KINDS);
 registerEnumType(StageKindEnum, {
   name: 'RolloutStageKind',
-  description: 'LIVE is the last stage of every rollout: the candidate becomes the live version.',
+  description:
+    'LIVE is the last stage of every rollout but an A/B test: the candidate becomes the live version.',
 });
 export const StageStatusEnum = enumOf(STAGE_STATUSES);
 registerEnumType(StageStatusEnum, { name: 'RolloutStageStatus' });
@@ -82,4 +83,119 @@ export class RolloutModel {
 
   @Field(() => Date, { nullable: true })
   finishedAt!: Date | null;
+
+  @Field(() => GraphQLJSONObject, {
+    nullable: true,
+    description: 'How it ended: the A/B result, or who or what rolled it back and why.',
+  })
+  outcome!: Record<string, unknown> | null;
+}
+
+@ObjectType('RolloutArm', {
+  description:
+    'What one arm did over the stage in progress, summed over every replica (docs/rollouts.md).',
+})
+export class RolloutArmModel {
+  @Field({ description: 'live, candidate or shadow.' })
+  arm!: string;
+
+  @Field(() => Int)
+  version!: number;
+
+  @Field(() => Int)
+  requests!: number;
+
+  @Field(() => Int)
+  errors!: number;
+
+  @Field(() => Float, { nullable: true })
+  errorRate!: number | null;
+
+  @Field(() => Float, { nullable: true, description: 'Upper bound of the latency bucket.' })
+  p50Ms!: number | null;
+
+  @Field(() => Float, { nullable: true, description: 'Upper bound of the latency bucket.' })
+  p99Ms!: number | null;
+
+  @Field(() => Int, { description: 'Rows scored (a request may carry several).' })
+  rows!: number;
+
+  @Field(() => Float, { nullable: true, description: 'Share of rows at or above the threshold.' })
+  selectionRate!: number | null;
+
+  @Field(() => Float, {
+    nullable: true,
+    description: 'Shadow only: share of rows whose decision equals live’s.',
+  })
+  agreement!: number | null;
+
+  @Field(() => Int)
+  compared!: number;
+
+  @Field(() => Int, { description: 'Mirrored requests dropped because the shadow queue was full.' })
+  shadowDropped!: number;
+
+  @Field(() => GraphQLJSONObject, {
+    description: 'Per protected attribute, per group: [rows, selected].',
+  })
+  groups!: Record<string, unknown>;
+}
+
+@ObjectType('RolloutVerdict', { description: 'One criterion judged over its window.' })
+export class RolloutVerdictModel {
+  @Field()
+  criterion!: string;
+
+  @Field({ description: 'rollback or success.' })
+  kind!: string;
+
+  @Field(() => Float)
+  threshold!: number;
+
+  @Field({ description: 'PASS, BREACH, NOT_MET, NOT_ENOUGH_DATA or NOT_APPLICABLE.' })
+  status!: string;
+
+  @Field(() => Float, { nullable: true })
+  measured!: number | null;
+
+  @Field(() => Float, {
+    nullable: true,
+    description: 'The same figure for live, where it has one.',
+  })
+  live!: number | null;
+
+  @Field(() => Int)
+  n!: number;
+
+  @Field(() => String, { nullable: true })
+  test!: string | null;
+
+  @Field(() => Float, { nullable: true })
+  pValue!: number | null;
+
+  @Field()
+  note!: string;
+}
+
+@ObjectType('RolloutProgress', {
+  description: 'The stage in progress as the controller judges it now.',
+})
+export class RolloutProgressModel {
+  @Field()
+  stage!: string;
+
+  @Field({ description: 'HOLD, PASS or ROLLBACK: what the next controller tick will do.' })
+  decision!: string;
+
+  @Field(() => [String])
+  waitingFor!: string[];
+
+  @Field(() => Int, { description: 'Candidate requests since the stage was entered.' })
+  candidateRequests!: number;
+
+  @Field(() => [RolloutArmModel])
+  arms!: RolloutArmModel[];
+
+  @Field(() => [RolloutVerdictModel])
+  criteria!: RolloutVerdictModel[];
 }

@@ -1,14 +1,32 @@
 import { Module } from '@nestjs/common';
+import { ArmMetricsModule } from '../arm-metrics/arm-metrics.module.js';
 import { EndpointsModule } from '../endpoints/endpoints.module.js';
 import { PromotionsModule } from '../promotions/promotions.module.js';
+import { RolloutController } from './rollout-controller.js';
+import { RolloutEngine } from './rollout-engine.js';
+import { RolloutJudge } from './rollout-judge.js';
+import { RolloutMeasurements } from './rollout-measurements.js';
 import { RolloutsRepository } from './rollouts.repository.js';
 import { PromotionRolloutResolver, RolloutsResolver } from './rollouts.resolver.js';
 import { RolloutsService } from './rollouts.service.js';
 
-/** Rollouts of approved promotions: the INITIAL go-live now, the staged engine next. */
+/**
+ * Rollouts of approved promotions: INITIAL go-lives, and the staged engine — shadow, canary
+ * steps, blue-green, A/B — judged from every replica's arm metrics and driven by one replica
+ * at a time.
+ */
 @Module({
-  imports: [PromotionsModule, EndpointsModule],
-  providers: [RolloutsRepository, RolloutsService, RolloutsResolver, PromotionRolloutResolver],
-  exports: [RolloutsService],
+  imports: [PromotionsModule, EndpointsModule, ArmMetricsModule],
+  providers: [
+    RolloutsRepository,
+    RolloutMeasurements,
+    RolloutJudge,
+    RolloutEngine,
+    RolloutController,
+    RolloutsService,
+    RolloutsResolver,
+    PromotionRolloutResolver,
+  ],
+  exports: [RolloutsService, RolloutController],
 })
 export class RolloutsModule {}

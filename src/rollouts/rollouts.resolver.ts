@@ -4,8 +4,15 @@ import type { Principal } from '../auth/principal.js';
 import { LedgerReader } from '../ledger/ledger-reader.service.js';
 import { LedgerEventModel } from '../ledger/ledger.model.js';
 import { PromotionRequestModel } from '../promotions/promotion.model.js';
+import type { Verdict } from './criteria-judge.js';
 import type { RolloutEntity } from './rollout.entity.js';
-import { RolloutModel } from './rollout.model.js';
+import type { ArmSummary } from './rollout-measurements.js';
+import {
+  RolloutArmModel,
+  RolloutModel,
+  RolloutProgressModel,
+  RolloutVerdictModel,
+} from './rollout.model.js';
 import { RolloutsService } from './rollouts.service.js';
 
 @Resolver(() => RolloutModel)
@@ -25,6 +32,71 @@ export class RolloutsResolver {
     @CurrentPrincipal() principal: Principal,
   ): Promise<RolloutModel> {
     return this.present(await this.rollouts.start(promotionId, principal));
+  }
+
+  @Mutation(() => RolloutModel, {
+    description:
+      'Passes the stage in progress now, without waiting for its minimums (ledgered as manual, with what was still awaited), or resumes a paused rollout. Refused (CONFLICT) while a rollback criterion is breached.',
+  })
+  @Can('advance', 'Rollout')
+  async advanceRollout(
+    @Args('id', { type: () => ID }) id: string,
+    @CurrentPrincipal() principal: Principal,
+  ): Promise<RolloutModel> {
+    return this.present(await this.rollouts.advance(id, principal));
+  }
+
+  @Mutation(() => RolloutModel, {
+    description:
+      'Holds the rollout in its stage; rollback criteria are still watched. advanceRollout resumes it.',
+  })
+  @Can('pause', 'Rollout')
+  async pauseRollout(
+    @Args('id', { type: () => ID }) id: string,
+    @CurrentPrincipal() principal: Principal,
+  ): Promise<RolloutModel> {
+    return this.present(await this.rollouts.pause(id, principal));
+  }
+
+  @Mutation(() => RolloutModel, {
+    description:
+      'All traffic back to the previous live version, at any moment: during the rollout, or after its go-live while the previous version is the standby.',
+  })
+  @Can('rollback', 'Rollout')
+  async rollbackRollout(
+    @Args('id', { type: () => ID }) id: string,
+    @Args('reason') reason: string,
+    @CurrentPrincipal() principal: Principal,
+  ): Promise<RolloutModel> {
+    return this.present(await this.rollouts.rollback(id, reason, principal));
+  }
+
+  @ResolveField(() => RolloutProgressModel, {
+    nullable: true,
+    description: 'The stage in progress as judged now: arms, criteria, what it waits for.',
+  })
+  @Can('read', 'Rollout')
+  async progress(@Parent() rollout: RolloutModel): Promise<RolloutProgressModel | null> {
+    const row = await this.rollouts.get(rollout.id);
+    const judged = row ? await this.rollouts.judgement(row) : null;
+    if (!judged) return null;
+    const d = judged.decision;
+    const evidence = judged.evidence as {
+      candidateRequests?: number;
+      arms?: { candidate: ArmSummary; live: ArmSummary };
+      rollbackCriteria?: Verdict[];
+      successCriteria?: Verdict[];
+    };
+    return {
+      stage: judged.stage.name,
+      decision: d.action.toUpperCase(),
+      waitingFor: d.action === 'hold' ? [...d.waitingFor] : [],
+      candidateRequests: evidence.candidateRequests ?? 0,
+      arms: evidence.arms ? [armOf(evidence.arms.live), armOf(evidence.arms.candidate)] : [],
+      criteria: [...(evidence.rollbackCriteria ?? []), ...(evidence.successCriteria ?? [])].map(
+        verdictOf,
+      ),
+    };
   }
 
   @Query(() => RolloutModel, { nullable: true })
@@ -81,5 +153,25 @@ function rolloutView(row: RolloutEntity, endpoint: string): RolloutModel {
     startedAt: row.createdAt,
     updatedAt: row.updatedAt,
     finishedAt: row.finishedAt,
+    outcome: row.outcome ? { ...row.outcome } : null,
+  };
+}
+
+function armOf(a: ArmSummary): RolloutArmModel {
+  return { ...a, groups: { ...a.groups } };
+}
+
+function verdictOf(v: Verdict): RolloutVerdictModel {
+  return {
+    criterion: v.criterion,
+    kind: v.kind,
+    threshold: v.threshold,
+    status: v.status,
+    measured: v.measured,
+    live: v.live,
+    n: v.n,
+    test: v.test?.test ?? null,
+    pValue: v.test?.pValue ?? null,
+    note: v.note,
   };
 }

@@ -4,7 +4,7 @@ import type { Principal } from '../auth/principal.js';
 import { ConflictError, NotFoundError } from '../common/errors.js';
 import { DeploymentService } from '../endpoints/deployment.service.js';
 import { actorOf } from '../ledger/actor.js';
-import { LedgerService } from '../ledger/ledger.service.js';
+import { LedgerService, type LedgerTx } from '../ledger/ledger.service.js';
 import { POLICIES, type Policies } from '../policy/policies.js';
 import type { GateEvaluationEntity } from '../promotions/gate-evaluation.entity.js';
 import { GatesService } from '../promotions/gates.service.js';
@@ -13,18 +13,21 @@ import { PromotionsRepository } from '../promotions/promotions.repository.js';
 import { recordingRefusals, refusalOf } from '../promotions/refusals.js';
 import { checkId } from '../promotions/request-rules.js';
 import { missingRoles } from '../promotions/separation-of-duties.js';
-import type { RolloutEntity } from './rollout.entity.js';
+import { checkStatement } from '../promotions/statements.js';
+import type { PromotionRequestEntity } from '../promotions/promotion-request.entity.js';
+import { rolloutWith, type RolloutEntity } from './rollout.entity.js';
+import { RolloutEngine, type Cause } from './rollout-engine.js';
+import { RolloutJudge, type Judgement } from './rollout-judge.js';
 import { passStage, plannedStages } from './rollout-stages.js';
 import { RolloutsRepository } from './rollouts.repository.js';
 
 type StartOutcome = { readonly started: RolloutEntity } | { readonly failed: GateEvaluationEntity };
 
 /**
- * Starts the rollout of an approved promotion. The gates are evaluated again at that moment,
- * under the request's and the endpoint's row locks, in the same transaction that moves
- * traffic: nothing can change between the verdict and the go-live. For now only INITIAL is
- * carried out (the first version of an endpoint goes live at once); the staged strategies
- * need the rollout engine of the next issue, and are refused until it exists.
+ * Starts, advances, pauses and rolls back rollouts on people's request. A start evaluates the
+ * gates again, under the request's and the endpoint's row locks, in the same transaction that
+ * moves traffic: nothing can change between the verdict and the first stage. INITIAL goes live
+ * at once; a staged rollout enters its first stage and the controller drives it from there.
  */
 @Injectable()
 export class RolloutsService {
@@ -34,6 +37,8 @@ export class RolloutsService {
     private readonly gates: GatesService,
     private readonly deployment: DeploymentService,
     private readonly ledger: LedgerService,
+    private readonly engine: RolloutEngine,
+    private readonly judge: RolloutJudge,
     @Inject(POLICIES) private readonly policies: Policies,
   ) {}
 
@@ -60,17 +65,30 @@ export class RolloutsService {
             throw new ConflictError(`the request is ${request.status}: there is nothing to start`, {
               status: request.status,
             });
-          if (request.strategy !== 'INITIAL')
-            throw new ConflictError(
-              `a ${request.strategy} rollout needs the staged rollout engine, which is not available yet: only INITIAL go-lives can be started`,
-              { strategy: request.strategy },
-            );
           const endpoint = await this.promotions.endpointById(m, request.endpointId);
           // Lock the endpoint before the gates read it: the verdict holds until commit.
-          await this.promotions.endpoint(m, endpoint.name, true);
+          const locked = await this.promotions.endpoint(m, endpoint.name, true);
+          const live = locked?.liveVersion ?? null;
+          if (live !== request.content.liveVersion)
+            throw new ConflictError(
+              `endpoint ${endpoint.name} now serves ${live === null ? 'no version' : `version ${live}`}, not the version ${String(request.content.liveVersion)} the request was approved against: request the promotion again`,
+              { liveVersion: live, requestedAgainst: request.content.liveVersion },
+            );
           const actor = actorOf(principal);
           const gates = await this.gates.evaluateIn(tx, request, actor, 'ROLLOUT_START');
           if (!gates.passed) return { failed: gates };
+          if (request.strategy !== 'INITIAL')
+            return {
+              started: await this.startStaged(
+                tx,
+                request,
+                endpoint.name,
+                live,
+                gates.id,
+                gates.evidenceSha256,
+                principal,
+              ),
+            };
 
           const version = request.content.version;
           const now = new Date();
@@ -97,6 +115,7 @@ export class RolloutsService {
             gateEvaluationId: gates.id,
             leaseOwner: null,
             leaseExpiresAt: null,
+            outcome: null,
             startedBy: principal.sub,
             updatedAt: now,
             finishedAt: now,
@@ -143,6 +162,232 @@ export class RolloutsService {
             outcome.failed.id,
           );
         return outcome.started;
+      },
+    );
+  }
+
+  /** A staged rollout: its row, `rollout.started`, and its first stage entered. */
+  private async startStaged(
+    tx: LedgerTx,
+    request: PromotionRequestEntity,
+    endpoint: string,
+    liveVersion: number | null,
+    gateEvaluationId: string,
+    evidenceSha256: string,
+    principal: Principal,
+  ): Promise<RolloutEntity> {
+    const m = tx.manager;
+    const id = randomUUID();
+    const now = new Date();
+    const stages = plannedStages(request.strategy, request.content.plan);
+    const rollout = await this.rollouts.insert(m, {
+      id,
+      promotionId: request.id,
+      endpointId: request.endpointId,
+      strategy: request.strategy,
+      candidateVersion: request.content.version,
+      previousVersion: liveVersion,
+      status: 'RUNNING',
+      currentStage: 0,
+      stages,
+      gateEvaluationId,
+      leaseOwner: null,
+      leaseExpiresAt: null,
+      outcome: null,
+      startedBy: principal.sub,
+      updatedAt: now,
+      finishedAt: null,
+    });
+    const actor = actorOf(principal);
+    tx.record({
+      type: 'rollout.started',
+      subject: `rollout:${id}`,
+      actor,
+      payload: {
+        rolloutId: id,
+        promotionId: request.id,
+        endpoint,
+        model: request.content.model,
+        version: request.content.version,
+        strategy: request.strategy,
+        requestDigest: request.requestSha256,
+        policySha256: this.policies.promotion.sha256,
+        previousVersion: liveVersion,
+        stages: stages.map((s) => ({ name: s.name, kind: s.kind, settings: { ...s.settings } })),
+        gateEvaluationId,
+        evidenceSha256,
+      },
+    });
+    await this.promotions.setStatus(m, request.id, 'ROLLING_OUT');
+    return this.engine.enter(tx, rollout, endpoint, 0, { actor, manual: true });
+  }
+
+  /**
+   * Passes the stage in progress now, without waiting for its minimums (a person's call,
+   * ledgered as manual with what was still awaited), or resumes a paused rollout. Refused
+   * while a rollback criterion is breached: that rolls it back instead.
+   */
+  advance(id: string, principal: Principal): Promise<RolloutEntity> {
+    return this.act(
+      id,
+      principal,
+      'rollout.advance.refused',
+      async (tx, rollout, judged, cause) => {
+        const { endpoint, judgement } = judged;
+        if (rollout.status === 'PAUSED') {
+          await this.engine.resume(tx, rollout, endpoint, cause);
+          return rolloutWith(rollout, { status: 'RUNNING' });
+        }
+        if (rollout.status !== 'RUNNING' || !judgement)
+          throw new ConflictError(`the rollout is ${rollout.status}: there is nothing to advance`, {
+            status: rollout.status,
+          });
+        const { decision, abTest } = judgement;
+        if (decision.action === 'rollback')
+          throw new ConflictError(
+            `a rollback criterion is breached (${decision.breached.map((v) => v.criterion).join(', ')}): the controller rolls this rollout back`,
+            { breached: decision.breached.map((v) => v.criterion) },
+          );
+        const evidence = {
+          ...judgement.evidence,
+          skipped: decision.action === 'hold' ? decision.waitingFor : [],
+        };
+        if (judgement.stage.kind === 'AB_TEST') {
+          if (abTest?.action !== 'conclude')
+            throw new ConflictError(
+              `the A/B test cannot conclude yet: ${abTest?.waitingFor ?? (decision.action === 'hold' ? decision.waitingFor.join('; ') : 'no result')}`,
+            );
+          return this.engine.concludeAbTest(tx, rollout, endpoint, abTest.result, evidence, cause);
+        }
+        return this.engine.pass(tx, rollout, endpoint, evidence, cause);
+      },
+    );
+  }
+
+  /** Holds the rollout in its stage: no stage passes until it is advanced again. */
+  pause(id: string, principal: Principal): Promise<RolloutEntity> {
+    return this.act(
+      id,
+      principal,
+      'rollout.pause.refused',
+      async (tx, rollout, { endpoint }, cause) => {
+        if (rollout.status !== 'RUNNING')
+          throw new ConflictError(
+            `the rollout is ${rollout.status}: only a running rollout pauses`,
+            {
+              status: rollout.status,
+            },
+          );
+        await this.engine.pause(tx, rollout, endpoint, cause);
+        return rolloutWith(rollout, { status: 'PAUSED' });
+      },
+    );
+  }
+
+  /**
+   * All traffic back to the version that was live, at any moment: during the rollout, or
+   * after the go-live while the previous version is still the endpoint's standby.
+   */
+  rollback(id: string, reason: string, principal: Principal): Promise<RolloutEntity> {
+    const why = checkStatement(
+      'reason',
+      reason,
+      this.policies.promotion.value.text.minReasonLength,
+    );
+    return this.act(
+      id,
+      principal,
+      'rollout.rollback.refused',
+      async (tx, rollout, judged, cause) => {
+        if (rollout.status === 'COMPLETED') {
+          const endpoint = await this.promotions.endpoint(tx.manager, judged.endpoint, true);
+          const wentLive = rollout.stages.some((s) => s.kind === 'LIVE' && s.status === 'PASSED');
+          if (
+            !wentLive ||
+            rollout.previousVersion === null ||
+            endpoint?.liveVersion !== rollout.candidateVersion ||
+            endpoint.standbyVersion !== rollout.previousVersion ||
+            endpoint.candidateVersion !== null
+          )
+            throw new ConflictError(
+              'the endpoint has moved on since this rollout completed (or it never changed the live version): only the latest go-live can be rolled back, while its previous version is the standby',
+              {
+                liveVersion: endpoint?.liveVersion ?? null,
+                standbyVersion: endpoint?.standbyVersion ?? null,
+              },
+            );
+        } else if (rollout.status !== 'RUNNING' && rollout.status !== 'PAUSED')
+          throw new ConflictError(
+            `the rollout is ${rollout.status}: there is nothing to roll back`,
+            {
+              status: rollout.status,
+            },
+          );
+        return this.engine.rollBack(
+          tx,
+          rollout,
+          judged.endpoint,
+          why,
+          { evidence: judged.judgement?.evidence ?? null },
+          cause,
+        );
+      },
+    );
+  }
+
+  /** The stage in progress as the controller would judge it now; null when none is. */
+  async judgement(rollout: RolloutEntity): Promise<Judgement | null> {
+    if (rollout.status !== 'RUNNING' && rollout.status !== 'PAUSED') return null;
+    const request = await this.promotions.find(rollout.promotionId);
+    return request ? this.judge.judge(rollout, request, new Date()) : null;
+  }
+
+  /**
+   * A person's action on a rollout: judged outside the transaction (measuring reads), then
+   * carried out under the row lock if the rollout is still where it was judged. A refusal is
+   * ledgered.
+   */
+  private act(
+    id: string,
+    principal: Principal,
+    refusal: string,
+    work: (
+      tx: LedgerTx,
+      rollout: RolloutEntity,
+      judged: { readonly endpoint: string; readonly judgement: Judgement | null },
+      cause: Cause,
+    ) => Promise<RolloutEntity>,
+  ): Promise<RolloutEntity> {
+    checkId('id', id);
+    return recordingRefusals(
+      this.ledger,
+      (e) => ({
+        type: refusal,
+        subject: `rollout:${id}`,
+        actor: actorOf(principal),
+        payload: {
+          rolloutId: id,
+          code: e.code,
+          reason: e.message,
+          policySha256: this.policies.promotion.sha256,
+        },
+      }),
+      async () => {
+        const seen = await this.rollouts.find(id);
+        if (!seen) throw new NotFoundError('rollout', id);
+        const judged = await this.judgement(seen);
+        const endpoint = await this.rollouts.endpointName(seen.endpointId);
+        const cause = { actor: actorOf(principal), manual: true };
+        return this.ledger.transaction(async (tx) => {
+          const rollout = await this.rollouts.lock(tx.manager, id);
+          if (!rollout) throw new NotFoundError('rollout', id);
+          if (rollout.status !== seen.status || rollout.currentStage !== seen.currentStage)
+            throw new ConflictError('the rollout moved on while this was decided: try again', {
+              status: rollout.status,
+              currentStage: rollout.currentStage,
+            });
+          return work(tx, rollout, { endpoint, judgement: judged }, cause);
+        });
       },
     );
   }

@@ -890,12 +890,29 @@ describe('promotion governance: requests, approvals, gates and the INITIAL go-li
         live: { version: 1, evaluationId: evaluations['v1'] },
         sameDataset: true,
       });
-      refusedWith(
-        await gql(START, { id: better.id }, 'erin'),
-        'CONFLICT',
-        'a SHADOW_THEN_CANARY rollout needs the staged rollout engine, which is not available yet: only INITIAL go-lives can be started',
+      // The staged rollout starts in its shadow stage (the engine itself: rollouts.e2e-spec.ts);
+      // a manual rollback ends it and closes the request.
+      const { startRollout: started } = await ok<{
+        startRollout: { id: string; status: string; stages: { name: string; status: string }[] };
+      }>(START, { id: better.id }, 'erin');
+      expect(started.status).toBe('RUNNING');
+      expect(started.stages.map((s) => `${s.name}:${s.status}`)).toEqual([
+        'shadow:IN_PROGRESS',
+        'canary-5:PENDING',
+        'canary-25:PENDING',
+        'canary-50:PENDING',
+        'live:PENDING',
+      ]);
+      refusedWith(await gql(WITHDRAW, { id: better.id }, 'dana'), 'CONFLICT');
+      const { rollbackRollout: back } = await ok<{ rollbackRollout: { status: string } }>(
+        `mutation($id: ID!, $reason: String!) { rollbackRollout(id: $id, reason: $reason) { status } }`,
+        {
+          id: started.id,
+          reason: 'Stopped by hand: this test only checks that the shadow stage starts.',
+        },
+        'cora',
       );
-      await ok(WITHDRAW, { id: better.id }, 'dana');
+      expect(back.status).toBe('ROLLED_BACK');
 
       const worse = await requested({ ...staged, version: 2, evaluationId: evaluations['v2'] });
       const { evaluateGates: verdict } = await ok<{ evaluateGates: GateEvaluation }>(

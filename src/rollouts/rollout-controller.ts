@@ -1,0 +1,169 @@
+import {
+  Inject,
+  Injectable,
+  Logger,
+  type OnApplicationBootstrap,
+  type OnApplicationShutdown,
+} from '@nestjs/common';
+import { DataSource } from 'typeorm';
+import { REPLICA_ID } from '../common/replica-id.js';
+import { CONFIG } from '../config/config.module.js';
+import type { Config } from '../config/config.js';
+import { LedgerService, type Actor } from '../ledger/ledger.service.js';
+import { PromotionsRepository } from '../promotions/promotions.repository.js';
+import { RolloutEngine } from './rollout-engine.js';
+import { RolloutJudge } from './rollout-judge.js';
+import { RolloutsRepository } from './rollouts.repository.js';
+
+/** The controller's own name in the ledger. */
+export const CONTROLLER_ACTOR: Actor = { sub: 'system:rollout-controller' };
+
+/**
+ * Drives staged rollouts. Every tick it claims the rollouts it may drive (a lease in the
+ * rollout row: one replica at a time, and a crashed replica's lease expires so another takes
+ * over), judges each stage in progress from what every replica measured, and acts: roll back
+ * on a breach, pass the stage once it has shown what it must, or hold. An action re-reads the
+ * row under a lock and checks the lease and the stage it judged are still current before it
+ * changes anything, so a slow tick never acts on a stale judgement. The state is all in
+ * PostgreSQL: a restarted replica resumes exactly where the rollout stood.
+ */
+@Injectable()
+export class RolloutController implements OnApplicationBootstrap, OnApplicationShutdown {
+  private static readonly logger = new Logger('RolloutController');
+  private timer: NodeJS.Timeout | undefined;
+  private running: Promise<void> | undefined;
+  private stopped = false;
+
+  constructor(
+    @Inject(CONFIG) private readonly config: Config,
+    private readonly rollouts: RolloutsRepository,
+    private readonly promotions: PromotionsRepository,
+    private readonly judge: RolloutJudge,
+    private readonly engine: RolloutEngine,
+    private readonly ledger: LedgerService,
+    private readonly dataSource: DataSource,
+  ) {}
+
+  onApplicationBootstrap(): void {
+    if (!this.config.rollouts.controller) return;
+    this.timer = setInterval(() => void this.tick(), this.config.rollouts.tickMs);
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    this.stopped = true;
+    clearInterval(this.timer);
+    await this.running;
+    await this.rollouts.release(REPLICA_ID).catch((error: unknown) => {
+      RolloutController.logger.warn(`releasing rollout leases failed: ${String(error)}`);
+    });
+  }
+
+  /** One pass over every rollout this replica may drive; passes never overlap. */
+  tick(): Promise<void> {
+    if (this.running) return this.running;
+    this.running = this.pass().finally(() => {
+      this.running = undefined;
+    });
+    return this.running;
+  }
+
+  private async pass(): Promise<void> {
+    let ids: string[];
+    try {
+      ids = await this.rollouts.claimable(REPLICA_ID);
+    } catch (error) {
+      RolloutController.logger.error(`listing rollouts failed: ${String(error)}`);
+      return;
+    }
+    for (const id of ids) {
+      if (this.stopped) return;
+      try {
+        await this.drive(id);
+      } catch (error) {
+        RolloutController.logger.error(`rollout ${id}: ${String(error)}`);
+      }
+    }
+  }
+
+  private async drive(id: string): Promise<void> {
+    if (!(await this.claim(id))) return;
+    const rollout = await this.rollouts.find(id);
+    if (!rollout || (rollout.status !== 'RUNNING' && rollout.status !== 'PAUSED')) return;
+    const request = await this.promotions.find(rollout.promotionId);
+    if (!request) throw new Error(`its promotion request ${rollout.promotionId} is gone`);
+    const judgement = await this.judge.judge(rollout, request, new Date());
+    if (!judgement || judgement.decision.action === 'hold') return;
+    const { decision, facts, stage, evidence, abTest } = judgement;
+    await this.ledger.transaction(async (tx) => {
+      const locked = await this.rollouts.lock(tx.manager, id);
+      if (
+        !locked ||
+        locked.leaseOwner !== REPLICA_ID ||
+        locked.status !== rollout.status ||
+        locked.currentStage !== rollout.currentStage
+      )
+        return;
+      const cause = { actor: CONTROLLER_ACTOR, manual: false };
+      if (decision.action === 'rollback') {
+        const breached = plain(decision.breached);
+        const first = decision.breached[0];
+        const reason = first
+          ? `${first.criterion} breached in stage ${stage.name}: ${first.note}`
+          : `a rollback criterion was breached in stage ${stage.name}`;
+        await this.engine.rollBack(
+          tx,
+          locked,
+          facts.endpoint,
+          reason,
+          { criterion: first?.criterion ?? null, breached, evidence },
+          cause,
+        );
+      } else if (abTest?.action === 'conclude') {
+        await this.engine.concludeAbTest(
+          tx,
+          locked,
+          facts.endpoint,
+          abTest.result,
+          evidence,
+          cause,
+        );
+      } else if (locked.status === 'RUNNING') {
+        await this.engine.pass(tx, locked, facts.endpoint, evidence, cause);
+      }
+    });
+  }
+
+  /**
+   * Takes or renews the lease. A takeover from a replica whose lease expired is ledgered with
+   * the claim, so the record shows which replica drove each part of a rollout.
+   */
+  private async claim(id: string): Promise<boolean> {
+    const seconds = this.config.rollouts.leaseSeconds;
+    const current = await this.rollouts.find(id);
+    const owner = current?.leaseOwner ?? null;
+    const takingOver = owner !== null && owner !== REPLICA_ID;
+    if (!takingOver) {
+      // A renewal or a first claim changes no rollout state: no ledger event, no seal.
+      const claimed = await this.dataSource.transaction((m) =>
+        this.rollouts.claim(m, id, REPLICA_ID, seconds),
+      );
+      return claimed !== undefined;
+    }
+    const claimed = await this.ledger.transaction(async (tx) => {
+      const c = await this.rollouts.claim(tx.manager, id, REPLICA_ID, seconds);
+      if (c?.previousOwner)
+        tx.record({
+          type: 'rollout.driver.changed',
+          subject: `rollout:${id}`,
+          actor: CONTROLLER_ACTOR,
+          payload: { rolloutId: id, from: c.previousOwner, to: REPLICA_ID, leaseSeconds: seconds },
+        });
+      return c;
+    });
+    return claimed !== undefined;
+  }
+}
+
+function plain(value: unknown): unknown {
+  return JSON.parse(JSON.stringify(value)) as unknown;
+}

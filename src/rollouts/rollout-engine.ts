@@ -1,0 +1,320 @@
+import { Injectable } from '@nestjs/common';
+import { DeploymentService } from '../endpoints/deployment.service.js';
+import type { Actor, LedgerTx } from '../ledger/ledger.service.js';
+import { PromotionsRepository } from '../promotions/promotions.repository.js';
+import type { PromotionStatus } from '../promotions/vocabulary.js';
+import type { AbResult } from './ab-test.js';
+import {
+  rolloutWith,
+  type RolloutEntity,
+  type RolloutOutcome,
+  type RolloutStatus,
+} from './rollout.entity.js';
+import { enterStage, failStage, passStage, stageTraffic } from './rollout-stages.js';
+import { RolloutsRepository } from './rollouts.repository.js';
+
+/** Who caused a transition: a person (manual) or the controller. */
+export interface Cause {
+  readonly actor: Actor;
+  readonly manual: boolean;
+}
+
+/**
+ * A rollout's transitions, each inside the caller's unit of work with the rollout row locked:
+ * the stage list, the endpoint's traffic (through the deployment service, which records its
+ * own `deployment.*` event and notifies every replica), the promotion's status and the
+ * `rollout.*` event commit together or not at all. Callers decide; this carries out.
+ */
+@Injectable()
+export class RolloutEngine {
+  constructor(
+    private readonly rollouts: RolloutsRepository,
+    private readonly promotions: PromotionsRepository,
+    private readonly deployment: DeploymentService,
+  ) {}
+
+  /** Puts stage `index` in progress: its traffic, its state, `rollout.stage.entered`. */
+  async enter(
+    tx: LedgerTx,
+    rollout: RolloutEntity,
+    endpoint: string,
+    index: number,
+    cause: Cause,
+  ): Promise<RolloutEntity> {
+    const stage = rollout.stages[index];
+    if (!stage) throw new Error(`rollout ${rollout.id} has no stage ${index}`);
+    const at = new Date().toISOString();
+    const traffic = stageTraffic(stage, rollout.candidateVersion, rollout.previousVersion);
+    await this.deployment.applyTraffic(
+      tx,
+      endpoint,
+      traffic,
+      cause.actor,
+      `rollout ${rollout.id}: stage ${stage.name}`,
+    );
+    const stages = enterStage(rollout.stages, index, at);
+    tx.record({
+      type: 'rollout.stage.entered',
+      subject: `rollout:${rollout.id}`,
+      actor: cause.actor,
+      payload: {
+        rolloutId: rollout.id,
+        endpoint,
+        version: rollout.candidateVersion,
+        stage: stage.name,
+        index,
+        kind: stage.kind,
+        settings: { ...stage.settings },
+        weightBasisPoints: traffic.candidateWeight,
+        sampleBasisPoints: traffic.shadowSample ?? 0,
+        manual: cause.manual,
+      },
+    });
+    if (stage.kind === 'LIVE') return this.complete(tx, rollout, endpoint, stages, index, cause);
+    await this.rollouts.update(tx.manager, rollout.id, { currentStage: index, stages });
+    return rolloutWith(rollout, { currentStage: index, stages });
+  }
+
+  /** Passes the stage in progress with its evidence, then enters the next one. */
+  async pass(
+    tx: LedgerTx,
+    rollout: RolloutEntity,
+    endpoint: string,
+    evidence: Readonly<Record<string, unknown>>,
+    cause: Cause,
+  ): Promise<RolloutEntity> {
+    const index = rollout.currentStage;
+    const stage = rollout.stages[index];
+    if (!stage) throw new Error(`rollout ${rollout.id} has no stage ${index}`);
+    const stages = passStage(rollout.stages, index, new Date().toISOString());
+    tx.record({
+      type: 'rollout.stage.passed',
+      subject: `rollout:${rollout.id}`,
+      actor: cause.actor,
+      payload: {
+        rolloutId: rollout.id,
+        endpoint,
+        version: rollout.candidateVersion,
+        stage: stage.name,
+        index,
+        kind: stage.kind,
+        manual: cause.manual,
+        evidence,
+      },
+    });
+    const passed = rolloutWith(rollout, { stages });
+    await this.rollouts.update(tx.manager, rollout.id, { stages });
+    return this.enter(tx, passed, endpoint, index + 1, cause);
+  }
+
+  /**
+   * All traffic back to the version that was live: the candidate's traffic state cleared, or,
+   * after a completed go-live, the standby version live again.
+   */
+  async rollBack(
+    tx: LedgerTx,
+    rollout: RolloutEntity,
+    endpoint: string,
+    reason: string,
+    details: Readonly<Record<string, unknown>>,
+    cause: Cause,
+  ): Promise<RolloutEntity> {
+    const afterGoLive = rollout.status === 'COMPLETED';
+    const traffic = afterGoLive
+      ? {
+          liveVersion: rollout.previousVersion,
+          standbyVersion: null,
+          candidateVersion: null,
+          mode: 'NONE' as const,
+          candidateWeight: 0,
+        }
+      : { candidateVersion: null, mode: 'NONE' as const, candidateWeight: 0 };
+    await this.deployment.applyTraffic(
+      tx,
+      endpoint,
+      traffic,
+      cause.actor,
+      `rollout ${rollout.id} rolled back: ${reason}`,
+    );
+    const index = rollout.currentStage;
+    const stage = rollout.stages[index];
+    const now = new Date();
+    const stages = afterGoLive
+      ? rollout.stages
+      : failStage(rollout.stages, index, now.toISOString());
+    const outcome: RolloutOutcome = {
+      rolledBack: true,
+      reason,
+      manual: cause.manual,
+      by: cause.actor.sub,
+    };
+    tx.record({
+      type: 'rollout.rolled_back',
+      subject: `rollout:${rollout.id}`,
+      actor: cause.actor,
+      payload: {
+        rolloutId: rollout.id,
+        endpoint,
+        version: rollout.candidateVersion,
+        liveVersion: rollout.previousVersion,
+        stage: stage?.name ?? null,
+        index,
+        afterGoLive,
+        manual: cause.manual,
+        by: cause.actor.sub,
+        reason,
+        ...details,
+      },
+    });
+    await this.finish(tx, rollout, 'ROLLED_BACK', stages, outcome, 'ROLLED_BACK', cause, reason);
+    return rolloutWith(rollout, { status: 'ROLLED_BACK', stages, outcome, finishedAt: now });
+  }
+
+  /** An A/B test's result recorded; traffic back on live; the rollout completed. */
+  async concludeAbTest(
+    tx: LedgerTx,
+    rollout: RolloutEntity,
+    endpoint: string,
+    result: AbResult,
+    evidence: Readonly<Record<string, unknown>>,
+    cause: Cause,
+  ): Promise<RolloutEntity> {
+    await this.deployment.applyTraffic(
+      tx,
+      endpoint,
+      { candidateVersion: null, mode: 'NONE', candidateWeight: 0 },
+      cause.actor,
+      `rollout ${rollout.id}: A/B test concluded (winner: ${result.winner})`,
+    );
+    const index = rollout.currentStage;
+    const stages = passStage(rollout.stages, index, new Date().toISOString());
+    const common = { rolloutId: rollout.id, endpoint, version: rollout.candidateVersion };
+    tx.record({
+      type: 'rollout.stage.passed',
+      subject: `rollout:${rollout.id}`,
+      actor: cause.actor,
+      payload: {
+        ...common,
+        stage: rollout.stages[index]?.name ?? 'ab-test',
+        index,
+        kind: 'AB_TEST',
+        manual: cause.manual,
+        evidence,
+      },
+    });
+    const outcome: RolloutOutcome = { abTest: result };
+    tx.record({
+      type: 'rollout.completed',
+      subject: `rollout:${rollout.id}`,
+      actor: cause.actor,
+      payload: {
+        ...common,
+        liveVersion: rollout.previousVersion,
+        abTest: result,
+        note: 'an A/B test changes no live version: a winning candidate needs a promotion of its own',
+      },
+    });
+    await this.finish(tx, rollout, 'COMPLETED', stages, outcome, 'COMPLETED', cause, null);
+    return rolloutWith(rollout, { status: 'COMPLETED', stages, outcome, finishedAt: new Date() });
+  }
+
+  async pause(tx: LedgerTx, rollout: RolloutEntity, endpoint: string, cause: Cause): Promise<void> {
+    await this.rollouts.update(tx.manager, rollout.id, { status: 'PAUSED' });
+    tx.record({
+      type: 'rollout.paused',
+      subject: `rollout:${rollout.id}`,
+      actor: cause.actor,
+      payload: {
+        rolloutId: rollout.id,
+        endpoint,
+        stage: rollout.stages[rollout.currentStage]?.name ?? null,
+        index: rollout.currentStage,
+      },
+    });
+  }
+
+  async resume(
+    tx: LedgerTx,
+    rollout: RolloutEntity,
+    endpoint: string,
+    cause: Cause,
+  ): Promise<void> {
+    await this.rollouts.update(tx.manager, rollout.id, { status: 'RUNNING' });
+    tx.record({
+      type: 'rollout.resumed',
+      subject: `rollout:${rollout.id}`,
+      actor: cause.actor,
+      payload: {
+        rolloutId: rollout.id,
+        endpoint,
+        stage: rollout.stages[rollout.currentStage]?.name ?? null,
+        index: rollout.currentStage,
+      },
+    });
+  }
+
+  private async complete(
+    tx: LedgerTx,
+    rollout: RolloutEntity,
+    endpoint: string,
+    entered: RolloutEntity['stages'],
+    index: number,
+    cause: Cause,
+  ): Promise<RolloutEntity> {
+    const stages = passStage(entered, index, new Date().toISOString());
+    tx.record({
+      type: 'rollout.completed',
+      subject: `rollout:${rollout.id}`,
+      actor: cause.actor,
+      payload: {
+        rolloutId: rollout.id,
+        endpoint,
+        version: rollout.candidateVersion,
+        liveVersion: rollout.candidateVersion,
+        previousVersion: rollout.previousVersion,
+        standbyVersion: rollout.previousVersion,
+      },
+    });
+    await this.finish(
+      tx,
+      rolloutWith(rollout, { currentStage: index }),
+      'COMPLETED',
+      stages,
+      null,
+      'COMPLETED',
+      cause,
+      null,
+    );
+    return rolloutWith(rollout, {
+      status: 'COMPLETED',
+      currentStage: index,
+      stages,
+      finishedAt: new Date(),
+    });
+  }
+
+  private async finish(
+    tx: LedgerTx,
+    rollout: RolloutEntity,
+    status: RolloutStatus,
+    stages: RolloutEntity['stages'],
+    outcome: RolloutOutcome | null,
+    promotionStatus: PromotionStatus,
+    cause: Cause,
+    reason: string | null,
+  ): Promise<void> {
+    await this.rollouts.update(tx.manager, rollout.id, {
+      status,
+      currentStage: rollout.currentStage,
+      stages,
+      outcome,
+      leaseOwner: null,
+      leaseExpiresAt: null,
+      finishedAt: new Date(),
+    });
+    await this.promotions.setStatus(tx.manager, rollout.promotionId, promotionStatus, {
+      by: cause.actor.sub,
+      reason,
+    });
+  }
+}

@@ -1,0 +1,142 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { ModelRuntime } from '../inference/model-runtime.js';
+import { POLICIES, type Policies } from '../policy/policies.js';
+import type { PromotionRequestEntity } from '../promotions/promotion-request.entity.js';
+import type { Criteria, RollbackCriteria } from '../promotions/rollout-plan.js';
+import { decideAbTest, type AbDecision } from './ab-test.js';
+import { judgeAll, type Measurements, type Verdict } from './criteria-judge.js';
+import type { RolloutEntity } from './rollout.entity.js';
+import { RolloutMeasurements, type StageScope } from './rollout-measurements.js';
+import type { RolloutStage } from './rollout-stages.js';
+import { RolloutsRepository, type RolloutFacts } from './rollouts.repository.js';
+import { decideStage, stageMinimums, type StageDecision } from './stage-decision.js';
+
+/** A rollout's stage as judged at one moment: the decision and the evidence behind it. */
+export interface Judgement {
+  readonly facts: RolloutFacts;
+  readonly stage: RolloutStage;
+  readonly decision: StageDecision;
+  /** For an A/B stage, the test's verdict (the decision is `pass` when it concluded). */
+  readonly abTest: AbDecision | null;
+  readonly evidence: Readonly<Record<string, unknown>>;
+  readonly rollback: readonly Verdict[];
+}
+
+/**
+ * Measures a rollout's stage in progress and decides (pure functions over what
+ * RolloutMeasurements reads). The controller acts on the decision; `rollout(id)` shows it.
+ */
+@Injectable()
+export class RolloutJudge {
+  constructor(
+    private readonly measurements: RolloutMeasurements,
+    private readonly rollouts: RolloutsRepository,
+    private readonly runtime: ModelRuntime,
+    @Inject(POLICIES) private readonly policies: Policies,
+  ) {}
+
+  async judge(
+    rollout: RolloutEntity,
+    request: PromotionRequestEntity,
+    now: Date,
+  ): Promise<Judgement | null> {
+    const stage = rollout.stages[rollout.currentStage];
+    if (!stage || stage.kind === 'LIVE') return null;
+    const facts = await this.rollouts.facts(rollout, request.content.evaluation.id);
+    if (!facts.previous) return null;
+    const scope: StageScope = {
+      endpoint: facts.endpoint,
+      stage,
+      candidate: facts.candidate,
+      live: facts.previous,
+      baseline: facts.baseline,
+    };
+    const policy = this.policies.promotion.value;
+    const ctx = {
+      stageKind: stage.kind,
+      alpha: policy.rollouts.significanceLevel,
+      minGroupSize: policy.tiers[request.riskTier].fairness.minGroupSize,
+    };
+    const content = request.content;
+    // Each distinct window is measured once; the judging itself is synchronous and pure.
+    const resolved = new Map<number, Measurements>();
+    const criteria = [
+      ...Object.values(withoutRationale(content.rollbackCriteria)),
+      ...Object.values(content.successCriteria ?? {}),
+    ];
+    for (const t of criteria)
+      if (!resolved.has(t.window.seconds))
+        resolved.set(t.window.seconds, await this.measurements.measure(scope, t.window, now));
+    const byWindow = (w: { seconds: number }): Measurements => {
+      const m = resolved.get(w.seconds);
+      if (!m) throw new Error(`window of ${w.seconds} s was not measured`);
+      return m;
+    };
+    const rollback = judgeAll(
+      'rollback',
+      withoutRationale(content.rollbackCriteria),
+      byWindow,
+      ctx,
+    );
+    const success = judgeAll('success', content.successCriteria ?? {}, byWindow, ctx);
+    const [candidateRequests, arms, candidateReady] = await Promise.all([
+      this.measurements.stageRequests(scope),
+      this.measurements.stageArms(scope),
+      stage.kind === 'BLUE_GREEN' ? this.ready(facts.candidateSha256) : Promise.resolve(true),
+    ]);
+    let decision = decideStage({
+      stage,
+      now,
+      candidateRequests,
+      rollback,
+      success,
+      paused: rollout.status === 'PAUSED',
+      candidateReady,
+    });
+    let abTest: AbDecision | null = null;
+    if (stage.kind === 'AB_TEST' && content.plan.abTest && decision.action === 'pass') {
+      const since = new Date(stage.enteredAt ?? now.getTime());
+      const whole = await this.measurements.measure(
+        scope,
+        { minRequests: 0, seconds: Math.ceil((now.getTime() - since.getTime()) / 1000) + 1 },
+        now,
+      );
+      abTest = decideAbTest(content.plan.abTest, whole);
+      if (abTest.action === 'hold') decision = { action: 'hold', waitingFor: [abTest.waitingFor] };
+    }
+    const evidence = plainJson({
+      decidedAt: now.toISOString(),
+      stage: stage.name,
+      kind: stage.kind,
+      enteredAt: stage.enteredAt,
+      minimums: stageMinimums(stage),
+      candidateRequests,
+      significanceLevel: ctx.alpha,
+      arms,
+      rollbackCriteria: rollback,
+      successCriteria: success,
+      ...(abTest?.action === 'conclude' ? { abTest: abTest.result } : {}),
+    });
+    return { facts, stage, decision, abTest, evidence, rollback };
+  }
+
+  private async ready(sha256: string): Promise<boolean> {
+    try {
+      await this.runtime.warm(sha256);
+      return true;
+    } catch {
+      return false;
+    }
+  }
+}
+
+function withoutRationale(criteria: RollbackCriteria): Criteria {
+  return Object.fromEntries(
+    Object.entries(criteria).filter(([key]) => key !== 'rationale'),
+  );
+}
+
+/** Plain JSON for the ledger: no undefined members, non-finite numbers as null. */
+function plainJson(value: Record<string, unknown>): Record<string, unknown> {
+  return JSON.parse(JSON.stringify(value)) as Record<string, unknown>;
+}

@@ -1,0 +1,185 @@
+import { Injectable } from '@nestjs/common';
+import { DataSource } from 'typeorm';
+import { ArmMetricsRepository } from '../arm-metrics/arm-metrics.repository.js';
+import { driftPsi, type DriftBaseline } from '../evaluation/metrics/drift.js';
+import type { PredictionArm } from '../prediction-log/prediction.js';
+import type { CriteriaWindow } from '../promotions/rollout-plan.js';
+import { labelledFigures, type ArmWindow, type LabelledFigures } from './arm-window.js';
+import type { Measurements } from './criteria-judge.js';
+import { latencyQuantile } from './latency-histogram.js';
+import type { RolloutStage } from './rollout-stages.js';
+
+/** How a version's score is read from its logged outputs, and its decision threshold. */
+export interface VersionScoring {
+  readonly version: number;
+  readonly scoreOutput: string;
+  readonly scoreIndex: number;
+  readonly threshold: number | null;
+}
+
+/** What measuring a rollout's current stage needs. */
+export interface StageScope {
+  readonly endpoint: string;
+  readonly stage: RolloutStage;
+  readonly candidate: VersionScoring;
+  readonly live: VersionScoring;
+  /** The score baseline of the evaluation the promotion was approved on. */
+  readonly baseline: DriftBaseline | null;
+}
+
+/** The most logged scores one PSI or labelled figure is computed from (the newest ones). */
+const MAX_SCORED_ROWS = 50_000;
+
+/** The arm the candidate's requests are counted under in a stage. */
+export function candidateArm(stage: RolloutStage): PredictionArm {
+  return stage.kind === 'SHADOW' ? 'shadow' : 'candidate';
+}
+
+/** When a window of `seconds` ending `now` starts, never before the stage was entered. */
+export function windowStart(stage: RolloutStage, now: Date, seconds: number): Date {
+  const entered = stage.enteredAt === null ? now.getTime() : Date.parse(stage.enteredAt);
+  return new Date(Math.max(entered, now.getTime() - seconds * 1000));
+}
+
+/** A summary of an arm for evidence and for `rollout(id)`. */
+export interface ArmSummary {
+  readonly arm: PredictionArm;
+  readonly version: number;
+  readonly requests: number;
+  readonly errors: number;
+  readonly errorRate: number | null;
+  readonly p50Ms: number | null;
+  readonly p99Ms: number | null;
+  readonly rows: number;
+  readonly selectionRate: number | null;
+  readonly agreement: number | null;
+  readonly compared: number;
+  readonly shadowDropped: number;
+  readonly groups: ArmWindow['groups'];
+}
+
+export function summarize(arm: PredictionArm, version: number, w: ArmWindow): ArmSummary {
+  const finite = (x: number | null) => (x === null || !Number.isFinite(x) ? null : x);
+  return {
+    arm,
+    version,
+    requests: w.requests,
+    errors: w.errors,
+    errorRate: w.requests === 0 ? null : w.errors / w.requests,
+    p50Ms: finite(latencyQuantile(w.latency, 0.5)),
+    p99Ms: finite(latencyQuantile(w.latency, 0.99)),
+    rows: w.rows,
+    selectionRate: w.rows === 0 ? null : w.selected / w.rows,
+    agreement: w.compared === 0 ? null : w.agreed / w.compared,
+    compared: w.compared,
+    shadowDropped: w.shadowDropped,
+    groups: w.groups,
+  };
+}
+
+/**
+ * Reads what the controller judges a stage by: the arms' counts from `arm_metrics` (every
+ * replica's windows), and from the prediction log the scores behind PSI and, joined with
+ * feedback, the labelled figures.
+ */
+@Injectable()
+export class RolloutMeasurements {
+  constructor(
+    private readonly dataSource: DataSource,
+    private readonly arms: ArmMetricsRepository,
+  ) {}
+
+  /** Candidate requests since the stage was entered. */
+  stageRequests(scope: StageScope): Promise<number> {
+    const since = new Date(scope.stage.enteredAt ?? Date.now());
+    return this.arms.requests(
+      {
+        endpoint: scope.endpoint,
+        version: scope.candidate.version,
+        arm: candidateArm(scope.stage),
+      },
+      since,
+    );
+  }
+
+  /** Both arms over the whole stage so far. */
+  async stageArms(scope: StageScope): Promise<{ candidate: ArmSummary; live: ArmSummary }> {
+    const since = new Date(scope.stage.enteredAt ?? Date.now());
+    const arm = candidateArm(scope.stage);
+    const [c, l] = await Promise.all([
+      this.arms.sum({ endpoint: scope.endpoint, version: scope.candidate.version, arm }, since),
+      this.arms.sum({ endpoint: scope.endpoint, version: scope.live.version, arm: 'live' }, since),
+    ]);
+    return {
+      candidate: summarize(arm, scope.candidate.version, c),
+      live: summarize('live', scope.live.version, l),
+    };
+  }
+
+  /** Everything one criteria window needs, ending `now`. */
+  async measure(scope: StageScope, window: CriteriaWindow, now: Date): Promise<Measurements> {
+    const since = windowStart(scope.stage, now, window.seconds);
+    const arm = candidateArm(scope.stage);
+    const [candidate, live, candidateLabels, liveLabels, psi] = await Promise.all([
+      this.arms.sum({ endpoint: scope.endpoint, version: scope.candidate.version, arm }, since),
+      this.arms.sum({ endpoint: scope.endpoint, version: scope.live.version, arm: 'live' }, since),
+      this.labelled(scope.endpoint, scope.candidate, arm, since),
+      this.labelled(scope.endpoint, scope.live, 'live', since),
+      this.psi(scope, arm, since),
+    ]);
+    return { candidate, live, candidateLabels, liveLabels, ...psi };
+  }
+
+  private async labelled(
+    endpoint: string,
+    version: VersionScoring,
+    arm: PredictionArm,
+    since: Date,
+  ): Promise<LabelledFigures | null> {
+    if (version.threshold === null) return null;
+    const rows = await this.dataSource.query<{ score: number | null; label: number }[]>(
+      `SELECT (o.value -> 'data' ->> $5::int)::float8 AS score, f.label
+         FROM feedback f
+         JOIN predictions p ON p.request_id = f.request_id AND p.endpoint = f.endpoint
+         CROSS JOIN LATERAL json_array_elements(p.outputs) AS o(value)
+        WHERE f.endpoint = $1 AND p.model_version = $2 AND p.arm = $3 AND p.created_at >= $4
+          AND p.outputs IS NOT NULL AND o.value ->> 'name' = $6
+        ORDER BY p.id DESC
+        LIMIT ${MAX_SCORED_ROWS}`,
+      [endpoint, version.version, arm, since, version.scoreIndex, version.scoreOutput],
+    );
+    const pairs = rows
+      .filter((r): r is { score: number; label: number } => r.score !== null)
+      .map((r) => ({ score: r.score, label: r.label }));
+    return labelledFigures(pairs, version.threshold);
+  }
+
+  private async psi(
+    scope: StageScope,
+    arm: PredictionArm,
+    since: Date,
+  ): Promise<{ psi: number | null; psiCount: number }> {
+    if (!scope.baseline) return { psi: null, psiCount: 0 };
+    const rows = await this.dataSource.query<{ data: number[]; shape: number[] }[]>(
+      `SELECT o.value -> 'data' AS data, o.value -> 'shape' AS shape
+         FROM predictions p
+         CROSS JOIN LATERAL json_array_elements(p.outputs) AS o(value)
+        WHERE p.endpoint = $1 AND p.model_version = $2 AND p.arm = $3 AND p.created_at >= $4
+          AND p.outputs IS NOT NULL AND o.value ->> 'name' = $5
+        ORDER BY p.id DESC
+        LIMIT ${MAX_SCORED_ROWS}`,
+      [scope.endpoint, scope.candidate.version, arm, since, scope.candidate.scoreOutput],
+    );
+    const scores: number[] = [];
+    for (const { data, shape } of rows) {
+      const n = shape[0] ?? 1;
+      const width = Math.max(1, Math.floor(data.length / Math.max(n, 1)));
+      for (let r = 0; r < n; r++) {
+        const v = data[r * width + scope.candidate.scoreIndex];
+        if (typeof v === 'number' && Number.isFinite(v)) scores.push(v);
+      }
+    }
+    if (scores.length === 0) return { psi: null, psiCount: 0 };
+    return { psi: driftPsi(scope.baseline, scores, 'score'), psiCount: scores.length };
+  }
+}

@@ -4,6 +4,7 @@ import { Registry1764468000000 } from './1764468000000-Registry.js';
 import { Evaluations1764471600000 } from './1764471600000-Evaluations.js';
 import { Promotions1764475200000 } from './1764475200000-Promotions.js';
 import { RolloutEngine1764490000000 } from './1764490000000-RolloutEngine.js';
+import { DriftMonitoring1764520000000 } from './1764520000000-DriftMonitoring.js';
 
 /**
  * Every migration, oldest first. A landed migration is never edited: a schema change is a new
@@ -16,4 +17,5 @@ export const MIGRATIONS = [
   Evaluations1764471600000,
   Promotions1764475200000,
   RolloutEngine1764490000000,
+  DriftMonitoring1764520000000,
 ];

@@ -9,6 +9,7 @@ import { ConfigModule } from './config/config.module.js';
 import type { Config } from './config/config.js';
 import { DatabaseModule } from './database/database.module.js';
 import { DatasetsModule } from './datasets/datasets.module.js';
+import { DriftModule } from './drift/drift.module.js';
 import { EvaluationModule } from './evaluation/evaluation.module.js';
 import { EndpointsModule } from './endpoints/endpoints.module.js';
 import { graphqlOptions } from './graphql/graphql-options.js';
@@ -52,6 +53,7 @@ export class AppModule {
         EvaluationModule,
         PromotionsModule,
         RolloutsModule,
+        DriftModule,
       ],
     };
   }

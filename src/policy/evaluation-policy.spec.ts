@@ -1,6 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
 import { readFileSync } from 'node:fs';
-import { evaluationPolicySchema } from './evaluation-policy.js';
+import { DRIFT_MONITORING_DEFAULTS, evaluationPolicySchema } from './evaluation-policy.js';
 import { parsePolicyFile, PolicyFileError } from './policy-file.js';
 
 const shipped = readFileSync(new URL('../../policies/evaluation.yaml', import.meta.url), 'utf8');
@@ -12,8 +12,31 @@ describe('policies/evaluation.yaml', () => {
       version: 1,
       fairness: { minGroupSize: 30, disparateImpactThreshold: 0.8 },
       bootstrap: { defaultResamples: 200, confidenceLevel: 0.95 },
-      drift: { bins: 10 },
+      drift: {
+        bins: 10,
+        monitoring: {
+          psiThreshold: 0.2,
+          windowSeconds: 3600,
+          minRows: 500,
+          maxRows: 20_000,
+          intervalSeconds: 60,
+        },
+      },
     });
+  });
+
+  it('gives a file written before drift monitoring existed the default monitoring', () => {
+    const older = shipped.replace(/\n  # Monitoring[\s\S]*$/, '\n');
+    expect(older).not.toMatch(/monitoring:/);
+    const { value } = parsePolicyFile('evaluation.yaml', older, evaluationPolicySchema);
+    expect(value.drift.monitoring).toEqual(DRIFT_MONITORING_DEFAULTS);
+  });
+
+  it('refuses a drift window whose minimum exceeds its maximum', () => {
+    const broken = shipped.replace('maxRows: 20000', 'maxRows: 100');
+    expect(() => parsePolicyFile('evaluation.yaml', broken, evaluationPolicySchema)).toThrow(
+      /drift\.monitoring\.minRows/,
+    );
   });
 
   it('names the line of a value out of range', () => {

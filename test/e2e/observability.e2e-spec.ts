@@ -12,6 +12,7 @@ import {
   defaultGermanCreditPath,
   type GermanCreditModels,
 } from '../../src/model-builder/index.js';
+import { PredictionLog } from '../../src/prediction-log/prediction-log.service.js';
 import { startTelemetry, type Telemetry } from '../../src/telemetry/sdk.js';
 import { startTestApp, type TestApp } from '../support/app.js';
 import { createEndpoint, registerModel, registerVersion, setTraffic } from '../support/registry.js';
@@ -292,7 +293,30 @@ describe('observability: traces, trace ids in the ledger, /metrics', () => {
     };
 
     it('exposes gate outcomes and the prediction log after traffic', async () => {
+      await setTraffic(app, 'scoring', { liveVersion: 1 });
+      for (let i = 0; i < 3; i++) {
+        const response = await fetch(`${app.url}/v2/models/scoring/infer`, {
+          method: 'POST',
+          headers: {
+            'content-type': 'application/json',
+            authorization: `Bearer ${tokens['ivan']!}`,
+          },
+          body: JSON.stringify({
+            inputs: [
+              {
+                name: 'features',
+                datatype: 'FP32',
+                shape: [1, models.fair.featureNames.length],
+                data: Array.from(models.data.X[i]!),
+              },
+            ],
+          }),
+        });
+        expect(response.status).toBe(200);
+      }
+      await app.running.app.get(PredictionLog).flush();
       const text = await scrape();
+      expect(Number(/^gatehouse_prediction_log_written_total (\d+)$/m.exec(text)?.[1])).toBe(3);
       expect(text).toMatch(
         /^gatehouse_gate_evaluations_total\{purpose="REVIEW",outcome="fail"\} 1$/m,
       );

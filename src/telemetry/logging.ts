@@ -1,7 +1,8 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { isSpanContextValid, trace } from '@opentelemetry/api';
+import { RequestMethod } from '@nestjs/common';
 import type { Params } from 'nestjs-pino';
-import { stdTimeFunctions } from 'pino';
+import { stdTimeFunctions, type Logger } from 'pino';
 import type { Config } from '../config/config.js';
 import { isQuietPath } from './sdk.js';
 
@@ -34,13 +35,21 @@ export function traceFields(): Record<string, string> {
  */
 export function loggingParams(config: Config): Params {
   return {
+    // nestjs-pino's default route pattern matches nothing under Nest 12's Fastify adapter.
+    forRoutes: [{ path: '*path', method: RequestMethod.ALL }],
     pinoHttp: {
       level: config.log.level,
       messageKey: 'msg',
       base: { service: config.telemetry.serviceName },
       timestamp: stdTimeFunctions.isoTime,
       formatters: { level: (label) => ({ level: label }) },
-      mixin: traceFields,
+      // A request's lines carry the trace bound when it arrived (customProps below); other
+      // lines (start-up, timers, jobs) the trace active when they are written.
+      mixin: (_merge: object, _level: number, logger: Logger) =>
+        logger.bindings()['trace_id'] === undefined ? traceFields() : {},
+      // Read as the request arrives, inside its span: the line written when it completes
+      // runs outside it.
+      customProps: () => traceFields(),
       redact: { paths: REDACTED_PATHS, censor: '[redacted]' },
       quietReqLogger: true,
       autoLogging: config.log.requests

@@ -103,8 +103,14 @@ export function startTelemetry(config: TelemetryConfig, options: TelemetryOption
         ignoreIncomingRequestHook: (request) => isQuietPath(request.url ?? ''),
         requireParentforOutgoingSpans: true,
       }),
-      // Resolver spans only for fields with a resolver of their own; no argument values.
-      new GraphQLInstrumentation({ ignoreTrivialResolveSpans: true, allowValues: false }),
+      // Spans for the operation and its top two levels of fields, list items merged; no
+      // argument values (they can name people or carry statements).
+      new GraphQLInstrumentation({
+        ignoreTrivialResolveSpans: true,
+        mergeItems: true,
+        depth: 2,
+        allowValues: false,
+      }),
       // No query parameters (they can hold model inputs), and no spans for the job queue's
       // polling outside any request or job.
       new PgInstrumentation({ requireParentSpan: true, enhancedDatabaseReporting: false }),

@@ -4,6 +4,8 @@ import { Registry1764468000000 } from './1764468000000-Registry.js';
 import { Evaluations1764471600000 } from './1764471600000-Evaluations.js';
 import { Promotions1764475200000 } from './1764475200000-Promotions.js';
 import { RolloutEngine1764490000000 } from './1764490000000-RolloutEngine.js';
+import { AuditReports1764510000000 } from './1764510000000-AuditReports.js';
+import { LedgerSeal1764500000000 } from './1764500000000-LedgerSeal.js';
 import { DriftMonitoring1764520000000 } from './1764520000000-DriftMonitoring.js';
 
 /**
@@ -17,5 +19,7 @@ export const MIGRATIONS = [
   Evaluations1764471600000,
   Promotions1764475200000,
   RolloutEngine1764490000000,
+  AuditReports1764510000000,
+  LedgerSeal1764500000000,
   DriftMonitoring1764520000000,
 ];

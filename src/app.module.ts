@@ -11,6 +11,7 @@ import { DatabaseModule } from './database/database.module.js';
 import { DatasetsModule } from './datasets/datasets.module.js';
 import { DriftModule } from './drift/drift.module.js';
 import { EvaluationModule } from './evaluation/evaluation.module.js';
+import { FeedbackModule } from './feedback/feedback.module.js';
 import { EndpointsModule } from './endpoints/endpoints.module.js';
 import { graphqlOptions } from './graphql/graphql-options.js';
 import { HealthModule } from './health/health.module.js';
@@ -23,6 +24,7 @@ import { PolicyModule } from './policy/policy.module.js';
 import { PredictionLogModule } from './prediction-log/prediction-log.module.js';
 import { PromotionsModule } from './promotions/promotions.module.js';
 import { RegistryModule } from './registry/registry.module.js';
+import { ReportsModule } from './reports/reports.module.js';
 import { RolloutsModule } from './rollouts/rollouts.module.js';
 import { TelemetryModule } from './telemetry/telemetry.module.js';
 
@@ -53,7 +55,9 @@ export class AppModule {
         EvaluationModule,
         PromotionsModule,
         RolloutsModule,
+        FeedbackModule,
         DriftModule,
+        ReportsModule,
       ],
     };
   }

@@ -9,6 +9,7 @@ import {
 import { migrate } from './commands/migrate.js';
 import { serve } from './commands/serve.js';
 import { token, type TokenOptions } from './commands/token.js';
+import { verifyReportCommand, type VerifyReportOptions } from './commands/verify-report.js';
 import { exitOnError } from './exit.js';
 
 function integer(value: string): string {
@@ -57,5 +58,13 @@ program
   .description('rotate the ledger signing key (signed by the old key)')
   .option('--kid <kid>', 'rotate to this key, already present in GATEHOUSE_SIGNING_KEYS_DIR')
   .action((options: { kid?: string }) => keysRotate(options));
+
+program
+  .command('verify-report')
+  .description('check an exported audit report offline: signature, events, proofs, figures; exit 1 naming what fails')
+  .argument('<file>', 'the JSON report')
+  .option('--jwks <file>', 'the public keys to trust (from GET /.well-known/jwks.json); default: those in the report')
+  .option('--json', 'print the result as JSON')
+  .action((file: string, options: VerifyReportOptions) => verifyReportCommand(file, options));
 
 program.parseAsync(process.argv).catch(exitOnError);

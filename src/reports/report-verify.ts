@@ -1,0 +1,506 @@
+/**
+ * Offline verification of an audit report (issue 8): nothing but the file and, optionally, a
+ * JWKS the auditor trusts. No database, no network, no framework — the `gatehouse
+ * verify-report` command and the tests run exactly this.
+ *
+ * What is checked, each failure named:
+ * - `format`: the file is a report of this format;
+ * - `keys`: every public key is Ed25519 and its kid is its RFC 7638 thumbprint;
+ * - `signature`: the report's detached JWS over the JCS of `report`, by a trusted key;
+ * - `checkpoint`: the checkpoint's JWS by a trusted key, over exactly the checkpoint shown;
+ * - `event seq N`: the canonical form is the JCS of the event, its hash is
+ *   sha256(0x00 ‖ canonical), its JWS is by the key current at that seq (from the key rotation
+ *   events carried), events that follow each other link by `prev`, and the RFC 9162 inclusion
+ *   proof leads from its hash to the checkpoint's root;
+ * - `figures`: every section equals what the events say (they are derived again from the
+ *   events and compared member by member), the evaluation results and gate evidence hash to
+ *   the digests their events record, the request content to its digest, and the approvals to
+ *   the `promotion.approved` event that closed them.
+ */
+import { createHash } from 'node:crypto';
+import { base64url } from 'jose';
+import { canonicalBytes, canonicalize } from '../ledger/canonical-json.js';
+import { canonicalEvent, type LedgerEvent } from '../ledger/ledger-event.js';
+import { kidOf, thumbprintKid, verifyAttached, verifyDetached } from '../ledger/jws.js';
+import { leafHash, verifyInclusion } from '../ledger/merkle.js';
+import {
+  REPORT_TYPE,
+  type Json,
+  type JsonObject,
+  type Jwks,
+  type PublicKey,
+  type ReportBody,
+  type ReportEvent,
+  type ReportSections,
+} from './report-document.js';
+import { assembleSections, type ReportFacts } from './report-sections.js';
+
+export interface ReportFailure {
+  /** `format`, `keys`, `signature`, `checkpoint`, `event seq N` or `figures`. */
+  readonly check: string;
+  readonly detail: string;
+}
+
+export interface ReportVerification {
+  readonly ok: boolean;
+  readonly reportId: string | null;
+  readonly subject: string | null;
+  /** Whose public keys were trusted: the auditor's JWKS file, or the keys inside the report. */
+  readonly keysFrom: 'jwks-file' | 'report';
+  readonly checkpoint: { readonly treeSize: number; readonly rootHash: string } | null;
+  readonly eventsChecked: number;
+  readonly proofsChecked: number;
+  readonly signaturesChecked: number;
+  readonly failures: ReportFailure[];
+}
+
+export interface VerifyReportOptions {
+  /** Keys obtained independently (GET /.well-known/jwks.json); else the report's own. */
+  readonly jwks?: Jwks;
+}
+
+const SHA256_HEX = /^[0-9a-f]{64}$/;
+const KEY_ROTATED = 'ledger.key.rotated';
+const SECTION_NAMES = ['models', 'evaluations', 'promotions', 'rollouts'] as const;
+
+/** Verifies the text of a report file. Never throws for a bad report: it says what failed. */
+export async function verifyReport(
+  text: string,
+  options: VerifyReportOptions = {},
+): Promise<ReportVerification> {
+  const failures: ReportFailure[] = [];
+  const fail = (check: string, detail: string): void => {
+    failures.push({ check, detail });
+  };
+  const counts = { events: 0, proofs: 0, signatures: 0 };
+  const keysFrom = options.jwks === undefined ? 'report' : 'jwks-file';
+  const result = (report: ReportBody | null): ReportVerification => ({
+    ok: failures.length === 0,
+    reportId: report && typeof report.id === 'string' ? report.id : null,
+    subject: report && typeof report.subject?.text === 'string' ? report.subject.text : null,
+    keysFrom,
+    checkpoint: report?.checkpoint?.checkpoint
+      ? {
+          treeSize: report.checkpoint.checkpoint.treeSize,
+          rootHash: report.checkpoint.checkpoint.rootHash,
+        }
+      : null,
+    eventsChecked: counts.events,
+    proofsChecked: counts.proofs,
+    signaturesChecked: counts.signatures,
+    failures,
+  });
+
+  let file: unknown;
+  try {
+    file = JSON.parse(text);
+  } catch (error) {
+    fail('format', `not JSON: ${(error as Error).message}`);
+    return result(null);
+  }
+  const problem = formatProblem(file);
+  if (problem !== null) {
+    fail('format', problem);
+    return result(null);
+  }
+  const { report, signature } = file as { report: ReportBody; signature: string };
+
+  // Keys: the auditor's if given, else the report's own (then only self-consistent).
+  const keys = new Map<string, PublicKey>();
+  for (const key of (options.jwks ?? report.keys.jwks).keys) {
+    const why = await keyProblem(key);
+    if (why === null) keys.set(key.kid, key);
+    else fail('keys', why);
+  }
+
+  // The report's own signature.
+  if (await jwsHolds(signature, keys, (key) => verifyDetached(signature, canonicalBytes(report), key), fail, 'signature', 'the report')) {
+    counts.signatures++;
+  }
+
+  // The checkpoint.
+  const cp = report.checkpoint;
+  const root = SHA256_HEX.test(cp.checkpoint.rootHash)
+    ? Buffer.from(cp.checkpoint.rootHash, 'hex')
+    : undefined;
+  if (root === undefined) fail('checkpoint', 'rootHash is not 64 lowercase hex digits');
+  const key = keys.get(kidOf(cp.jws) ?? '');
+  if (!key) {
+    fail('checkpoint', `signed with key ${kidOf(cp.jws) ?? '(none)'}, which is not trusted`);
+  } else if (!canonicalParts(cp.jws)) {
+    fail('checkpoint', 'the JWS is not in canonical base64url');
+  } else {
+    const signed = await verifyAttached(cp.jws, key);
+    if (signed === undefined) fail('checkpoint', 'bad signature');
+    else if (canonicalize(signed) !== canonicalize(cp.checkpoint))
+      fail('checkpoint', 'the signed checkpoint is not the one shown in the report');
+    else counts.signatures++;
+  }
+
+  // Events.
+  const events: LedgerEvent[] = [];
+  const bySeq = new Map<number, ReportEvent>();
+  const keyAt = keySchedule(report);
+  let previous: ReportEvent | undefined;
+  for (const [i, entry] of report.events.entries()) {
+    const where = `event seq ${String(entry.seq)}`;
+    if (previous !== undefined && !(entry.seq > previous.seq)) {
+      fail(where, `events[${i}] is out of seq order`);
+    }
+    const eventOk = await checkEvent(entry, keys, keyAt, (detail) => {
+      fail(where, detail);
+    });
+    if (eventOk.signature) counts.signatures++;
+    if (
+      previous !== undefined &&
+      entry.seq === previous.seq + 1 &&
+      (entry.event as Partial<LedgerEvent> | undefined)?.prev !== previous.hash
+    ) {
+      fail(where, `prev does not link to the hash of seq ${previous.seq}`);
+    }
+    if (root !== undefined) {
+      if (proofHolds(entry, cp.checkpoint.treeSize, root)) counts.proofs++;
+      else
+        fail(
+          where,
+          `the inclusion proof does not lead to the checkpoint root (tree size ${cp.checkpoint.treeSize})`,
+        );
+    }
+    counts.events++;
+    if (eventOk.parsed) events.push(entry.event);
+    bySeq.set(entry.seq, entry);
+    previous = entry;
+  }
+  for (const seq of report.keys.rotations) {
+    if (bySeq.get(seq)?.event.type !== KEY_ROTATED)
+      fail('keys', `rotation seq ${seq} is not a ${KEY_ROTATED} event of the report`);
+  }
+
+  try {
+    checkFigures(report, events, bySeq, fail);
+  } catch (error) {
+    // A section of the wrong shape: the derivation or a digest could not even be computed.
+    fail('figures', `a section is malformed: ${(error as Error).message}`);
+  }
+  return result(report);
+}
+
+/** The shape the rest relies on; a string naming the first problem, or null. */
+function formatProblem(file: unknown): string | null {
+  if (!isRecord(file)) return 'the file is not a JSON object';
+  if (typeof file['signature'] !== 'string') return 'signature is missing';
+  const r = file['report'];
+  if (!isRecord(r)) return 'report is missing';
+  if (r['type'] !== REPORT_TYPE || r['v'] !== 1) return `not a ${REPORT_TYPE} version 1`;
+  const subject = r['subject'];
+  if (!isRecord(subject) || typeof subject['kind'] !== 'string' || typeof subject['text'] !== 'string')
+    return 'subject is missing';
+  const cp = r['checkpoint'];
+  if (!isRecord(cp) || typeof cp['jws'] !== 'string' || !isRecord(cp['checkpoint']))
+    return 'checkpoint is missing';
+  const c = cp['checkpoint'];
+  if (typeof c['treeSize'] !== 'number' || typeof c['rootHash'] !== 'string')
+    return 'checkpoint has no treeSize or rootHash';
+  const keys = r['keys'];
+  if (!isRecord(keys) || !isRecord(keys['jwks']) || !Array.isArray(keys['jwks']['keys']))
+    return 'keys.jwks is missing';
+  if (!Array.isArray(keys['rotations']) || !keys['rotations'].every((s) => typeof s === 'number'))
+    return 'keys.rotations is missing';
+  if (!Array.isArray(r['events'])) return 'events is missing';
+  for (const [i, e] of (r['events'] as unknown[]).entries()) {
+    if (
+      !isRecord(e) ||
+      typeof e['seq'] !== 'number' ||
+      typeof e['canonical'] !== 'string' ||
+      typeof e['hash'] !== 'string' ||
+      typeof e['jws'] !== 'string' ||
+      !Array.isArray(e['proof']) ||
+      !e['proof'].every((h) => typeof h === 'string')
+    )
+      return `events[${i}] lacks seq, canonical, hash, jws or proof`;
+  }
+  for (const name of SECTION_NAMES) if (!Array.isArray(r[name])) return `${name} is missing`;
+  return null;
+}
+
+async function keyProblem(key: PublicKey): Promise<string | null> {
+  if (key.kty !== 'OKP' || key.crv !== 'Ed25519' || typeof key.x !== 'string')
+    return `key ${String(key.kid)} is not an Ed25519 public key`;
+  const thumbprint = await thumbprintKid({ kty: 'OKP', crv: 'Ed25519', x: key.x });
+  return thumbprint === key.kid
+    ? null
+    : `key ${String(key.kid)}: kid is not the RFC 7638 thumbprint of the key (${thumbprint})`;
+}
+
+/**
+ * Every part of a compact JWS in canonical base64url: the last character of an Ed25519
+ * signature carries unused bits, and a decoder that ignores them would accept a changed byte.
+ */
+function canonicalParts(jws: string): boolean {
+  return jws.split('.').every((part) => {
+    try {
+      return base64url.encode(base64url.decode(part)) === part;
+    } catch {
+      return false;
+    }
+  });
+}
+
+async function jwsHolds(
+  jws: string,
+  keys: ReadonlyMap<string, PublicKey>,
+  verify: (key: PublicKey) => Promise<boolean>,
+  fail: (check: string, detail: string) => void,
+  check: string,
+  what: string,
+): Promise<boolean> {
+  const kid = kidOf(jws);
+  const key = keys.get(kid ?? '');
+  if (!key) {
+    fail(check, `${what} is signed with key ${kid ?? '(none)'}, which is not trusted`);
+    return false;
+  }
+  if (!canonicalParts(jws) || !(await verify(key))) {
+    fail(check, `bad signature on ${what}`);
+    return false;
+  }
+  return true;
+}
+
+/**
+ * The kid that must have signed each seq: the ledger signs with one key until a
+ * `ledger.key.rotated` event (signed by the old key) names the next. Without rotations in
+ * the report, any trusted key is accepted.
+ */
+function keySchedule(report: ReportBody): (seq: number) => string | undefined {
+  const rotations = report.events
+    .filter((e) => isRecord(e.event) && e.event.type === KEY_ROTATED)
+    .map((e) => ({ seq: e.seq, payload: e.event.payload as JsonObject }));
+  if (rotations.length === 0) return () => undefined;
+  return (seq) => {
+    let kid: Json | undefined = rotations[0]?.payload['previousKid'];
+    for (const r of rotations) if (r.seq < seq) kid = r.payload['kid'];
+    return typeof kid === 'string' ? kid : undefined;
+  };
+}
+
+async function checkEvent(
+  entry: ReportEvent,
+  keys: ReadonlyMap<string, PublicKey>,
+  keyAt: (seq: number) => string | undefined,
+  fail: (detail: string) => void,
+): Promise<{ parsed: boolean; signature: boolean }> {
+  let parsed = false;
+  try {
+    const canonical = canonicalEvent(entry.event);
+    parsed = true;
+    if (canonical !== entry.canonical) fail('the canonical form is not the JCS of the event');
+  } catch (error) {
+    fail(`invalid event: ${(error as Error).message}`);
+  }
+  if (parsed && entry.event.seq !== entry.seq) fail(`the event's seq is ${entry.event.seq}`);
+  const hash = leafHash(Buffer.from(entry.canonical, 'utf8')).toString('hex');
+  if (hash !== entry.hash) fail(`hash mismatch: recorded ${entry.hash}, recomputed ${hash}`);
+  const kid = kidOf(entry.jws);
+  const expected = keyAt(entry.seq);
+  if (expected !== undefined && kid !== expected) {
+    fail(`signed with ${kid ?? '(no kid)'}, but the key current at this seq is ${expected}`);
+    return { parsed, signature: false };
+  }
+  const key = keys.get(kid ?? '');
+  if (!key) {
+    fail(`signed with key ${kid ?? '(none)'}, which is not trusted`);
+    return { parsed, signature: false };
+  }
+  const good =
+    canonicalParts(entry.jws) &&
+    (await verifyDetached(entry.jws, Buffer.from(entry.canonical, 'utf8'), key));
+  if (!good) fail('bad signature');
+  return { parsed, signature: good };
+}
+
+function proofHolds(entry: ReportEvent, treeSize: number, root: Buffer): boolean {
+  if (!SHA256_HEX.test(entry.hash) || !entry.proof.every((h) => SHA256_HEX.test(h))) return false;
+  return verifyInclusion(
+    Buffer.from(entry.hash, 'hex'),
+    entry.seq - 1,
+    treeSize,
+    entry.proof.map((h) => Buffer.from(h, 'hex')),
+    root,
+  );
+}
+
+// ---------------------------------------------------------------------------------------------
+// Figures: the sections against the events they cite.
+// ---------------------------------------------------------------------------------------------
+
+function checkFigures(
+  report: ReportBody,
+  events: readonly LedgerEvent[],
+  bySeq: ReadonlyMap<number, ReportEvent>,
+  fail: (check: string, detail: string) => void,
+): void {
+  const facts = factsOf(report);
+  const derived = assembleSections(events, facts);
+  for (const name of SECTION_NAMES) {
+    const path = firstDifference(report[name], derived[name], name);
+    if (path !== null) {
+      const seq = citedSeq(report, path) ?? citedSeq(derived as unknown as ReportBody, path);
+      fail(
+        'figures',
+        `${path} does not match the ledger${seq === undefined ? '' : ` (event seq ${seq})`}`,
+      );
+    }
+  }
+  const payloadAt = (seq: number | null): JsonObject | undefined =>
+    seq === null ? undefined : (bySeq.get(seq)?.event.payload as JsonObject | undefined);
+
+  report.evaluations.forEach((e, i) => {
+    const where = `evaluations[${i}] (evaluation ${e.id}, event seq ${e.completedSeq})`;
+    if (e.result === null) {
+      fail('figures', `${where}: the result is missing`);
+      return;
+    }
+    if (sha256(canonicalize(e.result)) !== e.resultSha256)
+      fail('figures', `${where}: the result does not hash to resultSha256 of evaluation.completed`);
+    const dataset = e.result['dataset'];
+    if (
+      e.result['evaluationId'] !== e.id ||
+      e.result['artifactSha256'] !== e.artifactSha256 ||
+      !isRecord(dataset) ||
+      dataset['sha256'] !== e.datasetSha256
+    )
+      fail('figures', `${where}: the result names another evaluation, artifact or dataset`);
+    const headline = payloadAt(e.completedSeq)?.['headline'];
+    const wrong = isRecord(headline) ? headlineDifference(headline, e.result) : null;
+    if (wrong !== null)
+      fail('figures', `${where}: ${wrong} differs from the headline of evaluation.completed`);
+  });
+
+  report.promotions.forEach((p, i) => {
+    const where = `promotions[${i}] (promotion ${p.id})`;
+    if (p.content !== null && sha256(canonicalize(p.content)) !== p.requestDigest)
+      fail('figures', `${where}: the request content does not hash to its requestDigest`);
+    if (p.approvedSeq !== null) {
+      const approved = payloadAt(p.approvedSeq)?.['approvals'];
+      const listed = p.approvals.map((a) => canonicalize({ approver: a.approver, role: a.role }));
+      const recorded = Array.isArray(approved)
+        ? approved.map((a) => (isRecord(a) ? canonicalize({ approver: a['approver'] ?? null, role: a['role'] ?? null }) : ''))
+        : [];
+      if (listed.sort().join() !== recorded.sort().join())
+        fail(
+          'figures',
+          `${where}: the approvals are not those of promotion.approved (event seq ${p.approvedSeq})`,
+        );
+    }
+    p.gateEvaluations.forEach((g, j) => {
+      const at = `${where}.gateEvaluations[${j}] (gate evaluation ${g.id}, event seq ${g.evaluatedSeq})`;
+      if (g.gates === null) {
+        fail('figures', `${at}: the gate results are missing`);
+        return;
+      }
+      if (sha256(canonicalize(g.gates)) !== g.evidenceSha256)
+        fail('figures', `${at}: the gate results do not hash to evidenceSha256 of gate.evaluated`);
+      const summary = g.gates.map((r) =>
+        isRecord(r) ? { gate: r['gate'] ?? null, passed: r['passed'] ?? null, summary: r['summary'] ?? null } : null,
+      );
+      const recorded = payloadAt(g.evaluatedSeq)?.['gates'];
+      if (recorded === undefined || canonicalize(summary) !== canonicalize(recorded))
+        fail('figures', `${at}: the gate results are not those gate.evaluated records`);
+    });
+  });
+
+  const subject = report.subject;
+  const present =
+    subject.kind === 'model' || subject.kind === 'modelVersion'
+      ? report.models.some((m) => m.name === subject.model)
+      : subject.kind === 'promotion'
+        ? report.promotions.some((p) => p.id === subject.id)
+        : subject.kind === 'rollout'
+          ? report.rollouts.some((r) => r.id === subject.id)
+          : true;
+  if (!present) fail('figures', `the report has no section for its subject ${subject.text}`);
+}
+
+function factsOf(report: ReportBody): ReportFacts {
+  const evaluationResults = new Map<string, JsonObject>();
+  for (const e of report.evaluations) if (e.result !== null) evaluationResults.set(e.id, e.result);
+  const gateEvidence = new Map<string, Json[]>();
+  for (const p of report.promotions)
+    for (const g of p.gateEvaluations) if (g.gates !== null) gateEvidence.set(g.id, g.gates);
+  return { evaluationResults, gateEvidence };
+}
+
+/** The path of the first member where the two differ (JSON semantics), or null. */
+export function firstDifference(a: unknown, b: unknown, path: string): string | null {
+  if (Array.isArray(a) || Array.isArray(b)) {
+    if (!Array.isArray(a) || !Array.isArray(b)) return path;
+    for (let i = 0; i < Math.max(a.length, b.length); i++) {
+      if (i >= a.length || i >= b.length) return `${path}[${i}]`;
+      const d = firstDifference(a[i], b[i], `${path}[${i}]`);
+      if (d !== null) return d;
+    }
+    return null;
+  }
+  if (isRecord(a) && isRecord(b)) {
+    const keys = [...new Set([...Object.keys(a), ...Object.keys(b)])].sort();
+    for (const key of keys) {
+      const d = firstDifference(a[key], b[key], `${path}.${key}`);
+      if (d !== null) return d;
+    }
+    return null;
+  }
+  return Object.is(a, b) || (a === 0 && b === 0) ? null : path;
+}
+
+/** The seq cited by the innermost object on `path` that cites one (`…Seq` or `seq`). */
+function citedSeq(root: ReportBody | ReportSections, path: string): number | undefined {
+  const steps = path.match(/[A-Za-z_$][\w$]*|\[\d+\]/g) ?? [];
+  let node: unknown = root;
+  let cited: number | undefined;
+  for (const step of steps) {
+    if (!isRecord(node) && !Array.isArray(node)) break;
+    node = step.startsWith('[')
+      ? (node as unknown[])[Number(step.slice(1, -1))]
+      : (node as Record<string, unknown>)[step];
+    if (isRecord(node)) {
+      for (const [k, v] of Object.entries(node))
+        if ((k === 'seq' || k.endsWith('Seq')) && typeof v === 'number') {
+          cited = v;
+          break;
+        }
+    }
+  }
+  return cited;
+}
+
+/** The headline figures of evaluation.completed against the full result they summarize. */
+function headlineDifference(headline: JsonObject, result: JsonObject): string | null {
+  const c = result['classification'];
+  const r = result['regression'];
+  const source = isRecord(c) && isRecord(c['performance']) ? c['performance'] : isRecord(r) ? r : {};
+  for (const [name, value] of Object.entries(headline)) {
+    if (name === 'fairness') continue;
+    if (firstDifference(value, source[name] ?? null, name) !== null) return `headline ${name}`;
+  }
+  const fairness = headline['fairness'];
+  if (Array.isArray(fairness) && isRecord(c) && Array.isArray(c['fairness'])) {
+    const full = c['fairness'].filter(isRecord);
+    for (const h of fairness.filter(isRecord)) {
+      const f = full.find((x) => x['attribute'] === h['attribute']);
+      if (!f) return `fairness of ${String(h['attribute'])}`;
+      for (const [name, value] of Object.entries(h))
+        if (firstDifference(value, f[name] ?? null, name) !== null)
+          return `fairness ${String(h['attribute'])}.${name}`;
+    }
+  }
+  return null;
+}
+
+function sha256(text: string): string {
+  return createHash('sha256').update(text, 'utf8').digest('hex');
+}
+
+function isRecord(value: unknown): value is Record<string, Json> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}

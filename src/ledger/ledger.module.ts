@@ -37,6 +37,7 @@ import { KeyRing } from './signing-keys.js';
     LedgerVerifierService,
     CheckpointService,
     LedgerKeysService,
+    KeyRing,
   ],
 })
 export class LedgerModule {}

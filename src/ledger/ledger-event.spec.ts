@@ -5,6 +5,7 @@ import {
   GENESIS_PREV,
   InvalidLedgerEventError,
   canonicalEvent,
+  canonicalEventOf,
   eventHash,
   formatTimestamp,
   validateEventShape,
@@ -105,6 +106,25 @@ describe('canonicalEvent and eventHash', () => {
     ]) {
       const event = validateEventShape(sampleEvent(overrides));
       expect(canonicalEvent(event)).toBe(canonicalize(event));
+    }
+  });
+
+  it('is what canonicalEventOf puts together from the queued parts', () => {
+    for (const overrides of [
+      {},
+      { traceId: null, actor: { sub: 'system:ledger' } },
+      { subject: 'promotion:\u20ac\ud83d\ude00"\n\\\u0001\u2028', payload: {} },
+      { payload: { z: [1, 2.5, -0, 1e21], a: { '\u00f6': null, '\r': true } }, seq: 2 ** 40 },
+      { actor: { sub: 'carol@bank.example', roles: ['compliance-officer', 'auditor'] } },
+    ]) {
+      const event = validateEventShape(sampleEvent(overrides));
+      expect(
+        canonicalEventOf({
+          ...event,
+          actor: canonicalize(event.actor),
+          payload: canonicalize(event.payload),
+        }),
+      ).toBe(canonicalize(event));
     }
   });
 

@@ -202,11 +202,43 @@ export class LedgerRepository {
     return (this.dataSource.driver as unknown as { master: pg.Pool }).master;
   }
 
-  /** Queues events in the caller's transaction (or alone, when `tx` is the data source's manager). */
-  async insertPending(tx: EntityManager, rows: readonly Omit<PendingRow, 'id'>[]): Promise<void> {
-    await tx.query(
+  /**
+   * One sequencer pass in one round trip, against the head this process left (`ledger_seal`,
+   * migrations/1764500000000-LedgerSeal.ts): inserts the sealed events and their Merkle nodes
+   * and deletes their queue rows if, under the append lock, the head is still `expected`.
+   * Returns false, having written nothing, when another process appended meanwhile.
+   */
+  async sealAgainst(
+    expected: { seq: number; hash: string },
+    events: readonly EventRow[],
+    nodes: readonly { level: number; idx: number; hash: Buffer }[],
+    sealedPendingIds: readonly number[],
+  ): Promise<boolean> {
+    const document = JSON.stringify({
+      events,
+      nodes: nodes.map((n) => ({ level: n.level, idx: n.idx, hash: n.hash.toString('hex') })),
+      pending: sealedPendingIds,
+    });
+    const result = await this.pool().query<{ sealed: boolean }>({
+      name: 'ledger_seal',
+      text: 'SELECT sealed FROM ledger_seal($1, $2, $3, $4)',
+      values: [LEDGER_LOCK_KEY, expected.seq, expected.hash, document],
+    });
+    return result.rows[0]?.sealed === true;
+  }
+
+  /**
+   * Queues events in the caller's transaction (or alone, when `tx` is the data source's
+   * manager); returns their queue ids, in order.
+   */
+  async insertPending(
+    tx: EntityManager,
+    rows: readonly Omit<PendingRow, 'id'>[],
+  ): Promise<number[]> {
+    const inserted = await tx.query<{ id: string }[]>(
       `INSERT INTO ledger_pending (event_id, ts, type, subject, actor, payload, trace_id)
-       SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[])`,
+       SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[])
+       RETURNING id`,
       [
         rows.map((r) => r.eventId),
         rows.map((r) => r.ts),
@@ -217,11 +249,15 @@ export class LedgerRepository {
         rows.map((r) => r.traceId),
       ],
     );
+    // INSERT … SELECT FROM unnest inserts in the order unnest yields, which is array order.
+    return inserted.map((r) => Number(r.id)).sort((a, b) => a - b);
   }
 
-  async pendingCount(): Promise<number> {
+  /** Queued events older than `olderThanMs`: their writer has not had them sealed (it crashed?). */
+  async pendingCount(olderThanMs = 0): Promise<number> {
     const [row] = await this.dataSource.query<{ n: string }[]>(
-      'SELECT count(*) AS n FROM ledger_pending',
+      `SELECT count(*) AS n FROM ledger_pending WHERE created_at <= now() - $1 * interval '1 millisecond'`,
+      [olderThanMs],
     );
     return Number(row?.n ?? 0);
   }

@@ -5,7 +5,7 @@ import { currentTraceId } from '../telemetry/trace-id.js';
 import { canonicalize } from './canonical-json.js';
 import { formatTimestamp, type LedgerEvent } from './ledger-event.js';
 import { LedgerRepository, type PendingRow } from './ledger.repository.js';
-import { LedgerSequencer, type Actor } from './ledger-sequencer.js';
+import { LedgerSequencer, type Actor, type QueuedEvent } from './ledger-sequencer.js';
 
 export type { Actor } from './ledger-sequencer.js';
 
@@ -50,8 +50,8 @@ export class LedgerService {
   ) {}
 
   async transaction<T>(work: (tx: LedgerTx) => T | Promise<T>): Promise<T> {
-    const { result } = await this.run(work);
-    await this.sequencer.seal();
+    const { result, queued } = await this.run(work);
+    await this.sequencer.submit(queued);
     return result;
   }
 
@@ -59,8 +59,9 @@ export class LedgerService {
   async transactionWithEvents<T>(
     work: (tx: LedgerTx) => T | Promise<T>,
   ): Promise<{ result: T; events: AppendedEvent[] }> {
-    const { result, ids } = await this.run(work);
-    await this.sequencer.seal();
+    const { result, queued } = await this.run(work);
+    await this.sequencer.submit(queued);
+    const ids = queued.map((q) => q.eventId);
     const rows = ids.length === 0 ? [] : await this.repository.eventsByIds(ids);
     return {
       result,
@@ -73,17 +74,19 @@ export class LedgerService {
     };
   }
 
-  /** One event with no change of state beside it (a refused attempt, say): a single INSERT. */
+  /**
+   * One event with no change of state beside it (a refused attempt, say): it has nothing to
+   * commit with, so it skips the queue table and goes straight to the next sequencer pass, whose
+   * commit makes it durable before the call returns.
+   */
   async record(input: EventInput): Promise<void> {
-    await this.repository.insertPending(this.dataSource.manager, [
-      pendingOf(input, currentTraceId()),
-    ]);
-    await this.sequencer.seal();
+    await this.sequencer.submit([pendingOf(input, currentTraceId())]);
   }
 
+  /** Runs the unit of work with its events queued in its transaction; returns them with their queue ids. */
   private async run<T>(
     work: (tx: LedgerTx) => T | Promise<T>,
-  ): Promise<{ result: T; ids: string[] }> {
+  ): Promise<{ result: T; queued: QueuedEvent[] }> {
     const traceId = currentTraceId();
     return this.dataSource.transaction(async (manager) => {
       const queued: Omit<PendingRow, 'id'>[] = [];
@@ -91,8 +94,16 @@ export class LedgerService {
         manager,
         record: (input) => queued.push(pendingOf(input, traceId)),
       });
-      if (queued.length > 0) await this.repository.insertPending(manager, queued);
-      return { result, ids: queued.map((q) => q.eventId) };
+      if (queued.length === 0) return { result, queued: [] };
+      const ids = await this.repository.insertPending(manager, queued);
+      return {
+        result,
+        queued: queued.map((q, i) => {
+          const id = ids[i];
+          if (id === undefined) throw new Error('ledger queue returned fewer ids than events');
+          return { ...q, id };
+        }),
+      };
     });
   }
 }
@@ -104,6 +115,9 @@ function pendingOf(input: EventInput, traceId: string | null): Omit<PendingRow, 
   if (input.subject.length === 0 || input.subject.length > 512)
     throw new Error('ledger event subject is empty or too long');
   if (input.actor.sub.length === 0) throw new Error('ledger event actor has no subject');
+  // Refuses lone surrogates; the sealing pass then writes the subject into the canonical text
+  // as JSON.stringify does (canonicalEventOf).
+  canonicalize(input.subject);
   const actor =
     input.actor.roles === undefined
       ? { sub: input.actor.sub }

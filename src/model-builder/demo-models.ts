@@ -60,6 +60,11 @@ export interface GermanCreditModels {
    */
   readonly fair: LogisticRegressionModel;
   /**
+   * The same recipe with lighter regularization (L2 3 instead of 10): the next version of
+   * `fair`, as a team would retrain it. Also fair, and agrees with `fair` on most applicants.
+   */
+  readonly fairRetrained: LogisticRegressionModel;
+  /**
    * Logistic regression on every column, trained on a historically biased sample: good
    * outcomes of female and of under-25 applicants count half. Fails the four-fifths rule.
    */
@@ -104,6 +109,14 @@ export function buildGermanCreditModels(
     sampleWeights: reweighingWeights(data.y, [data.sex, data.ageGroup]),
     l2: 10,
   });
+  const fairRetrained = trainLogisticRegression(data, {
+    name: 'german_credit_fair_v2',
+    description:
+      'Logistic regression on German credit without Age and personal status, reweighed over sex and age group, L2 3.',
+    features: data.featureNames.filter((name) => !isProtectedProxy(name)),
+    sampleWeights: reweighingWeights(data.y, [data.sex, data.ageGroup]),
+    l2: 3,
+  });
   const historicalBias = data.y.map((y, i) =>
     y === 1 && (data.sex[i] === 'female' || data.ageGroup[i] === 'under_25') ? 0.5 : 1,
   );
@@ -124,6 +137,7 @@ export function buildGermanCreditModels(
   return {
     data,
     fair,
+    fairRetrained,
     unfair,
     mlp,
     trees,

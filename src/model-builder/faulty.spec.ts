@@ -3,6 +3,7 @@ import { createHash } from 'node:crypto';
 import {
   constantModel,
   erroringModel,
+  nanAboveModel,
   nanModel,
   slowModel,
   wrongSignatureModel,
@@ -95,6 +96,29 @@ describe('faulty models', () => {
       await runScores(baseSession, rows.slice(0, 1), F),
     );
     await expect(runScores(batch, rows.slice(0, 2), F)).rejects.toThrow(/cannot be reshaped/);
+  });
+
+  it('odd-batch erroring fails single rows and succeeds on even batches', async () => {
+    const odd = await createSession(erroringModel(base, 'odd-batch').bytes);
+    const baseSession = await createSession(base.bytes);
+    await expect(runScores(odd, rows.slice(0, 1), F)).rejects.toThrow(/reshape/i);
+    await expect(runScores(odd, rows.slice(0, 3), F)).rejects.toThrow(/reshape/i);
+    expect(await runScores(odd, rows, F)).toEqual(await runScores(baseSession, rows, F));
+  });
+
+  it('nanAboveModel is the base model but NaN outside the range', async () => {
+    const model = nanAboveModel(base, 1, 10_000);
+    const session = await createSession(model.bytes);
+    const baseScores = await runScores(await createSession(base.bytes), rows, F);
+    expect(await runScores(session, rows, F)).toEqual(baseScores);
+    const outside = rows.map((r) => {
+      const copy = Float32Array.from(r);
+      copy[1] = 50_000;
+      return copy;
+    });
+    const scores = await runScores(session, outside, F);
+    expect(scores.every(Number.isNaN)).toBe(true);
+    expect(model.predict(outside).every(Number.isNaN)).toBe(true);
   });
 
   it('is deterministic', () => {

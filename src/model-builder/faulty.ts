@@ -221,28 +221,37 @@ export function slowModel(base: ScoringModel, options: SlowModelOptions = {}): F
   return faultyModel('slow', g, base.featureNames, description, (X) => base.predict(X));
 }
 
-export type ErroringMode = 'always' | 'batch';
+export type ErroringMode = 'always' | 'batch' | 'odd-batch';
 
 /**
  * The base model's scores, except that ONNX Runtime fails the run: a Reshape of the features
  * to a fixed shape that cannot hold them. `always`: to [F + 1] (N·F never equals F + 1 for
  * F ≥ 2), so every run fails. `batch`: to [1, F], so single-row runs succeed and batches of
- * two rows or more fail ("cannot reshape"). Session creation succeeds in both cases: the batch
- * size is symbolic, so the mismatch only shows at run time.
+ * two rows or more fail ("cannot reshape"). `odd-batch`: to [−1, 2F], so runs of an odd number
+ * of rows fail, single-row requests among them, while an even batch (an evaluation over a
+ * dataset with an even number of rows) succeeds: the fault that shows only in production.
+ * Session creation succeeds in every case: the batch size is symbolic, so the mismatch only
+ * shows at run time.
  */
 export function erroringModel(base: ScoringModel, mode: ErroringMode = 'always'): FaultyModel {
   const f = base.featureNames.length;
   if (f < 2) throw new Error('erroringModel needs at least two features');
-  const description =
-    mode === 'always'
-      ? `Faulty on purpose: every run fails (Reshape of [N, ${f}] to [${f + 1}]).`
-      : `Faulty on purpose: runs with more than one row fail (Reshape of [N, ${f}] to [1, ${f}]).`;
+  const { description, shape: target } = {
+    always: {
+      description: `Faulty on purpose: every run fails (Reshape of [N, ${f}] to [${f + 1}]).`,
+      shape: [f + 1],
+    },
+    batch: {
+      description: `Faulty on purpose: runs with more than one row fail (Reshape of [N, ${f}] to [1, ${f}]).`,
+      shape: [1, f],
+    },
+    'odd-batch': {
+      description: `Faulty on purpose: runs of an odd number of rows fail (Reshape of [N, ${f}] to [-1, ${2 * f}]).`,
+      shape: [-1, 2 * f],
+    },
+  }[mode];
   const { g, features, baseScore } = extendBase(base, 'erroring_model', description);
-  const shape = g.int64(
-    'guard_shape',
-    mode === 'always' ? [1] : [2],
-    mode === 'always' ? [f + 1] : [1, f],
-  );
+  const shape = g.int64('guard_shape', [target.length], target);
   const guarded = g.op('Reshape', [features, shape], { prefix: 'guard' });
   const summary = g.op('ReduceSum', [guarded], {
     prefix: 'guard_summary',
@@ -250,4 +259,44 @@ export function erroringModel(base: ScoringModel, mode: ErroringMode = 'always')
   });
   addIgnored(g, baseScore, summary);
   return faultyModel('erroring', g, base.featureNames, description, (X) => base.predict(X));
+}
+
+/**
+ * The base model's scores, except NaN for rows whose feature `featureIndex` is above `above`:
+ * the division by zero a pipeline meets only on inputs outside the training range, so an
+ * evaluation on training-like data succeeds and production traffic finds the fault.
+ */
+export function nanAboveModel(
+  base: ScoringModel,
+  featureIndex: number,
+  above: number,
+): FaultyModel {
+  const f = base.featureNames.length;
+  if (!Number.isInteger(featureIndex) || featureIndex < 0 || featureIndex >= f)
+    throw new Error(`featureIndex must be a column of the base model (0..${f - 1})`);
+  const description = `Faulty on purpose: NaN where feature ${base.featureNames[featureIndex] ?? featureIndex} is above ${above}.`;
+  const { g, features, baseScore } = extendBase(base, 'nan_above_model', description);
+  const column = g.op(
+    'Slice',
+    [
+      features,
+      g.int64('nan_start', [1], [featureIndex]),
+      g.int64('nan_end', [1], [featureIndex + 1]),
+      g.int64('nan_axis', [1], [1]),
+    ],
+    { prefix: 'nan_column' },
+  );
+  const outside = g.op('Greater', [column, g.float('nan_above', [1, 1], [above])], {
+    prefix: 'nan_outside',
+  });
+  const poison = g.op(
+    'Where',
+    [outside, g.float('nan_value', [1, 1], [Number.NaN]), g.float('nan_none', [1, 1], [0])],
+    { prefix: 'nan_poison' },
+  );
+  g.op('Add', [baseScore, poison], { output: SCORE_OUTPUT });
+  return faultyModel('nan', g, base.featureNames, description, (X) => {
+    const scores = base.predict(X);
+    return scores.map((s, i) => ((X[i]?.[featureIndex] ?? 0) > above ? Number.NaN : s));
+  });
 }

@@ -102,6 +102,22 @@ describe('rollback criteria', () => {
     const v = judgeRollback('minDisparateImpact', 0.8, window, measured(unfair, arm(400, 0)), ctx);
     expect(v.status).toBe('BREACH');
     expect(v.measured).toBeCloseTo(60 / 140);
+    expect(v.test?.test).toBe('two-proportion ratio z');
+    // A real but small gap (ratio 0.83 in truth, 0.78 seen on 100 rows) is not a breach.
+    const borderline = arm(200, 0, 2, {
+      rows: 200,
+      groups: { sex: { male: [100, 82], female: [100, 64] } },
+    });
+    const b = judgeRollback(
+      'minDisparateImpact',
+      0.8,
+      window,
+      measured(borderline, arm(400, 0)),
+      ctx,
+    );
+    expect(b.measured).toBeCloseTo(64 / 82);
+    expect(b.status).toBe('UNCERTAIN');
+    expect(b.note).toMatch(/waiting for more data/);
     const none = judgeRollback(
       'minDisparateImpact',
       0.8,

@@ -6,6 +6,7 @@ import type { StageKind } from './rollout-stages.js';
 import {
   mannWhitneyBinned,
   oneProportionTest,
+  ratioTest,
   twoProportionTest,
   type TestResult,
 } from './statistics.js';
@@ -41,7 +42,12 @@ export interface JudgeContext {
   readonly minGroupSize: number;
 }
 
-export type VerdictStatus = 'PASS' | 'BREACH' | 'NOT_MET' | 'NOT_ENOUGH_DATA' | 'NOT_APPLICABLE';
+/**
+ * UNCERTAIN: past the threshold, but not significantly: the stage neither rolls back nor
+ * passes on it, and waits for more data.
+ */
+export type VerdictStatus =
+  'PASS' | 'BREACH' | 'UNCERTAIN' | 'NOT_MET' | 'NOT_ENOUGH_DATA' | 'NOT_APPLICABLE';
 
 export interface Verdict {
   readonly criterion: Criterion;
@@ -66,6 +72,12 @@ interface Figure {
   readonly applicable?: false;
   /** The test that the candidate is worse than allowed, run only when the threshold is crossed. */
   readonly test?: () => TestResult;
+  /**
+   * Whether the test compares the candidate with live: then a crossing that is not
+   * significantly worse than live passes (the candidate is no worse than what serves now);
+   * a test against the threshold itself leaves it UNCERTAIN until the data decides.
+   */
+  readonly againstLive?: boolean;
 }
 
 const round = (x: number | null): number | null =>
@@ -90,16 +102,18 @@ function figureOf(
         measured: rate(c.errors, c.requests),
         live: rate(l.errors, l.requests),
         n: c.requests,
+        againstLive: l.requests > 0,
         test: () =>
           l.requests > 0
             ? twoProportionTest(c.errors, c.requests, l.errors, l.requests, 'greater')
-            : oneProportionTest(c.errors, c.requests, threshold, 'greater'),
+            : oneProportionTest(c.errors, c.requests, clampP(threshold), 'greater'),
       };
     case 'maxP99LatencyMs': {
       return {
         measured: latencyQuantile(c.latency, 0.99),
         live: latencyQuantile(l.latency, 0.99),
         n: c.requests,
+        againstLive: l.requests > 0,
         test: () =>
           l.requests > 0
             ? mannWhitneyBinned(c.latency, l.latency, 'greater')
@@ -134,6 +148,7 @@ function figureOf(
         measured: cl.accuracy,
         live: ll?.accuracy ?? null,
         n: cl.n,
+        againstLive: ll !== null && ll.n > 0,
         test: () =>
           ll && ll.n > 0
             ? twoProportionTest(cl.correct, cl.n, ll.correct, ll.n, 'less')
@@ -152,7 +167,7 @@ function figureOf(
       return { measured: cl.auc, live: m.liveLabels?.auc ?? null, n: cl.n };
     }
     case 'minDisparateImpact':
-      return disparateImpact(c, l, ctx);
+      return disparateImpact(c, l, threshold, ctx);
   }
 }
 
@@ -197,7 +212,7 @@ export function lowestSelectionRatio(arm: ArmWindow, minGroupSize: number): Grou
   return lowest;
 }
 
-function disparateImpact(c: ArmWindow, l: ArmWindow, ctx: JudgeContext): Figure {
+function disparateImpact(c: ArmWindow, l: ArmWindow, threshold: number, ctx: JudgeContext): Figure {
   const mine = lowestSelectionRatio(c, ctx.minGroupSize);
   const theirs = lowestSelectionRatio(l, ctx.minGroupSize);
   if (!mine)
@@ -212,14 +227,28 @@ function disparateImpact(c: ArmWindow, l: ArmWindow, ctx: JudgeContext): Figure 
     live: theirs?.ratio ?? null,
     n: mine.worst.rows + mine.best.rows,
     test: () =>
-      twoProportionTest(
+      ratioTest(
         mine.worst.selected,
         mine.worst.rows,
         mine.best.selected,
         mine.best.rows,
+        threshold,
         'less',
       ),
   };
+}
+
+/** Stages where the candidate answers or shadows no request have nothing to judge. */
+function applicable(ctx: JudgeContext): Figure | null {
+  return ctx.stageKind === 'SHADOW' || ctx.stageKind === 'CANARY' || ctx.stageKind === 'AB_TEST'
+    ? null
+    : {
+        measured: null,
+        live: null,
+        n: 0,
+        applicable: false,
+        missing: `the candidate takes no requests in a ${ctx.stageKind} stage`,
+      };
 }
 
 const CEILINGS: ReadonlySet<Criterion> = new Set([
@@ -245,7 +274,7 @@ export function judgeRollback(
   m: Measurements,
   ctx: JudgeContext,
 ): Verdict {
-  const f = figureOf(criterion, threshold, m, ctx);
+  const f = applicable(ctx) ?? figureOf(criterion, threshold, m, ctx);
   const base = {
     criterion,
     kind: 'rollback' as const,
@@ -280,9 +309,9 @@ export function judgeRollback(
   if (test && test.pValue >= ctx.alpha)
     return {
       ...base,
-      status: 'PASS',
+      status: f.againstLive ? 'PASS' : 'UNCERTAIN',
       test,
-      note: `${describe(criterion, f, threshold)}, past the threshold but not significantly (${test.test}, p = ${test.pValue.toPrecision(3)} ≥ ${ctx.alpha})`,
+      note: `${describe(criterion, f, threshold)}, past the threshold but not significantly (${test.test}, p = ${test.pValue.toPrecision(3)} ≥ ${ctx.alpha})${f.againstLive ? ': no worse than live' : ': waiting for more data'}`,
     };
   return {
     ...base,
@@ -303,7 +332,7 @@ export function judgeSuccess(
   m: Measurements,
   ctx: JudgeContext,
 ): Verdict {
-  const f = figureOf(criterion, threshold, m, ctx);
+  const f = applicable(ctx) ?? figureOf(criterion, threshold, m, ctx);
   const base = {
     criterion,
     kind: 'success' as const,

@@ -131,9 +131,7 @@ export class RolloutJudge {
 }
 
 function withoutRationale(criteria: RollbackCriteria): Criteria {
-  return Object.fromEntries(
-    Object.entries(criteria).filter(([key]) => key !== 'rationale'),
-  );
+  return Object.fromEntries(Object.entries(criteria).filter(([key]) => key !== 'rationale'));
 }
 
 /** Plain JSON for the ledger: no undefined members, non-finite numbers as null. */

@@ -62,7 +62,8 @@ export function decideStage(p: StageProgress): StageDecision {
   if (p.stage.kind === 'BLUE_GREEN' && !p.candidateReady)
     waitingFor.push('the candidate to be loaded and checked');
   for (const v of p.rollback)
-    if (v.status === 'NOT_ENOUGH_DATA') waitingFor.push(`${v.criterion}: ${v.note}`);
+    if (v.status === 'NOT_ENOUGH_DATA' || v.status === 'UNCERTAIN')
+      waitingFor.push(`${v.criterion}: ${v.note}`);
   for (const v of p.success)
     if (v.status === 'NOT_ENOUGH_DATA' || v.status === 'NOT_MET')
       waitingFor.push(`success ${v.criterion}: ${v.note}`);

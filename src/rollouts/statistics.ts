@@ -8,7 +8,12 @@
 export type Alternative = 'greater' | 'less' | 'two-sided';
 
 export interface TestResult {
-  readonly test: 'two-proportion z' | 'one-proportion z' | 'Mann-Whitney U' | 'Hanley-McNeil z';
+  readonly test:
+    | 'two-proportion z'
+    | 'two-proportion ratio z'
+    | 'one-proportion z'
+    | 'Mann-Whitney U'
+    | 'Hanley-McNeil z';
   readonly alternative: Alternative;
   readonly n1: number;
   readonly n2: number | null;
@@ -87,6 +92,36 @@ export function twoProportionTest(
   const z = se === 0 ? 0 : (x1 / n1 - x2 / n2) / se;
   return {
     test: 'two-proportion z',
+    alternative,
+    n1,
+    n2,
+    statistic: z,
+    pValue: pValueOf(z, alternative),
+  };
+}
+
+/**
+ * Wald z-test of a ratio of two proportions against a margin: H₀ p₁ ≥ ratio · p₂ (`less`, the
+ * four-fifths question: is group 1 selected at less than `ratio` times group 2's rate beyond
+ * chance?), on the contrast p₁ − ratio·p₂ with unpooled variances.
+ */
+export function ratioTest(
+  x1: number,
+  n1: number,
+  x2: number,
+  n2: number,
+  ratio: number,
+  alternative: Alternative,
+): TestResult {
+  checkCount('sample 1', x1, n1);
+  checkCount('sample 2', x2, n2);
+  const p1 = x1 / n1;
+  const p2 = x2 / n2;
+  const se = Math.sqrt((p1 * (1 - p1)) / n1 + (ratio * ratio * p2 * (1 - p2)) / n2);
+  const d = p1 - ratio * p2;
+  const z = se === 0 ? (d === 0 ? 0 : Math.sign(d) * Infinity) : d / se;
+  return {
+    test: 'two-proportion ratio z',
     alternative,
     n1,
     n2,

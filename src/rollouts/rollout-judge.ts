@@ -1,4 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
+import { REPLICA_ID } from '../common/replica-id.js';
 import { ModelRuntime } from '../inference/model-runtime.js';
 import { POLICIES, type Policies } from '../policy/policies.js';
 import type { PromotionRequestEntity } from '../promotions/promotion-request.entity.js';
@@ -106,6 +107,8 @@ export class RolloutJudge {
     }
     const evidence = plainJson({
       decidedAt: now.toISOString(),
+      // The replica that measured and decided: with the lease, one at a time.
+      replica: REPLICA_ID,
       stage: stage.name,
       kind: stage.kind,
       enteredAt: stage.enteredAt,

@@ -1,0 +1,231 @@
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import pg from 'pg';
+import { issueDevToken, loadOrCreateDevIssuerKey } from '../../src/auth/dev-issuer.js';
+import {
+  buildGermanCreditModels,
+  defaultGermanCreditPath,
+  type GermanCreditModels,
+} from '../../src/model-builder/index.js';
+import { startServe, type ServingProcess } from '../support/cli.js';
+import { createTestDatabase, type TestDatabase } from '../support/database.js';
+import {
+  evaluate,
+  FAST_ROLLOUT_ENV,
+  fastPolicies,
+  gql,
+  inStage,
+  PEOPLE,
+  promote,
+  RATIONALE,
+  Traffic,
+  uploadDataset,
+  waitForRollout,
+  type Client,
+} from '../support/rollout-story.js';
+
+const W = { minRequests: 20, seconds: 60 };
+const CRITERIA = {
+  maxErrorRate: { value: 0.02, window: W },
+  minDisparateImpact: { value: 0.8, window: { minRequests: 60, seconds: 60 } },
+  rationale: RATIONALE,
+};
+
+/**
+ * Two `gatehouse serve` processes on one database, both taking traffic and both running the
+ * rollout controller: one drives the rollout at a time; when the driver dies (SIGKILL, no
+ * clean release of its lease), the other takes over once the lease expires, and the rollout
+ * finishes with every stage entered and passed once, in one verifying chain.
+ */
+describe('a rollout across two service processes', () => {
+  let database: TestDatabase;
+  let dataDir: string;
+  let policiesDir: string;
+  let a: ServingProcess;
+  let b: ServingProcess;
+  let models: GermanCreditModels;
+  const tokens: Record<string, string> = {};
+  const clientOf = (p: () => ServingProcess): Client => ({
+    url: () => p().url,
+    token: (who) => tokens[who] ?? '',
+  });
+  const clientA = clientOf(() => a);
+  const clientB = clientOf(() => b);
+
+  beforeAll(async () => {
+    models = buildGermanCreditModels();
+    database = await createTestDatabase();
+    dataDir = mkdtempSync(join(tmpdir(), 'gatehouse-replicas-'));
+    policiesDir = fastPolicies();
+    const env = {
+      ...FAST_ROLLOUT_ENV,
+      DATABASE_URL: database.url,
+      GATEHOUSE_DATA_DIR: dataDir,
+      GATEHOUSE_POLICIES_DIR: policiesDir,
+      GATEHOUSE_PORT: '0',
+    };
+    a = await startServe(env);
+    b = await startServe(env);
+    const key = await loadOrCreateDevIssuerKey(dataDir);
+    for (const [who, roles] of Object.entries(PEOPLE))
+      tokens[who] = await issueDevToken(key, {
+        sub: who,
+        roles,
+        ttlSeconds: 3600,
+        audience: 'gatehouse',
+        rolesClaim: 'roles',
+      });
+  }, 120_000);
+
+  afterAll(async () => {
+    await a.stop().catch(() => undefined);
+    await b.stop().catch(() => undefined);
+    await database.drop();
+    rmSync(dataDir, { recursive: true, force: true });
+    rmSync(policiesDir, { recursive: true, force: true });
+  });
+
+  it('has one driver at a time, and the survivor finishes what a killed driver started', async () => {
+    await gql(
+      clientA,
+      `mutation($input: RegisterModelInput!) { registerModel(input: $input) { id } }`,
+      {
+        input: {
+          name: 'credit-risk',
+          riskTier: 'HIGH',
+          owner: 'credit-risk-team',
+          protectedAttributes: ['sex', 'age_group'],
+          modelCard: {
+            intendedUse: 'Scores consumer credit applications for a human underwriter to review.',
+            outOfScopeUses: ['Automated rejection without human review'],
+            limitations: 'Trained on 1,000 applications from 1970s Germany; not representative.',
+            trainingData: 'Statlog (German Credit Data), UCI Machine Learning Repository.',
+            ethicalConsiderations: 'Sex and age are protected; audited with the four-fifths rule.',
+          },
+        },
+      },
+      'dana',
+    );
+    const versions: number[] = [];
+    for (const scoring of [models.fair, models.fairRetrained]) {
+      const upload = await fetch(`${a.url}/v1/artifacts`, {
+        method: 'PUT',
+        headers: {
+          authorization: `Bearer ${tokens['dana'] ?? ''}`,
+          'content-type': 'application/octet-stream',
+        },
+        body: scoring.bytes,
+      });
+      const { sha256 } = (await upload.json()) as { sha256: string };
+      const r = await gql<{ registerModelVersion: { version: number } }>(
+        clientB,
+        `mutation($input: RegisterModelVersionInput!) { registerModelVersion(input: $input) { version } }`,
+        {
+          input: {
+            model: 'credit-risk',
+            artifactSha256: sha256,
+            task: 'BINARY_CLASSIFICATION',
+            featureColumns: [...scoring.featureNames],
+          },
+        },
+        'dana',
+      );
+      versions.push(r.registerModelVersion.version);
+    }
+    await gql(
+      clientA,
+      `mutation { createEndpoint(name: "credit", model: "credit-risk") { id } }`,
+      {},
+      'erin',
+    );
+    const dataset = await uploadDataset(clientA, defaultGermanCreditPath());
+    const [v1, v2] = versions as [number, number];
+    const initial = await promote(clientA, {
+      endpoint: 'credit',
+      model: 'credit-risk',
+      version: v1,
+      evaluationId: await evaluate(clientA, 'credit-risk', v1, dataset),
+      strategy: 'INITIAL',
+      plan: null,
+      rollbackCriteria: CRITERIA,
+    });
+    expect(initial.status).toBe('COMPLETED');
+
+    const trafficA = new Traffic(clientA, 'credit', models.data, { concurrency: 2 }).start();
+    const trafficB = new Traffic(clientB, 'credit', models.data, { concurrency: 2 }).start();
+    const started = await promote(clientB, {
+      endpoint: 'credit',
+      model: 'credit-risk',
+      version: v2,
+      evaluationId: await evaluate(clientB, 'credit-risk', v2, dataset),
+      strategy: 'SHADOW_THEN_CANARY',
+      plan: {
+        shadow: { sampleRate: 1, minRequests: 40, minDurationSeconds: 1 },
+        canary: { steps: [25, 50], minRequestsPerStep: 40, bakeSeconds: 4 },
+      },
+      rollbackCriteria: CRITERIA,
+    });
+    await waitForRollout(clientB, started.id, inStage('canary-25'), 60_000);
+
+    // Who drives it now? Kill that process outright: its lease is not released.
+    const db = new pg.Client({ connectionString: database.url });
+    await db.connect();
+    const { rows } = await db.query<{ lease_owner: string }>(
+      'SELECT lease_owner FROM rollouts WHERE id = $1',
+      [started.id],
+    );
+    await db.end();
+    const owner = rows[0]?.lease_owner ?? '';
+    const driverIsA = owner.includes(`:${String(a.child.pid)}:`);
+    expect(driverIsA || owner.includes(`:${String(b.child.pid)}:`)).toBe(true);
+    const [victim, survivor, victimTraffic, survivorTraffic, survivorClient] = driverIsA
+      ? [a, b, trafficA, trafficB, clientB]
+      : [b, a, trafficB, trafficA, clientA];
+    await victimTraffic.stop();
+    await victim.stop('SIGKILL');
+
+    const done = await waitForRollout(
+      survivorClient,
+      started.id,
+      (r) => r.history.some((e) => e.type === 'rollout.completed'),
+      60_000,
+    );
+    const stats = await survivorTraffic.stop();
+    expect(done.status).toBe('COMPLETED');
+    expect(stats.failures).toEqual([]);
+
+    const stages = done.history.filter((e) => e.type.startsWith('rollout.stage.'));
+    expect(stages.map((e) => `${e.type}:${String(e.payload['stage'])}`)).toEqual([
+      'rollout.stage.entered:shadow',
+      'rollout.stage.passed:shadow',
+      'rollout.stage.entered:canary-25',
+      'rollout.stage.passed:canary-25',
+      'rollout.stage.entered:canary-50',
+      'rollout.stage.passed:canary-50',
+      'rollout.stage.entered:live',
+    ]);
+    // The driver changed once, from the killed process to the survivor, after its lease ran out.
+    const changed = done.history.filter((e) => e.type === 'rollout.driver.changed');
+    expect(changed).toHaveLength(1);
+    expect(changed[0]?.payload['from']).toBe(owner);
+    expect(String(changed[0]?.payload['to'])).toContain(`:${String(survivor.child.pid)}:`);
+    // Every decision names the replica that took it: the victim before the change, then the
+    // survivor, never interleaved.
+    const deciders = done.history
+      .filter((e) => e.type === 'rollout.stage.passed')
+      .map((e) => (e.payload['evidence'] as { replica: string }).replica);
+    const firstSurvivor = deciders.findIndex((d) => d !== owner);
+    expect(deciders.slice(0, firstSurvivor).every((d) => d === owner)).toBe(true);
+    expect(deciders.slice(firstSurvivor).every((d) => d === changed[0]?.payload['to'])).toBe(true);
+
+    const { verifyLedger } = await gql<{ verifyLedger: { ok: boolean; eventsChecked: number } }>(
+      survivorClient,
+      `{ verifyLedger { ok eventsChecked } }`,
+      {},
+      'audrey',
+    );
+    expect(verifyLedger.ok).toBe(true);
+  }, 180_000);
+});

@@ -5,6 +5,8 @@
  * latency at half the bare server's peak rate, and its resident memory idle with ten
  * endpoints loaded. `npm run build && node dist/bench/inference/run.js`.
  *
+ * BENCH_TRACING=1 adds the defaults with the OpenTelemetry SDK started (no exporter, then OTLP
+ * export at the default sampling) for the tracing on/off comparison.
  * BENCH_SECONDS (default 10) per run, BENCH_ROUNDS (default 3) rounds of every server in
  * turn, BENCH_CONNECTIONS (default 32). Every server runs as a process of its own; the
  * database is DATABASE_URL's server (default: the local PostgreSQL), in a fresh database
@@ -15,6 +17,7 @@
  */
 import 'reflect-metadata';
 import { spawn } from 'node:child_process';
+import { createServer } from 'node:http';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -41,6 +44,31 @@ const ENDPOINTS = 10;
 /** Core-seconds per second that other processes may use during a run before it is redone. */
 const OTHER_LOAD_LIMIT = 0.1;
 const BARE_SERVER = fileURLToPath(new URL('./bare-server.js', import.meta.url));
+/** BENCH_TRACING=1 adds the defaults with tracing on (issue 9: goal ≤ 10 % fewer req/s). */
+const TRACING = process.env['BENCH_TRACING'] === '1';
+const REGISTER = fileURLToPath(new URL('../../src/telemetry/register.js', import.meta.url));
+
+/** An OTLP/HTTP receiver that accepts and discards: the export's cost without a collector. */
+async function startOtlpSink(): Promise<{ url: string; stop: () => Promise<void> }> {
+  const server = createServer((request, response) => {
+    request.resume();
+    request.on('end', () => {
+      response.writeHead(200, { 'content-type': 'application/json' }).end('{}');
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const address = server.address();
+  const port = typeof address === 'object' && address !== null ? address.port : 0;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    stop: () =>
+      new Promise((resolve) => {
+        server.close(() => {
+          resolve();
+        });
+      }),
+  };
+}
 
 const MODEL_CARD = {
   intendedUse: 'Benchmark of real-time inference.',
@@ -314,6 +342,7 @@ async function main(): Promise<void> {
   const db = await benchDatabase('inference', 2);
   await db.dataSource.destroy();
   const servers: Server[] = [];
+  let sink: Awaited<ReturnType<typeof startOtlpSink>> | undefined;
   try {
     const models = buildGermanCreditModels();
     await setUp(db.url, dataDir, models);
@@ -366,6 +395,19 @@ async function main(): Promise<void> {
       { GATEHOUSE_PREDICTION_LOG: 'false', GATEHOUSE_MICROBATCH_MAX_ROWS: '32' },
       false,
     );
+    if (TRACING) {
+      // The defaults with the OpenTelemetry SDK started as `npm start` starts it: without an
+      // exporter (nothing sampled, trace ids only), and exporting over OTLP/HTTP to a sink in
+      // this process at the default sampling (inference at 10 %).
+      const withSdk = { NODE_OPTIONS: `--import ${REGISTER}` };
+      await gatehouse('Gatehouse: defaults, tracing SDK without exporter', withSdk, true);
+      sink = await startOtlpSink();
+      await gatehouse(
+        'Gatehouse: defaults, tracing exported (default sampling)',
+        { ...withSdk, OTEL_EXPORTER_OTLP_ENDPOINT: sink.url },
+        true,
+      );
+    }
 
     const bareScore = await scoreOnce(bare, body);
     for (const server of servers) {
@@ -432,6 +474,7 @@ async function main(): Promise<void> {
     );
   } finally {
     for (const server of servers.reverse()) await server.stop().catch(() => undefined);
+    await sink?.stop();
     await db.drop();
     rmSync(dir, { recursive: true, force: true });
   }

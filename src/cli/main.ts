@@ -61,9 +61,14 @@ program
 
 program
   .command('verify-report')
-  .description('check an exported audit report offline: signature, events, proofs, figures; exit 1 naming what fails')
+  .description(
+    'check an exported audit report offline: signature, events, proofs, figures; exit 1 naming what fails',
+  )
   .argument('<file>', 'the JSON report')
-  .option('--jwks <file>', 'the public keys to trust (from GET /.well-known/jwks.json); default: those in the report')
+  .option(
+    '--jwks <file>',
+    'the public keys to trust (from GET /.well-known/jwks.json); default: those in the report',
+  )
   .option('--json', 'print the result as JSON')
   .action((file: string, options: VerifyReportOptions) => verifyReportCommand(file, options));
 

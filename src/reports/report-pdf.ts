@@ -88,24 +88,33 @@ function cover(pdf: Writer, report: ReportBody, signature: string): void {
   const cp = report.checkpoint.checkpoint;
   doc.fillColor(ACCENT).font('Helvetica-Bold').fontSize(11).text('GATEHOUSE', MARGIN, 70);
   doc.fillColor(INK).fontSize(26).text('Audit report', MARGIN, 100);
-  doc.fontSize(15).font('Helvetica').text(describeSubject(report), MARGIN, 138, { width: pdf.width });
+  doc
+    .fontSize(15)
+    .font('Helvetica')
+    .text(describeSubject(report), MARGIN, 138, { width: pdf.width });
   doc.moveDown(1.2);
   pdf.keyValues([
     ['Subject', report.subject.text],
     ['Period', `${dateTime(report.period.from)} to ${dateTime(report.period.to)}`],
-    ['Generated', `${dateTime(report.generatedAt)} by ${report.generatedBy.sub} (${report.generatedBy.roles.join(', ')})`],
+    [
+      'Generated',
+      `${dateTime(report.generatedAt)} by ${report.generatedBy.sub} (${report.generatedBy.roles.join(', ')})`,
+    ],
     ['Report id', report.id],
     ['Ledger events', String(report.events.length)],
   ]);
   pdf.space(10);
   pdf.heading2('Anchored to signed checkpoint');
-  pdf.keyValues([
-    ['Tree size', String(cp.treeSize)],
-    ['Root hash', cp.rootHash],
-    ['Checkpoint time', dateTime(cp.ts)],
-    ['Signed by key', kidOf(report.checkpoint.jws) ?? ''],
-    ['Report signed by', kidOf(signature) ?? ''],
-  ], true);
+  pdf.keyValues(
+    [
+      ['Tree size', String(cp.treeSize)],
+      ['Root hash', cp.rootHash],
+      ['Checkpoint time', dateTime(cp.ts)],
+      ['Signed by key', kidOf(report.checkpoint.jws) ?? ''],
+      ['Report signed by', kidOf(signature) ?? ''],
+    ],
+    true,
+  );
   pdf.space(10);
   pdf.heading2('Contents');
   const items = [
@@ -138,7 +147,12 @@ function modelCard(pdf: Writer, m: ModelSection): void {
     ['Risk tier', m.riskTier ?? 'unknown'],
     ['Owner', m.owner ?? 'unknown'],
     ['Protected attributes', listOf(m.protectedAttributes)],
-    ['Registered', m.registeredSeq === null ? 'not in this report' : `${dateTime(m.registeredAt)} by ${m.registeredBy ?? ''} (event ${m.registeredSeq})`],
+    [
+      'Registered',
+      m.registeredSeq === null
+        ? 'not in this report'
+        : `${dateTime(m.registeredAt)} by ${m.registeredBy ?? ''} (event ${m.registeredSeq})`,
+    ],
   ]);
   const card = object(m.modelCard) ?? {};
   const fields: [string, string][] = [
@@ -171,8 +185,14 @@ function modelCard(pdf: Writer, m: ModelSection): void {
     m.versions.map((v) => [
       { text: String(v.version) },
       { text: v.artifactSha256 },
-      { text: show(v['task'] ?? '') },
-      { text: v['threshold'] === null || v['threshold'] === undefined ? '-' : show(v['threshold']) },
+      {
+        text: show(v['task'] ?? '')
+          .toLowerCase()
+          .replace(/_/g, ' '),
+      },
+      {
+        text: v['threshold'] === null || v['threshold'] === undefined ? '-' : show(v['threshold']),
+      },
       { text: `${dateTime(v.registeredAt)}\n${v.registeredBy} · event ${v.registeredSeq}` },
     ]),
   );
@@ -194,7 +214,10 @@ function evaluation(pdf: Writer, e: EvaluationSection): void {
   const dataset = object(result['dataset']) ?? {};
   pdf.keyValues([
     ['Evaluation', e.id],
-    ['Dataset', `${show(dataset['name'] ?? '')} (${show(e.rows)} rows), SHA-256 ${show(e.datasetSha256)}`],
+    [
+      'Dataset',
+      `${show(dataset['name'] ?? '')} (${show(e.rows)} rows), SHA-256 ${show(e.datasetSha256)}`,
+    ],
     ['Completed', `${dateTime(e.completedAt)} (event ${e.completedSeq})`],
     ['Result SHA-256', e.resultSha256],
   ]);
@@ -210,7 +233,12 @@ function evaluation(pdf: Writer, e: EvaluationSection): void {
       [
         { header: 'Figure', width: 160 },
         { header: 'Value', width: 100, align: 'right' },
-        { header: boot ? `${Math.round((level ?? 0.95) * 100)} % interval (bootstrap, ${show(boot["resamples"] ?? null)} resamples)` : 'Interval', width: 235 },
+        {
+          header: boot
+            ? `${Math.round((level ?? 0.95) * 100)} % interval (bootstrap, ${show(boot['resamples'] ?? null)} resamples)`
+            : 'Interval',
+          width: 235,
+        },
       ],
       PERFORMANCE.map(([key, title]) => [
         { text: title },
@@ -219,7 +247,14 @@ function evaluation(pdf: Writer, e: EvaluationSection): void {
       ]),
     );
     const fairness = Array.isArray(c['fairness']) ? c['fairness'] : [];
-    for (const f of fairness) fairnessOf(pdf, object(f) ?? {});
+    const fairnessIntervals = Array.isArray(boot?.['fairness']) ? boot['fairness'] : [];
+    for (const f of fairness) {
+      const o = object(f) ?? {};
+      const ci =
+        fairnessIntervals.map((x) => object(x)).find((x) => x?.['attribute'] === o['attribute']) ??
+        null;
+      fairnessOf(pdf, o, ci);
+    }
   } else if (r) {
     pdf.table(
       [
@@ -231,15 +266,31 @@ function evaluation(pdf: Writer, e: EvaluationSection): void {
   }
 }
 
-function fairnessOf(pdf: Writer, f: JsonObject): void {
+function fairnessOf(pdf: Writer, f: JsonObject, intervals: JsonObject | null): void {
   const threshold = number(f['disparateImpactThreshold']) ?? 0.8;
   const passes = f['passesFourFifths'];
+  const ci = (name: string): string => {
+    const i = object(intervals?.[name] ?? null);
+    return i ? ` (interval ${interval(i)})` : '';
+  };
   pdf.heading3(`Fairness by ${show(f['attribute'] ?? '')}`);
   pdf.keyValues([
-    ['Disparate impact (min/max selection rate)', `${figure(f['disparateImpact'])}  ${passes === true ? 'meets' : passes === false ? 'FAILS' : 'cannot be judged against'} the four-fifths rule (${threshold})`],
-    ['Demographic parity difference', figure(f['demographicParityDifference'])],
-    ['Equalized odds difference', figure(f['equalizedOddsDifference'])],
-    ['Equal opportunity difference', figure(f['equalOpportunityDifference'])],
+    [
+      'Disparate impact',
+      `${figure(f['disparateImpact'])}${ci('disparateImpact')}: ${passes === true ? 'meets' : passes === false ? 'FAILS' : 'cannot be judged against'} the four-fifths rule (at least ${threshold})`,
+    ],
+    [
+      'Demographic parity difference',
+      `${figure(f['demographicParityDifference'])}${ci('demographicParityDifference')}`,
+    ],
+    [
+      'Equalized odds difference',
+      `${figure(f['equalizedOddsDifference'])}${ci('equalizedOddsDifference')}`,
+    ],
+    [
+      'Equal opportunity difference',
+      `${figure(f['equalOpportunityDifference'])}${ci('equalOpportunityDifference')}`,
+    ],
     ['Smallest group counted', `${show(f['minGroupSize'] ?? '-')} rows`],
   ]);
   const groups = (Array.isArray(f['groups']) ? f['groups'] : []).map((g) => object(g) ?? {});
@@ -277,22 +328,42 @@ function fairnessOf(pdf: Writer, f: JsonObject): void {
       ];
     }),
   );
-  fourFifthsChart(pdf, groups.map((g) => ({ group: show(g['group'] ?? ''), ratio: g['belowMinimumSize'] === true ? null : ratio(g) })), threshold);
+  fourFifthsChart(
+    pdf,
+    groups.map((g) => ({
+      group: show(g['group'] ?? ''),
+      ratio: g['belowMinimumSize'] === true ? null : ratio(g),
+    })),
+    threshold,
+  );
 }
 
 /** Each group's selection rate relative to the highest, with the four-fifths line marked. */
-function fourFifthsChart(pdf: Writer, groups: { group: string; ratio: number | null }[], threshold: number): void {
+function fourFifthsChart(
+  pdf: Writer,
+  groups: { group: string; ratio: number | null }[],
+  threshold: number,
+): void {
   const doc = pdf.doc;
   const bar = 12;
-  const height = groups.length * (bar + 6) + 30;
+  const height = groups.length * (bar + 6) + 44;
   pdf.ensure(height);
   const x0 = MARGIN + 100;
   const w = pdf.width - 130;
+  doc.font('Helvetica-Oblique').fontSize(8).fillColor(MUTED);
+  doc.text(
+    'Selection rate of each group relative to the highest (the disparate impact is the lowest bar):',
+    MARGIN,
+    doc.y + 2,
+    { width: pdf.width },
+  );
   const top = doc.y + 4;
   doc.font('Helvetica').fontSize(8);
   groups.forEach((g, i) => {
     const y = top + i * (bar + 6);
-    doc.fillColor(INK).text(g.group, MARGIN, y + 2, { width: 95, align: 'right', lineBreak: false });
+    doc
+      .fillColor(INK)
+      .text(g.group, MARGIN, y + 2, { width: 95, align: 'right', lineBreak: false });
     doc.rect(x0, y, w, bar).fill(SHADE);
     if (g.ratio !== null) {
       doc.rect(x0, y, w * Math.min(1, g.ratio), bar).fill(g.ratio < threshold ? FAIL : ACCENT);
@@ -303,8 +374,23 @@ function fourFifthsChart(pdf: Writer, groups: { group: string; ratio: number | n
   });
   const bottom = top + groups.length * (bar + 6);
   const lx = x0 + w * threshold;
-  doc.save().moveTo(lx, top - 3).lineTo(lx, bottom).lineWidth(1.2).dash(3, { space: 2 }).strokeColor(FAIL).stroke().restore();
-  doc.fillColor(FAIL).fontSize(7.5).text(`four-fifths line (${threshold})`, lx - 60, bottom + 2, { width: 120, align: 'center', lineBreak: false });
+  doc
+    .save()
+    .moveTo(lx, top - 3)
+    .lineTo(lx, bottom)
+    .lineWidth(1.2)
+    .dash(3, { space: 2 })
+    .strokeColor(FAIL)
+    .stroke()
+    .restore();
+  doc
+    .fillColor(FAIL)
+    .fontSize(7.5)
+    .text(`four-fifths line (${threshold})`, lx - 60, bottom + 2, {
+      width: 120,
+      align: 'center',
+      lineBreak: false,
+    });
   doc.fillColor(MUTED).text('0', x0 - 2, bottom + 2, { lineBreak: false });
   doc.text('1.0', x0 + w - 8, bottom + 2, { lineBreak: false });
   doc.fillColor(INK);
@@ -318,10 +404,21 @@ function promotion(pdf: Writer, p: PromotionSection): void {
   pdf.keyValues([
     ['Status', p.status],
     ['Endpoint', show(c['endpoint'] ?? '')],
-    ['Version', `${show(c['model'] ?? '')}@${show(c['version'] ?? '')} (risk tier ${show(c['riskTier'] ?? '')})`],
-    ['Live version replaced', c['liveVersion'] === null || c['liveVersion'] === undefined ? 'none (first version of the endpoint)' : show(c['liveVersion'])],
+    [
+      'Version',
+      `${show(c['model'] ?? '')}@${show(c['version'] ?? '')} (risk tier ${show(c['riskTier'] ?? '')})`,
+    ],
+    [
+      'Live version replaced',
+      c['liveVersion'] === null || c['liveVersion'] === undefined
+        ? 'none (first version of the endpoint)'
+        : show(c['liveVersion']),
+    ],
     ['Strategy', show(c['strategy'] ?? '')],
-    ['Requested', `${dateTime(p.requestedAt)} by ${p.requestedBy ?? ''} (event ${p.requestedSeq ?? '-'})`],
+    [
+      'Requested',
+      `${dateTime(p.requestedAt)} by ${p.requestedBy ?? ''} (event ${p.requestedSeq ?? '-'})`,
+    ],
     ['Request digest', p.requestDigest ?? ''],
     ['Required roles', listOf(p.requiredRoles)],
   ]);
@@ -331,7 +428,11 @@ function promotion(pdf: Writer, p: PromotionSection): void {
   if (plan && Object.keys(plan).length > 0) {
     pdf.heading3('Rollout plan');
     for (const [stage, settings] of Object.entries(plan))
-      pdf.bullet(`${stage}: ${Object.entries(object(settings) ?? {}).map(([k, v]) => `${k} ${show(v)}`).join(', ')}`);
+      pdf.bullet(
+        `${stage}: ${Object.entries(object(settings) ?? {})
+          .map(([k, v]) => `${k} ${show(v)}`)
+          .join(', ')}`,
+      );
   }
   const criteria = object(c['rollbackCriteria'] ?? null) ?? {};
   pdf.heading3('Rollback criteria');
@@ -349,7 +450,9 @@ function promotion(pdf: Writer, p: PromotionSection): void {
         return [
           { text: k },
           { text: show(t['value'] ?? '') },
-          { text: `at least ${show(w['minRequests'] ?? '-')} requests, ${show(w['seconds'] ?? '-')} s window` },
+          {
+            text: `at least ${show(w['minRequests'] ?? '-')} requests, ${show(w['seconds'] ?? '-')} s window`,
+          },
         ];
       }),
   );
@@ -358,11 +461,11 @@ function promotion(pdf: Writer, p: PromotionSection): void {
   pdf.heading3('Approvals');
   pdf.table(
     [
-      { header: 'Role', width: 110 },
-      { header: 'Approver', width: 80 },
-      { header: "Approver's roles", width: 120 },
+      { header: 'Role', width: 150 },
+      { header: 'Approver', width: 70 },
+      { header: "Approver's roles", width: 115 },
       { header: 'When', width: 120 },
-      { header: 'Event', width: 65, align: 'right' },
+      { header: 'Event', width: 40, align: 'right' },
     ],
     p.approvals.map((a) => [
       { text: a.role + (a.signOff ? ' (sign-off)' : ''), bold: a.signOff },
@@ -373,15 +476,23 @@ function promotion(pdf: Writer, p: PromotionSection): void {
     ]),
   );
   if (p.approvedSeq !== null)
-    pdf.paragraph(`All required approvals recorded: promotion.approved, event ${p.approvedSeq}. Every approval binds request digest ${short(p.requestDigest)}.`, MUTED);
+    pdf.paragraph(
+      `All required approvals recorded: promotion.approved, event ${p.approvedSeq}. Every approval binds request digest ${short(p.requestDigest)}.`,
+      MUTED,
+    );
   for (const a of p.approvals.filter((x) => x.statement !== null)) {
     pdf.quote(a.statement ?? '', `${a.approver}, ${a.role}, ${dateTime(a.at)}`);
   }
   if (p.closedSeq !== null) pdf.paragraph(`Closed at event ${p.closedSeq}: ${p.closeReason ?? ''}`);
 
   for (const g of p.gateEvaluations) {
-    pdf.heading3(`Gates (${g.purpose === 'ROLLOUT_START' ? 'at rollout start' : 'review'}): ${g.passed ? 'all passed' : 'FAILED'}`);
-    pdf.paragraph(`${dateTime(g.evaluatedAt)} by ${g.evaluatedBy}, event ${g.evaluatedSeq}. Policy SHA-256 ${g.policySha256}; evidence SHA-256 ${g.evidenceSha256}.`, MUTED);
+    pdf.heading3(
+      `Gates (${g.purpose === 'ROLLOUT_START' ? 'at rollout start' : 'review'}): ${g.passed ? 'all passed' : 'FAILED'}`,
+    );
+    pdf.paragraph(
+      `${dateTime(g.evaluatedAt)} by ${g.evaluatedBy}, event ${g.evaluatedSeq}. Policy SHA-256 ${g.policySha256}; evidence SHA-256 ${g.evidenceSha256}.`,
+      MUTED,
+    );
     pdf.table(
       [
         { header: 'Gate', width: 120 },
@@ -406,7 +517,10 @@ function rollout(pdf: Writer, r: RolloutSection): void {
   pdf.keyValues([
     ['Status', r.status],
     ['Endpoint', r.endpoint ?? ''],
-    ['Candidate', `${show(r.model)}@${r.version ?? '?'} (previous live version: ${r.previousVersion === null ? 'none' : show(r.previousVersion)})`],
+    [
+      'Candidate',
+      `${show(r.model)}@${r.version ?? '?'} (previous live version: ${r.previousVersion === null ? 'none' : show(r.previousVersion)})`,
+    ],
     ['Strategy', show(r.strategy)],
     ['Promotion', show(r.promotionId)],
   ]);
@@ -425,7 +539,11 @@ function rollout(pdf: Writer, r: RolloutSection): void {
     entries.map((e) => [
       { text: String(e.seq) },
       { text: dateTime(e.ts) },
-      { text: e.type, bold: e.type === 'rollout.rolled_back', color: e.type === 'rollout.rolled_back' ? FAIL : INK },
+      {
+        text: e.type,
+        bold: e.type === 'rollout.rolled_back',
+        color: e.type === 'rollout.rolled_back' ? FAIL : INK,
+      },
       { text: timelineDetail(e.type, e.payload) },
     ]),
   );
@@ -440,18 +558,34 @@ function timelineDetail(type: string, p: JsonObject): string {
   const parts: string[] = [];
   const evidence = object(p['evidence'] ?? null);
   for (const [k, v] of Object.entries(p)) {
-    if (['rolloutId', 'promotionId', 'evidence', 'requestDigest', 'policySha256', 'evidenceSha256'].includes(k)) continue;
+    if (
+      [
+        'rolloutId',
+        'promotionId',
+        'evidence',
+        'requestDigest',
+        'policySha256',
+        'evidenceSha256',
+      ].includes(k)
+    )
+      continue;
     parts.push(`${k}: ${compact(v)}`);
   }
   if (evidence) {
     const criteria = Array.isArray(evidence['criteria']) ? evidence['criteria'] : [];
     for (const c of criteria) {
       const o = object(c) ?? {};
-      parts.push(`${show(o['criterion'] ?? '')}: measured ${figure(o['measured'])} vs ${figure(o['threshold'])} -> ${o['passed'] === true ? 'pass' : 'FAIL'}${o['pValue'] === undefined ? '' : `, p ${figure(o['pValue'])}`}${o['n'] === undefined ? '' : `, n ${show(o['n'])}`}`);
+      parts.push(
+        `${show(o['criterion'] ?? '')}: measured ${figure(o['measured'])} vs ${figure(o['threshold'])} -> ${o['passed'] === true ? 'pass' : 'FAIL'}${o['pValue'] === undefined ? '' : `, p ${figure(o['pValue'])}`}${o['n'] === undefined ? '' : `, n ${show(o['n'])}`}`,
+      );
     }
     const arms = object(evidence['arms'] ?? null);
     for (const [arm, figures] of Object.entries(arms ?? {}))
-      parts.push(`${arm}: ${Object.entries(object(figures) ?? {}).map(([k, v]) => `${k} ${figure(v)}`).join(', ')}`);
+      parts.push(
+        `${arm}: ${Object.entries(object(figures) ?? {})
+          .map(([k, v]) => `${k} ${figure(v)}`)
+          .join(', ')}`,
+      );
   }
   return parts.join('\n');
 }
@@ -486,16 +620,38 @@ function drawChart(pdf: Writer, chart: RolloutChart): void {
   const t1 = chart.end + pad;
   const xOf = (t: number) => left + ((t - t0) / (t1 - t0)) * width;
 
-  const frame = (y: number, h: number, label: string, ticks: [number, string][], yOf: (v: number) => number) => {
+  const frame = (
+    y: number,
+    h: number,
+    label: string,
+    ticks: [number, string][],
+    yOf: (v: number) => number,
+  ) => {
     doc.save().rect(left, y, width, h).lineWidth(0.6).strokeColor(RULE).stroke().restore();
     doc.font('Helvetica').fontSize(7).fillColor(MUTED);
     for (const [v, text] of ticks) {
-      doc.save().moveTo(left, yOf(v)).lineTo(left + width, yOf(v)).lineWidth(0.3).strokeColor('#e4e4e4').stroke().restore();
+      doc
+        .save()
+        .moveTo(left, yOf(v))
+        .lineTo(left + width, yOf(v))
+        .lineWidth(0.3)
+        .strokeColor('#e4e4e4')
+        .stroke()
+        .restore();
       doc.text(text, MARGIN - 8, yOf(v) - 3, { width: 42, align: 'right', lineBreak: false });
     }
-    doc.fillColor(INK).font('Helvetica-Bold').fontSize(8).text(label, left + 4, y + 3, { lineBreak: false });
+    doc
+      .fillColor(INK)
+      .font('Helvetica-Bold')
+      .fontSize(8)
+      .text(label, left + 4, y + 3, { lineBreak: false });
   };
-  const step = (points: readonly Point[], yOf: (v: number) => number, color: string, dashed: boolean) => {
+  const step = (
+    points: readonly Point[],
+    yOf: (v: number) => number,
+    color: string,
+    dashed: boolean,
+  ) => {
     if (points.length === 0) return;
     doc.save().lineWidth(1.6).strokeColor(color);
     if (dashed) doc.dash(4, { space: 3 });
@@ -510,36 +666,107 @@ function drawChart(pdf: Writer, chart: RolloutChart): void {
   };
   const markers = (y: number, h: number) => {
     for (const s of chart.stages) {
-      doc.save().moveTo(xOf(s.t), y).lineTo(xOf(s.t), y + h).lineWidth(0.5).dash(2, { space: 2 }).strokeColor(MUTED).stroke().restore();
+      doc
+        .save()
+        .moveTo(xOf(s.t), y)
+        .lineTo(xOf(s.t), y + h)
+        .lineWidth(0.5)
+        .dash(2, { space: 2 })
+        .strokeColor(MUTED)
+        .stroke()
+        .restore();
     }
     for (const r of chart.rollbacks) {
-      doc.save().moveTo(xOf(r.t), y).lineTo(xOf(r.t), y + h).lineWidth(1.5).strokeColor(FAIL).stroke().restore();
+      doc
+        .save()
+        .moveTo(xOf(r.t), y)
+        .lineTo(xOf(r.t), y + h)
+        .lineWidth(1.5)
+        .strokeColor(FAIL)
+        .stroke()
+        .restore();
     }
   };
 
   // Traffic panel.
   const yT = (v: number) => top + trafficH - (v / 100) * (trafficH - 16);
-  frame(top, trafficH, 'Candidate share of traffic (%)', [[0, '0'], [25, '25'], [50, '50'], [75, '75'], [100, '100']], yT);
+  frame(
+    top,
+    trafficH,
+    'Candidate share of traffic (%)',
+    [
+      [0, '0'],
+      [25, '25'],
+      [50, '50'],
+      [75, '75'],
+      [100, '100'],
+    ],
+    yT,
+  );
   markers(top, trafficH);
   step(chart.mirrored, yT, '#8e6bb8', true);
   step(chart.traffic, yT, ACCENT, false);
   for (const s of chart.stages)
-    doc.font('Helvetica').fontSize(6.5).fillColor(MUTED).text(s.label, xOf(s.t) + 2, top + trafficH - 10, { lineBreak: false });
-  for (const r of chart.rollbacks)
-    doc.font('Helvetica-Bold').fontSize(7).fillColor(FAIL).text(r.label, xOf(r.t) + 3, top + 14, { width: 150, lineBreak: false });
+    doc
+      .font('Helvetica')
+      .fontSize(6.5)
+      .fillColor(MUTED)
+      .text(s.label, xOf(s.t) + 2, top + trafficH - 10, { lineBreak: false });
+  for (const r of chart.rollbacks) {
+    // Beside the line, on whichever side has room.
+    const x = xOf(r.t);
+    const right = x + 153 <= left + width;
+    doc
+      .font('Helvetica-Bold')
+      .fontSize(7)
+      .fillColor(FAIL)
+      .text(latin(r.label), right ? x + 3 : x - 153, top + 14, {
+        width: 150,
+        align: right ? 'left' : 'right',
+        lineBreak: false,
+      });
+  }
   top += trafficH + 6;
 
   // One panel per watched metric, each on its own scale, threshold dashed.
   for (const m of chart.metrics) {
-    const values = [...m.points.map((p) => p.value), ...(m.threshold === null ? [] : [m.threshold])];
+    const values = [
+      ...m.points.map((p) => p.value),
+      ...(m.threshold === null ? [] : [m.threshold]),
+    ];
     const lo = Math.min(0, ...values);
     const hi = Math.max(...values, lo + 1e-9) * 1.15;
     const yM = (v: number) => top + metricH - ((v - lo) / (hi - lo)) * (metricH - 14);
-    frame(top, metricH, m.name, [[lo, figure(lo)], [hi / 1.15, figure(hi / 1.15)]], yM);
+    frame(
+      top,
+      metricH,
+      m.name,
+      [
+        [lo, figure(lo)],
+        [hi / 1.15, figure(hi / 1.15)],
+      ],
+      yM,
+    );
     markers(top, metricH);
     if (m.threshold !== null) {
-      doc.save().moveTo(left, yM(m.threshold)).lineTo(left + width, yM(m.threshold)).lineWidth(1).dash(4, { space: 2 }).strokeColor(FAIL).stroke().restore();
-      doc.font('Helvetica').fontSize(6.5).fillColor(FAIL).text(`threshold ${figure(m.threshold)}`, left + width - 80, yM(m.threshold) - 9, { width: 78, align: 'right', lineBreak: false });
+      doc
+        .save()
+        .moveTo(left, yM(m.threshold))
+        .lineTo(left + width, yM(m.threshold))
+        .lineWidth(1)
+        .dash(4, { space: 2 })
+        .strokeColor(FAIL)
+        .stroke()
+        .restore();
+      doc
+        .font('Helvetica')
+        .fontSize(6.5)
+        .fillColor(FAIL)
+        .text(`threshold ${figure(m.threshold)}`, left + width - 80, yM(m.threshold) - 9, {
+          width: 78,
+          align: 'right',
+          lineBreak: false,
+        });
     }
     for (const p of m.points) {
       doc.circle(xOf(p.t), yM(p.value), 2.8).fill(p.passed === false ? FAIL : ACCENT);
@@ -561,10 +788,18 @@ function drawChart(pdf: Writer, chart: RolloutChart): void {
   ];
   let lx = left;
   for (const [color, label, dashed] of legend) {
-    doc.save().moveTo(lx, legendY + 4).lineTo(lx + 16, legendY + 4).lineWidth(1.6).strokeColor(color);
+    doc
+      .save()
+      .moveTo(lx, legendY + 4)
+      .lineTo(lx + 16, legendY + 4)
+      .lineWidth(1.6)
+      .strokeColor(color);
     if (dashed) doc.dash(3, { space: 2 });
     doc.stroke().restore();
-    doc.fillColor(INK).fontSize(7).text(label, lx + 20, legendY, { lineBreak: false });
+    doc
+      .fillColor(INK)
+      .fontSize(7)
+      .text(label, lx + 20, legendY, { lineBreak: false });
     lx += 105;
   }
   doc.x = MARGIN;
@@ -588,9 +823,9 @@ function eventList(pdf: Writer, report: ReportBody): void {
     [
       { header: 'Seq', width: 38, align: 'right' },
       { header: 'Time (UTC)', width: 92 },
-      { header: 'Type', width: 130 },
-      { header: 'Subject', width: 100 },
-      { header: 'Actor', width: 60 },
+      { header: 'Type', width: 125 },
+      { header: 'Subject', width: 90 },
+      { header: 'Actor', width: 75 },
       { header: 'Hash', width: 75, mono: true },
     ],
     report.events.map((e) => [
@@ -635,23 +870,42 @@ class Writer {
     this.doc.addPage();
     this.doc.x = MARGIN;
     this.doc.y = MARGIN;
-    this.doc.font('Helvetica-Bold').fontSize(17).fillColor(ACCENT).text(latin(title), { width: this.width });
+    this.doc
+      .font('Helvetica-Bold')
+      .fontSize(17)
+      .fillColor(ACCENT)
+      .text(latin(title), { width: this.width });
     const y = this.doc.y + 2;
-    this.doc.save().moveTo(MARGIN, y).lineTo(MARGIN + this.width, y).lineWidth(1).strokeColor(ACCENT).stroke().restore();
+    this.doc
+      .save()
+      .moveTo(MARGIN, y)
+      .lineTo(MARGIN + this.width, y)
+      .lineWidth(1)
+      .strokeColor(ACCENT)
+      .stroke()
+      .restore();
     this.doc.y = y + 10;
     this.doc.fillColor(INK);
   }
 
   heading2(title: string): void {
     this.ensure(40);
-    this.doc.font('Helvetica-Bold').fontSize(12).fillColor(ACCENT).text(latin(title), MARGIN, this.doc.y, { width: this.width });
+    this.doc
+      .font('Helvetica-Bold')
+      .fontSize(12)
+      .fillColor(ACCENT)
+      .text(latin(title), MARGIN, this.doc.y, { width: this.width });
     this.doc.moveDown(0.3).fillColor(INK);
   }
 
   heading3(title: string): void {
     this.ensure(50);
     this.doc.moveDown(0.5);
-    this.doc.font('Helvetica-Bold').fontSize(10.5).fillColor(INK).text(latin(title), MARGIN, this.doc.y, { width: this.width });
+    this.doc
+      .font('Helvetica-Bold')
+      .fontSize(10.5)
+      .fillColor(INK)
+      .text(latin(title), MARGIN, this.doc.y, { width: this.width });
     this.doc.moveDown(0.25);
   }
 
@@ -659,7 +913,9 @@ class Writer {
     if (text === '') return;
     this.doc.font('Helvetica').fontSize(9.5);
     this.ensure(this.doc.heightOfString(latin(text), { width: this.width }) + 4);
-    this.doc.fillColor(color).text(latin(text), MARGIN, this.doc.y, { width: this.width, lineGap: 1.5 });
+    this.doc
+      .fillColor(color)
+      .text(latin(text), MARGIN, this.doc.y, { width: this.width, lineGap: 1.5 });
     this.doc.moveDown(0.4).fillColor(INK);
   }
 
@@ -688,8 +944,14 @@ class Writer {
     this.ensure(h + 6);
     const y = this.doc.y + 2;
     this.doc.rect(MARGIN, y, 3, h).fill(ACCENT);
-    this.doc.fillColor(INK).text(`“${latin(text)}”`, MARGIN + 14, y + 2, { width: this.width - 24, lineGap: 1.5 });
-    this.doc.font('Helvetica').fontSize(8).fillColor(MUTED).text(`— ${latin(by)}`, MARGIN + 14, this.doc.y + 2, { width: this.width - 24 });
+    this.doc
+      .fillColor(INK)
+      .text(`“${latin(text)}”`, MARGIN + 14, y + 2, { width: this.width - 24, lineGap: 1.5 });
+    this.doc
+      .font('Helvetica')
+      .fontSize(8)
+      .fillColor(MUTED)
+      .text(`— ${latin(by)}`, MARGIN + 14, this.doc.y + 2, { width: this.width - 24 });
     this.doc.y = Math.max(this.doc.y, y + h) + 6;
     this.doc.fillColor(INK);
   }
@@ -698,11 +960,21 @@ class Writer {
     const keyWidth = 150;
     for (const [key, value] of rows) {
       this.doc.font(mono ? 'Courier' : 'Helvetica').fontSize(mono ? 8.5 : 9.5);
-      const h = this.doc.heightOfString(latin(value), { width: this.width - keyWidth });
+      const valueHeight = this.doc.heightOfString(latin(value), { width: this.width - keyWidth });
+      this.doc.font('Helvetica-Bold').fontSize(9);
+      const h = Math.max(valueHeight, this.doc.heightOfString(latin(key), { width: keyWidth - 8 }));
       this.ensure(h + 3);
       const y = this.doc.y;
-      this.doc.font('Helvetica-Bold').fontSize(9).fillColor(MUTED).text(latin(key), MARGIN, y, { width: keyWidth - 8 });
-      this.doc.font(mono ? 'Courier' : 'Helvetica').fontSize(mono ? 8.5 : 9.5).fillColor(INK).text(latin(value), MARGIN + keyWidth, y, { width: this.width - keyWidth });
+      this.doc
+        .font('Helvetica-Bold')
+        .fontSize(9)
+        .fillColor(MUTED)
+        .text(latin(key), MARGIN, y, { width: keyWidth - 8 });
+      this.doc
+        .font(mono ? 'Courier' : 'Helvetica')
+        .fontSize(mono ? 8.5 : 9.5)
+        .fillColor(INK)
+        .text(latin(value), MARGIN + keyWidth, y, { width: this.width - keyWidth });
       this.doc.y = Math.max(this.doc.y, y + h) + 3;
     }
   }
@@ -718,21 +990,32 @@ class Writer {
       let x = MARGIN;
       doc.font('Helvetica-Bold').fontSize(fontSize).fillColor('#ffffff');
       for (const c of columns) {
-        doc.text(latin(c.header), x + pad, y + 4, { width: c.width - 2 * pad, align: c.align ?? 'left', lineBreak: false, ellipsis: true });
+        doc.text(latin(c.header), x + pad, y + 4, {
+          width: c.width - 2 * pad,
+          align: c.align ?? 'left',
+          lineBreak: false,
+          ellipsis: true,
+        });
         x += c.width;
       }
       doc.y = y + h;
     };
     header();
     if (rows.length === 0) {
-      doc.font('Helvetica-Oblique').fontSize(fontSize).fillColor(MUTED).text('none', MARGIN + pad, doc.y + 3);
+      doc
+        .font('Helvetica-Oblique')
+        .fontSize(fontSize)
+        .fillColor(MUTED)
+        .text('none', MARGIN + pad, doc.y + 3);
       doc.moveDown(0.5).fillColor(INK);
       return;
     }
     rows.forEach((row, i) => {
       const heights = row.map((cell, j) => {
         const c = columns[j] as Column;
-        doc.font(c.mono ? 'Courier' : cell.bold ? 'Helvetica-Bold' : 'Helvetica').fontSize(c.mono ? fontSize - 0.5 : fontSize);
+        doc
+          .font(c.mono ? 'Courier' : cell.bold ? 'Helvetica-Bold' : 'Helvetica')
+          .fontSize(c.mono ? fontSize - 0.5 : fontSize);
         return doc.heightOfString(latin(cell.text), { width: c.width - 2 * pad });
       });
       const h = Math.max(...heights) + 2 * pad;
@@ -746,11 +1029,23 @@ class Writer {
       let x = MARGIN;
       row.forEach((cell, j) => {
         const c = columns[j] as Column;
-        doc.font(c.mono ? 'Courier' : cell.bold ? 'Helvetica-Bold' : 'Helvetica').fontSize(c.mono ? fontSize - 0.5 : fontSize);
-        doc.fillColor(cell.color ?? INK).text(latin(cell.text), x + pad, y + pad, { width: c.width - 2 * pad, align: c.align ?? 'left' });
+        doc
+          .font(c.mono ? 'Courier' : cell.bold ? 'Helvetica-Bold' : 'Helvetica')
+          .fontSize(c.mono ? fontSize - 0.5 : fontSize);
+        doc.fillColor(cell.color ?? INK).text(latin(cell.text), x + pad, y + pad, {
+          width: c.width - 2 * pad,
+          align: c.align ?? 'left',
+        });
         x += c.width;
       });
-      doc.save().moveTo(MARGIN, y + h).lineTo(MARGIN + this.width, y + h).lineWidth(0.4).strokeColor(RULE).stroke().restore();
+      doc
+        .save()
+        .moveTo(MARGIN, y + h)
+        .lineTo(MARGIN + this.width, y + h)
+        .lineWidth(0.4)
+        .strokeColor(RULE)
+        .stroke()
+        .restore();
       doc.y = y + h;
     });
     doc.x = MARGIN;
@@ -760,16 +1055,30 @@ class Writer {
 
   footers(report: ReportBody): void {
     const range = this.doc.bufferedPageRange();
+    const cp = report.checkpoint.checkpoint;
+    const line = latin(
+      `Gatehouse audit report ${report.id} · ${shortSubject(report.subject.text)} · checkpoint ${cp.treeSize}, root ${cp.rootHash.slice(0, 12)}…`,
+    );
     for (let i = range.start; i < range.start + range.count; i++) {
       this.doc.switchToPage(i);
-      const y = this.doc.page.height - MARGIN - 14;
-      this.doc.save().moveTo(MARGIN, y - 4).lineTo(MARGIN + this.width, y - 4).lineWidth(0.4).strokeColor(RULE).stroke().restore();
+      // Below the bottom margin: without this pdfkit would start a new page for the footer.
+      this.doc.page.margins.bottom = 0;
+      const y = this.doc.page.height - MARGIN - 12;
+      this.doc
+        .save()
+        .moveTo(MARGIN, y - 5)
+        .lineTo(MARGIN + this.width, y - 5)
+        .lineWidth(0.4)
+        .strokeColor(RULE)
+        .stroke()
+        .restore();
       this.doc.font('Helvetica').fontSize(7).fillColor(MUTED);
-      this.doc.text(
-        latin(`Gatehouse audit report ${report.id} · ${report.subject.text} · checkpoint ${report.checkpoint.checkpoint.treeSize} (${report.checkpoint.checkpoint.rootHash.slice(0, 16)}…)`),
-        MARGIN, y, { width: this.width - 70, lineBreak: false, ellipsis: true },
-      );
-      this.doc.text(`page ${i + 1 - range.start} of ${range.count}`, MARGIN + this.width - 70, y, { width: 70, align: 'right', lineBreak: false });
+      this.doc.text(line, MARGIN, y, { lineBreak: false });
+      this.doc.text(`page ${i + 1 - range.start} of ${range.count}`, MARGIN + this.width - 60, y, {
+        width: 60,
+        align: 'right',
+        lineBreak: false,
+      });
     }
   }
 }
@@ -795,14 +1104,28 @@ function describeSubject(report: ReportBody): string {
 }
 
 const WIN_ANSI_EXTRA = new Set('€‚ƒ„…†‡ˆ‰Š‹ŒŽ‘’“”•–—˜™š›œžŸ');
-const REPLACEMENTS: Record<string, string> = { '≥': '>=', '≤': '<=', '→': '->', '‖': '||', '−': '-', '≠': '!=', '×': 'x' };
+const REPLACEMENTS: Record<string, string> = {
+  '≥': '>=',
+  '≤': '<=',
+  '→': '->',
+  '‖': '||',
+  '−': '-',
+  '≠': '!=',
+  '×': 'x',
+};
 
 /** The standard PDF fonts cover Windows-1252 only: anything else is spelled out or replaced. */
 export function latin(text: string): string {
   let out = '';
   for (const ch of text) {
     const code = ch.codePointAt(0) ?? 0;
-    if (code === 10 || (code >= 32 && code < 127) || (code >= 160 && code <= 255) || WIN_ANSI_EXTRA.has(ch)) out += ch;
+    if (
+      code === 10 ||
+      (code >= 32 && code < 127) ||
+      (code >= 160 && code <= 255) ||
+      WIN_ANSI_EXTRA.has(ch)
+    )
+      out += ch;
     else out += REPLACEMENTS[ch] ?? (code === 9 ? ' ' : '?');
   }
   return out;
@@ -810,7 +1133,10 @@ export function latin(text: string): string {
 
 function dateTime(ts: string | null): string {
   if (ts === null) return '-';
-  return ts.replace('T', ' ').replace(/\.\d{3}Z$/, ' UTC').replace(/Z$/, ' UTC');
+  return ts
+    .replace('T', ' ')
+    .replace(/\.\d{3}Z$/, ' UTC')
+    .replace(/Z$/, ' UTC');
 }
 
 function duration(ms: number): string {
@@ -853,7 +1179,9 @@ function short(hash: string | null): string {
 }
 
 function shortSubject(subject: string): string {
-  return subject.replace(/^(promotion|rollout|report|dataset):([0-9a-f]{8})[0-9a-f-]{28}$/, '$1:$2…').replace(/^artifact:([0-9a-f]{12})[0-9a-f]{52}$/, 'artifact:$1…');
+  return subject
+    .replace(/^(promotion|rollout|report|dataset):([0-9a-f]{8})[0-9a-f-]{28}$/, '$1:$2…')
+    .replace(/^artifact:([0-9a-f]{12})[0-9a-f]{52}$/, 'artifact:$1…');
 }
 
 function object(value: Json | undefined): JsonObject | null {

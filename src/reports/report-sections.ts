@@ -67,7 +67,7 @@ export function assembleSections(
   const evaluations: EvaluationSection[] = [];
   const promotions = new Map<string, PromotionSection>();
   const rollouts = new Map<string, RolloutSection>();
-  const windows = rolloutWindows(events);
+  const traffic = trafficAttribution(rolloutWindows(events));
 
   const model = (name: string): ModelSection => {
     let m = models.get(name);
@@ -250,12 +250,7 @@ export function assembleSections(
         if (e.type.startsWith('rollout.') && e.subject.startsWith('rollout:')) {
           addRolloutEvent(rollout(idOfSubject(e.subject)), e, rollouts, promotions, promotion);
         } else if (DEPLOYMENT_TYPES.has(e.type)) {
-          const endpoint = text(p['endpoint']) ?? e.subject.replace(/^endpoint:/, '');
-          for (const w of windows) {
-            if (w.endpoint === endpoint && e.seq >= w.fromSeq && e.seq <= w.toSeq) {
-              rollout(w.rolloutId).traffic.push(entryOf(e));
-            }
-          }
+          for (const id of traffic.rolloutsOf(e)) rollout(id).traffic.push(entryOf(e));
         }
     }
   }
@@ -336,8 +331,43 @@ export function rolloutWindows(events: readonly LedgerEvent[]): RolloutWindow[] 
   return [...windows].map(([rolloutId, w]) => ({ rolloutId, ...w }));
 }
 
+/**
+ * Which rollouts a traffic change belongs to, events taken in seq order: those on its endpoint
+ * whose window holds it, or whose window it directly follows — the traffic change that a
+ * rollback or completion records after its own event, in the same transaction (an unbroken
+ * run of seqs right after the rollout's last event).
+ */
+export function trafficAttribution(windows: readonly RolloutWindow[]): {
+  rolloutsOf(e: Pick<LedgerEvent, 'seq' | 'subject' | 'payload'>): string[];
+} {
+  const tails = new Map(windows.map((w) => [w.rolloutId, w.toSeq]));
+  return {
+    rolloutsOf(e) {
+      const endpoint =
+        text((e.payload as JsonObject)['endpoint']) ?? e.subject.replace(/^endpoint:/, '');
+      const out: string[] = [];
+      for (const w of windows) {
+        if (w.endpoint !== endpoint || e.seq < w.fromSeq) continue;
+        const tail = tails.get(w.rolloutId) ?? w.toSeq;
+        if (e.seq <= w.toSeq) out.push(w.rolloutId);
+        else if (e.seq === tail + 1) {
+          tails.set(w.rolloutId, e.seq);
+          out.push(w.rolloutId);
+        }
+      }
+      return out;
+    },
+  };
+}
+
 function entryOf(e: LedgerEvent): TimelineEntry {
-  return { seq: e.seq, ts: e.ts, type: e.type, actor: e.actor.sub, payload: e.payload as JsonObject };
+  return {
+    seq: e.seq,
+    ts: e.ts,
+    type: e.type,
+    actor: e.actor.sub,
+    payload: e.payload as JsonObject,
+  };
 }
 
 /** A later event never moves a closed request back to an earlier status. */

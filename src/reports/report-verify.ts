@@ -48,6 +48,14 @@ export interface ReportVerification {
   /** Whose public keys were trusted: the auditor's JWKS file, or the keys inside the report. */
   readonly keysFrom: 'jwks-file' | 'report';
   readonly checkpoint: { readonly treeSize: number; readonly rootHash: string } | null;
+  /** SHA-256 of the file's bytes: `report.exported` records it for the file as exported. */
+  readonly fileSha256: string;
+  /**
+   * Whether the file is byte for byte its own RFC 8785 form, as exported. A reformatted file
+   * (pretty-printed, say) still verifies — the signature covers the content — but its bytes
+   * no longer match the digest in `report.exported`.
+   */
+  readonly canonicalFile: boolean;
   readonly eventsChecked: number;
   readonly proofsChecked: number;
   readonly signaturesChecked: number;
@@ -68,23 +76,47 @@ export async function verifyReport(
   text: string,
   options: VerifyReportOptions = {},
 ): Promise<ReportVerification> {
+  try {
+    return await verify(text, options);
+  } catch (error) {
+    // A shape no check anticipated: still an answer, never a crash of the verifier.
+    return {
+      ok: false,
+      reportId: null,
+      subject: null,
+      keysFrom: options.jwks === undefined ? 'report' : 'jwks-file',
+      checkpoint: null,
+      fileSha256: sha256(text),
+      canonicalFile: false,
+      eventsChecked: 0,
+      proofsChecked: 0,
+      signaturesChecked: 0,
+      failures: [{ check: 'format', detail: `the report could not be checked: ${String(error)}` }],
+    };
+  }
+}
+
+async function verify(text: string, options: VerifyReportOptions): Promise<ReportVerification> {
   const failures: ReportFailure[] = [];
   const fail = (check: string, detail: string): void => {
     failures.push({ check, detail });
   };
   const counts = { events: 0, proofs: 0, signatures: 0 };
+  let canonicalFile = false;
   const keysFrom = options.jwks === undefined ? 'report' : 'jwks-file';
   const result = (report: ReportBody | null): ReportVerification => ({
     ok: failures.length === 0,
     reportId: report && typeof report.id === 'string' ? report.id : null,
-    subject: report && typeof report.subject?.text === 'string' ? report.subject.text : null,
+    subject: report && typeof report.subject.text === 'string' ? report.subject.text : null,
     keysFrom,
-    checkpoint: report?.checkpoint?.checkpoint
+    checkpoint: report
       ? {
           treeSize: report.checkpoint.checkpoint.treeSize,
           rootHash: report.checkpoint.checkpoint.rootHash,
         }
       : null,
+    fileSha256: sha256(text),
+    canonicalFile,
     eventsChecked: counts.events,
     proofsChecked: counts.proofs,
     signaturesChecked: counts.signatures,
@@ -104,17 +136,39 @@ export async function verifyReport(
     return result(null);
   }
   const { report, signature } = file as { report: ReportBody; signature: string };
+  try {
+    canonicalFile = canonicalize(file) === text;
+  } catch {
+    canonicalFile = false;
+  }
 
   // Keys: the auditor's if given, else the report's own (then only self-consistent).
   const keys = new Map<string, PublicKey>();
   for (const key of (options.jwks ?? report.keys.jwks).keys) {
     const why = await keyProblem(key);
-    if (why === null) keys.set(key.kid, key);
+    // Only the key material is handed to jose: alg and use are checked here, not there.
+    if (why === null) keys.set(key.kid, { kty: 'OKP', crv: 'Ed25519', x: key.x, kid: key.kid });
     else fail('keys', why);
   }
 
   // The report's own signature.
-  if (await jwsHolds(signature, keys, (key) => verifyDetached(signature, canonicalBytes(report), key), fail, 'signature', 'the report')) {
+  let signed: Uint8Array | undefined;
+  try {
+    signed = canonicalBytes(report);
+  } catch (error) {
+    fail('signature', `the report has no canonical form: ${(error as Error).message}`);
+  }
+  if (
+    signed !== undefined &&
+    (await jwsHolds(
+      signature,
+      keys,
+      (k) => verifyDetached(signature, signed, k),
+      fail,
+      'signature',
+      'the report',
+    ))
+  ) {
     counts.signatures++;
   }
 
@@ -130,9 +184,9 @@ export async function verifyReport(
   } else if (!canonicalParts(cp.jws)) {
     fail('checkpoint', 'the JWS is not in canonical base64url');
   } else {
-    const signed = await verifyAttached(cp.jws, key);
-    if (signed === undefined) fail('checkpoint', 'bad signature');
-    else if (canonicalize(signed) !== canonicalize(cp.checkpoint))
+    const payload = await verifyAttached(cp.jws, key);
+    if (payload === undefined) fail('checkpoint', 'bad signature');
+    else if (!sameJson(payload, cp.checkpoint))
       fail('checkpoint', 'the signed checkpoint is not the one shown in the report');
     else counts.signatures++;
   }
@@ -193,7 +247,11 @@ function formatProblem(file: unknown): string | null {
   if (!isRecord(r)) return 'report is missing';
   if (r['type'] !== REPORT_TYPE || r['v'] !== 1) return `not a ${REPORT_TYPE} version 1`;
   const subject = r['subject'];
-  if (!isRecord(subject) || typeof subject['kind'] !== 'string' || typeof subject['text'] !== 'string')
+  if (
+    !isRecord(subject) ||
+    typeof subject['kind'] !== 'string' ||
+    typeof subject['text'] !== 'string'
+  )
     return 'subject is missing';
   const cp = r['checkpoint'];
   if (!isRecord(cp) || typeof cp['jws'] !== 'string' || !isRecord(cp['checkpoint']))
@@ -224,12 +282,17 @@ function formatProblem(file: unknown): string | null {
 }
 
 async function keyProblem(key: PublicKey): Promise<string | null> {
-  if (key.kty !== 'OKP' || key.crv !== 'Ed25519' || typeof key.x !== 'string')
-    return `key ${String(key.kid)} is not an Ed25519 public key`;
+  if (!isRecord(key) || key.kty !== 'OKP' || key.crv !== 'Ed25519' || typeof key.x !== 'string')
+    return `key ${String((key as Partial<PublicKey> | null)?.kid)} is not an Ed25519 public key`;
+  if (
+    (key.alg !== undefined && key.alg !== 'EdDSA') ||
+    (key.use !== undefined && key.use !== 'sig')
+  )
+    return `key ${key.kid}: alg must be EdDSA and use sig`;
   const thumbprint = await thumbprintKid({ kty: 'OKP', crv: 'Ed25519', x: key.x });
   return thumbprint === key.kid
     ? null
-    : `key ${String(key.kid)}: kid is not the RFC 7638 thumbprint of the key (${thumbprint})`;
+    : `key ${key.kid}: kid is not the RFC 7638 thumbprint of the key (${thumbprint})`;
 }
 
 /**
@@ -345,7 +408,7 @@ function checkFigures(
   for (const name of SECTION_NAMES) {
     const path = firstDifference(report[name], derived[name], name);
     if (path !== null) {
-      const seq = citedSeq(report, path) ?? citedSeq(derived as unknown as ReportBody, path);
+      const seq = citedSeq(report, path) ?? citedSeq(derived, path);
       fail(
         'figures',
         `${path} does not match the ledger${seq === undefined ? '' : ` (event seq ${seq})`}`,
@@ -379,13 +442,18 @@ function checkFigures(
 
   report.promotions.forEach((p, i) => {
     const where = `promotions[${i}] (promotion ${p.id})`;
+    const path = `promotions[${i}]`;
     if (p.content !== null && sha256(canonicalize(p.content)) !== p.requestDigest)
       fail('figures', `${where}: the request content does not hash to its requestDigest`);
     if (p.approvedSeq !== null) {
       const approved = payloadAt(p.approvedSeq)?.['approvals'];
       const listed = p.approvals.map((a) => canonicalize({ approver: a.approver, role: a.role }));
       const recorded = Array.isArray(approved)
-        ? approved.map((a) => (isRecord(a) ? canonicalize({ approver: a['approver'] ?? null, role: a['role'] ?? null }) : ''))
+        ? approved.map((a) =>
+            isRecord(a)
+              ? canonicalize({ approver: a['approver'] ?? null, role: a['role'] ?? null })
+              : '',
+          )
         : [];
       if (listed.sort().join() !== recorded.sort().join())
         fail(
@@ -394,7 +462,7 @@ function checkFigures(
         );
     }
     p.gateEvaluations.forEach((g, j) => {
-      const at = `${where}.gateEvaluations[${j}] (gate evaluation ${g.id}, event seq ${g.evaluatedSeq})`;
+      const at = `${path}.gateEvaluations[${j}] (gate evaluation ${g.id}, event seq ${g.evaluatedSeq})`;
       if (g.gates === null) {
         fail('figures', `${at}: the gate results are missing`);
         return;
@@ -402,7 +470,9 @@ function checkFigures(
       if (sha256(canonicalize(g.gates)) !== g.evidenceSha256)
         fail('figures', `${at}: the gate results do not hash to evidenceSha256 of gate.evaluated`);
       const summary = g.gates.map((r) =>
-        isRecord(r) ? { gate: r['gate'] ?? null, passed: r['passed'] ?? null, summary: r['summary'] ?? null } : null,
+        isRecord(r)
+          ? { gate: r['gate'] ?? null, passed: r['passed'] ?? null, summary: r['summary'] ?? null }
+          : null,
       );
       const recorded = payloadAt(g.evaluatedSeq)?.['gates'];
       if (recorded === undefined || canonicalize(summary) !== canonicalize(recorded))
@@ -478,7 +548,8 @@ function citedSeq(root: ReportBody | ReportSections, path: string): number | und
 function headlineDifference(headline: JsonObject, result: JsonObject): string | null {
   const c = result['classification'];
   const r = result['regression'];
-  const source = isRecord(c) && isRecord(c['performance']) ? c['performance'] : isRecord(r) ? r : {};
+  const source =
+    isRecord(c) && isRecord(c['performance']) ? c['performance'] : isRecord(r) ? r : {};
   for (const [name, value] of Object.entries(headline)) {
     if (name === 'fairness') continue;
     if (firstDifference(value, source[name] ?? null, name) !== null) return `headline ${name}`;
@@ -488,13 +559,17 @@ function headlineDifference(headline: JsonObject, result: JsonObject): string | 
     const full = c['fairness'].filter(isRecord);
     for (const h of fairness.filter(isRecord)) {
       const f = full.find((x) => x['attribute'] === h['attribute']);
-      if (!f) return `fairness of ${String(h['attribute'])}`;
+      if (!f) return `fairness of ${JSON.stringify(h['attribute'] ?? null)}`;
       for (const [name, value] of Object.entries(h))
         if (firstDifference(value, f[name] ?? null, name) !== null)
-          return `fairness ${String(h['attribute'])}.${name}`;
+          return `fairness ${JSON.stringify(h['attribute'] ?? null)}.${name}`;
     }
   }
   return null;
+}
+
+function sameJson(a: unknown, b: unknown): boolean {
+  return firstDifference(a, b, '$') === null;
 }
 
 function sha256(text: string): string {

@@ -18,13 +18,19 @@ export class AuditReportModel {
   @Field(() => ID)
   id!: string;
 
-  @Field({ description: 'e.g. model:credit-risk, model:credit-risk@2, promotion:<id>, rollout:<id>, period:<from>/<to>' })
+  @Field({
+    description:
+      'e.g. model:credit-risk, model:credit-risk@2, promotion:<id>, rollout:<id>, period:<from>/<to>',
+  })
   subject!: string;
 
   @Field(() => ReportFormatEnum)
   format!: ReportFormat;
 
-  @Field({ description: 'Where to fetch it: GET this path (with a bearer token); .json, .pdf and .csv all work.' })
+  @Field({
+    description:
+      'Where to fetch it: GET this path (with a bearer token); .json, .pdf and .csv all work.',
+  })
   url!: string;
 
   @Field({ description: 'SHA-256 of the JSON file, as recorded in report.exported.' })

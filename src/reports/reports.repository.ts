@@ -159,11 +159,18 @@ export class ReportsRepository {
       `SELECT ${EVENT_COLUMNS} FROM ledger_events WHERE ${where} ORDER BY seq LIMIT ${String(Math.trunc(limit))}`,
       params,
     );
-    return rows.map((r) => ({ seq: Number(r.seq), canonical: r.canonical, hash: r.hash, jws: r.jws }));
+    return rows.map((r) => ({
+      seq: Number(r.seq),
+      canonical: r.canonical,
+      hash: r.hash,
+      jws: r.jws,
+    }));
   }
 
   /** Stored complete-subtree hashes of the Merkle tree, keyed `level:idx`. */
-  async merkleNodes(ids: readonly { level: number; index: number }[]): Promise<Map<string, Buffer>> {
+  async merkleNodes(
+    ids: readonly { level: number; index: number }[],
+  ): Promise<Map<string, Buffer>> {
     if (ids.length === 0) return new Map();
     const rows = await this.dataSource.query<{ level: number; idx: string; hash: Buffer }[]>(
       `SELECT n.level, n.idx, n.hash FROM ledger_merkle_nodes n
@@ -223,7 +230,10 @@ export class ReportsRepository {
     );
   }
 
-  async find(id: string, manager: EntityManager = this.dataSource.manager): Promise<StoredReport | undefined> {
+  async find(
+    id: string,
+    manager: EntityManager = this.dataSource.manager,
+  ): Promise<StoredReport | undefined> {
     const [r] = await manager.query<RawReport[]>('SELECT * FROM audit_reports WHERE id = $1', [id]);
     return r === undefined
       ? undefined

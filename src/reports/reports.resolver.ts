@@ -23,7 +23,9 @@ export class ReportsResolver {
     return reportView(await this.reports.export(subject, format, principal));
   }
 
-  @Query(() => AuditReportModel, { description: 'An exported report (NOT_FOUND when there is none).' })
+  @Query(() => AuditReportModel, {
+    description: 'An exported report (NOT_FOUND when there is none).',
+  })
   @Can('read', 'Report')
   async auditReport(@Args('id', { type: () => ID }) id: string): Promise<AuditReportModel> {
     return reportView(await this.reports.get(id));

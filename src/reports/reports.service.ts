@@ -27,7 +27,7 @@ import {
   type ReportSubject,
   type SignedCheckpoint,
 } from './report-document.js';
-import { assembleSections, rolloutWindows } from './report-sections.js';
+import { assembleSections, rolloutWindows, trafficAttribution } from './report-sections.js';
 import { parseSubject } from './report-subject.js';
 import { ReportsRepository, type StoredEvent, type StoredReport } from './reports.repository.js';
 
@@ -35,6 +35,8 @@ import { ReportsRepository, type StoredEvent, type StoredReport } from './report
 export const MAX_REPORT_EVENTS = 20_000;
 
 const KEY_ROTATED = 'ledger.key.rotated';
+/** How far past a rollout's last event its own trailing traffic change is looked for. */
+const TRAIL = 32;
 
 /** Which ledger subjects a report gathers, and the period it covers when one was asked for. */
 interface Scope {
@@ -66,8 +68,7 @@ export class ReportsService {
     const stored = await this.gather(subject);
     const events = stored.map((s) => JSON.parse(s.canonical) as LedgerEvent);
     const maxSeq = stored.at(-1)?.seq ?? 0;
-    if (maxSeq === 0)
-      throw new NotFoundError('ledger events of', subject.text);
+    if (maxSeq === 0) throw new NotFoundError('ledger events of', subject.text);
     const checkpoint = await this.checkpointCovering(maxSeq, principal);
     const proofs = await this.proofs(stored, checkpoint);
 
@@ -178,7 +179,11 @@ export class ReportsService {
     };
     const limit = MAX_REPORT_EVENTS + 1;
     if (scope.period) {
-      const inPeriod = await this.repository.eventsBetween(scope.period.from, scope.period.to, limit);
+      const inPeriod = await this.repository.eventsBetween(
+        scope.period.from,
+        scope.period.to,
+        limit,
+      );
       add(inPeriod);
       for (const s of relatedSubjects(inPeriod.map((r) => JSON.parse(r.canonical) as LedgerEvent)))
         scope.subjects.add(s);
@@ -188,11 +193,26 @@ export class ReportsService {
     const parsed = (): LedgerEvent[] =>
       [...found.values()].map((r) => JSON.parse(r.canonical) as LedgerEvent);
     const datasets = parsed()
-      .filter((e) => e.type === 'evaluation.requested' && typeof e.payload['datasetId'] === 'string')
+      .filter(
+        (e) => e.type === 'evaluation.requested' && typeof e.payload['datasetId'] === 'string',
+      )
       .map((e) => `dataset:${String(e.payload['datasetId'])}`);
     add(await this.repository.eventsBySubjects(datasets, limit));
-    for (const w of rolloutWindows(sorted(parsed())))
-      add(await this.repository.deploymentEvents(w.endpoint, w.fromSeq, w.toSeq, limit));
+    // The traffic changes of each rollout: those in its window, and the run that directly
+    // follows its last event (attributed exactly as the sections attribute them).
+    const windows = rolloutWindows(sorted(parsed()));
+    const candidates: StoredEvent[] = [];
+    for (const w of windows)
+      candidates.push(
+        ...(await this.repository.deploymentEvents(w.endpoint, w.fromSeq, w.toSeq + TRAIL, limit)),
+      );
+    const attribution = trafficAttribution(windows);
+    const unique = new Map(candidates.map((c) => [c.seq, c]));
+    add(
+      [...unique.values()]
+        .sort((a, b) => a.seq - b.seq)
+        .filter((c) => attribution.rolloutsOf(JSON.parse(c.canonical) as LedgerEvent).length > 0),
+    );
     // Key rotations, so that the key current at each seq can be checked offline.
     add(await this.repository.eventsOfType(KEY_ROTATED, limit));
     return [...found.values()].sort((a, b) => a.seq - b.seq);
@@ -205,7 +225,10 @@ export class ReportsService {
       for (const id of rollouts ?? (await this.repository.rolloutsOf(ids)))
         subjects.add(`rollout:${id}`);
     };
-    const addModel = (model: string, versions: readonly { version: number; artifactSha256: string }[]) => {
+    const addModel = (
+      model: string,
+      versions: readonly { version: number; artifactSha256: string }[],
+    ) => {
       subjects.add(`model:${model}`);
       for (const v of versions) {
         subjects.add(`model:${model}@${v.version}`);
@@ -218,7 +241,9 @@ export class ReportsService {
         const versions = await this.repository.modelVersions(subject.model);
         if (!versions) throw new NotFoundError('model', subject.model);
         const wanted =
-          subject.kind === 'model' ? versions : versions.filter((v) => v.version === subject.version);
+          subject.kind === 'model'
+            ? versions
+            : versions.filter((v) => v.version === subject.version);
         if (wanted.length === 0) throw new NotFoundError('model version', subject.text.slice(6));
         addModel(subject.model, wanted);
         const promotions = await this.repository.promotionsOf(
@@ -260,7 +285,8 @@ export class ReportsService {
     const wanted = new Map<string, NodeId>();
     for (const id of nodesForRoot(size)) wanted.set(`${id.level}:${id.index}`, id);
     for (const s of stored)
-      for (const id of nodesForInclusion(s.seq - 1, size)) wanted.set(`${id.level}:${id.index}`, id);
+      for (const id of nodesForInclusion(s.seq - 1, size))
+        wanted.set(`${id.level}:${id.index}`, id);
     const nodes = await this.repository.merkleNodes([...wanted.values()]);
     const lookup = (id: NodeId): Buffer => {
       const hash = nodes.get(`${id.level}:${id.index}`);

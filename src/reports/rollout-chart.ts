@@ -40,7 +40,10 @@ export function rolloutChart(rollout: RolloutSection): RolloutChart {
   const end = times.length > 0 ? Math.max(...times) : 0;
   const traffic: Point[] = [{ t: start, value: 0 }];
   const mirrored: Point[] = [{ t: start, value: 0 }];
-  const metrics = new Map<string, { threshold: number | null; points: MetricSeries['points'][number][] }>();
+  const metrics = new Map<
+    string,
+    { threshold: number | null; points: MetricSeries['points'][number][] }
+  >();
   const stages: { t: number; label: string }[] = [];
   const rollbacks: { t: number; label: string }[] = [];
   const metric = (name: string) => {
@@ -73,7 +76,7 @@ export function rolloutChart(rollout: RolloutSection): RolloutChart {
       });
       mirrored.push({ t, value: isCandidate && mode === 'SHADOW' ? sample / 100 : 0 });
     } else if (e.type === 'rollout.stage.entered') {
-      stages.push({ t, label: text(p['stage']) ?? `stage ${String(p['index'] ?? '')}` });
+      stages.push({ t, label: text(p['stage']) ?? `stage ${JSON.stringify(p['index'] ?? null)}` });
       const weight = number(p['weightBasisPoints']);
       const sample = number(p['sampleBasisPoints']);
       if (weight !== null) traffic.push({ t, value: weight / 100 });
@@ -97,7 +100,10 @@ export function rolloutChart(rollout: RolloutSection): RolloutChart {
       }
     } else if (e.type === 'rollout.rolled_back') {
       const why = text(p['criterion']) ?? text(p['reason']) ?? 'rollback';
-      rollbacks.push({ t, label: p['manual'] === true ? `manual rollback: ${why}` : `rolled back: ${why}` });
+      rollbacks.push({
+        t,
+        label: p['manual'] === true ? `manual rollback: ${why}` : `rolled back: ${why}`,
+      });
       const name = text(p['criterion']);
       const measured = number(p['measured']);
       if (name !== null && measured !== null)

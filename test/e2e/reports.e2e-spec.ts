@@ -40,7 +40,7 @@ function pdfText(pdf: Buffer): string {
   const raw = pdf.toString('latin1');
   let text = '';
   for (const m of raw.matchAll(/stream\r?\n/g)) {
-    const start = (m.index ?? 0) + m[0].length;
+    const start = m.index + m[0].length;
     const end = raw.indexOf('endstream', start);
     let content: string;
     try {
@@ -303,9 +303,9 @@ describe('audit reports: signed JSON with proofs, PDF, CSV and offline verificat
           canonical: e.canonical.replace('"promotion.approved"', '"promotion.approveD"'),
         });
       });
-      const seq = JSON.parse(reportText).report.events.find(
-        (x: { event: { type: string } }) => x.event.type === 'promotion.approved',
-      ).seq as number;
+      const seq = (JSON.parse(reportText) as ReportFile).report.events.find(
+        (x) => x.event.type === 'promotion.approved',
+      )!.seq;
       expect(failures).toEqual(
         expect.arrayContaining([
           `event seq ${seq}: the canonical form is not the JCS of the event`,
@@ -423,7 +423,7 @@ describe('audit reports: signed JSON with proofs, PDF, CSV and offline verificat
     ]) {
       expect(response.status).toBe(200);
       expect(response.headers.get('content-type')).toMatch(/^text\/csv/);
-      const rows = parse(await response.text(), { columns: true }) as Record<string, string>[];
+      const rows = parse<Record<string, string>>(await response.text(), { columns: true });
       expect(rows).toHaveLength(report.eventCount);
       expect(rows[0]).toMatchObject({
         report_id: report.id,

@@ -13,12 +13,16 @@ export interface VerifyReportOptions {
   readonly json?: boolean;
 }
 
-export async function verifyReportCommand(file: string, options: VerifyReportOptions): Promise<void> {
+export async function verifyReportCommand(
+  file: string,
+  options: VerifyReportOptions,
+): Promise<void> {
   let text: string;
   let jwks: Jwks | undefined;
   try {
     text = readFileSync(file, 'utf8');
-    if (options.jwks !== undefined) jwks = parseJwks(readFileSync(options.jwks, 'utf8'), options.jwks);
+    if (options.jwks !== undefined)
+      jwks = parseJwks(readFileSync(options.jwks, 'utf8'), options.jwks);
   } catch (error) {
     process.stderr.write(`gatehouse: ${(error as Error).message}\n`);
     process.exitCode = EXIT.usage;

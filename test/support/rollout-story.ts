@@ -1,6 +1,7 @@
-import { mkdtempSync, readFileSync, writeFileSync, copyFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { parse, stringify } from 'yaml';
 import type { GermanCredit } from '../../src/model-builder/index.js';
 
@@ -67,7 +68,7 @@ export async function gql<T>(
  */
 export function fastPolicies(): string {
   const dir = mkdtempSync(join(tmpdir(), 'gatehouse-rollout-policies-'));
-  const shipped = new URL('../../policies/', import.meta.url).pathname;
+  const shipped = shippedPolicies();
   for (const file of ['roles.yaml', 'evaluation.yaml'])
     copyFileSync(join(shipped, file), join(dir, file));
   const policy = parse(readFileSync(join(shipped, 'promotion.yaml'), 'utf8')) as {
@@ -84,6 +85,17 @@ export function fastPolicies(): string {
   high['abTest'] = { minSamples: 20, maxSignificanceLevel: 0.05 };
   writeFileSync(join(dir, 'promotion.yaml'), stringify(policy));
   return dir;
+}
+
+/** The repository's policies/ folder, from test/support or from its build in dist/. */
+function shippedPolicies(): string {
+  let dir = dirname(fileURLToPath(import.meta.url));
+  while (!existsSync(join(dir, 'policies', 'promotion.yaml'))) {
+    const parent = dirname(dir);
+    if (parent === dir) throw new Error('no policies/ folder above this module');
+    dir = parent;
+  }
+  return join(dir, 'policies');
 }
 
 /** Settings that make the controller and the metrics quick enough for a test. */
@@ -249,7 +261,7 @@ export interface TrafficStats {
   readonly sent: number;
   readonly ok: number;
   /** Status and body of every response that was not a 200. */
-  readonly failures: { status: number; body: string }[];
+  readonly failures: { status: number; body: string; at: number }[];
   readonly byVersion: Record<string, number>;
   readonly labelled: number;
 }
@@ -273,7 +285,7 @@ export class Traffic {
   private sent = 0;
   private ok = 0;
   private labelled = 0;
-  private readonly failures: { status: number; body: string }[] = [];
+  private readonly failures: { status: number; body: string; at: number }[] = [];
   private readonly byVersion: Record<string, number> = {};
   private next = 0;
 
@@ -294,6 +306,11 @@ export class Traffic {
     const target = this.ok + n;
     const until = Date.now() + timeoutMs;
     while (this.ok < target && Date.now() < until) await sleep(20);
+  }
+
+  /** When each failed request failed (ms since the epoch), in order. */
+  failureTimes(): number[] {
+    return this.failures.map((f) => f.at).sort((x, y) => x - y);
   }
 
   async stop(): Promise<TrafficStats> {
@@ -333,13 +350,13 @@ export class Traffic {
           body: JSON.stringify(body),
         });
       } catch (error) {
-        this.failures.push({ status: 0, body: String(error) });
+        this.failures.push({ status: 0, body: String(error), at: Date.now() });
         await sleep(20);
         continue;
       }
       const text = await response.text();
       if (response.status !== 200) {
-        this.failures.push({ status: response.status, body: text });
+        this.failures.push({ status: response.status, body: text, at: Date.now() });
         continue;
       }
       this.ok++;

@@ -10,6 +10,7 @@ import { CONFIG } from '../config/config.module.js';
 import type { Config } from '../config/config.js';
 import { addArmWindow, emptyArmWindow, type ArmWindow } from '../rollouts/arm-window.js';
 import { latencyBucket } from '../rollouts/latency-histogram.js';
+import { GatehouseMetrics } from '../telemetry/metrics.js';
 import { ArmMetricsRepository, type ArmKey, type FlushedWindow } from './arm-metrics.repository.js';
 
 /** One answered (or failed) request as the arm metrics see it. */
@@ -32,7 +33,7 @@ interface Open {
 
 /**
  * Counts what every arm of every endpoint does, in memory on the request path (a map lookup
- * and a few additions), and writes the counts to `arm_metrics` every flush interval, one row
+ * and a few additions; the same observation feeds the OpenTelemetry instruments), and writes the counts to `arm_metrics` every flush interval, one row
  * per endpoint, version and arm that saw traffic. The rollout controller sums those rows from
  * every replica. A failed write keeps the counts and retries them with the next flush: memory
  * grows with the number of arms, not with traffic.
@@ -47,6 +48,7 @@ export class ArmMetricsRecorder implements OnApplicationBootstrap, OnApplication
 
   constructor(
     private readonly repository: ArmMetricsRepository,
+    private readonly telemetry: GatehouseMetrics,
     @Inject(CONFIG) config: Config,
   ) {
     this.flushMs = config.rollouts.metricsFlushMs;
@@ -63,6 +65,7 @@ export class ArmMetricsRecorder implements OnApplicationBootstrap, OnApplication
   }
 
   record(o: Observation): void {
+    this.telemetry.recordInference(o, o.latencyMs / 1000, o.failed);
     const w = this.windowOf(o);
     w.requests++;
     if (o.failed) w.errors++;
@@ -86,6 +89,7 @@ export class ArmMetricsRecorder implements OnApplicationBootstrap, OnApplication
 
   /** A shadow answer compared with live's answer to the same request, row by row. */
   agreement(key: ArmKey, compared: number, agreed: number): void {
+    this.telemetry.recordShadowComparison(key.endpoint, key.version, compared, compared - agreed);
     const w = this.windowOf(key);
     w.compared += compared;
     w.agreed += agreed;
@@ -93,6 +97,7 @@ export class ArmMetricsRecorder implements OnApplicationBootstrap, OnApplication
 
   /** A mirrored request dropped because the shadow queue was full. */
   shadowDropped(key: ArmKey): void {
+    this.telemetry.recordShadowDropped(key.endpoint);
     this.windowOf(key).shadowDropped++;
   }
 
@@ -141,4 +146,3 @@ export class ArmMetricsRecorder implements OnApplicationBootstrap, OnApplication
     return o.window;
   }
 }
-

@@ -11,8 +11,12 @@ import { CONFIG } from '../config/config.module.js';
 import type { Config } from '../config/config.js';
 import { LedgerService, type Actor } from '../ledger/ledger.service.js';
 import { PromotionsRepository } from '../promotions/promotions.repository.js';
+import { GatehouseMetrics } from '../telemetry/metrics.js';
+import { withSpan } from '../telemetry/tracing.js';
+import type { RolloutEntity } from './rollout.entity.js';
 import { RolloutEngine } from './rollout-engine.js';
-import { RolloutJudge } from './rollout-judge.js';
+import { RolloutJudge, type Judgement } from './rollout-judge.js';
+import type { RolloutStage } from './rollout-stages.js';
 import { RolloutsRepository } from './rollouts.repository.js';
 
 /** The controller's own name in the ledger. */
@@ -42,6 +46,7 @@ export class RolloutController implements OnApplicationBootstrap, OnApplicationS
     private readonly engine: RolloutEngine,
     private readonly ledger: LedgerService,
     private readonly dataSource: DataSource,
+    private readonly telemetry: GatehouseMetrics,
   ) {}
 
   onApplicationBootstrap(): void {
@@ -67,7 +72,13 @@ export class RolloutController implements OnApplicationBootstrap, OnApplicationS
     return this.running;
   }
 
-  private async pass(): Promise<void> {
+  private pass(): Promise<void> {
+    return withSpan('gatehouse.rollout.tick', { 'gatehouse.replica': REPLICA_ID }, () =>
+      this.passAll(),
+    );
+  }
+
+  private async passAll(): Promise<void> {
     let ids: string[];
     try {
       ids = await this.rollouts.claimable(REPLICA_ID);
@@ -92,7 +103,26 @@ export class RolloutController implements OnApplicationBootstrap, OnApplicationS
     const request = await this.promotions.find(rollout.promotionId);
     if (!request) throw new Error(`its promotion request ${rollout.promotionId} is gone`);
     const judgement = await this.judge.judge(rollout, request, new Date());
-    if (!judgement || judgement.decision.action === 'hold') return;
+    if (!judgement) return;
+    const { decision, facts, stage, abTest } = judgement;
+    this.telemetry.setRolloutState(facts.endpoint, {
+      stage: stage.name,
+      candidateVersion: rollout.candidateVersion,
+      weight: stageWeight(stage),
+    });
+    if (decision.action === 'hold') return;
+    const attributes = {
+      'gatehouse.rollout': id,
+      'gatehouse.endpoint': facts.endpoint,
+      'gatehouse.stage': stage.name,
+      'gatehouse.decision': abTest?.action === 'conclude' ? 'conclude' : decision.action,
+    };
+    await withSpan('gatehouse.rollout.decision', attributes, () =>
+      this.act(id, rollout, judgement),
+    );
+  }
+
+  private async act(id: string, rollout: RolloutEntity, judgement: Judgement): Promise<void> {
     const { decision, facts, stage, evidence, abTest } = judgement;
     await this.ledger.transaction(async (tx) => {
       const locked = await this.rollouts.lock(tx.manager, id);
@@ -131,6 +161,16 @@ export class RolloutController implements OnApplicationBootstrap, OnApplicationS
         await this.engine.pass(tx, locked, facts.endpoint, evidence, cause);
       }
     });
+    const after = await this.rollouts.find(id);
+    if (after)
+      this.telemetry.setRolloutState(facts.endpoint, {
+        stage:
+          after.status === 'RUNNING' || after.status === 'PAUSED'
+            ? (after.stages[after.currentStage]?.name ?? null)
+            : after.status.toLowerCase(),
+        candidateVersion: after.candidateVersion,
+        weight: after.status === 'RUNNING' ? stageWeight(after.stages[after.currentStage]) : 0,
+      });
   }
 
   /**
@@ -162,6 +202,13 @@ export class RolloutController implements OnApplicationBootstrap, OnApplicationS
     });
     return claimed !== undefined;
   }
+}
+
+/** The candidate's share of traffic in a stage (0 to 1); shadow copies answer nobody. */
+function stageWeight(stage: RolloutStage | undefined): number {
+  if (!stage) return 0;
+  const percent = stage.settings['percent'] ?? stage.settings['splitPercent'];
+  return typeof percent === 'number' ? percent / 100 : stage.kind === 'LIVE' ? 1 : 0;
 }
 
 function plain(value: unknown): unknown {

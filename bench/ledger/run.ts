@@ -59,7 +59,7 @@ async function appendThroughput(
   ledger: LedgerService,
   dataSource: DataSource,
   concurrency: number,
-): Promise<{ ledger: number; inTransaction: number; plain: number }> {
+): Promise<{ ledger: number; inTransaction: number; plain: number; plainInTransaction: number }> {
   const plainBody = JSON.stringify({
     ...sampleEvent(0),
     v: 1,
@@ -71,6 +71,13 @@ async function appendThroughput(
   const plain = await forSeconds(concurrency, SECONDS, async () => {
     await dataSource.query('INSERT INTO bench_plain (body) VALUES ($1)', [body]);
   });
+  // The same INSERT in a transaction of its own through TypeORM (START TRANSACTION, INSERT,
+  // COMMIT): the baseline for a ledger append inside a unit of work.
+  const plainInTransaction = await forSeconds(concurrency, SECONDS, async () => {
+    await dataSource.transaction((manager) =>
+      manager.query('INSERT INTO bench_plain (body) VALUES ($1)', [body]),
+    );
+  });
   // An event on its own: one INSERT into the queue, then sealed before the call returns.
   const appended = await forSeconds(concurrency, SECONDS, (i) => ledger.record(sampleEvent(i)));
   // The same event in a unit of work of its own (BEGIN, INSERT, COMMIT), sealed before returning.
@@ -79,7 +86,7 @@ async function appendThroughput(
       tx.record(sampleEvent(i));
     });
   });
-  return { ledger: appended, inTransaction, plain };
+  return { ledger: appended, inTransaction, plain, plainInTransaction };
 }
 
 async function bulkAppend(ledger: LedgerService, total: number): Promise<number> {
@@ -134,8 +141,8 @@ async function main(): Promise<void> {
   ];
 
   lines.push(
-    '| writers | plain INSERTs/s | ledger appends/s (event alone) | ratio | ledger appends/s (BEGIN, event, COMMIT) | ratio |',
-    '|---|---|---|---|---|---|',
+    '| writers | plain INSERTs/s | ledger appends/s (event alone) | ratio | plain BEGIN, INSERT, COMMIT/s | ledger appends/s (BEGIN, event, COMMIT) | ratio to plain INSERT | ratio to plain BEGIN, INSERT, COMMIT |',
+    '|---|---|---|---|---|---|---|---|',
   );
   for (const concurrency of PARTS.includes('append') ? [1, 16, 64] : []) {
     const db = await benchDatabase(`append${concurrency}`, concurrency);
@@ -147,9 +154,10 @@ async function main(): Promise<void> {
       ledger: l,
       inTransaction: t,
       plain,
+      plainInTransaction: pt,
     } = await appendThroughput(ledger.service, db.dataSource, concurrency);
     lines.push(
-      `| ${concurrency} | ${plain.toFixed(0)} | ${l.toFixed(0)} | ${(l / plain).toFixed(2)} | ${t.toFixed(0)} | ${(t / plain).toFixed(2)} |`,
+      `| ${concurrency} | ${plain.toFixed(0)} | ${l.toFixed(0)} | ${(l / plain).toFixed(2)} | ${pt.toFixed(0)} | ${t.toFixed(0)} | ${(t / plain).toFixed(2)} | ${(t / pt).toFixed(2)} |`,
     );
     process.stderr.write(`${lines.at(-1) ?? ''}\n`);
     await db.drop();

@@ -11,6 +11,7 @@ export default tseslint.config(
       'bin/',
       '*.config.js',
       'test/**/*.mjs',
+      'deploy/**/*.mjs',
     ],
   },
   ...tseslint.configs.strictTypeChecked,

@@ -18,8 +18,9 @@ import type {
   PromotionSection,
   ReportBody,
   RolloutSection,
+  TimelineEntry,
 } from './report-document.js';
-import { rolloutChart, type Point, type RolloutChart } from './rollout-chart.js';
+import { rolloutChart, verdictsOf, type Point, type RolloutChart } from './rollout-chart.js';
 
 const MARGIN = 50;
 const FOOTER = 40;
@@ -514,6 +515,7 @@ function promotion(pdf: Writer, p: PromotionSection): void {
 
 function rollout(pdf: Writer, r: RolloutSection): void {
   pdf.newSection(`Rollout ${r.id}`);
+  const entries = [...r.traffic, ...r.timeline].sort((a, b) => a.seq - b.seq);
   pdf.keyValues([
     ['Status', r.status],
     ['Endpoint', r.endpoint ?? ''],
@@ -523,30 +525,370 @@ function rollout(pdf: Writer, r: RolloutSection): void {
     ],
     ['Strategy', show(r.strategy)],
     ['Promotion', show(r.promotionId)],
+    ['Outcome', outcomeOf(r)],
   ]);
+  const stages = stagesOf(r);
+  if (stages.length > 0) {
+    pdf.heading3('Stages');
+    pdf.table(
+      [
+        { header: 'Stage', width: 62 },
+        { header: 'Traffic to the candidate', width: 118 },
+        { header: 'Entered (UTC)', width: 84 },
+        { header: 'Ended (UTC)', width: 84 },
+        { header: 'Took', width: 40, align: 'right' },
+        { header: 'Result', width: 107 },
+      ],
+      stages.map((s) => [
+        {
+          text:
+            s.kind === '' || s.name === s.kind.toLowerCase()
+              ? s.name
+              : `${s.name}\n${s.kind.toLowerCase().replace(/_/g, ' ')}`,
+        },
+        { text: s.traffic },
+        { text: s.enteredAt === null ? '-' : `${time(s.enteredAt)}\nevent ${s.enteredSeq}` },
+        { text: s.endedAt === null ? '-' : `${time(s.endedAt)}\nevent ${s.endedSeq}` },
+        {
+          text:
+            s.enteredAt === null || s.endedAt === null
+              ? '-'
+              : duration(Date.parse(s.endedAt) - Date.parse(s.enteredAt)),
+        },
+        {
+          text: s.result,
+          bold: s.failed,
+          color: s.failed ? FAIL : s.result.startsWith('passed') ? PASS : INK,
+        },
+      ]),
+    );
+  }
   const chart = rolloutChart(r);
   pdf.heading3('Traffic and watched metrics over time');
   drawChart(pdf, chart);
+
+  const decisions = r.timeline.filter(
+    (e) => e.type === 'rollout.stage.passed' || e.type === 'rollout.rolled_back',
+  );
+  if (decisions.length > 0) {
+    // The heading, its note and the first decision's tables on one page.
+    pdf.ensure(260);
+    pdf.heading3('Evidence of each decision');
+    pdf.paragraph(
+      'What the controller measured when it passed a stage or rolled it back, exactly as the ledger event records it. A rollback criterion is breached only when the candidate is past its threshold and a one-sided test at the significance level says the difference is not chance; a test is run only for a figure past its threshold. n is the number of candidate requests in the criterion window.',
+      MUTED,
+    );
+    for (const d of decisions) decision(pdf, d);
+  }
+
   pdf.heading3('Timeline');
-  const entries = [...r.traffic, ...r.timeline].sort((a, b) => a.seq - b.seq);
   pdf.table(
     [
-      { header: 'Event', width: 42, align: 'right' },
-      { header: 'Time (UTC)', width: 95 },
-      { header: 'What', width: 120 },
-      { header: 'Details and the metrics behind the decision', width: 238 },
+      { header: 'Event', width: 36, align: 'right' },
+      { header: 'Time (UTC)', width: 62 },
+      { header: 'What', width: 118 },
+      { header: 'Details', width: 279 },
     ],
     entries.map((e) => [
       { text: String(e.seq) },
-      { text: dateTime(e.ts) },
+      { text: time(e.ts) },
       {
-        text: e.type,
+        text: `${e.type}\n${e.actor}`,
         bold: e.type === 'rollout.rolled_back',
         color: e.type === 'rollout.rolled_back' ? FAIL : INK,
       },
       { text: timelineDetail(e.type, e.payload) },
     ]),
+    7.5,
   );
+}
+
+interface StageRow {
+  readonly name: string;
+  readonly kind: string;
+  readonly traffic: string;
+  readonly enteredAt: string | null;
+  readonly enteredSeq: number | null;
+  readonly endedAt: string | null;
+  readonly endedSeq: number | null;
+  readonly result: string;
+  readonly failed: boolean;
+}
+
+/** The plan's stages (from rollout.started) with what happened to each, from the timeline. */
+function stagesOf(r: RolloutSection): StageRow[] {
+  const started = r.timeline.find((e) => e.type === 'rollout.started');
+  const planned = Array.isArray(started?.payload['stages']) ? started.payload['stages'] : [];
+  const rows = new Map<string, StageRow>();
+  for (const s of planned) {
+    const o = object(s) ?? {};
+    const name = text(o['name']);
+    if (name === null) continue;
+    const kind = text(o['kind']) ?? '';
+    rows.set(name, {
+      name,
+      kind,
+      traffic: stageTraffic(kind, null, null, object(o['settings'] ?? null)),
+      enteredAt: null,
+      enteredSeq: null,
+      endedAt: null,
+      endedSeq: null,
+      result: 'not reached',
+      failed: false,
+    });
+  }
+  const update = (name: string, change: Partial<StageRow>): void => {
+    const row = rows.get(name) ?? {
+      name,
+      kind: '',
+      traffic: '-',
+      enteredAt: null,
+      enteredSeq: null,
+      endedAt: null,
+      endedSeq: null,
+      result: '',
+      failed: false,
+    };
+    rows.set(name, { ...row, ...change });
+  };
+  for (const e of r.timeline) {
+    const p = e.payload;
+    const name = text(p['stage']);
+    if (name === null) continue;
+    if (e.type === 'rollout.stage.entered') {
+      const kind = text(p['kind']) ?? rows.get(name)?.kind ?? '';
+      update(name, {
+        kind,
+        traffic: stageTraffic(
+          kind,
+          number(p['weightBasisPoints']),
+          number(p['sampleBasisPoints']),
+          object(p['settings'] ?? null),
+        ),
+        enteredAt: e.ts,
+        enteredSeq: e.seq,
+        result: kind === 'LIVE' ? 'live' : 'in progress',
+      });
+    } else if (e.type === 'rollout.stage.passed') {
+      const verdicts = verdictsOf(object(p['evidence'] ?? null)).map((v) => object(v) ?? {});
+      const judged = verdicts.filter((v) => v['status'] === 'PASS').length;
+      update(name, {
+        endedAt: e.ts,
+        endedSeq: e.seq,
+        result:
+          p['manual'] === true
+            ? `passed by hand (${e.actor})`
+            : `passed: ${judged} of ${verdicts.length} criteria PASS`,
+      });
+    } else if (e.type === 'rollout.rolled_back') {
+      const criterion = text(p['criterion']);
+      update(name, {
+        endedAt: e.ts,
+        endedSeq: e.seq,
+        failed: true,
+        result:
+          p['afterGoLive'] === true
+            ? `rolled back after go-live${p['manual'] === true ? ` by ${e.actor}` : ''}`
+            : p['manual'] === true
+              ? `ROLLED BACK by ${e.actor}`
+              : `ROLLED BACK: ${criterion ?? 'criterion'} breached`,
+      });
+    }
+  }
+  const completed = r.timeline.find((e) => e.type === 'rollout.completed');
+  if (completed)
+    for (const row of rows.values())
+      if (row.kind === 'LIVE' && row.enteredAt !== null)
+        update(row.name, { result: 'completed: candidate live' });
+  return [...rows.values()];
+}
+
+/** A stage's share of traffic in words: basis points (10 000 = all requests) as percent. */
+function stageTraffic(
+  kind: string,
+  weightBasisPoints: number | null,
+  sampleBasisPoints: number | null,
+  settings: JsonObject | null,
+): string {
+  const percent = (bp: number) => `${Number((bp / 100).toFixed(2))} %`;
+  switch (kind) {
+    case 'SHADOW': {
+      const sample =
+        sampleBasisPoints ??
+        (number(settings?.['sampleRate']) === null
+          ? null
+          : (number(settings?.['sampleRate']) ?? 0) * 10_000);
+      return `mirrors ${sample === null ? 'a share' : percent(sample)} of requests; answers none`;
+    }
+    case 'CANARY':
+    case 'AB_TEST': {
+      const weight =
+        weightBasisPoints ??
+        (number(settings?.['percent']) === null
+          ? null
+          : (number(settings?.['percent']) ?? 0) * 100);
+      return `answers ${weight === null ? 'a share' : percent(weight)} of requests`;
+    }
+    case 'BLUE_GREEN':
+      return 'loaded on every replica, then takes all requests at once';
+    case 'LIVE':
+      return 'live version: answers 100 % of requests';
+    default:
+      return weightBasisPoints === null ? '-' : `answers ${percent(weightBasisPoints)}`;
+  }
+}
+
+function outcomeOf(r: RolloutSection): string {
+  const last = r.timeline.at(-1);
+  const completed = r.timeline.find((e) => e.type === 'rollout.completed');
+  const back = r.timeline.find((e) => e.type === 'rollout.rolled_back');
+  if (back) {
+    const p = back.payload;
+    const how = p['manual'] === true ? `by ${back.actor}` : 'automatically by the controller';
+    return `Rolled back ${how}${text(p['stage']) === null ? '' : ` in stage ${show(p['stage'] ?? '')}`} at ${dateTime(back.ts)} (event ${back.seq}): ${show(p['reason'] ?? '')}`;
+  }
+  if (completed) {
+    const p = completed.payload;
+    if (p['abTest'] !== undefined)
+      return `A/B test concluded at ${dateTime(completed.ts)} (event ${completed.seq}): ${compact(p['abTest'] ?? null)}`;
+    const standby = p['standbyVersion'];
+    return `Completed at ${dateTime(completed.ts)} (event ${completed.seq}): version ${show(p['liveVersion'] ?? r.version)} live${standby === null || standby === undefined ? '' : `, version ${show(standby)} kept loaded as standby`}`;
+  }
+  return last ? `${r.status} since ${dateTime(last.ts)} (event ${last.seq})` : r.status;
+}
+
+/** One decision's evidence: the arms side by side, then every criterion with its test. */
+function decision(pdf: Writer, e: TimelineEntry): void {
+  const p = e.payload;
+  const back = e.type === 'rollout.rolled_back';
+  const evidence = object(p['evidence'] ?? null);
+  const stage = show(p['stage'] ?? '');
+  const title = back
+    ? `Stage ${stage}: rolled back${p['manual'] === true ? ` by ${e.actor}` : `, ${show(p['criterion'] ?? 'a criterion')} breached`}`
+    : `Stage ${stage}: passed${p['manual'] === true ? ` by hand (${e.actor})` : ''}`;
+  pdf.ensure(130);
+  pdf.doc
+    .font('Helvetica-Bold')
+    .fontSize(9.5)
+    .fillColor(back ? FAIL : INK)
+    .text(latin(title), MARGIN, pdf.doc.y + 4, { width: pdf.width });
+  pdf.doc.moveDown(0.2).fillColor(INK);
+  const facts: string[] = [`event ${e.seq}, ${dateTime(e.ts)}, ${e.actor}`];
+  if (evidence) {
+    if (evidence['replica'] !== undefined) facts.push(`replica ${show(evidence['replica'])}`);
+    const entered = text(evidence['enteredAt'] ?? null);
+    const decided = text(evidence['decidedAt'] ?? null);
+    if (entered !== null && decided !== null)
+      facts.push(`${duration(Date.parse(decided) - Date.parse(entered))} after the stage began`);
+    const min = object(evidence['minimums'] ?? null);
+    if (min)
+      facts.push(
+        `minimums ${Object.entries(min)
+          .map(([k, v]) => (k === 'seconds' ? `${show(v)} s` : `${show(v)} ${k}`))
+          .join(', ')}`,
+      );
+    if (evidence['candidateRequests'] !== undefined)
+      facts.push(`${show(evidence['candidateRequests'])} candidate requests in the stage`);
+    if (evidence['significanceLevel'] !== undefined)
+      facts.push(`significance level ${show(evidence['significanceLevel'])}`);
+  }
+  pdf.paragraph(facts.join(' · '), MUTED);
+  if (back && text(p['reason'] ?? null) !== null)
+    pdf.paragraph(`Reason: ${show(p['reason'] ?? '')}`);
+  const arms = Object.entries(object(evidence?.['arms'] ?? null) ?? {});
+  if (arms.length > 0)
+    pdf.table(
+      [
+        { header: 'Arm', width: 95 },
+        { header: 'Version', width: 40, align: 'right' },
+        { header: 'Requests', width: 48, align: 'right' },
+        { header: 'Errors', width: 40, align: 'right' },
+        { header: 'Error rate', width: 50, align: 'right' },
+        { header: 'p50 ms', width: 44, align: 'right' },
+        { header: 'p99 ms', width: 44, align: 'right' },
+        { header: 'Agreement', width: 62, align: 'right' },
+        { header: 'Selection rate', width: 72, align: 'right' },
+      ],
+      arms.map(([key, value]) => {
+        const a = object(value) ?? {};
+        const arm = text(a['arm'] ?? null);
+        return [
+          { text: arm !== null && arm !== key ? `${key} (${arm} copies)` : key },
+          { text: show(a['version'] ?? '-') },
+          { text: show(a['requests'] ?? '-') },
+          { text: show(a['errors'] ?? '-') },
+          { text: figure(a['errorRate']) },
+          { text: millis(a['p50Ms']) },
+          { text: millis(a['p99Ms']) },
+          {
+            text:
+              a['agreement'] === null || a['agreement'] === undefined
+                ? '-'
+                : `${figure(a['agreement'])} (${show(a['compared'] ?? '-')})`,
+          },
+          { text: figure(a['selectionRate']) },
+        ];
+      }),
+      7.5,
+    );
+  const verdicts = (
+    evidence ? verdictsOf(evidence) : Array.isArray(p['breached']) ? p['breached'] : []
+  ).map((v) => object(v) ?? {});
+  if (verdicts.length > 0)
+    pdf.table(
+      [
+        { header: 'Criterion', width: 92 },
+        { header: 'Threshold', width: 46, align: 'right' },
+        { header: 'Candidate', width: 48, align: 'right' },
+        { header: 'Live', width: 42, align: 'right' },
+        { header: 'n (window)', width: 64, align: 'right' },
+        { header: 'Test, p-value', width: 138 },
+        { header: 'Verdict', width: 65 },
+      ],
+      verdicts.map((v) => {
+        const status = show(v['status'] ?? '-');
+        const w = object(v['window'] ?? null);
+        const bad = status === 'BREACH' || status === 'NOT_MET';
+        return [
+          { text: `${show(v['criterion'] ?? '')}${v['kind'] === 'success' ? ' (success)' : ''}` },
+          { text: figure(v['threshold']) },
+          { text: figure(v['measured']), bold: bad, color: bad ? FAIL : INK },
+          { text: figure(v['live']) },
+          {
+            text: `${show(v['n'] ?? '-')}${w ? ` (${show(w['minRequests'] ?? '-')} in ${show(w['seconds'] ?? '-')} s)` : ''}`,
+          },
+          { text: testOf(object(v['test'] ?? null), status, v['note'] ?? null) },
+          {
+            text: status.replace(/_/g, ' '),
+            bold: status !== 'PASS',
+            color: bad ? FAIL : status === 'PASS' ? PASS : MUTED,
+          },
+        ];
+      }),
+      7.5,
+    );
+}
+
+/** The test behind a verdict; without one, why there is none (the verdict's note). */
+function testOf(t: JsonObject | null, status: string, note: Json): string {
+  if (!t) {
+    if (status === 'PASS') return 'none: within the threshold';
+    const why = text(note)?.replace(/^[A-Za-z]+: /, '') ?? '';
+    return why === '' ? '-' : compact(why);
+  }
+  const n = `n ${show(t['n1'] ?? '-')}${t['n2'] === null || t['n2'] === undefined ? '' : ` vs ${show(t['n2'])}`}`;
+  return `${show(t['test'] ?? '')} (${show(t['alternative'] ?? '')}), ${n}, p = ${pValue(t['pValue'])}`;
+}
+
+function pValue(value: Json | undefined): string {
+  const p = number(value);
+  if (p === null) return '-';
+  return p < 1e-4 ? p.toExponential(2) : p.toFixed(4);
+}
+
+function millis(value: Json | undefined): string {
+  const v = number(value);
+  return v === null ? '-' : v.toFixed(1);
 }
 
 function timelineDetail(type: string, p: JsonObject): string {
@@ -555,44 +897,62 @@ function timelineDetail(type: string, p: JsonObject): string {
     const to = object(p['to'] ?? null) ?? {};
     return `${traffic(from)} -> ${traffic(to)}\n${show(p['reason'] ?? '')}`;
   }
-  const parts: string[] = [];
-  const evidence = object(p['evidence'] ?? null);
-  for (const [k, v] of Object.entries(p)) {
-    if (
-      [
-        'rolloutId',
-        'promotionId',
-        'evidence',
-        'requestDigest',
-        'policySha256',
-        'evidenceSha256',
-      ].includes(k)
-    )
-      continue;
-    parts.push(`${k}: ${compact(v)}`);
-  }
-  if (evidence) {
-    const criteria = Array.isArray(evidence['criteria']) ? evidence['criteria'] : [];
-    for (const c of criteria) {
-      const o = object(c) ?? {};
-      parts.push(
-        `${show(o['criterion'] ?? '')}: measured ${figure(o['measured'])} vs ${figure(o['threshold'])} -> ${o['passed'] === true ? 'pass' : 'FAIL'}${o['pValue'] === undefined ? '' : `, p ${figure(o['pValue'])}`}${o['n'] === undefined ? '' : `, n ${show(o['n'])}`}`,
-      );
+  const stage = show(p['stage'] ?? '');
+  switch (type) {
+    case 'rollout.started': {
+      const stages = (Array.isArray(p['stages']) ? p['stages'] : [])
+        .map((s) => show(object(s)?.['name'] ?? ''))
+        .join(', ');
+      return `${show(p['strategy'] ?? '')} of ${show(p['model'] ?? '')}@${show(p['version'] ?? '')}${stages === '' ? '' : `; stages ${stages}`}; gates evaluated again (gate evaluation ${show(p['gateEvaluationId'] ?? '-')})`;
     }
-    const arms = object(evidence['arms'] ?? null);
-    for (const [arm, figures] of Object.entries(arms ?? {}))
-      parts.push(
-        `${arm}: ${Object.entries(object(figures) ?? {})
-          .map(([k, v]) => `${k} ${figure(v)}`)
-          .join(', ')}`,
-      );
+    case 'rollout.stage.entered':
+      return `stage ${stage} (${show(p['kind'] ?? '').toLowerCase()}): ${stageTraffic(
+        show(p['kind'] ?? ''),
+        number(p['weightBasisPoints']),
+        number(p['sampleBasisPoints']),
+        object(p['settings'] ?? null),
+      )}${p['manual'] === true ? ' (entered as the rollout was started or advanced by hand)' : ''}`;
+    case 'rollout.stage.passed': {
+      const verdicts = verdictsOf(object(p['evidence'] ?? null)).map((v) => object(v) ?? {});
+      return [
+        `stage ${stage} passed${p['manual'] === true ? ' by hand' : ''} (evidence above)`,
+        ...verdicts.map(
+          (v) => `${show(v['status'] ?? '')}: ${show(v['note'] ?? v['criterion'] ?? '')}`,
+        ),
+      ].join('\n');
+    }
+    case 'rollout.rolled_back':
+      return `stage ${stage}: ${show(p['reason'] ?? '')}`;
+    case 'rollout.completed':
+      return p['abTest'] !== undefined
+        ? `A/B test result: ${compact(p['abTest'] ?? null)}`
+        : `version ${show(p['liveVersion'] ?? '')} live${p['standbyVersion'] === undefined || p['standbyVersion'] === null ? '' : `; version ${show(p['standbyVersion'])} on standby`}`;
+    default: {
+      const parts: string[] = [];
+      for (const [k, v] of Object.entries(p)) {
+        if (
+          [
+            'rolloutId',
+            'promotionId',
+            'evidence',
+            'requestDigest',
+            'policySha256',
+            'evidenceSha256',
+            'endpoint',
+          ].includes(k)
+        )
+          continue;
+        parts.push(`${k}: ${compact(v)}`);
+      }
+      return parts.join('\n');
+    }
   }
-  return parts.join('\n');
 }
 
 function traffic(t: JsonObject): string {
   const live = t['liveVersion'];
   const candidate = t['candidateVersion'];
+  const standby = t['standbyVersion'];
   const mode = show(t['mode'] ?? 'NONE');
   let s = `live ${live === null || live === undefined ? 'none' : `v${show(live)}`}`;
   if (candidate !== null && candidate !== undefined) {
@@ -600,12 +960,12 @@ function traffic(t: JsonObject): string {
     if (mode === 'SHADOW') s += ` ${(number(t['shadowSample']) ?? 0) / 100} % mirrored`;
     else s += ` ${(number(t['candidateWeight']) ?? 0) / 100} %`;
   }
+  if (standby !== null && standby !== undefined) s += `, standby v${show(standby)}`;
   return s;
 }
 
 function drawChart(pdf: Writer, chart: RolloutChart): void {
   const doc = pdf.doc;
-  const panels = 1 + chart.metrics.length;
   const trafficH = 110;
   const metricH = 70;
   const total = trafficH + chart.metrics.length * (metricH + 18) + 56;
@@ -706,32 +1066,36 @@ function drawChart(pdf: Writer, chart: RolloutChart): void {
   markers(top, trafficH);
   step(chart.mirrored, yT, '#8e6bb8', true);
   step(chart.traffic, yT, ACCENT, false);
-  for (const s of chart.stages)
-    doc
-      .font('Helvetica')
-      .fontSize(6.5)
-      .fillColor(MUTED)
-      .text(s.label, xOf(s.t) + 2, top + trafficH - 10, { lineBreak: false });
+  // Stage names along the bottom; a name that would run into the previous one goes a line up
+  // (the last stages of a fast rollout are milliseconds apart).
+  doc.font('Helvetica').fontSize(6.5).fillColor(MUTED);
+  let lastEnd = Number.NEGATIVE_INFINITY;
+  let row = 0;
+  for (const s of chart.stages) {
+    const x = xOf(s.t) + 2;
+    const label = latin(s.label);
+    row = x < lastEnd + 3 ? row + 1 : 0;
+    doc.text(label, x, top + trafficH - 10 - row * 9, { lineBreak: false });
+    lastEnd = x + doc.widthOfString(label);
+  }
   for (const r of chart.rollbacks) {
-    // Beside the line, on whichever side has room.
+    // Beside the line, on whichever side has room, half-way up: clear of the 0 and 100 lines.
     const x = xOf(r.t);
-    const right = x + 153 <= left + width;
-    doc
-      .font('Helvetica-Bold')
-      .fontSize(7)
-      .fillColor(FAIL)
-      .text(latin(r.label), right ? x + 3 : x - 153, top + 14, {
-        width: 150,
-        align: right ? 'left' : 'right',
-        lineBreak: false,
-      });
+    const label = latin(r.label.length > 60 ? `${r.label.slice(0, 57)}...` : r.label);
+    doc.font('Helvetica-Bold').fontSize(7);
+    const w = Math.min(doc.widthOfString(label), 220);
+    const right = x + w + 6 <= left + width;
+    const lx = right ? x + 3 : x - w - 3;
+    const ly = top + trafficH / 2 - 4;
+    doc.rect(lx - 1, ly - 2, w + 2, 11).fill('#ffffff');
+    doc.fillColor(FAIL).text(label, lx, ly, { width: w, lineBreak: false });
   }
   top += trafficH + 6;
 
   // One panel per watched metric, each on its own scale, threshold dashed.
   for (const m of chart.metrics) {
     const values = [
-      ...m.points.map((p) => p.value),
+      ...m.points.flatMap((p) => (p.live === null ? [p.value] : [p.value, p.live])),
       ...(m.threshold === null ? [] : [m.threshold]),
     ];
     const lo = Math.min(0, ...values);
@@ -740,7 +1104,7 @@ function drawChart(pdf: Writer, chart: RolloutChart): void {
     frame(
       top,
       metricH,
-      m.name,
+      `${m.name}  (filled: candidate at each decision, red when breached; hollow: live)`,
       [
         [lo, figure(lo)],
         [hi / 1.15, figure(hi / 1.15)],
@@ -769,7 +1133,17 @@ function drawChart(pdf: Writer, chart: RolloutChart): void {
         });
     }
     for (const p of m.points) {
-      doc.circle(xOf(p.t), yM(p.value), 2.8).fill(p.passed === false ? FAIL : ACCENT);
+      if (p.live !== null)
+        doc
+          .save()
+          .circle(xOf(p.t), yM(p.live), 2.8)
+          .lineWidth(0.9)
+          .strokeColor(MUTED)
+          .stroke()
+          .restore();
+      doc
+        .circle(xOf(p.t), yM(p.value), 2.8)
+        .fill(p.passed === false ? FAIL : p.passed === true ? ACCENT : MUTED);
     }
     top += metricH + 18;
   }
@@ -806,9 +1180,9 @@ function drawChart(pdf: Writer, chart: RolloutChart): void {
   doc.y = legendY + 16;
   if (chart.metrics.length === 0)
     pdf.paragraph(
-      panels === 1
+      chart.stages.length === 0
         ? 'No watched metrics were measured during this rollout: it had no staged checks (an INITIAL go-live switches at once). The rollback criteria above apply while it serves.'
-        : '',
+        : 'No criterion had a measured figure when a stage was decided.',
       MUTED,
     );
 }
@@ -1139,6 +1513,12 @@ function dateTime(ts: string | null): string {
     .replace(/Z$/, ' UTC');
 }
 
+/** Date, then the time to the millisecond on a line of its own: stages may be seconds apart. */
+function time(ts: string): string {
+  const m = /^(\d{4}-\d{2}-\d{2})T(\d{2}:\d{2}:\d{2}(?:\.\d+)?)Z$/.exec(ts);
+  return m ? `${m[1]}\n${m[2]}` : dateTime(ts);
+}
+
 function duration(ms: number): string {
   if (ms < 1000) return `${ms} ms`;
   if (ms < 120_000) return `${(ms / 1000).toFixed(1)} s`;
@@ -1190,4 +1570,8 @@ function object(value: Json | undefined): JsonObject | null {
 
 function number(value: Json | undefined): number | null {
   return typeof value === 'number' && Number.isFinite(value) ? value : null;
+}
+
+function text(value: Json | undefined): string | null {
+  return typeof value === 'string' ? value : null;
 }

@@ -22,7 +22,7 @@ function yamlFiles(dir) {
 
 const parsed = new Map();
 for (const path of [...yamlFiles('deploy'), 'docker-compose.yml']) {
-  const docs = parseAllDocuments(readFileSync(path, 'utf8'));
+  const docs = parseAllDocuments(readFileSync(path, 'utf8'), { merge: true }); // compose's <<
   for (const doc of docs) for (const error of doc.errors) fail(`${path}: ${error.message}`);
   parsed.set(
     path,
@@ -64,6 +64,10 @@ for (const { file, o } of objects) {
 for (const [name, service] of Object.entries(parsed.get('docker-compose.yml')[0].services)) {
   if (!String(service.image ?? 'gatehouse').includes('gatehouse') && !service.build) continue;
   const env = service.environment ?? {};
+  for (const dependency of Object.keys(service.depends_on ?? {})) {
+    if (dependency === name || !(dependency in parsed.get('docker-compose.yml')[0].services))
+      fail(`docker-compose.yml: ${name} depends on ${dependency}`);
+  }
   for (const key of Array.isArray(env) ? env.map((e) => e.split('=')[0]) : Object.keys(env))
     used.push([`docker-compose.yml (${name})`, key]);
 }

@@ -27,7 +27,6 @@ import {
 } from '../../src/model-builder/index.js';
 import {
   evaluate,
-  fastPolicies,
   gql,
   inStage,
   PEOPLE,
@@ -39,7 +38,8 @@ import {
   uploadDataset,
   waitForRollout,
   type Client,
-} from '../../test/support/rollout-story.js';
+} from '../../src/demo/story.js';
+import { writeShortPolicies } from '../../src/demo/short-policies.js';
 import { benchDatabase, machine } from '../support/bench-db.js';
 import { startBenchService } from '../support/service.js';
 
@@ -72,7 +72,9 @@ async function main(): Promise<void> {
   const database = await benchDatabase('rollout', 2);
   await database.dataSource.destroy();
   const dataDir = mkdtempSync(join(tmpdir(), 'gatehouse-bench-rollout-'));
-  const policiesDir = fastPolicies();
+  const policiesDir = writeShortPolicies(mkdtempSync(join(tmpdir(), 'gatehouse-bench-policies-')), {
+    lenientGates: true,
+  });
   const service = await startBenchService(
     {
       DATABASE_URL: database.url,

@@ -6,6 +6,7 @@ import {
   ledgerVerify,
   type VerifyOptions,
 } from './commands/ledger.js';
+import { demo, type DemoCommandOptions } from './commands/demo.js';
 import { migrate } from './commands/migrate.js';
 import { serve } from './commands/serve.js';
 import { token, type TokenOptions } from './commands/token.js';
@@ -25,6 +26,15 @@ const program = new Command('gatehouse')
 program.command('serve').description('run the service (GraphQL, REST, inference)').action(serve);
 
 program.command('migrate').description('apply pending database migrations').action(migrate);
+
+program
+  .command('demo')
+  .description(
+    'the governance story on German credit, end to end, against a Gatehouse started for it (embedded PostgreSQL)',
+  )
+  .option('--data-dir <dir>', 'where the service data goes (default: gatehouse-demo/<time>)')
+  .option('--database-url <url>', 'a PostgreSQL server to use instead of the embedded one')
+  .action((options: DemoCommandOptions) => demo(options));
 
 program
   .command('token')

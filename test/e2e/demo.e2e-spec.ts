@@ -1,0 +1,53 @@
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { verifyReport } from '../../src/reports/report-verify.js';
+import { runCli } from '../support/cli.js';
+import { createTestDatabase, type TestDatabase } from '../support/database.js';
+
+/**
+ * `gatehouse demo` through the built CLI. Against a fresh database of the test server (the
+ * embedded PostgreSQL, the default, is what `npm run demo` uses; it is the same code after the
+ * connection), into a data folder of its own.
+ */
+describe('gatehouse demo', () => {
+  let database: TestDatabase;
+  let dataDir: string;
+
+  beforeAll(async () => {
+    database = await createTestDatabase();
+    dataDir = mkdtempSync(join(tmpdir(), 'gatehouse-demo-'));
+  });
+
+  afterAll(async () => {
+    await database.drop();
+    rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  it('tells the whole story and ends with a verified ledger and an offline-verified report', async () => {
+    const r = await runCli(
+      ['demo', '--data-dir', dataDir, '--database-url', database.url],
+      {},
+      170_000,
+    );
+    expect(r.stderr).not.toMatch(/Error/);
+    expect(r.code).toBe(0);
+    const out = r.stdout;
+    expect(out).toMatch(/\[ 1\/11\] .*starting Gatehouse/);
+    expect(out).toMatch(/version 2: .*sex 0\.686 \(FAILS four-fifths\)/);
+    expect(out).toMatch(/FAIRNESS: sex: disparate impact 0\.686 below 0\.8/);
+    expect(out).toMatch(/dana approving her own request: SEPARATION_OF_DUTIES/);
+    expect(out).toMatch(/rolled back automatically in stage shadow: maxErrorRate breached/);
+    expect(out).toMatch(/passed canary-50/);
+    expect(out).toMatch(/COMPLETED: version 3 is live/);
+    expect(out).toMatch(/intact: \d+ events/);
+    expect(out).toMatch(/offline verification: intact/);
+    expect(out).toMatch(/^Done in [\d.]+ s\.$/m);
+    const report = /report: (\S+\.json)/.exec(out)?.[1] ?? '';
+    expect(existsSync(report)).toBe(true);
+    expect(existsSync(report.replace(/\.json$/, '.pdf'))).toBe(true);
+    const verified = await verifyReport(readFileSync(report, 'utf8'));
+    expect(verified.ok).toBe(true);
+  }, 180_000);
+});

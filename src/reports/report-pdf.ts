@@ -813,7 +813,7 @@ function decision(pdf: Writer, e: TimelineEntry): void {
         const a = object(value) ?? {};
         const arm = text(a['arm'] ?? null);
         return [
-          { text: arm !== null && arm !== key ? `${key} (${arm} copies)` : key },
+          { text: arm !== null && arm !== key ? `${key} (${arm})` : key },
           { text: show(a['version'] ?? '-') },
           { text: show(a['requests'] ?? '-') },
           { text: show(a['errors'] ?? '-') },

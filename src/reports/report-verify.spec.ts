@@ -148,9 +148,11 @@ describe('verifyReport', () => {
         /^figures: promotions\[0\]\.content\.rollbackCriteria\.maxErrorRate\.value does not match the ledger \(event seq \d+\)$/,
       ],
       [
-        (f) => (f['report'].rollouts[0].timeline[2].payload.evidence.criteria[0].measured = 0.001),
+        (f) =>
+          (f['report'].rollouts[0].timeline[2].payload.evidence.rollbackCriteria[0].measured =
+            0.001),
         new RegExp(
-          `^figures: rollouts\\[0\\]\\.timeline\\[2\\]\\.payload\\.evidence\\.criteria\\[0\\]\\.measured does not match the ledger \\(event seq ${seqOf('rollout.stage.passed')}\\)$`,
+          `^figures: rollouts\\[0\\]\\.timeline\\[2\\]\\.payload\\.evidence\\.rollbackCriteria\\[0\\]\\.measured does not match the ledger \\(event seq ${seqOf('rollout.stage.passed')}\\)$`,
         ),
       ],
       [

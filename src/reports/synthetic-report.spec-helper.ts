@@ -187,18 +187,66 @@ export async function syntheticReport(): Promise<SyntheticReport> {
   };
   const canary5 = { ...shadow, mode: 'CANARY', candidateWeight: 500, shadowSample: 0 };
   const canary25 = { ...canary5, candidateWeight: 2500 };
-  const criteria = (errorRate: number, p99: number, passed: boolean): Json[] => [
-    {
-      criterion: 'maxErrorRate',
-      threshold: 0.01,
-      measured: errorRate,
-      passed,
-      test: 'one-sided binomial',
-      pValue: 0.02,
-      n: 1200,
-    },
-    { criterion: 'maxP99LatencyMs', threshold: 200, measured: p99, passed: true },
+  // Verdicts as the rollout engine records them (src/rollouts/criteria-judge.ts): a test only
+  // for a figure past its threshold.
+  const window = { minRequests: 500, seconds: 600 };
+  const verdict = (
+    criterion: string,
+    threshold: number,
+    measured: number,
+    live: number,
+    n: number,
+    status: string,
+    test: Json = null,
+  ): Json => ({
+    criterion,
+    kind: 'rollback',
+    threshold,
+    window,
+    status,
+    measured,
+    live,
+    n,
+    test,
+    note: `${criterion}: ${measured} over ${n} (threshold ${threshold})`,
+  });
+  const criteria = (errorRate: number, p99: number, n: number): Json[] => [
+    verdict('maxErrorRate', 0.01, errorRate, 0.0025, n, 'PASS'),
+    verdict('maxP99LatencyMs', 200, p99, 95, n, 'PASS'),
   ];
+  const arm = (name: string, version: number, requests: number, errors: number, p99: number) => ({
+    arm: name,
+    version,
+    requests,
+    errors,
+    errorRate: errors / requests,
+    p50Ms: 12,
+    p99Ms: p99,
+    rows: requests,
+    selectionRate: 0.7,
+    agreement: name === 'shadow' ? 0.97 : null,
+    compared: name === 'shadow' ? requests : 0,
+    shadowDropped: 0,
+    groups: {},
+  });
+  const evidence = (
+    stage: string,
+    kind: string,
+    verdicts: Json[],
+    arms: JsonObject,
+  ): JsonObject => ({
+    decidedAt: '2026-11-20T12:00:00.000Z',
+    replica: 'vm:1:synthetic',
+    stage,
+    kind,
+    enteredAt: '2026-11-20T11:00:00.000Z',
+    minimums: { requests: 500, seconds: 3600 },
+    candidateRequests: 1200,
+    significanceLevel: 0.01,
+    arms,
+    rollbackCriteria: verdicts,
+    successCriteria: [],
+  });
   const ds = { sub: 'dana', roles: ['data-scientist'] };
   const erin = { sub: 'erin', roles: ['ml-engineer'] };
   const system = { sub: 'system:rollout' };
@@ -412,13 +460,10 @@ export async function syntheticReport(): Promise<SyntheticReport> {
         rolloutId: ROLLOUT,
         stage: 'shadow',
         index: 0,
-        evidence: {
-          criteria: criteria(0.004, 120, true),
-          arms: {
-            live: { requests: 1200, errors: 3, p99Ms: 95 },
-            candidate: { requests: 1200, errors: 5, p99Ms: 120 },
-          },
-        },
+        evidence: evidence('shadow', 'SHADOW', criteria(0.004, 120, 1200), {
+          candidate: arm('shadow', 2, 1200, 5, 120),
+          live: arm('live', 1, 1200, 3, 95),
+        }),
       },
     },
     {
@@ -447,13 +492,10 @@ export async function syntheticReport(): Promise<SyntheticReport> {
         rolloutId: ROLLOUT,
         stage: 'canary-5',
         index: 1,
-        evidence: {
-          criteria: criteria(0.006, 140, true),
-          arms: {
-            live: { requests: 9500, errors: 20, p99Ms: 96 },
-            candidate: { requests: 500, errors: 3, p99Ms: 140 },
-          },
-        },
+        evidence: evidence('canary-5', 'CANARY', criteria(0.006, 140, 500), {
+          candidate: arm('candidate', 2, 500, 3, 140),
+          live: arm('live', 1, 9500, 20, 96),
+        }),
       },
     },
     {
@@ -482,11 +524,20 @@ export async function syntheticReport(): Promise<SyntheticReport> {
       payload: {
         rolloutId: ROLLOUT,
         stage: 'canary-25',
-        reason: 'maxErrorRate breached',
+        reason: 'maxErrorRate breached in stage canary-25: 0.021 over 2400',
         criterion: 'maxErrorRate',
-        measured: 0.021,
         manual: false,
         by: 'system:rollout',
+        breached: [
+          verdict('maxErrorRate', 0.01, 0.021, 0.0025, 2400, 'BREACH', {
+            test: 'two-proportion z',
+            alternative: 'greater',
+            n1: 2400,
+            n2: 7200,
+            statistic: 6.1,
+            pValue: 4.2e-10,
+          }),
+        ],
       },
     },
     {

@@ -294,7 +294,8 @@ describe('audit report of a full German credit SHADOW_THEN_CANARY rollout', () =
       [0, 10000],
       [2500, 0],
       [5000, 0],
-      [10000, 0],
+      // The live stage is no weighted share: the candidate becomes the live version.
+      [0, 0],
     ]);
     for (const passed of r.timeline.filter((e) => e.type === 'rollout.stage.passed')) {
       const evidence = passed.payload['evidence'] as unknown as {
@@ -445,17 +446,25 @@ describe('audit report of a full German credit SHADOW_THEN_CANARY rollout', () =
     for (const expected of [
       `rollout:${completed.id}`,
       'Rollout plan',
-      'Candidate share of traffic (%)',
       'Stages',
-      'shadow',
-      'canary-25',
-      'canary-50',
-      'live',
+      'mirrors 100 % of requests;',
+      'answers 25 % of requests',
+      'answers 50 % of requests',
+      'passed: 2 of 2 criteria',
+      'completed: candidate live',
+      'Candidate share of traffic (%)',
+      'Evidence of each decision',
+      'Stage shadow: passed',
+      'Stage canary-25: passed',
+      'Stage canary-50: passed',
+      'candidate (shadow)',
       'maxErrorRate',
       'minDisparateImpact',
-      'two-proportion z-test',
+      'none: within the threshold',
+      'significance level 0.01',
       'rollout.stage.passed',
       'rollout.completed',
+      'version 2 live; version 1 on standby',
       `page ${pages} of ${pages}`,
     ])
       expect({ expected, found: text.includes(expected) }).toEqual({ expected, found: true });
@@ -469,8 +478,14 @@ describe('audit report of a full German credit SHADOW_THEN_CANARY rollout', () =
     const text = pdfText(pdf);
     for (const expected of [
       `rollout:${rolledBack.id}`,
+      'Rolled back automatically by the controller',
+      'ROLLED BACK:',
+      'not reached',
       'rolled back: maxErrorRate',
+      'Stage shadow: rolled back, maxErrorRate breached',
       'maxErrorRate breached in stage shadow',
+      'two-proportion z (greater)',
+      'BREACH',
       'rollout.rolled_back',
       `page ${pages} of ${pages}`,
     ])

@@ -698,8 +698,13 @@ function stagesOf(r: RolloutSection): StageRow[] {
   const completed = r.timeline.find((e) => e.type === 'rollout.completed');
   if (completed)
     for (const row of rows.values())
-      if (row.kind === 'LIVE' && row.enteredAt !== null)
-        update(row.name, { result: 'completed: candidate live' });
+      if (row.kind === 'LIVE')
+        // An INITIAL go-live records no stage.entered: its live stage began with the completion.
+        update(row.name, {
+          result: 'completed: candidate live',
+          enteredAt: row.enteredAt ?? completed.ts,
+          enteredSeq: row.enteredSeq ?? completed.seq,
+        });
   return [...rows.values()];
 }
 
@@ -1126,9 +1131,9 @@ function drawChart(pdf: Writer, chart: RolloutChart): void {
         .font('Helvetica')
         .fontSize(6.5)
         .fillColor(FAIL)
-        .text(`threshold ${figure(m.threshold)}`, left + width - 80, yM(m.threshold) - 9, {
+        // At the left end: decisions come after a stage has run, and the last one sits at the right.
+        .text(`threshold ${figure(m.threshold)}`, left + 4, yM(m.threshold) - 9, {
           width: 78,
-          align: 'right',
           lineBreak: false,
         });
     }

@@ -224,6 +224,8 @@ export interface TrafficStats {
   readonly failures: { status: number; body: string; at: number }[];
   readonly byVersion: Record<string, number>;
   readonly labelled: number;
+  /** The id of every answered request. */
+  readonly answeredIds: string[];
 }
 
 export interface TrafficOptions {
@@ -247,6 +249,7 @@ export class Traffic {
   private labelled = 0;
   private readonly failures: { status: number; body: string; at: number }[] = [];
   private readonly byVersion: Record<string, number> = {};
+  private readonly answeredIds: string[] = [];
   private next = 0;
 
   constructor(
@@ -283,6 +286,7 @@ export class Traffic {
       failures: this.failures,
       byVersion: this.byVersion,
       labelled: this.labelled,
+      answeredIds: this.answeredIds,
     };
   }
 
@@ -322,6 +326,7 @@ export class Traffic {
       this.ok++;
       const answer = JSON.parse(text) as { id: string; model_version: string };
       this.byVersion[answer.model_version] = (this.byVersion[answer.model_version] ?? 0) + 1;
+      this.answeredIds.push(answer.id);
       const label = this.data.y[i];
       if (this.options.feedback && label !== undefined)
         this.feedbacks.push(this.sendFeedback(answer.id, label));

@@ -57,10 +57,17 @@ export type TraceSampler =
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 export type LogLevelName = (typeof LOG_LEVELS)[number];
 
+export const REQUEST_LOGGING = ['all', 'governance', 'off'] as const;
+export type RequestLogging = (typeof REQUEST_LOGGING)[number];
+
 export interface LogConfig {
   readonly level: LogLevelName;
-  /** One line per answered HTTP request (health probes and scrapes excepted). */
-  readonly requests: boolean;
+  /**
+   * One line per answered HTTP request: `all`, `governance` (all but inference requests, which
+   * the prediction log records and which are too many for a line each) or `off`. Health
+   * probes and scrapes are never logged.
+   */
+  readonly requests: RequestLogging;
 }
 
 export interface UploadLimits {
@@ -255,7 +262,7 @@ export function loadConfig(env: Env, cwd: string = process.cwd()): Config {
       queueLimit: read.integer('GATEHOUSE_PREDICTION_LOG_QUEUE_LIMIT', 100_000, 1, 10_000_000),
       batchRows: read.integer('GATEHOUSE_PREDICTION_LOG_BATCH_ROWS', 2000, 1, 100_000),
       flushIntervalMs: read.integer('GATEHOUSE_PREDICTION_LOG_FLUSH_MS', 250, 1, 60_000),
-      retentionDays: read.integer('GATEHOUSE_PREDICTION_RETENTION_DAYS', 90, 0, 36_500),
+      retentionDays: read.integer('GATEHOUSE_PREDICTION_RETENTION_DAYS', 183, 0, 36_500),
     },
     batch: {
       concurrency: read.integer('GATEHOUSE_BATCH_CONCURRENCY', 1, 1, 64),
@@ -278,7 +285,7 @@ export function loadConfig(env: Env, cwd: string = process.cwd()): Config {
     },
     log: {
       level: read.oneOf('GATEHOUSE_LOG_LEVEL', LOG_LEVELS, nodeEnv === 'test' ? 'warn' : 'info'),
-      requests: read.boolean('GATEHOUSE_LOG_REQUESTS', true),
+      requests: read.oneOf('GATEHOUSE_LOG_REQUESTS', REQUEST_LOGGING, 'governance'),
     },
   };
 }

@@ -199,3 +199,23 @@ export class RolloutProgressModel {
   @Field(() => [RolloutVerdictModel])
   criteria!: RolloutVerdictModel[];
 }
+
+@ObjectType('RolloutTraffic', {
+  description: 'The endpoint’s traffic state now (basis points: 10000 is all of it).',
+})
+export class RolloutTrafficModel {
+  @Field({ description: 'NONE, SHADOW, CANARY, BLUE_GREEN or AB_TEST.' })
+  mode!: string;
+
+  @Field(() => Int, { nullable: true })
+  liveVersion!: number | null;
+
+  @Field(() => Int, { nullable: true })
+  candidateVersion!: number | null;
+
+  @Field(() => Int, { description: 'Share of requests the candidate answers.' })
+  candidateWeight!: number;
+
+  @Field(() => Int, { description: 'SHADOW: share of requests mirrored to the candidate.' })
+  shadowSample!: number;
+}

@@ -61,10 +61,11 @@ export class RolloutsRepository {
   }
 
   async endpointName(endpointId: string): Promise<string> {
-    const endpoint = await this.dataSource.manager.findOneByOrFail(EndpointEntity, {
-      id: endpointId,
-    });
-    return endpoint.name;
+    return (await this.endpoint(endpointId)).name;
+  }
+
+  endpoint(endpointId: string): Promise<EndpointEntity> {
+    return this.dataSource.manager.findOneByOrFail(EndpointEntity, { id: endpointId });
   }
 
   async facts(rollout: RolloutEntity, evaluationId: string): Promise<RolloutFacts> {

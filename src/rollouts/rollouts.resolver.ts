@@ -11,6 +11,7 @@ import {
   RolloutArmModel,
   RolloutModel,
   RolloutProgressModel,
+  RolloutTrafficModel,
   RolloutVerdictModel,
 } from './rollout.model.js';
 import { RolloutsService } from './rollouts.service.js';
@@ -97,6 +98,14 @@ export class RolloutsResolver {
         verdictOf,
       ),
     };
+  }
+
+  @ResolveField(() => RolloutTrafficModel, {
+    description: 'The weights now: the endpoint’s mode, versions and shares.',
+  })
+  @Can('read', 'Rollout')
+  async traffic(@Parent() rollout: RolloutModel): Promise<RolloutTrafficModel> {
+    return this.rollouts.traffic(rollout.id);
   }
 
   @Query(() => RolloutModel, { nullable: true })

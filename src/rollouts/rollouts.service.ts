@@ -392,6 +392,26 @@ export class RolloutsService {
     );
   }
 
+  /** The traffic state of the rollout's endpoint now. */
+  async traffic(id: string): Promise<{
+    mode: string;
+    liveVersion: number | null;
+    candidateVersion: number | null;
+    candidateWeight: number;
+    shadowSample: number;
+  }> {
+    const rollout = await this.rollouts.find(id);
+    if (!rollout) throw new NotFoundError('rollout', id);
+    const e = await this.rollouts.endpoint(rollout.endpointId);
+    return {
+      mode: e.mode,
+      liveVersion: e.liveVersion,
+      candidateVersion: e.candidateVersion,
+      candidateWeight: e.candidateWeight,
+      shadowSample: e.shadowSample,
+    };
+  }
+
   async get(id: string): Promise<RolloutEntity | null> {
     checkId('id', id);
     return this.rollouts.find(id);

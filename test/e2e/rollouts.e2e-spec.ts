@@ -161,6 +161,7 @@ describe('the rollout engine: shadow, canary, blue-green and A/B, judged on live
     // While in shadow, the progress view shows both arms and the criteria being judged.
     const progress = await gql<{
       rollout: {
+        traffic: { mode: string; shadowSample: number };
         progress: {
           stage: string;
           arms: { arm: string; requests: number }[];
@@ -169,12 +170,14 @@ describe('the rollout engine: shadow, canary, blue-green and A/B, judged on live
       };
     }>(
       client,
-      `query($id: ID!) { rollout(id: $id) { progress { stage decision waitingFor candidateRequests
+      `query($id: ID!) { rollout(id: $id) { traffic { mode candidateWeight shadowSample }
+        progress { stage decision waitingFor candidateRequests
         arms { arm version requests errors p99Ms agreement } criteria { criterion status measured n note } } } }`,
       { id: started.id },
       'audrey',
     );
     if (progress.rollout.progress) {
+      expect(progress.rollout.traffic).toMatchObject({ mode: 'SHADOW', shadowSample: 10_000 });
       expect(progress.rollout.progress.stage).toBe('shadow');
       expect(progress.rollout.progress.arms.map((a) => a.arm)).toEqual(['live', 'shadow']);
       expect(progress.rollout.progress.criteria.map((c) => c.criterion)).toEqual([

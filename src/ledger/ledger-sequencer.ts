@@ -320,7 +320,10 @@ export class LedgerSequencer implements OnApplicationBootstrap, OnApplicationShu
       await this.repository.insertKey(tx, genesis.publicJwk, head.headSeq + 1);
       return genesis;
     }
-    const key = this.keys.get(head.kid);
+    // Another replica may have rotated to a key it wrote to the shared keys folder.
+    const key =
+      this.keys.get(head.kid) ??
+      ((await this.keys.refresh()) ? this.keys.get(head.kid) : undefined);
     if (!key)
       throw new SigningKeyError(
         `the ledger's current signing key ${head.kid} is not available to this process`,

@@ -78,6 +78,26 @@ export class KeyRing {
     return this.keys.get(kid);
   }
 
+  /**
+   * Reads keys added to the keys folder since this process loaded it. Replicas sharing the
+   * folder (one volume) learn a key another replica rotated to without a restart; a key kept
+   * elsewhere still needs each replica to be given it (docs/operations.md).
+   */
+  async refresh(): Promise<boolean> {
+    if (!existsSync(this.dir)) return false;
+    let added = false;
+    for (const file of readdirSync(this.dir).filter((f) => f.endsWith('.jwk'))) {
+      if (this.keys.has(file.slice(0, -'.jwk'.length))) continue;
+      const path = join(this.dir, file);
+      const key = await signingKeyFrom(readFileSync(path, 'utf8'), path);
+      if (!this.keys.has(key.kid)) {
+        this.keys.set(key.kid, key);
+        added = true;
+      }
+    }
+    return added;
+  }
+
   /** Deterministic choice for a brand-new ledger: the configured or first key. */
   first(): SigningKey {
     const key = this.keys.values().next().value;

@@ -280,7 +280,7 @@ export function loadConfig(env: Env, cwd: string = process.cwd()): Config {
       serviceName: read.string('OTEL_SERVICE_NAME', 'gatehouse'),
       otlpTracesEndpoint: otlpTracesEndpoint(read),
       sampler: traceSampler(read),
-      inferenceSampleRatio: read.ratio('GATEHOUSE_TRACES_INFERENCE_RATIO', 0.1),
+      inferenceSampleRatio: read.ratio('GATEHOUSE_TRACES_INFERENCE_RATIO', 0.01),
       metricsToken: read.optionalString('GATEHOUSE_METRICS_TOKEN'),
     },
     log: {

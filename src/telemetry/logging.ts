@@ -20,6 +20,12 @@ export const REDACTED_PATHS = [
   'token',
 ];
 
+const QUIET_ROUTES = [
+  { path: 'v2/health/*path', method: RequestMethod.GET },
+  { path: 'metrics', method: RequestMethod.GET },
+];
+const INFER_ROUTE = { path: 'v2/models/:endpoint/infer', method: RequestMethod.POST };
+
 /** Every line names the trace (and span) it was written in, when there is one. */
 export function traceFields(): Record<string, string> {
   const context = trace.getActiveSpan()?.spanContext();
@@ -29,7 +35,8 @@ export function traceFields(): Record<string, string> {
 
 /**
  * JSON lines on stdout through pino (nestjs-pino): Nest's own logs and one line per answered
- * request. A request line has the method, the path without its query string, the status and
+ * request (but inference requests, unless GATEHOUSE_LOG_REQUESTS=all: the prediction log
+ * records those). A request line has the method, the path without its query string, the status and
  * the time taken — never headers, bodies or query values, so no token, secret or model input
  * reaches a log.
  */
@@ -37,6 +44,9 @@ export function loggingParams(config: Config): Params {
   return {
     // nestjs-pino's default route pattern matches nothing under Nest 12's Fastify adapter.
     forRoutes: [{ path: '*path', method: RequestMethod.ALL }],
+    // Skipped by the middleware altogether, not only unlogged: on inference it cost two
+    // thirds of the throughput with a line per request, a third even with no line written.
+    exclude: [...QUIET_ROUTES, ...(config.log.requests === 'all' ? [] : [INFER_ROUTE])],
     pinoHttp: {
       level: config.log.level,
       messageKey: 'msg',
@@ -52,9 +62,10 @@ export function loggingParams(config: Config): Params {
       customProps: () => traceFields(),
       redact: { paths: REDACTED_PATHS, censor: '[redacted]' },
       quietReqLogger: true,
-      autoLogging: config.log.requests
-        ? { ignore: (req: IncomingMessage) => isQuietPath(req.url ?? '') }
-        : false,
+      autoLogging:
+        config.log.requests === 'off'
+          ? false
+          : { ignore: (req: IncomingMessage) => isQuietPath(req.url ?? '') },
       serializers: {
         req: (req: IncomingMessage & { id?: unknown }) => ({
           id: req.id,

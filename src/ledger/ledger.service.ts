@@ -1,7 +1,9 @@
 import { randomUUID } from 'node:crypto';
-import { Injectable } from '@nestjs/common';
+import { Injectable, Optional } from '@nestjs/common';
 import { DataSource, type EntityManager } from 'typeorm';
+import { GatehouseMetrics } from '../telemetry/metrics.js';
 import { currentTraceId } from '../telemetry/trace-id.js';
+import { withSpan } from '../telemetry/tracing.js';
 import { canonicalize } from './canonical-json.js';
 import { formatTimestamp, type LedgerEvent } from './ledger-event.js';
 import { LedgerRepository, type PendingRow } from './ledger.repository.js';
@@ -47,11 +49,13 @@ export class LedgerService {
     private readonly dataSource: DataSource,
     private readonly repository: LedgerRepository,
     private readonly sequencer: LedgerSequencer,
+    // Absent in the CLI's application context, which has no /metrics to serve.
+    @Optional() private readonly metrics?: GatehouseMetrics,
   ) {}
 
   async transaction<T>(work: (tx: LedgerTx) => T | Promise<T>): Promise<T> {
     const { result, queued } = await this.run(work);
-    await this.sequencer.submit(queued);
+    await this.seal(queued);
     return result;
   }
 
@@ -60,7 +64,7 @@ export class LedgerService {
     work: (tx: LedgerTx) => T | Promise<T>,
   ): Promise<{ result: T; events: AppendedEvent[] }> {
     const { result, queued } = await this.run(work);
-    await this.sequencer.submit(queued);
+    await this.seal(queued);
     const ids = queued.map((q) => q.eventId);
     const rows = ids.length === 0 ? [] : await this.repository.eventsByIds(ids);
     return {
@@ -80,7 +84,23 @@ export class LedgerService {
    * commit makes it durable before the call returns.
    */
   async record(input: EventInput): Promise<void> {
-    await this.sequencer.submit([pendingOf(input, currentTraceId())]);
+    await this.seal([pendingOf(input, currentTraceId())]);
+  }
+
+  /**
+   * Waits for the sequencer pass that seals these events: the `gatehouse.ledger.append` span
+   * inside the trace that caused them, and the append metrics.
+   */
+  private async seal(events: Parameters<LedgerSequencer['submit']>[0]): Promise<void> {
+    if (events.length === 0) return this.sequencer.submit(events);
+    const started = performance.now();
+    const types = [...new Set(events.map((e) => e.type))].join(',');
+    await withSpan(
+      'gatehouse.ledger.append',
+      { 'gatehouse.events': events.length, 'gatehouse.event_types': types },
+      () => this.sequencer.submit(events),
+    );
+    this.metrics?.recordLedgerAppend(events.length, (performance.now() - started) / 1000);
   }
 
   /** Runs the unit of work with its events queued in its transaction; returns them with their queue ids. */

@@ -1,4 +1,5 @@
 import { createHash, randomUUID } from 'node:crypto';
+import { withSpan } from '../telemetry/tracing.js';
 import { Injectable } from '@nestjs/common';
 import type { Principal } from '../auth/principal.js';
 import { BadInputError, NotFoundError } from '../common/errors.js';
@@ -59,7 +60,15 @@ export class ReportsService {
     private readonly ring: KeyRing,
   ) {}
 
-  async export(
+  export(subjectText: string, format: ReportFormat, principal: Principal): Promise<StoredReport> {
+    return withSpan(
+      'gatehouse.report.export',
+      { 'gatehouse.report.subject': subjectText, 'gatehouse.report.format': format },
+      () => this.exportNow(subjectText, format, principal),
+    );
+  }
+
+  private async exportNow(
     subjectText: string,
     format: ReportFormat,
     principal: Principal,

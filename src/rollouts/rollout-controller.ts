@@ -72,13 +72,7 @@ export class RolloutController implements OnApplicationBootstrap, OnApplicationS
     return this.running;
   }
 
-  private pass(): Promise<void> {
-    return withSpan('gatehouse.rollout.tick', { 'gatehouse.replica': REPLICA_ID }, () =>
-      this.passAll(),
-    );
-  }
-
-  private async passAll(): Promise<void> {
+  private async pass(): Promise<void> {
     let ids: string[];
     try {
       ids = await this.rollouts.claimable(REPLICA_ID);
@@ -86,6 +80,16 @@ export class RolloutController implements OnApplicationBootstrap, OnApplicationS
       RolloutController.logger.error(`listing rollouts failed: ${String(error)}`);
       return;
     }
+    // A tick with nothing to drive makes no trace: one per second per replica would be noise.
+    if (ids.length === 0) return;
+    await withSpan(
+      'gatehouse.rollout.tick',
+      { 'gatehouse.replica': REPLICA_ID, 'gatehouse.rollouts': ids.length },
+      () => this.drives(ids),
+    );
+  }
+
+  private async drives(ids: readonly string[]): Promise<void> {
     for (const id of ids) {
       if (this.stopped) return;
       try {

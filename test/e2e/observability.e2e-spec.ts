@@ -219,6 +219,13 @@ describe('observability: traces, trace ids in the ledger, /metrics', () => {
       expect(roots[0]!.attributes['http.route']).toBe('/graphql');
       const ids = new Set(spans.map((s) => s.spanContext().spanId));
       for (const span of spans) if (span !== roots[0]) expect(ids.has(parentOf(span)!)).toBe(true);
+      // The ledger append of the approval's event is inside that trace.
+      const appends = spans.filter((s) => s.name === 'gatehouse.ledger.append');
+      expect(appends).toHaveLength(1);
+      expect(appends[0]!.attributes).toMatchObject({
+        'gatehouse.events': 1,
+        'gatehouse.event_types': 'promotion.approval.recorded',
+      });
       // Nothing else this request did went into another trace.
       expect(new Set(during.map((s) => s.spanContext().traceId))).toEqual(
         new Set([event!.traceId]),
@@ -322,6 +329,11 @@ describe('observability: traces, trace ids in the ledger, /metrics', () => {
       );
       expect(text).toMatch(/^gatehouse_gate_outcomes_total\{gate="APPROVALS",outcome="fail"\} 1$/m);
       expect(text).toMatch(/^gatehouse_gate_outcomes_total\{gate="FAIRNESS",outcome="pass"\} 1$/m);
+      expect(text).toMatch(
+        /^gatehouse_inference_requests_total\{endpoint="scoring",version="1",arm="live"\} 3$/m,
+      );
+      expect(text).toMatch(/^gatehouse_inference_duration_count\{[^}]*arm="live"[^}]*\} 3$/m);
+      expect(text).toMatch(/^gatehouse_ledger_appends_total \d+$/m);
       expect(text).toMatch(/^gatehouse_prediction_log_backlog \d+$/m);
       expect(text).toMatch(/^gatehouse_prediction_log_dropped_total \d+$/m);
     });

@@ -23,10 +23,10 @@ import {
   buildGermanCreditModels,
   defaultGermanCreditPath,
   erroringModel,
-  type ScoringModel,
 } from '../../src/model-builder/index.js';
 import {
   evaluate,
+  registerCreditModel,
   gql,
   inStage,
   PEOPLE,
@@ -52,14 +52,6 @@ const CRITERIA = {
   minDisparateImpact: { value: 0.8, window: { minRequests: 60, seconds: 60 } },
   rationale: RATIONALE,
 };
-const MODEL_CARD = {
-  intendedUse: 'Benchmark of rollouts: scores consumer credit applications.',
-  outOfScopeUses: ['Anything outside this benchmark'],
-  limitations: 'Trained on 1,000 applications from 1970s Germany; benchmark only.',
-  trainingData: 'Statlog (German Credit Data), UCI Machine Learning Repository, CC BY 4.0.',
-  ethicalConsiderations: 'Sex and age are protected; audited with the four-fifths rule.',
-};
-
 interface Latency {
   readonly rps: number;
   readonly p50: number;
@@ -90,7 +82,7 @@ async function main(): Promise<void> {
   const client: Client = { url: () => service.url, token: (who) => tokens[who] ?? '' };
   try {
     console.log(`bench/rollout on ${machine()}, ${new Date().toISOString()}`);
-    const versions = await setUp(client, [
+    const versions = await registerCreditModel(client, [
       models.fair,
       models.fairRetrained,
       erroringModel(models.fair, 'odd-batch'),
@@ -228,50 +220,6 @@ async function main(): Promise<void> {
     rmSync(dataDir, { recursive: true, force: true });
     rmSync(policiesDir, { recursive: true, force: true });
   }
-}
-
-async function setUp(client: Client, scorings: readonly ScoringModel[]): Promise<number[]> {
-  await gql(
-    client,
-    `mutation($input: RegisterModelInput!) { registerModel(input: $input) { id } }`,
-    {
-      input: {
-        name: 'credit-risk',
-        riskTier: 'HIGH',
-        owner: 'bench',
-        protectedAttributes: ['sex', 'age_group'],
-        modelCard: MODEL_CARD,
-      },
-    },
-    'dana',
-  );
-  const versions: number[] = [];
-  for (const scoring of scorings) {
-    const upload = await fetch(`${client.url()}/v1/artifacts`, {
-      method: 'PUT',
-      headers: {
-        authorization: `Bearer ${client.token('dana')}`,
-        'content-type': 'application/octet-stream',
-      },
-      body: scoring.bytes,
-    });
-    const { sha256 } = (await upload.json()) as { sha256: string };
-    const r = await gql<{ registerModelVersion: { version: number } }>(
-      client,
-      `mutation($input: RegisterModelVersionInput!) { registerModelVersion(input: $input) { version } }`,
-      {
-        input: {
-          model: 'credit-risk',
-          artifactSha256: sha256,
-          task: 'BINARY_CLASSIFICATION',
-          featureColumns: [...scoring.featureNames],
-        },
-      },
-      'dana',
-    );
-    versions.push(r.registerModelVersion.version);
-  }
-  return versions;
 }
 
 /**

@@ -16,6 +16,7 @@ import {
   gql,
   gqlRaw,
   promote,
+  registerCreditModel,
   requestPromotion,
   Traffic,
   uploadDataset,
@@ -48,18 +49,6 @@ const PEOPLE: Record<string, { sub: string; roles: string[] }> = {
   cora: { sub: 'cora', roles: ['compliance-officer'] },
   audrey: { sub: 'audrey', roles: ['auditor'] },
   ivan: { sub: 'ivan', roles: ['inference-client'] },
-};
-
-const MODEL_CARD = {
-  intendedUse:
-    'Scores consumer credit applications so that a human underwriter reviews the riskiest first.',
-  outOfScopeUses: ['Automated rejection without human review', 'Employment or housing screening'],
-  limitations:
-    'Trained on 1,000 applications from 1970s Germany (Statlog); not representative of applicants today.',
-  trainingData:
-    'Statlog (German Credit Data), UCI Machine Learning Repository, CC BY 4.0; sex and age group held out as protected attributes.',
-  ethicalConsiderations:
-    'Sex and age are protected: audited with the four-fifths rule before and during every rollout.',
 };
 
 const W = { minRequests: 20, seconds: 60 };
@@ -150,26 +139,13 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
     ];
 
     progress('registering model credit-risk (HIGH risk) with its model card, and four versions');
-    await gql(
+    const versions = await registerCreditModel(
       client,
-      `mutation($input: RegisterModelInput!) { registerModel(input: $input) { id } }`,
-      {
-        input: {
-          name: 'credit-risk',
-          riskTier: 'HIGH',
-          owner: 'credit-risk-team',
-          protectedAttributes: ['sex', 'age_group'],
-          modelCard: MODEL_CARD,
-        },
-      },
-      'dana',
+      builds.map(([, scoring]) => scoring),
     );
-    const versions: number[] = [];
-    for (const [what, scoring] of builds) {
-      const version = await registerVersion(client, scoring);
-      versions.push(version);
-      detail(`version ${version}: ${what}`);
-    }
+    builds.forEach(([what], i) => {
+      detail(`version ${String(versions[i])}: ${what}`);
+    });
     const [fair, unfair, retrained, faulty] = versions as [number, number, number, number];
 
     progress('auditing every version with ONNX Runtime: performance and four-fifths per group');
@@ -381,33 +357,6 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
   } finally {
     await running.close();
   }
-}
-
-async function registerVersion(client: Client, scoring: ScoringModel): Promise<number> {
-  const upload = await fetch(`${client.url()}/v1/artifacts`, {
-    method: 'PUT',
-    headers: {
-      authorization: `Bearer ${client.token('dana')}`,
-      'content-type': 'application/octet-stream',
-    },
-    body: scoring.bytes,
-  });
-  if (!upload.ok) throw new Error(`artifact upload: ${upload.status} ${await upload.text()}`);
-  const { sha256 } = (await upload.json()) as { sha256: string };
-  const r = await gql<{ registerModelVersion: { version: number } }>(
-    client,
-    `mutation($input: RegisterModelVersionInput!) { registerModelVersion(input: $input) { version } }`,
-    {
-      input: {
-        model: 'credit-risk',
-        artifactSha256: sha256,
-        task: 'BINARY_CLASSIFICATION',
-        featureColumns: [...scoring.featureNames],
-      },
-    },
-    'dana',
-  );
-  return r.registerModelVersion.version;
 }
 
 /** ROC AUC, and per protected attribute the four-fifths verdict, as one line. */

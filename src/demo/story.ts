@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import type { GermanCredit } from '../model-builder/german-credit.js';
+import type { ScoringModel } from '../model-builder/scoring-model.js';
 
 /**
  * The governance story of a model version told through Gatehouse's real interfaces (GraphQL,
@@ -63,6 +64,71 @@ export const RATIONALE =
 export const JUSTIFICATION = 'The retrained credit model is expected to serve applicants better.';
 export const SIGN_OFF =
   'I reviewed the audit, the model card and the rollback criteria of this version, and sign off.';
+
+/** The German credit model card: every field long enough for the shipped policy. */
+export const CREDIT_MODEL_CARD = {
+  intendedUse:
+    'Scores consumer credit applications so that a human underwriter reviews the riskiest first.',
+  outOfScopeUses: ['Automated rejection without human review', 'Employment or housing screening'],
+  limitations:
+    'Trained on 1,000 applications from 1970s Germany (Statlog); not representative of applicants today.',
+  trainingData:
+    'Statlog (German Credit Data), UCI Machine Learning Repository, CC BY 4.0; sex and age group held out as protected attributes.',
+  ethicalConsiderations:
+    'Sex and age are protected: audited with the four-fifths rule before and during every rollout.',
+};
+
+/**
+ * Registers model `credit-risk` (HIGH risk, sex and age group protected) and one version per
+ * scoring model, each uploaded as an artifact first; returns the version numbers in order.
+ */
+export async function registerCreditModel(
+  client: Client,
+  scorings: readonly ScoringModel[],
+): Promise<number[]> {
+  await gql(
+    client,
+    `mutation($input: RegisterModelInput!) { registerModel(input: $input) { id } }`,
+    {
+      input: {
+        name: 'credit-risk',
+        riskTier: 'HIGH',
+        owner: 'credit-risk-team',
+        protectedAttributes: ['sex', 'age_group'],
+        modelCard: CREDIT_MODEL_CARD,
+      },
+    },
+    'dana',
+  );
+  const versions: number[] = [];
+  for (const scoring of scorings) {
+    const upload = await fetch(`${client.url()}/v1/artifacts`, {
+      method: 'PUT',
+      headers: {
+        authorization: `Bearer ${client.token('dana')}`,
+        'content-type': 'application/octet-stream',
+      },
+      body: scoring.bytes,
+    });
+    if (!upload.ok) throw new Error(`artifact upload: ${upload.status} ${await upload.text()}`);
+    const { sha256 } = (await upload.json()) as { sha256: string };
+    const r = await gql<{ registerModelVersion: { version: number } }>(
+      client,
+      `mutation($input: RegisterModelVersionInput!) { registerModelVersion(input: $input) { version } }`,
+      {
+        input: {
+          model: 'credit-risk',
+          artifactSha256: sha256,
+          task: 'BINARY_CLASSIFICATION',
+          featureColumns: [...scoring.featureNames],
+        },
+      },
+      'dana',
+    );
+    versions.push(r.registerModelVersion.version);
+  }
+  return versions;
+}
 
 export async function uploadDataset(client: Client, csvPath: string): Promise<string> {
   const upload = await fetch(`${client.url()}/v1/datasets?name=german-credit`, {

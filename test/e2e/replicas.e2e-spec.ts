@@ -14,6 +14,7 @@ import { runCli, startServe, type ServingProcess } from '../support/cli.js';
 import { createTestDatabase, type TestDatabase } from '../support/database.js';
 import {
   evaluate,
+  registerCreditModel,
   gql,
   PEOPLE,
   promote,
@@ -92,52 +93,7 @@ describe('three replicas on one database', () => {
   });
 
   it('keeps one chain, one driver per rollout and every prediction', async () => {
-    await gql(
-      roundRobin,
-      `mutation($input: RegisterModelInput!) { registerModel(input: $input) { id } }`,
-      {
-        input: {
-          name: 'credit-risk',
-          riskTier: 'HIGH',
-          owner: 'credit-risk-team',
-          protectedAttributes: ['sex', 'age_group'],
-          modelCard: {
-            intendedUse: 'Scores consumer credit applications for a human underwriter to review.',
-            outOfScopeUses: ['Automated rejection without human review'],
-            limitations: 'Trained on 1,000 applications from 1970s Germany; not representative.',
-            trainingData: 'Statlog (German Credit Data), UCI Machine Learning Repository.',
-            ethicalConsiderations: 'Sex and age are protected; audited with the four-fifths rule.',
-          },
-        },
-      },
-      'dana',
-    );
-    const versions: number[] = [];
-    for (const scoring of [models.fair, models.fairRetrained]) {
-      const upload = await fetch(`${roundRobin.url()}/v1/artifacts`, {
-        method: 'PUT',
-        headers: {
-          authorization: `Bearer ${tokens['dana'] ?? ''}`,
-          'content-type': 'application/octet-stream',
-        },
-        body: scoring.bytes,
-      });
-      const { sha256 } = (await upload.json()) as { sha256: string };
-      const r = await gql<{ registerModelVersion: { version: number } }>(
-        roundRobin,
-        `mutation($input: RegisterModelVersionInput!) { registerModelVersion(input: $input) { version } }`,
-        {
-          input: {
-            model: 'credit-risk',
-            artifactSha256: sha256,
-            task: 'BINARY_CLASSIFICATION',
-            featureColumns: [...scoring.featureNames],
-          },
-        },
-        'dana',
-      );
-      versions.push(r.registerModelVersion.version);
-    }
+    const versions = await registerCreditModel(roundRobin, [models.fair, models.fairRetrained]);
     const [v1, v2] = versions as [number, number];
     const dataset = await uploadDataset(roundRobin, defaultGermanCreditPath());
     const [e1, e2] = await Promise.all([

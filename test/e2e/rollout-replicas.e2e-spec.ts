@@ -13,6 +13,7 @@ import { startServe, type ServingProcess } from '../support/cli.js';
 import { createTestDatabase, type TestDatabase } from '../support/database.js';
 import {
   evaluate,
+  registerCreditModel,
   FAST_ROLLOUT_ENV,
   fastPolicies,
   gql,
@@ -88,52 +89,7 @@ describe('a rollout across two service processes', () => {
   });
 
   it('has one driver at a time, and the survivor finishes what a killed driver started', async () => {
-    await gql(
-      clientA,
-      `mutation($input: RegisterModelInput!) { registerModel(input: $input) { id } }`,
-      {
-        input: {
-          name: 'credit-risk',
-          riskTier: 'HIGH',
-          owner: 'credit-risk-team',
-          protectedAttributes: ['sex', 'age_group'],
-          modelCard: {
-            intendedUse: 'Scores consumer credit applications for a human underwriter to review.',
-            outOfScopeUses: ['Automated rejection without human review'],
-            limitations: 'Trained on 1,000 applications from 1970s Germany; not representative.',
-            trainingData: 'Statlog (German Credit Data), UCI Machine Learning Repository.',
-            ethicalConsiderations: 'Sex and age are protected; audited with the four-fifths rule.',
-          },
-        },
-      },
-      'dana',
-    );
-    const versions: number[] = [];
-    for (const scoring of [models.fair, models.fairRetrained]) {
-      const upload = await fetch(`${a.url}/v1/artifacts`, {
-        method: 'PUT',
-        headers: {
-          authorization: `Bearer ${tokens['dana'] ?? ''}`,
-          'content-type': 'application/octet-stream',
-        },
-        body: scoring.bytes,
-      });
-      const { sha256 } = (await upload.json()) as { sha256: string };
-      const r = await gql<{ registerModelVersion: { version: number } }>(
-        clientB,
-        `mutation($input: RegisterModelVersionInput!) { registerModelVersion(input: $input) { version } }`,
-        {
-          input: {
-            model: 'credit-risk',
-            artifactSha256: sha256,
-            task: 'BINARY_CLASSIFICATION',
-            featureColumns: [...scoring.featureNames],
-          },
-        },
-        'dana',
-      );
-      versions.push(r.registerModelVersion.version);
-    }
+    const versions = await registerCreditModel(clientA, [models.fair, models.fairRetrained]);
     await gql(
       clientA,
       `mutation { createEndpoint(name: "credit", model: "credit-risk") { id } }`,

@@ -275,8 +275,14 @@ export async function waitForRollout(
     }
     await sleep(100);
   }
+  const waiting = await gql<{ rollout: { progress: { waitingFor: string[] } | null } }>(
+    client,
+    `query($id: ID!) { rollout(id: $id) { progress { waitingFor } } }`,
+    { id },
+    'audrey',
+  ).catch(() => null);
   throw new Error(
-    `rollout ${id} did not get there in time: ${JSON.stringify(last?.stages ?? lastError)} ${last?.status ?? ''}`,
+    `rollout ${id} did not get there in time: ${JSON.stringify(last?.stages ?? lastError)} ${last?.status ?? ''}; waiting for: ${JSON.stringify(waiting?.rollout.progress?.waitingFor ?? null)}`,
   );
 }
 

@@ -29,7 +29,7 @@ import {
 const W = { minRequests: 20, seconds: 60 };
 const CRITERIA = {
   maxErrorRate: { value: 0.02, window: W },
-  minDisparateImpact: { value: 0.8, window: { minRequests: 60, seconds: 60 } },
+  minDisparateImpact: { value: 0.7, window: { minRequests: 60, seconds: 60 } },
   rationale: RATIONALE,
 };
 const PLAN = {

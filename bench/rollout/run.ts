@@ -171,7 +171,7 @@ async function main(): Promise<void> {
     const back = await waitForRollout(
       client,
       canary.id,
-      (r) => r.history.some((e) => e.type === 'rollout.rolled_back'),
+      (r) => r.status !== 'RUNNING' && r.history.some((e) => e.type === 'rollout.rolled_back'),
       120_000,
     );
     await canaryTraffic.answered(200);

@@ -259,7 +259,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
     const badDone = await waitForRollout(
       client,
       bad.id,
-      (r) => r.history.some((e) => e.type === 'rollout.rolled_back'),
+      (r) => r.status !== 'RUNNING' && r.history.some((e) => e.type === 'rollout.rolled_back'),
       90_000,
     );
     const rolledBack = badDone.history.find((e) => e.type === 'rollout.rolled_back');

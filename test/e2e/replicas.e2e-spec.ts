@@ -129,7 +129,7 @@ describe('three replicas on one database', () => {
         return waitForRollout(
           roundRobin,
           started.id,
-          (r) => r.history.some((e) => e.type === 'rollout.completed'),
+          (r) => r.status !== 'RUNNING' && r.history.some((e) => e.type === 'rollout.completed'),
           120_000,
         );
       }),

@@ -197,8 +197,10 @@ describe('audit report of a full German credit SHADOW_THEN_CANARY rollout', () =
       canary: CANARY_PLAN,
     });
     await waitForRollout(client, good.id, (r) => r.status !== 'RUNNING', 120_000);
-    completed = await waitForRollout(client, good.id, (r) =>
-      r.history.some((e) => e.type === 'rollout.completed'),
+    completed = await waitForRollout(
+      client,
+      good.id,
+      (r) => r.status !== 'RUNNING' && r.history.some((e) => e.type === 'rollout.completed'),
     );
     // Some answered traffic on the new live version, so the chart's last step is real.
     await traffic.answered(30);
@@ -214,8 +216,10 @@ describe('audit report of a full German credit SHADOW_THEN_CANARY rollout', () =
       canary: CANARY_PLAN,
     });
     await waitForRollout(client, faulty.id, (r) => r.status !== 'RUNNING', 90_000);
-    rolledBack = await waitForRollout(client, faulty.id, (r) =>
-      r.history.some((e) => e.type === 'rollout.rolled_back'),
+    rolledBack = await waitForRollout(
+      client,
+      faulty.id,
+      (r) => r.status !== 'RUNNING' && r.history.some((e) => e.type === 'rollout.rolled_back'),
     );
     await more.answered(20);
     const moreStats = await more.stop();

@@ -145,7 +145,7 @@ describe('a rollout across two service processes', () => {
     const done = await waitForRollout(
       survivorClient,
       started.id,
-      (r) => r.history.some((e) => e.type === 'rollout.completed'),
+      (r) => r.status !== 'RUNNING' && r.history.some((e) => e.type === 'rollout.completed'),
       60_000,
     );
     const stats = await survivorTraffic.stop();

@@ -205,8 +205,10 @@ describe('the rollout engine: shadow, canary, blue-green and A/B, judged on live
     });
 
     // The evidence of every step is in the ledger, in order, each stage passed once.
-    const final = await waitForRollout(client, started.id, (r) =>
-      r.history.some((e) => e.type === 'rollout.completed'),
+    const final = await waitForRollout(
+      client,
+      started.id,
+      (r) => r.status !== 'RUNNING' && r.history.some((e) => e.type === 'rollout.completed'),
     );
     expect(final.history.map((e) => `${e.type}:${stageOf(e.payload)}`)).toEqual([
       'rollout.started:',
@@ -314,8 +316,10 @@ describe('the rollout engine: shadow, canary, blue-green and A/B, judged on live
         endpoint: run.endpoint,
         failures: [],
       });
-      const back = await waitForRollout(client, run.started.id, (r) =>
-        r.history.some((e) => e.type === 'rollout.rolled_back'),
+      const back = await waitForRollout(
+        client,
+        run.started.id,
+        (r) => r.status !== 'RUNNING' && r.history.some((e) => e.type === 'rollout.rolled_back'),
       );
       const rolledBack = event(back, 'rollout.rolled_back')[0]!;
       expect({ endpoint: run.endpoint, ...rolledBack.payload }).toMatchObject({
@@ -349,8 +353,10 @@ describe('the rollout engine: shadow, canary, blue-green and A/B, judged on live
     const stats = await traffic.stop();
     expect(done.status).toBe('ROLLED_BACK');
     const rolledBack = event(
-      await waitForRollout(client, started.id, (r) =>
-        r.history.some((e) => e.type === 'rollout.rolled_back'),
+      await waitForRollout(
+        client,
+        started.id,
+        (r) => r.status !== 'RUNNING' && r.history.some((e) => e.type === 'rollout.rolled_back'),
       ),
       'rollout.rolled_back',
     )[0]!;
@@ -392,8 +398,10 @@ describe('the rollout engine: shadow, canary, blue-green and A/B, judged on live
     });
     const stats = await traffic.stop();
     expect(stats.failures).toEqual([]);
-    const back = await waitForRollout(client, started.id, (r) =>
-      r.history.some((e) => e.type === 'rollout.rolled_back'),
+    const back = await waitForRollout(
+      client,
+      started.id,
+      (r) => r.status !== 'RUNNING' && r.history.some((e) => e.type === 'rollout.rolled_back'),
     );
     expect(event(back, 'rollout.rolled_back')[0]?.payload).toMatchObject({
       stage: 'canary-25',
@@ -429,8 +437,10 @@ describe('the rollout engine: shadow, canary, blue-green and A/B, judged on live
       'erin',
     );
     expect(resumed.advanceRollout.status).toBe('RUNNING');
-    const done = await waitForRollout(client, started.id, (r) =>
-      r.history.some((e) => e.type === 'rollout.completed'),
+    const done = await waitForRollout(
+      client,
+      started.id,
+      (r) => r.status !== 'RUNNING' && r.history.some((e) => e.type === 'rollout.completed'),
     );
     await traffic.stop();
     expect(done.status).toBe('COMPLETED');

@@ -7,7 +7,8 @@ import { ErrorFilter } from './common/error.filter.js';
 import { registerUploadParsers } from './common/upload-body.js';
 import type { Config } from './config/config.js';
 import { loadPolicies } from './policy/policies.js';
-import { requestTracingPlugin } from './telemetry/sdk.js';
+import { traceInferenceRoutes } from './telemetry/inference-tracing.js';
+import { activeTelemetry, requestTracingPlugin } from './telemetry/sdk.js';
 
 export interface RunningApp {
   readonly app: NestFastifyApplication;
@@ -28,6 +29,10 @@ export async function startApp(config: Config): Promise<RunningApp> {
   app.useLogger(app.get(Logger));
   // Before any route exists: the plugin wraps each route's handler in the request's span.
   await app.register(requestTracingPlugin());
+  traceInferenceRoutes(
+    app.getHttpAdapter().getInstance(),
+    () => activeTelemetry()?.recording === true,
+  );
   app.useGlobalFilters(new ErrorFilter());
   registerUploadParsers(app.getHttpAdapter().getInstance());
   try {

@@ -21,7 +21,7 @@ import {
   type OutputTensor,
   type RawTensor,
 } from './oip-tensors.js';
-import { failSpan, startSpan } from '../telemetry/tracing.js';
+import { failSpan, startRecordedChildSpan } from '../telemetry/tracing.js';
 import { ShadowQueue } from './shadow-queue.js';
 import {
   answeringArm,
@@ -187,21 +187,22 @@ export class InferenceService implements OnApplicationShutdown {
     };
     let outputs: OutputTensor[];
     let scores: Float64Array | null;
-    // Not made active: nothing runs inside it that makes spans, and the hot path stays lean.
-    const span = startSpan('gatehouse.inference.run', {
+    const span = startRecordedChildSpan('gatehouse.inference.run', () => ({
       'gatehouse.endpoint': endpoint,
       'gatehouse.version': served.version,
       'gatehouse.arm': arm,
       'gatehouse.rows': request.rows,
-    });
+    }));
     try {
       const raw = await this.executor.run(served.artifactSha256, request.inputs, request.rows);
       outputs = presentOutputs(raw, served.signature.outputs, request.outputs);
       scores = scoresOf(raw.get(served.scoreOutput), served.scoreIndex, request.rows);
-      span.end();
+      span?.end();
     } catch (error) {
-      failSpan(span, error);
-      span.end();
+      if (span) {
+        failSpan(span, error);
+        span.end();
+      }
       const reason = messageOf(error);
       const latencyMs = performance.now() - started;
       this.metrics.record({ ...observed, latencyMs, failed: true, scores: null });

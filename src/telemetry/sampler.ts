@@ -9,8 +9,7 @@ import {
   type SamplingResult,
 } from '@opentelemetry/sdk-trace';
 import type { TraceSampler } from '../config/config.js';
-
-const INFER_PATH = /^\/v2\/models\/[^/]+(\/versions\/[^/]+)?\/infer(\?|$)/;
+import { isInferencePath } from './inference-tracing.js';
 
 /** The request path a root span was started with, under either HTTP semantic convention. */
 function pathOf(attributes: Attributes): string | undefined {
@@ -40,7 +39,7 @@ export class GatehouseRootSampler implements Sampler {
     _links: Link[],
   ): SamplingResult {
     const path = pathOf(attributes);
-    if (path !== undefined && INFER_PATH.test(path))
+    if (path !== undefined && isInferencePath(path))
       return this.inference.shouldSample(context, traceId);
     return { decision: SamplingDecision.RECORD_AND_SAMPLED };
   }

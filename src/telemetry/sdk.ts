@@ -18,6 +18,7 @@ import {
   type SpanProcessor,
 } from '@opentelemetry/sdk-trace';
 import type { TelemetryConfig } from '../config/config.js';
+import { isInferencePath } from './inference-tracing.js';
 import { samplerOf } from './sampler.js';
 
 /** What the running service needs from the SDK once it has started. */
@@ -28,6 +29,8 @@ export interface Telemetry {
   readonly fastify: FastifyOtelInstrumentation;
   /** Whether library instrumentation (HTTP, GraphQL, pg) was installed. */
   readonly instrumented: boolean;
+  /** Whether spans are recorded at all (an exporter or a span processor is configured). */
+  readonly recording: boolean;
   /** Flushes what is buffered (spans to the collector) and stops. */
   shutdown(): Promise<void>;
 }
@@ -53,7 +56,8 @@ let standalone: FastifyOtelInstrumentation | undefined;
 function fastifyInstrumentation(): FastifyOtelInstrumentation {
   return new FastifyOtelInstrumentation({
     instrumentHooks: false,
-    ignorePaths: (route) => isQuietPath(route.url),
+    // Inference requests get their span from src/telemetry/inference-tracing.ts instead.
+    ignorePaths: (route) => isQuietPath(route.url) || isInferencePath(route.url),
   });
 }
 
@@ -138,6 +142,7 @@ export function startTelemetry(config: TelemetryConfig, options: TelemetryOption
     prometheus,
     fastify,
     instrumented: instrument,
+    recording: exporting,
     shutdown: async () => {
       if (active === telemetry) active = undefined;
       await sdk.shutdown();

@@ -53,11 +53,17 @@ export function withSpanSync<T>(name: string, attributes: Attributes, fn: (span:
 }
 
 /**
- * A span that is not made active: for a hot path that ends it itself (no closure, no context
- * switch), e.g. one inference run inside a micro-batch. The caller must call `end()`.
+ * A child of the active span that is not made active, for a hot path that ends it itself (no
+ * closure, no context switch), e.g. one inference run inside a micro-batch; made only when the
+ * active span is recorded, since building the attributes of a span nobody keeps costs more
+ * than the work it describes. The caller ends it.
  */
-export function startSpan(name: string, attributes: Attributes): Span {
-  return tracer.startSpan(name, { attributes });
+export function startRecordedChildSpan(
+  name: string,
+  attributes: () => Attributes,
+): Span | undefined {
+  if (trace.getActiveSpan()?.isRecording() !== true) return undefined;
+  return tracer.startSpan(name, { attributes: attributes() });
 }
 
 /** Marks a span failed with the error's class and message (never its stack's data). */

@@ -97,6 +97,28 @@ describe('observability: traces, trace ids in the ledger, /metrics', () => {
     throw new Error(`no ${type} event for ${subject}`);
   }
 
+  /** One row of the German credit data scored through the Open Inference Protocol. */
+  function infer(endpoint: string, row: number, headers: Record<string, string> = {}) {
+    return fetch(`${app.url}/v2/models/${endpoint}/infer`, {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/json',
+        authorization: `Bearer ${tokens['ivan']!}`,
+        ...headers,
+      },
+      body: JSON.stringify({
+        inputs: [
+          {
+            name: 'features',
+            datatype: 'FP32',
+            shape: [1, models.fair.featureNames.length],
+            data: Array.from(models.data.X[row]!),
+          },
+        ],
+      }),
+    });
+  }
+
   const spansOf = (traceId: string): ReadableSpan[] =>
     exporter.getFinishedSpans().filter((s) => s.spanContext().traceId === traceId);
 
@@ -301,26 +323,7 @@ describe('observability: traces, trace ids in the ledger, /metrics', () => {
 
     it('exposes gate outcomes and the prediction log after traffic', async () => {
       await setTraffic(app, 'scoring', { liveVersion: 1 });
-      for (let i = 0; i < 3; i++) {
-        const response = await fetch(`${app.url}/v2/models/scoring/infer`, {
-          method: 'POST',
-          headers: {
-            'content-type': 'application/json',
-            authorization: `Bearer ${tokens['ivan']!}`,
-          },
-          body: JSON.stringify({
-            inputs: [
-              {
-                name: 'features',
-                datatype: 'FP32',
-                shape: [1, models.fair.featureNames.length],
-                data: Array.from(models.data.X[i]!),
-              },
-            ],
-          }),
-        });
-        expect(response.status).toBe(200);
-      }
+      for (let i = 0; i < 3; i++) expect((await infer('scoring', i)).status).toBe(200);
       await app.running.app.get(PredictionLog).flush();
       const text = await scrape();
       expect(Number(/^gatehouse_prediction_log_written_total (\d+)$/m.exec(text)?.[1])).toBe(3);
@@ -336,6 +339,54 @@ describe('observability: traces, trace ids in the ledger, /metrics', () => {
       expect(text).toMatch(/^gatehouse_ledger_appends_total \d+$/m);
       expect(text).toMatch(/^gatehouse_prediction_log_backlog \d+$/m);
       expect(text).toMatch(/^gatehouse_prediction_log_dropped_total \d+$/m);
+    });
+  });
+  describe('inference traces', () => {
+    beforeAll(async () => {
+      await setTraffic(app, 'scoring', { liveVersion: 1 });
+    });
+
+    it('a sampled inference request has its server span and the model run as its child', async () => {
+      const traceId = '0af7651916cd43dd8448eb211c80319c';
+      const response = await infer('scoring', 0, {
+        traceparent: `00-${traceId}-b7ad6b7169203331-01`,
+      });
+      expect(response.status).toBe(200);
+      await settle();
+      const spans = spansOf(traceId);
+      const server = spans.find((s) => s.kind === SpanKind.SERVER);
+      expect(server?.name).toBe('POST /v2/models/:endpoint/infer');
+      expect(server?.parentSpanContext?.spanId).toBe('b7ad6b7169203331');
+      expect(server?.attributes['http.route']).toBe('/v2/models/:endpoint/infer');
+      expect(server?.attributes['url.path']).toBe('/v2/models/scoring/infer');
+      expect(server?.attributes['http.response.status_code']).toBe(200);
+      const run = spans.find((s) => s.name === 'gatehouse.inference.run');
+      expect(parentOf(run!)).toBe(server?.spanContext().spanId);
+      expect(run?.attributes).toMatchObject({
+        'gatehouse.endpoint': 'scoring',
+        'gatehouse.version': 1,
+        'gatehouse.arm': 'live',
+        'gatehouse.rows': 1,
+      });
+      // Only the request's own spans: @fastify/otel leaves inference routes alone.
+      expect(spans).toHaveLength(2);
+    });
+
+    it('an unsampled one leaves no span; a refused one records its status', async () => {
+      const unsampled = 'f1e2d3c4b5a697887766554433221100';
+      const response = await infer('scoring', 1, {
+        traceparent: `00-${unsampled}-b7ad6b7169203331-00`,
+      });
+      expect(response.status).toBe(200);
+      const failed = '11112222333344445555666677778888';
+      const missing = await infer('no-such-endpoint', 1, {
+        traceparent: `00-${failed}-b7ad6b7169203331-01`,
+      });
+      expect(missing.status).toBe(404);
+      await settle();
+      expect(spansOf(unsampled)).toEqual([]);
+      const server = spansOf(failed).find((s) => s.kind === SpanKind.SERVER);
+      expect(server?.attributes['http.response.status_code']).toBe(404);
     });
   });
 });

@@ -1,9 +1,11 @@
 /**
  * bench/inference: Gatehouse's `/v2/models/{endpoint}/infer` against a bare node:http +
  * ONNX Runtime server (bare-server.ts) answering the same Open Inference Protocol request
- * with the same model and session options, under the same autocannon load; then Gatehouse's
- * latency at half the bare server's peak rate, and its resident memory idle with ten
- * endpoints loaded. `npm run build && node dist/bench/inference/run.js`.
+ * with the same model and session options, under the same autocannon load (peak req/s); then
+ * Gatehouse's latency under an open-loop load at half the bare server's peak rate, every
+ * server's CPU per request at a fixed rate (BENCH_COST_RATE, default 3000 req/s), and
+ * Gatehouse's resident memory idle with ten endpoints loaded.
+ * `npm run build && node dist/bench/inference/run.js`.
  *
  * BENCH_TRACING=1 adds the defaults with the OpenTelemetry SDK started (no exporter, then OTLP
  * export at the default sampling) for the tracing on/off comparison.
@@ -34,12 +36,15 @@ import {
   type GermanCreditModels,
 } from '../../src/model-builder/index.js';
 import { benchDatabase, machine } from '../support/bench-db.js';
+import { pacedLoad, type PacedLoadResult } from '../support/paced-load.js';
 import { MB, startBenchService } from '../support/service.js';
 
 const SECONDS = Number(process.env['BENCH_SECONDS'] ?? 10);
 const ROUNDS = Number(process.env['BENCH_ROUNDS'] ?? 3);
 const CONNECTIONS = Number(process.env['BENCH_CONNECTIONS'] ?? 32);
 const WARM_UP_SECONDS = 3;
+/** The fixed rate at which each server's CPU per request is measured. */
+const COST_RATE = Number(process.env['BENCH_COST_RATE'] ?? 3000);
 const ENDPOINTS = 10;
 /** Core-seconds per second that other processes may use during a run before it is redone. */
 const OTHER_LOAD_LIMIT = 0.1;
@@ -254,7 +259,7 @@ function postgresPids(): number[] {
 async function load(
   server: Server,
   body: string,
-  options: { overallRate?: number; seconds?: number } = {},
+  options: { seconds?: number } = {},
 ): Promise<Run> {
   const pids = [server.pid, process.pid, ...postgresPids()];
   const before = cpuSnapshot(pids);
@@ -266,7 +271,6 @@ async function load(
     body,
     connections: CONNECTIONS,
     duration: seconds,
-    ...(options.overallRate === undefined ? {} : { overallRate: options.overallRate }),
   });
   const after = cpuSnapshot(pids);
   server.tally.answered += result.requests.total;
@@ -280,16 +284,44 @@ async function load(
   };
 }
 
+interface Paced extends PacedLoadResult {
+  /** CPU time of the server's process (all its threads) per answered request. */
+  readonly cpuPerRequestUs: number;
+}
+
+async function paced(server: Server, body: string, rate: number): Promise<Paced> {
+  const before = processTicks(server.pid);
+  const result = await pacedLoad({
+    url: `${server.url}/v2/models/credit/infer`,
+    headers: { 'content-type': 'application/json', ...server.headers },
+    body,
+    rate,
+    seconds: SECONDS,
+    connections: CONNECTIONS,
+  });
+  const ticks = processTicks(server.pid) - before;
+  server.tally.answered += result.answered;
+  // /proc counts in ticks of 10 ms.
+  return { ...result, cpuPerRequestUs: (ticks * 10_000) / Math.max(1, result.answered) };
+}
+
+function pacedSummary(runs: readonly Paced[]) {
+  return {
+    rps: median(runs.map((r) => r.rps)),
+    p50: median(runs.map((r) => r.p50)),
+    p99: median(runs.map((r) => r.p99)),
+    p999: median(runs.map((r) => r.p999)),
+    max: median(runs.map((r) => r.max)),
+    failures: runs.reduce((n, r) => n + r.failures, 0),
+  };
+}
+
 /** A run repeated while other processes disturb it (at most three tries). */
-async function quietLoad(
-  server: Server,
-  body: string,
-  options: { overallRate?: number } = {},
-): Promise<Run> {
-  let run = await load(server, body, options);
+async function quietLoad(server: Server, body: string): Promise<Run> {
+  let run = await load(server, body);
   for (let retry = 0; retry < 2 && run.otherLoad > OTHER_LOAD_LIMIT; retry++) {
     await new Promise((resolve) => setTimeout(resolve, 10_000));
-    run = await load(server, body, options);
+    run = await load(server, body);
   }
   return run;
 }
@@ -426,45 +458,63 @@ async function main(): Promise<void> {
     }
     const bareSummary = summary(runs.get(bare) ?? []);
     const halfRate = Math.round(bareSummary.rps / 2);
-    // autocannon paces a rate per connection and per second: each connection sends as fast
-    // as it can until its share of the second is used, then waits for the next second. The
-    // bare server under the same pacing shows what that alone costs.
-    const halfRuns: Run[] = [];
-    const bareHalfRuns: Run[] = [];
+    // Open-loop at half the bare peak (bench/support/paced-load.ts): latency from the moment
+    // each request was due. The bare server under the same load is the reference.
+    const halfRuns: Paced[] = [];
+    const bareHalfRuns: Paced[] = [];
     for (let round = 0; round < ROUNDS; round++) {
-      halfRuns.push(await quietLoad(main.server, body, { overallRate: halfRate }));
-      bareHalfRuns.push(await quietLoad(bare, body, { overallRate: halfRate }));
+      halfRuns.push(await paced(main.server, body, halfRate));
+      bareHalfRuns.push(await paced(bare, body, halfRate));
     }
+    // What a request costs the server's process in CPU, at a rate every server sustains: on
+    // this machine the load generator shares the cores, so peak req/s mixes the server's own
+    // cost with the generator's; this does not.
+    const costs = new Map<Server, number[]>(servers.map((s) => [s, []]));
+    for (let round = 0; round < ROUNDS; round++)
+      for (const server of servers)
+        costs.get(server)?.push((await paced(server, body, COST_RATE)).cpuPerRequestUs);
     const answeredWithLog = servers.filter((s) => s.logs).reduce((n, s) => n + s.tally.answered, 0);
     for (const server of servers.splice(0).reverse()) await server.stop();
     const logged = (await countPredictions(db.url)) - before;
 
-    const half = summary(halfRuns);
-    const bareHalf = summary(bareHalfRuns);
     const mainSummary = summary(runs.get(main.server) ?? []);
     console.log(`# bench/inference — ${machine()}, ${new Date().toISOString().slice(0, 10)}`);
     console.log(
       `${CONNECTIONS} connections; ${ROUNDS} rounds of ${SECONDS} s per server (medians; range of req/s), after ${WARM_UP_SECONDS} s of warm-up; one row of 60 features per request; fair German credit model`,
     );
     console.log('');
-    console.log('| server | req/s (median) | req/s range | p50 ms | p99 ms | × bare | failed |');
-    console.log('|---|---:|---:|---:|---:|---:|---:|');
+    console.log(
+      `| server | req/s (median) | req/s range | p50 ms | p99 ms | × bare | failed | CPU µs/request at ${COST_RATE} req/s |`,
+    );
+    console.log('|---|---:|---:|---:|---:|---:|---:|---:|');
+    const bareCost = median(costs.get(bare) ?? []);
     for (const [server, serverRuns] of runs) {
       const s = summary(serverRuns);
       const flag = s.disturbed > 0 ? ` (${s.disturbed} run(s) disturbed by other processes)` : '';
+      const cost = median(costs.get(server) ?? []);
       console.log(
-        `| ${server.label}${flag} | ${Math.round(s.rps)} | ${Math.round(s.minRps)}–${Math.round(s.maxRps)} | ${s.p50} | ${s.p99} | ${(s.rps / bareSummary.rps).toFixed(2)} | ${s.failures} |`,
+        `| ${server.label}${flag} | ${Math.round(s.rps)} | ${Math.round(s.minRps)}–${Math.round(s.maxRps)} | ${s.p50} | ${s.p99} | ${(s.rps / bareSummary.rps).toFixed(2)} | ${s.failures} | ${Math.round(cost)} (${(bareCost / cost).toFixed(2)} × bare's cost) |`,
       );
     }
-    console.log(
-      `| Gatehouse (defaults) at ${halfRate} req/s, half the bare peak | ${Math.round(half.rps)} | ${Math.round(half.minRps)}–${Math.round(half.maxRps)} | ${half.p50} | ${half.p99} | – | ${half.failures} |`,
-    );
-    console.log(
-      `| bare server at ${halfRate} req/s (reference for the pacing) | ${Math.round(bareHalf.rps)} | ${Math.round(bareHalf.minRps)}–${Math.round(bareHalf.maxRps)} | ${bareHalf.p50} | ${bareHalf.p99} | – | ${bareHalf.failures} |`,
-    );
     console.log('');
     console.log(
-      `throughput, log on: ${(mainSummary.rps / bareSummary.rps).toFixed(2)} × bare (goal ≥ 0.8); p99 at half the bare peak: ${half.p99} ms (goal ≤ 5 ms)`,
+      `Open-loop at ${halfRate} req/s, half the bare peak (${ROUNDS} runs of ${SECONDS} s each, latency from the moment each request was due; medians):`,
+    );
+    console.log('');
+    console.log('| server | answered/s | p50 ms | p99 ms | p99.9 ms | max ms | failed |');
+    console.log('|---|---:|---:|---:|---:|---:|---:|');
+    const half = pacedSummary(halfRuns);
+    const bareHalf = pacedSummary(bareHalfRuns);
+    for (const [label, r] of [
+      [main.server.label, half],
+      [bare.label, bareHalf],
+    ] as const)
+      console.log(
+        `| ${label} | ${Math.round(r.rps)} | ${r.p50.toFixed(2)} | ${r.p99.toFixed(2)} | ${r.p999.toFixed(2)} | ${r.max.toFixed(1)} | ${r.failures} |`,
+      );
+    console.log('');
+    console.log(
+      `throughput, log on: ${(mainSummary.rps / bareSummary.rps).toFixed(2)} × bare (goal ≥ 0.8); p99 at half the bare peak: ${half.p99.toFixed(2)} ms (goal ≤ 5 ms)`,
     );
     console.log(
       `predictions logged: ${logged} of ${answeredWithLog} answered by the servers with the log on`,

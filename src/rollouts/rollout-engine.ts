@@ -218,30 +218,25 @@ export class RolloutEngine {
     return rolloutWith(rollout, { status: 'COMPLETED', stages, outcome, finishedAt: new Date() });
   }
 
-  async pause(tx: LedgerTx, rollout: RolloutEntity, endpoint: string, cause: Cause): Promise<void> {
-    await this.rollouts.update(tx.manager, rollout.id, { status: 'PAUSED' });
-    tx.record({
-      type: 'rollout.paused',
-      subject: `rollout:${rollout.id}`,
-      actor: cause.actor,
-      payload: {
-        rolloutId: rollout.id,
-        endpoint,
-        stage: rollout.stages[rollout.currentStage]?.name ?? null,
-        index: rollout.currentStage,
-      },
-    });
+  pause(tx: LedgerTx, rollout: RolloutEntity, endpoint: string, cause: Cause): Promise<void> {
+    return this.hold(tx, rollout, endpoint, cause, 'PAUSED');
   }
 
-  async resume(
+  resume(tx: LedgerTx, rollout: RolloutEntity, endpoint: string, cause: Cause): Promise<void> {
+    return this.hold(tx, rollout, endpoint, cause, 'RUNNING');
+  }
+
+  /** Pauses (`PAUSED`) or resumes (`RUNNING`) the stage it is in; traffic stays as it is. */
+  private async hold(
     tx: LedgerTx,
     rollout: RolloutEntity,
     endpoint: string,
     cause: Cause,
+    status: 'PAUSED' | 'RUNNING',
   ): Promise<void> {
-    await this.rollouts.update(tx.manager, rollout.id, { status: 'RUNNING' });
+    await this.rollouts.update(tx.manager, rollout.id, { status });
     tx.record({
-      type: 'rollout.resumed',
+      type: status === 'PAUSED' ? 'rollout.paused' : 'rollout.resumed',
       subject: `rollout:${rollout.id}`,
       actor: cause.actor,
       payload: {

@@ -289,6 +289,8 @@ export async function waitForRollout(
 export const inStage = (name: string) => (r: RolloutView) =>
   r.stages[r.currentStage]?.name === name && r.stages[r.currentStage]?.status === 'IN_PROGRESS';
 
+const FEEDBACK_CONCURRENCY = 4;
+
 export interface TrafficStats {
   readonly sent: number;
   readonly ok: number;
@@ -323,6 +325,9 @@ export class Traffic {
   private readonly byVersion: Record<string, number> = {};
   private readonly answeredIds: string[] = [];
   private next = 0;
+  /** Feedback requests that may be in flight at once; the others wait for a slot. */
+  private feedbackSlots = FEEDBACK_CONCURRENCY;
+  private readonly feedbackWaiters: (() => void)[] = [];
 
   constructor(
     private readonly client: Client,
@@ -393,6 +398,8 @@ export class Traffic {
       const text = await response.text();
       if (response.status !== 200) {
         this.failures.push({ status: response.status, body: text, at: Date.now() });
+        // A client that retries at once only adds load to a service that is refusing it.
+        await sleep(20);
         continue;
       }
       this.ok++;
@@ -405,22 +412,50 @@ export class Traffic {
     }
   }
 
+  /**
+   * The label of an answered request, about half a second later, retried while the
+   * prediction is not in the log yet. At most FEEDBACK_CONCURRENCY are in flight: one request
+   * per answer, all at once, held a database connection each on a slow machine, starved the
+   * prediction log's writer of connections, and so made every feedback a retry.
+   */
   private async sendFeedback(requestId: string, label: number): Promise<void> {
     await sleep(500);
     for (let attempt = 0; attempt < 10; attempt++) {
-      const response = await fetch(`${this.client.url()}/v1/endpoints/${this.endpoint}/feedback`, {
-        method: 'POST',
-        headers: {
-          'content-type': 'application/json',
-          authorization: `Bearer ${this.client.token('ivan')}`,
-        },
-        body: JSON.stringify({ requestId, label }),
-      }).catch(() => undefined);
-      if (response?.status === 201 || response?.status === 200) {
+      const status = await this.withFeedbackSlot(async () => {
+        const response = await fetch(
+          `${this.client.url()}/v1/endpoints/${this.endpoint}/feedback`,
+          {
+            method: 'POST',
+            headers: {
+              'content-type': 'application/json',
+              authorization: `Bearer ${this.client.token('ivan')}`,
+            },
+            body: JSON.stringify({ requestId, label }),
+          },
+        ).catch(() => undefined);
+        await response?.arrayBuffer();
+        return response?.status;
+      });
+      if (status === 201 || status === 200) {
         this.labelled++;
         return;
       }
       await sleep(200);
+    }
+  }
+
+  private async withFeedbackSlot<T>(fn: () => Promise<T>): Promise<T> {
+    if (this.feedbackSlots > 0) this.feedbackSlots--;
+    else
+      await new Promise<void>((resolve) => {
+        this.feedbackWaiters.push(resolve);
+      });
+    try {
+      return await fn();
+    } finally {
+      const next = this.feedbackWaiters.shift();
+      if (next) next();
+      else this.feedbackSlots++;
     }
   }
 }

@@ -29,12 +29,10 @@ export async function startApp(config: Config): Promise<RunningApp> {
   app.useLogger(app.get(Logger));
   // Before any route exists: the plugin wraps each route's handler in the request's span.
   await app.register(requestTracingPlugin());
-  traceInferenceRoutes(
-    app.getHttpAdapter().getInstance(),
-    () => activeTelemetry()?.recording === true,
-  );
+  const fastify = app.getHttpAdapter().getInstance();
+  traceInferenceRoutes(fastify, () => activeTelemetry()?.recording === true);
   app.useGlobalFilters(new ErrorFilter());
-  registerUploadParsers(app.getHttpAdapter().getInstance());
+  registerUploadParsers(fastify);
   try {
     await app.listen(config.port, config.host);
   } catch (error) {

@@ -51,7 +51,7 @@ class Connection {
   private readonly socket: Socket;
   private pending: Buffer = Buffer.alloc(0);
   private due = 0;
-  busy = false;
+  private busy = false;
 
   constructor(
     host: string,

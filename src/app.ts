@@ -8,6 +8,7 @@ import { registerUploadParsers } from './common/upload-body.js';
 import type { Config } from './config/config.js';
 import { loadPolicies } from './policy/policies.js';
 import { traceInferenceRoutes } from './telemetry/inference-tracing.js';
+import { logRequests } from './telemetry/request-log.js';
 import { activeTelemetry, requestTracingPlugin } from './telemetry/sdk.js';
 
 export interface RunningApp {
@@ -31,6 +32,7 @@ export async function startApp(config: Config): Promise<RunningApp> {
   await app.register(requestTracingPlugin());
   const fastify = app.getHttpAdapter().getInstance();
   traceInferenceRoutes(fastify, () => activeTelemetry()?.recording === true);
+  logRequests(fastify, config);
   app.useGlobalFilters(new ErrorFilter());
   registerUploadParsers(fastify);
   try {

@@ -26,16 +26,9 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
 import pg from 'pg';
-import { startApp } from '../../src/app.js';
-import { issueDevToken, loadOrCreateDevIssuerKey } from '../../src/auth/dev-issuer.js';
-import { loadConfig } from '../../src/config/config.js';
-import { DeploymentService } from '../../src/endpoints/deployment.service.js';
-import {
-  buildGermanCreditModels,
-  trainLogisticRegression,
-  type GermanCreditModels,
-} from '../../src/model-builder/index.js';
+import { buildGermanCreditModels } from '../../src/model-builder/index.js';
 import { benchDatabase, machine } from '../support/bench-db.js';
+import { ENDPOINTS, setUp } from './endpoints.js';
 import { pacedLoad, type PacedLoadResult } from '../support/paced-load.js';
 import { MB, startBenchService } from '../support/service.js';
 
@@ -45,7 +38,6 @@ const CONNECTIONS = Number(process.env['BENCH_CONNECTIONS'] ?? 32);
 const WARM_UP_SECONDS = 3;
 /** The fixed rate at which each server's CPU per request is measured. */
 const COST_RATE = Number(process.env['BENCH_COST_RATE'] ?? 3000);
-const ENDPOINTS = 10;
 /** Core-seconds per second that other processes may use during a run before it is redone. */
 const OTHER_LOAD_LIMIT = 0.1;
 const BARE_SERVER = fileURLToPath(new URL('./bare-server.js', import.meta.url));
@@ -75,14 +67,6 @@ async function startOtlpSink(): Promise<{ url: string; stop: () => Promise<void>
   };
 }
 
-const MODEL_CARD = {
-  intendedUse: 'Benchmark of real-time inference.',
-  outOfScopeUses: [],
-  limitations: 'Benchmark only.',
-  trainingData: 'German credit.',
-  ethicalConsiderations: 'Benchmark only.',
-};
-
 interface Server {
   readonly label: string;
   readonly url: string;
@@ -96,95 +80,14 @@ interface Server {
 
 interface Run {
   readonly rps: number;
+  /** CPU time of the server's process (all its threads) per answered request. */
+  readonly cpuPerRequestUs: number;
   readonly p50: number;
   readonly p99: number;
   readonly requests: number;
   readonly failures: number;
   /** Core-seconds per second used by processes other than the server, PostgreSQL and this. */
   readonly otherLoad: number;
-}
-
-/**
- * Registers the fair model as `credit` plus nine more logistic regressions (distinct
- * artifacts, so ten sessions), each behind its own endpoint with its version live. Done
- * through an in-process service, since only the deployment service makes a version live.
- */
-async function setUp(databaseUrl: string, dataDir: string, models: GermanCreditModels) {
-  const config = loadConfig({
-    // test: warnings and errors only in the benchmark's output
-    NODE_ENV: 'test',
-    GATEHOUSE_PORT: '0',
-    GATEHOUSE_DATA_DIR: dataDir,
-    DATABASE_URL: databaseUrl,
-    GATEHOUSE_CHECKPOINT_INTERVAL_SECONDS: '0',
-  });
-  const running = await startApp(config);
-  try {
-    const key = await loadOrCreateDevIssuerKey(dataDir);
-    const token = await issueDevToken(key, {
-      sub: 'bench',
-      roles: ['data-scientist', 'ml-engineer'],
-      ttlSeconds: 600,
-      audience: config.auth.audience,
-      rolesClaim: config.auth.rolesClaim,
-    });
-    const call = async (method: string, path: string, body: string | Buffer, type: string) => {
-      const response = await fetch(`${running.url}${path}`, {
-        method,
-        headers: { authorization: `Bearer ${token}`, 'content-type': type },
-        body,
-      });
-      const text = await response.text();
-      if (!response.ok) throw new Error(`${method} ${path}: ${response.status} ${text}`);
-      const parsed = JSON.parse(text) as { errors?: unknown; sha256?: string };
-      if (parsed.errors) throw new Error(`${path}: ${JSON.stringify(parsed.errors)}`);
-      return parsed;
-    };
-    const gql = (query: string, variables: Record<string, unknown>) =>
-      call('POST', '/graphql', JSON.stringify({ query, variables }), 'application/json');
-    const scorers = [
-      models.fair,
-      ...Array.from({ length: ENDPOINTS - 1 }, (_, i) =>
-        trainLogisticRegression(models.data, { name: `bench_${i}`, l2: 2 + i }),
-      ),
-    ];
-    const deployment = running.app.get(DeploymentService);
-    for (const [i, scorer] of scorers.entries()) {
-      const name = i === 0 ? 'credit' : `credit-${i}`;
-      const artifact = await call(
-        'PUT',
-        '/v1/artifacts',
-        Buffer.from(scorer.bytes),
-        'application/octet-stream',
-      );
-      await gql(`mutation($i: RegisterModelInput!) { registerModel(input: $i) { id } }`, {
-        i: {
-          name,
-          riskTier: 'LOW',
-          owner: 'bench',
-          protectedAttributes: [],
-          modelCard: MODEL_CARD,
-        },
-      });
-      await gql(
-        `mutation($i: RegisterModelVersionInput!) { registerModelVersion(input: $i) { version } }`,
-        {
-          i: {
-            model: name,
-            artifactSha256: artifact.sha256,
-            task: 'BINARY_CLASSIFICATION',
-            featureColumns: scorer.featureNames,
-          },
-        },
-      );
-      await gql(`mutation($n: String!) { createEndpoint(name: $n, model: $n) { id } }`, {
-        n: name,
-      });
-      await deployment.setTraffic(name, { liveVersion: 1 }, { sub: 'system:bench' }, 'bench');
-    }
-  } finally {
-    await running.close();
-  }
 }
 
 async function startBare(modelPath: string): Promise<Server> {
@@ -263,6 +166,7 @@ async function load(
 ): Promise<Run> {
   const pids = [server.pid, process.pid, ...postgresPids()];
   const before = cpuSnapshot(pids);
+  const serverBefore = processTicks(server.pid);
   const seconds = options.seconds ?? SECONDS;
   const result = await autocannon({
     url: `${server.url}/v2/models/credit/infer`,
@@ -274,8 +178,11 @@ async function load(
   });
   const after = cpuSnapshot(pids);
   server.tally.answered += result.requests.total;
+  const serverTicks = processTicks(server.pid) - serverBefore;
   return {
     rps: result.requests.average,
+    // /proc counts in ticks of 10 ms.
+    cpuPerRequestUs: (serverTicks * 10_000) / Math.max(1, result.requests.total),
     p50: result.latency.p50,
     p99: result.latency.p99,
     requests: result.requests.total,
@@ -363,6 +270,7 @@ function summary(runs: readonly Run[]) {
     maxRps: Math.max(...runs.map((r) => r.rps)),
     p50: median(runs.map((r) => r.p50)),
     p99: median(runs.map((r) => r.p99)),
+    cpuPerRequestUs: median(runs.map((r) => r.cpuPerRequestUs)),
     failures: runs.reduce((n, r) => n + r.failures, 0),
     disturbed: runs.filter((r) => r.otherLoad > OTHER_LOAD_LIMIT).length,
   };
@@ -484,16 +392,16 @@ async function main(): Promise<void> {
     );
     console.log('');
     console.log(
-      `| server | req/s (median) | req/s range | p50 ms | p99 ms | × bare | failed | CPU µs/request at ${COST_RATE} req/s |`,
+      `| server | req/s (median) | req/s range | p50 ms | p99 ms | × bare | failed | CPU µs/request at peak | CPU µs/request at ${COST_RATE} req/s |`,
     );
-    console.log('|---|---:|---:|---:|---:|---:|---:|---:|');
+    console.log('|---|---:|---:|---:|---:|---:|---:|---:|---:|');
     const bareCost = median(costs.get(bare) ?? []);
     for (const [server, serverRuns] of runs) {
       const s = summary(serverRuns);
       const flag = s.disturbed > 0 ? ` (${s.disturbed} run(s) disturbed by other processes)` : '';
       const cost = median(costs.get(server) ?? []);
       console.log(
-        `| ${server.label}${flag} | ${Math.round(s.rps)} | ${Math.round(s.minRps)}–${Math.round(s.maxRps)} | ${s.p50} | ${s.p99} | ${(s.rps / bareSummary.rps).toFixed(2)} | ${s.failures} | ${Math.round(cost)} (${(bareCost / cost).toFixed(2)} × bare's cost) |`,
+        `| ${server.label}${flag} | ${Math.round(s.rps)} | ${Math.round(s.minRps)}–${Math.round(s.maxRps)} | ${s.p50} | ${s.p99} | ${(s.rps / bareSummary.rps).toFixed(2)} | ${s.failures} | ${Math.round(s.cpuPerRequestUs)} | ${Math.round(cost)} (${(bareCost / cost).toFixed(2)} × bare's cost) |`,
       );
     }
     console.log('');

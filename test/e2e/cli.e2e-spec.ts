@@ -74,6 +74,7 @@ describe('the gatehouse command', () => {
       GATEHOUSE_DATA_DIR: dataDir,
       DATABASE_URL: database.url,
       GATEHOUSE_PORT: String(await freePort()),
+      GATEHOUSE_LOG_LEVEL: 'info',
     });
     try {
       const res = await fetch(`${server.url}/graphql`, {
@@ -85,6 +86,44 @@ describe('the gatehouse command', () => {
         body: JSON.stringify({ query: '{ me { sub roles } }' }),
       });
       expect(await res.json()).toEqual({ data: { me: { sub: 'bob', roles: ['auditor'] } } });
+
+      // One JSON line per answered request, but none for inference, probes or scrapes, and
+      // never a header (src/telemetry/request-log.ts).
+      const headers = { authorization: `Bearer ${token.stdout.trim()}` };
+      await (await fetch(`${server.url}/v2/health/live`)).text();
+      await (await fetch(`${server.url}/metrics`, { headers })).text();
+      const infer = await fetch(`${server.url}/v2/models/nowhere/infer`, {
+        method: 'POST',
+        headers: { ...headers, 'content-type': 'application/json' },
+        body: '{"inputs":[]}',
+      });
+      expect(infer.status).toBeGreaterThanOrEqual(400);
+      await infer.text();
+      await (await fetch(`${server.url}/v1/no-such-path?secret=1`, { headers })).text();
+      const requestLines = async (count: number) => {
+        for (let i = 0; i < 50; i++) {
+          const lines = server
+            .output()
+            .split('\n')
+            .filter((l) => l.includes('"request completed"'))
+            .map((l) => JSON.parse(l) as Record<string, unknown>);
+          if (lines.length >= count) return lines;
+          await new Promise((r) => setTimeout(r, 100));
+        }
+        throw new Error(`fewer than ${count} request lines:\n${server.output()}`);
+      };
+      const lines = await requestLines(2);
+      expect(lines.map((l) => [l['req'], l['res']])).toEqual([
+        [{ id: expect.any(String), method: 'POST', path: '/graphql' }, { statusCode: 200 }],
+        [{ id: expect.any(String), method: 'GET', path: '/v1/no-such-path' }, { statusCode: 404 }],
+      ]);
+      for (const line of lines) {
+        expect(line['reqId']).toBe((line['req'] as { id: string }).id);
+        expect(line['responseTime']).toEqual(expect.any(Number));
+        expect(line['level']).toBe('info');
+      }
+      expect(server.output()).not.toContain(token.stdout.trim());
+      expect(server.output()).not.toContain('secret=1');
     } finally {
       expect(await server.stop()).toBe(0);
     }

@@ -1,0 +1,229 @@
+/**
+ * bench/inference/profile: where Gatehouse's event loop spends its time on an inference
+ * request. Starts `gatehouse serve` with V8's sampling profiler (`--cpu-prof`), sends an
+ * open-loop load at BENCH_COST_RATE (default 3000 req/s) for BENCH_SECONDS (default 15), stops
+ * it and prints the self time per request by origin (a package, a folder of src/, Node's
+ * internals, the garbage collector) and the costliest functions.
+ * `npm run build && node dist/bench/inference/profile.js`; BENCH_PREDICTION_LOG=false profiles
+ * with the log off, BENCH_TARGET=bare the bare server (bare-server.ts) for comparison, and
+ * BENCH_PROFILE_OUT=FILE keeps the profile (for Chrome's DevTools).
+ */
+import 'reflect-metadata';
+import { spawn } from 'node:child_process';
+import {
+  copyFileSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { buildGermanCreditModels } from '../../src/model-builder/index.js';
+import { benchDatabase } from '../support/bench-db.js';
+import { pacedLoad } from '../support/paced-load.js';
+import { startBenchService } from '../support/service.js';
+import { setUp } from './endpoints.js';
+
+const RATE = Number(process.env['BENCH_COST_RATE'] ?? 3000);
+const SECONDS = Number(process.env['BENCH_SECONDS'] ?? 15);
+const WARM_UP_SECONDS = 3;
+const TOP = Number(process.env['BENCH_TOP'] ?? 40);
+const BARE = process.env['BENCH_TARGET'] === 'bare';
+const BARE_SERVER = fileURLToPath(new URL('./bare-server.js', import.meta.url));
+
+interface Target {
+  readonly pid: number;
+  readonly url: string;
+  readonly headers: Record<string, string>;
+  stop(): Promise<void>;
+}
+
+/** The bare server under the profiler; it exits (and writes its profile) on SIGTERM. */
+async function startBare(modelPath: string, profiles: string): Promise<Target> {
+  const child = spawn(
+    process.execPath,
+    ['--cpu-prof', `--cpu-prof-dir=${profiles}`, BARE_SERVER, modelPath],
+    { stdio: ['ignore', 'pipe', 'inherit'] },
+  );
+  const url = await new Promise<string>((resolve, reject) => {
+    let output = '';
+    child.stdout.on('data', (data: Buffer) => {
+      output += data.toString();
+      const match = /listening on (http:\/\/\S+)/.exec(output);
+      if (match?.[1]) resolve(match[1]);
+    });
+    child.on('exit', (code) => {
+      reject(new Error(`the bare server exited with ${String(code)}: ${output}`));
+    });
+  });
+  return {
+    pid: child.pid ?? 0,
+    url,
+    headers: {},
+    stop: () =>
+      new Promise((resolve) => {
+        child.once('close', () => {
+          resolve();
+        });
+        child.kill('SIGTERM');
+      }),
+  };
+}
+
+interface ProfileNode {
+  readonly id: number;
+  readonly callFrame: {
+    readonly functionName: string;
+    readonly url: string;
+    readonly lineNumber: number;
+  };
+}
+
+interface CpuProfile {
+  readonly nodes: readonly ProfileNode[];
+  readonly samples: readonly number[];
+  readonly timeDeltas: readonly number[];
+}
+
+/** CPU ticks (user + system) of each thread of a process, by thread id, with its name. */
+function threadTicks(pid: number): Map<string, { name: string; ticks: number }> {
+  const threads = new Map<string, { name: string; ticks: number }>();
+  for (const tid of readdirSync(`/proc/${pid}/task`)) {
+    try {
+      const stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
+      const name = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      threads.set(tid, { name, ticks: Number(fields[11]) + Number(fields[12]) });
+    } catch {
+      // the thread ended
+    }
+  }
+  return threads;
+}
+
+/** Where a function comes from: a package, a folder of src/, or one of V8's pseudo-frames. */
+export function originOf(url: string, functionName: string): string {
+  if (url === '') return functionName.startsWith('(') ? functionName : '(native)';
+  const pkg = /node_modules\/((?:@[^/]+\/)?[^/]+)\//.exec(url);
+  if (pkg?.[1]) return pkg[1];
+  const own = /\/dist\/(src\/[^/]+)\//.exec(url);
+  if (own?.[1]) return own[1];
+  if (url.startsWith('node:')) return `node:${url.slice(5).split('/')[0] ?? ''}`;
+  return url;
+}
+
+/** Self time (µs) per key over the samples, the idle time left out. */
+function selfTimes(
+  profile: CpuProfile,
+  keyOf: (node: ProfileNode) => string,
+): { byKey: Map<string, number>; busy: number } {
+  const nodes = new Map(profile.nodes.map((n) => [n.id, n]));
+  const byKey = new Map<string, number>();
+  let busy = 0;
+  profile.samples.forEach((id, i) => {
+    const node = nodes.get(id);
+    const delta = profile.timeDeltas[i] ?? 0;
+    if (!node || node.callFrame.functionName === '(idle)') return;
+    busy += delta;
+    const key = keyOf(node);
+    byKey.set(key, (byKey.get(key) ?? 0) + delta);
+  });
+  return { byKey, busy };
+}
+
+function table(title: string, byKey: Map<string, number>, requests: number, top: number): void {
+  console.log(`\n| ${title} | µs/request |\n|---|---:|`);
+  for (const [key, us] of [...byKey].sort((a, b) => b[1] - a[1]).slice(0, top))
+    console.log(`| ${key} | ${(us / requests).toFixed(1)} |`);
+}
+
+async function main(): Promise<void> {
+  const dir = mkdtempSync(join(tmpdir(), 'gatehouse-bench-profile-'));
+  const dataDir = join(dir, 'data');
+  const profiles = join(dir, 'profiles');
+  const db = await benchDatabase('inference_profile', 2);
+  await db.dataSource.destroy();
+  try {
+    const models = buildGermanCreditModels();
+    if (!BARE) await setUp(db.url, dataDir, models);
+    let target: Target;
+    if (BARE) {
+      const modelPath = join(dir, 'fair.onnx');
+      writeFileSync(modelPath, models.fair.bytes);
+      target = await startBare(modelPath, profiles);
+    } else {
+      const service = await startBenchService(
+        {
+          DATABASE_URL: db.url,
+          GATEHOUSE_PREDICTION_LOG: process.env['BENCH_PREDICTION_LOG'] ?? 'true',
+          NODE_OPTIONS: `--cpu-prof --cpu-prof-dir=${profiles}`,
+        },
+        dataDir,
+      );
+      const token = await service.token('bench-client', 'inference-client');
+      target = {
+        pid: service.child.pid ?? 0,
+        url: service.url,
+        headers: { authorization: `Bearer ${token}` },
+        stop: () => service.stop(),
+      };
+    }
+    const load = (seconds: number) =>
+      pacedLoad({
+        url: `${target.url}/v2/models/credit/infer`,
+        headers: { 'content-type': 'application/json', ...target.headers },
+        body: JSON.stringify({
+          inputs: [
+            {
+              name: 'features',
+              datatype: 'FP32',
+              shape: [1, 60],
+              data: Array.from(models.data.X[0] ?? []),
+            },
+          ],
+        }),
+        rate: RATE,
+        seconds,
+        connections: 32,
+      });
+    const warmUp = await load(WARM_UP_SECONDS);
+    const before = threadTicks(target.pid);
+    const run = await load(SECONDS);
+    const after = threadTicks(target.pid);
+    await target.stop();
+    const file = readdirSync(profiles).find((f) => f.endsWith('.cpuprofile'));
+    if (!file) throw new Error('the service wrote no profile');
+    const out = process.env['BENCH_PROFILE_OUT'];
+    if (out) copyFileSync(join(profiles, file), out);
+    const profile = JSON.parse(readFileSync(join(profiles, file), 'utf8')) as CpuProfile;
+    // The profile spans start-up, the warm-up and shutdown too; those requests count as well.
+    const requests = warmUp.answered + run.answered;
+    const byOrigin = selfTimes(profile, (n) => originOf(n.callFrame.url, n.callFrame.functionName));
+    const byFunction = selfTimes(profile, (n) => {
+      const f = n.callFrame;
+      const file = f.url.replace(/^.*\/(node_modules|dist)\//, '');
+      return `${f.functionName || '(anonymous)'} ${file}:${f.lineNumber + 1}`;
+    });
+    console.log(
+      `# profile: ${RATE} req/s for ${SECONDS} s (+${WARM_UP_SECONDS} s warm-up), ${requests} answered, ${run.failures} failed, p99 ${run.p99.toFixed(2)} ms; main thread busy ${(byOrigin.busy / requests).toFixed(1)} µs/request (start-up and shutdown included)`,
+    );
+    // /proc counts in ticks of 10 ms; threads of one name (V8's workers, libuv's pool) summed.
+    const threads = new Map<string, number>();
+    for (const [tid, { name, ticks }] of after)
+      threads.set(
+        name,
+        (threads.get(name) ?? 0) + (ticks - (before.get(tid)?.ticks ?? 0)) * 10_000,
+      );
+    table('thread (CPU, the measured run only)', threads, run.answered, TOP);
+    table('origin', byOrigin.byKey, requests, TOP);
+    table('function', byFunction.byKey, requests, TOP);
+  } finally {
+    await db.drop();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+await main();

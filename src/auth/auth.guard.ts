@@ -3,7 +3,8 @@ import { Reflector } from '@nestjs/core';
 import { ForbiddenError } from './auth.errors.js';
 import { AuthService } from './auth.service.js';
 import { ACCESS_KEY, type Access } from './decorators.js';
-import { requestOf } from './request-of.js';
+import type { Principal } from './principal.js';
+import { requestOf, type AuthenticatedRequest } from './request-of.js';
 
 /**
  * The global guard. Authentication is done once per HTTP request (a GraphQL document with five
@@ -17,7 +18,7 @@ export class AuthGuard implements CanActivate {
     private readonly auth: AuthService,
   ) {}
 
-  async canActivate(ctx: ExecutionContext): Promise<boolean> {
+  canActivate(ctx: ExecutionContext): boolean | Promise<boolean> {
     const access = this.reflector.getAllAndOverride<Access | undefined>(ACCESS_KEY, [
       ctx.getHandler(),
       ctx.getClass(),
@@ -27,12 +28,18 @@ export class AuthGuard implements CanActivate {
     }
     if (access.kind === 'public') return true;
     const request = requestOf(ctx);
+    // A token seen a moment ago is answered without a promise: the hot path (inference).
+    const known = request.principal ?? this.auth.remembered(request.headers.authorization);
+    if (known) return permit(access, request, known);
     request.principalPromise ??= this.auth.authenticate(request.headers.authorization);
-    const principal = await request.principalPromise;
-    request.principal = principal;
-    if (access.kind === 'permission' && !principal.ability.can(access.action, access.subject)) {
-      throw new ForbiddenError(access.action, access.subject, { roles: principal.roles });
-    }
-    return true;
+    return request.principalPromise.then((principal) => permit(access, request, principal));
   }
+}
+
+function permit(access: Access, request: AuthenticatedRequest, principal: Principal): true {
+  request.principal = principal;
+  if (access.kind === 'permission' && !principal.ability.can(access.action, access.subject)) {
+    throw new ForbiddenError(access.action, access.subject, { roles: principal.roles });
+  }
+  return true;
 }

@@ -3,6 +3,9 @@ import { randomFillSync } from 'node:crypto';
 /** Random bytes drawn in bulk, 10 per id (as crypto.randomUUID does for its own). */
 const pool = new Uint8Array(10 * 512);
 let poolOffset = pool.length;
+const HEX: readonly string[] = Array.from({ length: 256 }, (_, i) =>
+  i.toString(16).padStart(2, '0'),
+);
 
 /**
  * A UUID version 7 (RFC 9562 §5.7): 48 bits of Unix time in milliseconds, then random bits.
@@ -15,16 +18,33 @@ export function uuidV7(now: number = Date.now()): string {
     randomFillSync(pool);
     poolOffset = 0;
   }
-  const bytes = new Uint8Array(16);
-  bytes.set(pool.subarray(poolOffset, poolOffset + 10), 6);
+  const r = poolOffset;
   poolOffset += 10;
-  let time = now;
-  for (let i = 5; i >= 0; i--) {
-    bytes[i] = time % 256;
-    time = Math.floor(time / 256);
-  }
-  bytes[6] = 0x70 | ((bytes[6] ?? 0) & 0x0f);
-  bytes[8] = 0x80 | ((bytes[8] ?? 0) & 0x3f);
-  const hex = Buffer.from(bytes.buffer).toString('hex');
-  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
+  // 48 bits of milliseconds, big-endian: the high 16 bits, then the low 32.
+  const high = Math.floor(now / 2 ** 32);
+  const low = now >>> 0;
+  const h = (byte: number): string => HEX[byte & 0xff] ?? '00';
+  const b = (i: number): number => pool[r + i] ?? 0;
+  return (
+    h(high >>> 8) +
+    h(high) +
+    h(low >>> 24) +
+    h(low >>> 16) +
+    '-' +
+    h(low >>> 8) +
+    h(low) +
+    '-' +
+    h(0x70 | (b(0) & 0x0f)) +
+    h(b(1)) +
+    '-' +
+    h(0x80 | (b(2) & 0x3f)) +
+    h(b(3)) +
+    '-' +
+    h(b(4)) +
+    h(b(5)) +
+    h(b(6)) +
+    h(b(7)) +
+    h(b(8)) +
+    h(b(9))
+  );
 }

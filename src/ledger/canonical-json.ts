@@ -83,7 +83,8 @@ type WellFormedCheck = (this: string) => boolean;
 const nativeIsWellFormed = (String.prototype as { isWellFormed?: WellFormedCheck }).isWellFormed;
 const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
 
-function isWellFormed(value: string): boolean {
+/** No lone UTF-16 surrogate (what RFC 8785 and PostgreSQL's text refuse). */
+export function isWellFormed(value: string): boolean {
   return nativeIsWellFormed ? nativeIsWellFormed.call(value) : !LONE_SURROGATE.test(value);
 }
 

@@ -1,4 +1,5 @@
 import { createHash, type Hash } from 'node:crypto';
+import { isWellFormed } from '../ledger/canonical-json.js';
 import { copyField } from './copy-rows.js';
 import type { PredictionRecord } from './prediction.js';
 
@@ -133,5 +134,7 @@ const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[
 
 /** Text PostgreSQL stores as given: lone UTF-16 surrogates replaced, NUL removed. */
 export function wellFormed(text: string): string {
+  // Every prediction passes here with a request id that is almost always fine already.
+  if (isWellFormed(text) && !text.includes('\u0000')) return text;
   return text.replace(LONE_SURROGATE, '\ufffd').replaceAll('\u0000', '');
 }

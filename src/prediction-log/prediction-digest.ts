@@ -43,18 +43,23 @@ export const COPY_COLUMNS =
 /** A batch ready to be written: its COPY rows (without the batch id) and its digest. */
 export interface PreparedBatch {
   readonly endpoint: string;
-  /** Per prediction, the COPY fields after `batch_id`, tab-separated, newline-terminated. */
-  readonly rows: readonly string[];
+  /**
+   * Per prediction, the COPY fields after `batch_id`, tab-separated, newline-terminated, as
+   * UTF-8 bytes.
+   */
+  readonly rows: readonly Buffer[];
   readonly sha256: string;
 }
 
 /**
  * One endpoint's batch as predictions join it. Each prediction is serialized once, when it
  * is added: its canonical line goes into the running digest at once, and only its COPY row
- * is kept until the batch is written.
+ * is kept until the batch is written — as bytes, outside the JavaScript heap. Kept as
+ * strings, a batch's rows (thousands, over a megabyte) outlived the young generation: the
+ * garbage collector copied them, promoted them and later swept them, on the event loop.
  */
 export class BatchBuilder {
-  private readonly rows: string[] = [];
+  private readonly rows: Buffer[] = [];
   private readonly hash: Hash = createHash('sha256');
 
   constructor(readonly endpoint: string) {}
@@ -67,7 +72,7 @@ export class BatchBuilder {
     if (p.endpoint !== this.endpoint) throw new Error('a prediction of another endpoint');
     const { line, copyRow } = serializePrediction(p);
     this.hash.update(`${line}\n`, 'utf8');
-    this.rows.push(copyRow);
+    this.rows.push(Buffer.from(copyRow, 'utf8'));
   }
 
   seal(): PreparedBatch {

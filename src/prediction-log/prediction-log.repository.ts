@@ -121,16 +121,17 @@ const COPY_PREDICTIONS = `COPY predictions (${COPY_COLUMNS}) FROM STDIN`;
 const ROWS_PER_CHUNK = 100;
 
 /**
- * The COPY text a few rows at a time: the stream pulls the next chunk when the connection
- * has taken the last one, so a large batch never holds the event loop (and the requests
- * waiting on it) for the whole of its serialization.
+ * The COPY text a few rows at a time, each row after its batch id: the stream pulls the next
+ * chunk when the connection has taken the last one, so a large batch never holds the event
+ * loop (and the requests waiting on it) for the whole of its copying.
  */
-function* copyChunks(batchId: number, rows: readonly string[]): Generator<string> {
+function* copyChunks(batchId: number, rows: readonly Buffer[]): Generator<Buffer> {
+  const prefix = Buffer.from(`${batchId}\t`, 'utf8');
   for (let start = 0; start < rows.length; start += ROWS_PER_CHUNK) {
-    let chunk = '';
+    const parts: Buffer[] = [];
     const end = Math.min(rows.length, start + ROWS_PER_CHUNK);
-    for (let i = start; i < end; i++) chunk += `${batchId}\t${rows[i] ?? ''}`;
-    yield chunk;
+    for (let i = start; i < end; i++) parts.push(prefix, rows[i] ?? Buffer.alloc(0));
+    yield Buffer.concat(parts);
   }
 }
 
@@ -139,7 +140,7 @@ function* copyChunks(batchId: number, rows: readonly string[]): Generator<string
  * numbers them in the order given. The tensors go in as the JSON text the digest covers;
  * `inputs` and `outputs` are json columns, which keep it.
  */
-async function copyPredictions(m: EntityManager, chunks: Iterable<string>): Promise<void> {
+async function copyPredictions(m: EntityManager, chunks: Iterable<Buffer>): Promise<void> {
   if (!m.queryRunner) throw new Error('COPY needs the transaction’s query runner');
   const client = (await m.queryRunner.connect()) as pg.PoolClient;
   await pipeline(Readable.from(chunks), client.query(copyFrom(COPY_PREDICTIONS)));

@@ -25,7 +25,8 @@ export async function startApp(config: Config): Promise<RunningApp> {
     AppModule.forRoot(config, policies),
     new FastifyAdapter({ bodyLimit: config.bodyLimitBytes, logger: false }),
     // Nest's own start-up lines wait for the JSON logger (src/telemetry/logging.ts).
-    { bufferLogs: true, abortOnError: false },
+    // rawBody: the prediction log keeps an inference request's body as received.
+    { bufferLogs: true, abortOnError: false, rawBody: true },
   );
   app.useLogger(app.get(Logger));
   // Before any route exists: the plugin wraps each route's handler in the request's span.

@@ -6,7 +6,8 @@
  * internals, the garbage collector) and the costliest functions.
  * `npm run build && node dist/bench/inference/profile.js`; BENCH_PREDICTION_LOG=false profiles
  * with the log off, BENCH_TARGET=bare the bare server (bare-server.ts) for comparison, and
- * BENCH_PROFILE_OUT=FILE keeps the profile (for Chrome's DevTools).
+ * BENCH_PROFILE_OUT=FILE keeps the profile (for Chrome's DevTools). GATEHOUSE_* settings are passed
+ * on to the service.
  */
 import 'reflect-metadata';
 import { spawn } from 'node:child_process';
@@ -155,8 +156,15 @@ async function main(): Promise<void> {
       writeFileSync(modelPath, models.fair.bytes);
       target = await startBare(modelPath, profiles);
     } else {
+      // GATEHOUSE_* settings of this process reach the service (batch size, sampling…).
+      const settings = Object.fromEntries(
+        Object.entries(process.env).filter(
+          (e): e is [string, string] => e[0].startsWith('GATEHOUSE_') && e[1] !== undefined,
+        ),
+      );
       const service = await startBenchService(
         {
+          ...settings,
           DATABASE_URL: db.url,
           GATEHOUSE_PREDICTION_LOG: process.env['BENCH_PREDICTION_LOG'] ?? 'true',
           NODE_OPTIONS: `--cpu-prof --cpu-prof-dir=${profiles}`,

@@ -9,9 +9,9 @@ import {
 import { CONFIG } from '../config/config.module.js';
 import type { Config, PredictionLogConfig } from '../config/config.js';
 import { GatehouseMetrics } from '../telemetry/metrics.js';
-import type { PredictionRecord } from './prediction.js';
-import { BatchBuilder, type PreparedBatch } from './prediction-digest.js';
+import type { PreparedBatch, QueuedPrediction } from './batch-assembler.js';
 import { PredictionLogRepository } from './prediction-log.repository.js';
+import { PredictionSerializer } from './serializer-thread.js';
 
 export interface PredictionLogStats {
   readonly enabled: boolean;
@@ -39,10 +39,10 @@ const DAY_MS = 86_400_000;
 
 /**
  * The prediction log. `record` only appends to a bounded in-memory queue — the request path
- * never waits for the database — and the rest happens off it: each prediction is serialized
- * into its endpoint's open batch on the next turn of the event loop, a batch is closed when
- * full or at the flush interval, and closed batches are written one at a time, each sealed
- * into the ledger with its digest. A full queue drops the new prediction and counts it:
+ * never waits for the database — and the rest happens off it: each turn of the event loop's
+ * predictions are handed to the serializer thread (serializer-thread.ts), which adds them to
+ * their endpoint's open batch; a batch is closed when full or at the flush interval, and
+ * closed batches are written one at a time, each sealed into the ledger with its digest. A full queue drops the new prediction and counts it:
  * serving is never slowed down or refused to keep the log, and the loss is visible (a
  * warning, `stats().dropped`). The queue is flushed on shutdown; what a crash loses is what
  * was queued.
@@ -51,14 +51,13 @@ const DAY_MS = 86_400_000;
 export class PredictionLog implements OnApplicationBootstrap, BeforeApplicationShutdown {
   private static readonly logger = new Logger('PredictionLog');
   private readonly options: PredictionLogConfig;
-  /** Recorded, not yet serialized. */
-  private pending: PredictionRecord[] = [];
+  /** Recorded, not yet handed to the serializer. */
+  private pending: QueuedPrediction[] = [];
   private preparing = false;
-  /** Per endpoint, the batch predictions are joining. */
-  private readonly open = new Map<string, BatchBuilder>();
+  private readonly serializer: PredictionSerializer;
   /** Closed batches, oldest first, waiting for the writer. */
   private closed: PreparedBatch[] = [];
-  /** Predictions in pending, open and closed: what the queue limit bounds. */
+  /** Predictions pending, being serialized and closed: what the queue limit bounds. */
   private queued = 0;
   private counts = {
     accepted: 0,
@@ -81,6 +80,17 @@ export class PredictionLog implements OnApplicationBootstrap, BeforeApplicationS
     @Optional() metrics?: GatehouseMetrics,
   ) {
     this.options = config.predictionLog;
+    this.serializer = new PredictionSerializer(this.options.batchRows, {
+      sealed: (batch) => {
+        this.closed.push(batch);
+        void this.write();
+      },
+      lost: (count, reason) => {
+        this.queued -= count;
+        this.counts.dropped += count;
+        PredictionLog.logger.error(`${count} prediction(s) could not be serialized: ${reason}`);
+      },
+    });
     // Backlog and drops are read at each scrape, not counted on the request path.
     metrics?.observePredictionLog(() => this.stats());
   }
@@ -92,8 +102,7 @@ export class PredictionLog implements OnApplicationBootstrap, BeforeApplicationS
   onApplicationBootstrap(): void {
     if (!this.options.enabled) return;
     this.flushTimer = setInterval(() => {
-      this.closeAll();
-      void this.write();
+      void this.serializer.closeAll();
     }, this.options.flushIntervalMs).unref();
     if (this.options.retentionDays > 0) {
       const purge = (): void => {
@@ -109,10 +118,10 @@ export class PredictionLog implements OnApplicationBootstrap, BeforeApplicationS
   }
 
   /**
-   * Queues a prediction; never throws, never waits. Serializing it is left to a task of its
-   * own (`prepare`), after the response has gone.
+   * Queues a prediction; never throws, never waits. Serializing it is left to the serializer
+   * thread, after the response has gone.
    */
-  record(prediction: PredictionRecord): void {
+  record(prediction: QueuedPrediction): void {
     if (!this.options.enabled) return;
     if (this.queued >= this.options.queueLimit || this.stopped) {
       this.counts.dropped++;
@@ -137,7 +146,7 @@ export class PredictionLog implements OnApplicationBootstrap, BeforeApplicationS
   /** Writes everything queued now; resolves when done (or when a write failed). */
   async flush(): Promise<void> {
     this.prepare();
-    this.closeAll();
+    await this.serializer.closeAll();
     while (this.writing) await this.writing;
     if (this.closed.length > 0) await this.write();
   }
@@ -172,6 +181,7 @@ export class PredictionLog implements OnApplicationBootstrap, BeforeApplicationS
     clearInterval(this.retentionTimer);
     if (!this.options.enabled) return;
     await this.flush();
+    await this.serializer.stop();
     if (this.queued > 0) {
       this.counts.dropped += this.queued;
       PredictionLog.logger.error(
@@ -180,39 +190,12 @@ export class PredictionLog implements OnApplicationBootstrap, BeforeApplicationS
     }
   }
 
-  /** Serializes what was recorded since the last turn of the event loop into open batches. */
+  /** Hands what was recorded since the last turn of the event loop to the serializer. */
   private prepare(): void {
     this.preparing = false;
     const pending = this.pending;
     this.pending = [];
-    for (const p of pending) {
-      let batch = this.open.get(p.endpoint);
-      if (!batch) {
-        batch = new BatchBuilder(p.endpoint);
-        this.open.set(p.endpoint, batch);
-      }
-      try {
-        batch.add(p);
-      } catch (error) {
-        this.queued--;
-        this.counts.dropped++;
-        PredictionLog.logger.error(`a prediction could not be serialized: ${messageOf(error)}`);
-        continue;
-      }
-      if (batch.count >= this.options.batchRows) {
-        this.close(batch);
-        void this.write();
-      }
-    }
-  }
-
-  private close(batch: BatchBuilder): void {
-    this.open.delete(batch.endpoint);
-    if (batch.count > 0) this.closed.push(batch.seal());
-  }
-
-  private closeAll(): void {
-    for (const batch of [...this.open.values()]) this.close(batch);
+    this.serializer.add(pending);
   }
 
   /** Starts the writer unless it runs; it stops at the first failed write (the timer retries). */
@@ -227,7 +210,7 @@ export class PredictionLog implements OnApplicationBootstrap, BeforeApplicationS
 
   private async writeClosed(): Promise<void> {
     for (let batch = this.closed.shift(); batch; batch = this.closed.shift()) {
-      const count = batch.rows.length;
+      const count = batch.count;
       try {
         await this.repository.writeBatch(batch);
         this.queued -= count;

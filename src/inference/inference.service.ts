@@ -248,7 +248,7 @@ export class InferenceService implements OnApplicationShutdown {
       modelVersion: served.version,
       arm,
       body,
-      outputs: outputs.map(loggedOutput),
+      outputs: JSON.stringify(outputs.map(loggedOutput)),
       error: null,
       latencyMs: roundLatency(latencyMs),
       routingKeyHash,

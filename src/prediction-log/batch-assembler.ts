@@ -4,13 +4,16 @@ import type { LoggedTensor, PredictionRecord } from './prediction.js';
 import { serializePrediction } from './prediction-digest.js';
 
 /**
- * A prediction as the request path queues it: everything but the inputs, which stay the
- * request's JSON body (the bytes as received) until they are serialized, off the request path
- * and, in the service, off the event loop (serializer-thread.ts). Null body: no inputs logged
- * (a shadow request that did not fit the candidate).
+ * A prediction as the request path queues it, in the form cheapest to hand to another thread:
+ * the inputs stay the request's JSON body (the bytes as received) until they are serialized,
+ * off the request path and, in the service, off the event loop (serializer-thread.ts); the
+ * outputs (a few values) travel as their JSON text. Null body: no inputs logged (a shadow
+ * request that did not fit the candidate); null outputs: the model failed.
  */
-export interface QueuedPrediction extends Omit<PredictionRecord, 'inputs'> {
+export interface QueuedPrediction extends Omit<PredictionRecord, 'inputs' | 'outputs'> {
   readonly body: Uint8Array | null;
+  /** JSON of the logged outputs (LoggedTensor[]). */
+  readonly outputs: string | null;
 }
 
 /** A batch ready to be written: its COPY rows (without the batch id) and its digest. */
@@ -115,7 +118,14 @@ export class BatchAssembler {
         this.open.set(item.endpoint, batch);
       }
       try {
-        batch.add({ ...item, inputs: loggedInputsOf(item.body) });
+        batch.add({
+          ...item,
+          inputs: loggedInputsOf(item.body),
+          outputs:
+            item.outputs === null
+              ? null
+              : (JSON.parse(item.outputs) as PredictionRecord['outputs']),
+        });
       } catch (error) {
         failed.push(error instanceof Error ? error.message : String(error));
         continue;

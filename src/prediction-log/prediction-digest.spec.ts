@@ -88,13 +88,17 @@ describe('the prediction batch digest', () => {
   it('is what a batch assembler seals, with one COPY row per prediction', () => {
     const rows = [row(1), row(2, { error: 'tab\there', outputs: null })];
     const queued = (r: LoggedRow): QueuedPrediction => {
-      const { inputs, ...rest } = record(r);
+      const { inputs, outputs, ...rest } = record(r);
       // As a client sends it: nested rows, one of them a number JSON writes differently.
       const body = JSON.stringify({
         id: 'x',
         inputs: [{ ...inputs[0], data: [[0.1, 0.0000001]] }],
       });
-      return { ...rest, body: Buffer.from(body) };
+      return {
+        ...rest,
+        body: Buffer.from(body),
+        outputs: outputs === null ? null : JSON.stringify(outputs),
+      };
     };
     const assembler = new BatchAssembler(2);
     const first = assembler.add([queued(rows[0] as LoggedRow)]);
@@ -116,7 +120,8 @@ describe('the prediction batch digest', () => {
 
   it('seals open batches on request, and reports a prediction it cannot read', () => {
     const assembler = new BatchAssembler(100);
-    const rest = { ...record(row(1)), inputs: undefined };
+    const r1 = record(row(1));
+    const rest = { ...r1, inputs: undefined, outputs: JSON.stringify(r1.outputs) };
     const { failed } = assembler.add([
       { ...rest, body: Buffer.from('{"inputs": [') },
       { ...rest, body: null },

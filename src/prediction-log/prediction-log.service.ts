@@ -31,6 +31,12 @@ export interface PredictionLogStats {
   readonly purged: number;
 }
 
+/**
+ * Predictions are handed to the serializer thread every few milliseconds, or sooner when this
+ * many wait: a message costs about 7 µs whatever it carries, a prediction in it half a µs.
+ */
+const HANDOFF_MS = 10;
+const HANDOFF_ROWS = 256;
 const DROP_REPORT_INTERVAL_MS = 10_000;
 const RETENTION_INTERVAL_MS = 60 * 60_000;
 const RETENTION_FIRST_RUN_MS = 30_000;
@@ -54,6 +60,7 @@ export class PredictionLog implements OnApplicationBootstrap, BeforeApplicationS
   /** Recorded, not yet handed to the serializer. */
   private pending: QueuedPrediction[] = [];
   private preparing = false;
+  private handoffTimer: NodeJS.Timeout | undefined;
   private readonly serializer: PredictionSerializer;
   /** Closed batches, oldest first, waiting for the writer. */
   private closed: PreparedBatch[] = [];
@@ -131,11 +138,14 @@ export class PredictionLog implements OnApplicationBootstrap, BeforeApplicationS
     this.pending.push(prediction);
     this.queued++;
     this.counts.accepted++;
-    if (!this.preparing) {
+    if (this.pending.length >= HANDOFF_ROWS) {
+      clearTimeout(this.handoffTimer);
+      this.prepare();
+    } else if (!this.preparing) {
       this.preparing = true;
-      setImmediate(() => {
+      this.handoffTimer = setTimeout(() => {
         this.prepare();
-      });
+      }, HANDOFF_MS);
     }
   }
 
@@ -193,6 +203,7 @@ export class PredictionLog implements OnApplicationBootstrap, BeforeApplicationS
   /** Hands what was recorded since the last turn of the event loop to the serializer. */
   private prepare(): void {
     this.preparing = false;
+    clearTimeout(this.handoffTimer);
     const pending = this.pending;
     this.pending = [];
     this.serializer.add(pending);

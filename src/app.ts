@@ -25,8 +25,7 @@ export async function startApp(config: Config): Promise<RunningApp> {
     AppModule.forRoot(config, policies),
     new FastifyAdapter({ bodyLimit: config.bodyLimitBytes, logger: false }),
     // Nest's own start-up lines wait for the JSON logger (src/telemetry/logging.ts).
-    // rawBody: the prediction log keeps an inference request's body as received.
-    { bufferLogs: true, abortOnError: false, rawBody: true },
+    { bufferLogs: true, abortOnError: false },
   );
   app.useLogger(app.get(Logger));
   // Before any route exists: the plugin wraps each route's handler in the request's span.

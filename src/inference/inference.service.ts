@@ -107,17 +107,7 @@ export class InferenceService implements OnApplicationShutdown {
     return this.shadows.pending;
   }
 
-  /**
-   * `rawBody`: the request's JSON body as received, which the prediction log keeps as the
-   * record of its inputs (parsed again off the event loop); without it, the inputs are
-   * serialized from the parsed body.
-   */
-  async infer(
-    endpoint: string,
-    body: unknown,
-    routingKeyHeader?: string,
-    rawBody?: Uint8Array,
-  ): Promise<InferResponse> {
+  async infer(endpoint: string, body: unknown, routingKeyHeader?: string): Promise<InferResponse> {
     const envelope = readEnvelope(body);
     const state = this.router.peek(endpoint) ?? (await this.router.state(endpoint));
     const key = routingKeyHeader || envelope.routingKey;
@@ -128,22 +118,12 @@ export class InferenceService implements OnApplicationShutdown {
     if (!served) throw new NoLiveVersionError(endpoint);
     const request = checkTensors(envelope, served.signature, this.maxRows);
     const id = envelope.id ?? uuidV7();
-    const logged = rawBody ?? Buffer.from(JSON.stringify({ inputs: envelope.inputs }), 'utf8');
-    const answered = await this.answer(
-      endpoint,
-      served,
-      arm,
-      request,
-      id,
-      keyHash,
-      envelope,
-      logged,
-    );
+    const answered = await this.answer(endpoint, served, arm, request, id, keyHash, envelope);
     if (state.candidate && isMirrored(state.split, bucket)) {
       const candidate = state.candidate;
       const live = { version: served, scores: answered.scores };
       const queued = this.shadows.offer(() =>
-        this.shadow(endpoint, candidate, live, envelope, id, keyHash, logged),
+        this.shadow(endpoint, candidate, live, envelope, id, keyHash),
       );
       if (!queued)
         this.metrics.shadowDropped({ endpoint, version: candidate.version, arm: 'shadow' });
@@ -194,10 +174,10 @@ export class InferenceService implements OnApplicationShutdown {
     requestId: string,
     routingKeyHash: string | null,
     envelope: InferEnvelope,
-    body: Uint8Array,
   ): Promise<Answered> {
     const started = performance.now();
     const createdAt = new Date();
+    const inputs = loggedInputs(request);
     const observed = {
       endpoint,
       version: served.version,
@@ -231,7 +211,7 @@ export class InferenceService implements OnApplicationShutdown {
         endpoint,
         modelVersion: served.version,
         arm,
-        body,
+        inputs,
         outputs: null,
         error: reason,
         latencyMs: roundLatency(latencyMs),
@@ -247,8 +227,8 @@ export class InferenceService implements OnApplicationShutdown {
       endpoint,
       modelVersion: served.version,
       arm,
-      body,
-      outputs: JSON.stringify(outputs.map(loggedOutput)),
+      inputs,
+      outputs: outputs.map(loggedOutput),
       error: null,
       latencyMs: roundLatency(latencyMs),
       routingKeyHash,
@@ -268,7 +248,6 @@ export class InferenceService implements OnApplicationShutdown {
     envelope: InferEnvelope,
     requestId: string,
     routingKeyHash: string | null,
-    body: Uint8Array,
   ): Promise<void> {
     let request: CheckedRequest;
     try {
@@ -279,7 +258,7 @@ export class InferenceService implements OnApplicationShutdown {
         endpoint,
         modelVersion: candidate.version,
         arm: 'shadow',
-        body: null,
+        inputs: [],
         outputs: null,
         error: `the request does not fit the candidate's signature: ${messageOf(error)}`,
         latencyMs: 0,
@@ -307,7 +286,6 @@ export class InferenceService implements OnApplicationShutdown {
         requestId,
         routingKeyHash,
         envelope,
-        body,
       );
       const agreement = agreementOf(live, candidate, answered.scores);
       if (agreement)
@@ -358,6 +336,15 @@ function agreementOf(
   for (let i = 0; i < compared; i++)
     if ((live.scores[i] ?? 0) >= lt === (scores[i] ?? 0) >= ct) agreed++;
   return { compared, agreed };
+}
+
+function loggedInputs(request: CheckedRequest): LoggedTensor[] {
+  return request.inputs.map((t) => ({
+    data: t.values,
+    datatype: t.datatype,
+    name: t.name,
+    shape: t.shape,
+  }));
 }
 
 function loggedOutput(t: OutputTensor): LoggedTensor {

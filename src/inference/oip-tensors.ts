@@ -380,11 +380,6 @@ function flatten(data: unknown, shape: readonly number[], at: string, name: stri
   return flat;
 }
 
-/** A tensor's values flat and row-major, its data already checked against its shape. */
-export function flattenTensorData(data: unknown, shape: readonly number[]): unknown[] {
-  return flatten(data, shape, 'data', '');
-}
-
 function rowOf(index: number, shape: readonly number[]): string {
   if (shape.length < 2) return '';
   const perRow = shape.slice(1).reduce((a, b) => a * b, 1);

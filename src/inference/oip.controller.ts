@@ -1,16 +1,5 @@
-import {
-  Body,
-  Controller,
-  Get,
-  Headers,
-  HttpCode,
-  Param,
-  Post,
-  Req,
-  Res,
-  type RawBodyRequest,
-} from '@nestjs/common';
-import type { FastifyReply, FastifyRequest } from 'fastify';
+import { Body, Controller, Get, Headers, HttpCode, Param, Post, Res } from '@nestjs/common';
+import type { FastifyReply } from 'fastify';
 import { Can } from '../auth/decorators.js';
 import {
   InferenceService,
@@ -35,9 +24,8 @@ export class OipController {
     @Param('endpoint') endpoint: string,
     @Body() body: unknown,
     @Headers('x-routing-key') routingKey: string | undefined,
-    @Req() request: RawBodyRequest<FastifyRequest>,
   ): Promise<InferResponse> {
-    return this.inference.infer(endpoint, body, routingKey, request.rawBody);
+    return this.inference.infer(endpoint, body, routingKey);
   }
 
   @Get(':endpoint')

@@ -2,9 +2,9 @@ import { createHash } from 'node:crypto';
 import { describe, expect, it } from '@jest/globals';
 import { canonicalize } from '../ledger/canonical-json.js';
 import type { PredictionRecord } from './prediction.js';
-import { BatchAssembler, loggedInputsOf, type QueuedPrediction } from './batch-assembler.js';
 import {
   batchDigest,
+  BatchBuilder,
   canonicalLine,
   roundLatency,
   serializePrediction,
@@ -85,76 +85,23 @@ describe('the prediction batch digest', () => {
     expect(batchDigest([row(2), row(1)])).not.toBe(base);
   });
 
-  it('is what a batch assembler seals, with one COPY row per prediction', () => {
+  it('is what a batch builder seals, with one COPY row per prediction', () => {
     const rows = [row(1), row(2, { error: 'tab\there', outputs: null })];
-    const queued = (r: LoggedRow): QueuedPrediction => {
-      const { inputs, outputs, ...rest } = record(r);
-      // As a client sends it: nested rows, one of them a number JSON writes differently.
-      const body = JSON.stringify({
-        id: 'x',
-        inputs: [{ ...inputs[0], data: [[0.1, 0.0000001]] }],
-      });
-      return {
-        ...rest,
-        body: Buffer.from(body),
-        outputs: outputs === null ? null : JSON.stringify(outputs),
-      };
-    };
-    const assembler = new BatchAssembler(2);
-    const first = assembler.add([queued(rows[0] as LoggedRow)]);
-    expect(first).toEqual({ sealed: [], failed: [] });
-    const { sealed } = assembler.add([queued(rows[1] as LoggedRow)]);
-    expect(sealed).toHaveLength(1);
-    const batch = sealed[0];
-    expect(batch?.sha256).toBe(batchDigest(rows));
-    expect(batch?.count).toBe(2);
-    const text = Buffer.from(batch?.bytes ?? []).toString('utf8');
-    expect(text).toBe(rows.map((r) => serializePrediction(record(r)).copyRow).join(''));
-    expect(text.slice(batch?.ends[0])).toBe(
+    const builder = new BatchBuilder('credit');
+    for (const r of rows) builder.add(record(r));
+    const sealed = builder.seal();
+    expect(sealed.sha256).toBe(batchDigest(rows));
+    expect(sealed.rows.map(String)).toEqual(
+      rows.map((r) => serializePrediction(record(r)).copyRow),
+    );
+    expect(sealed.rows[1]?.toString('utf8')).toBe(
       'req-2\tcredit\t2\tlive\t' +
         '[{"data":[0.1,1e-7],"datatype":"FP32","name":"features","shape":[1,2]}]\t' +
         '\\N\ttab\\there\t0.123\t\\N\t2025-01-02T03:04:05.678Z\n',
     );
-    expect(assembler.closeAll()).toEqual([]);
-  });
-
-  it('seals open batches on request, and reports a prediction it cannot read', () => {
-    const assembler = new BatchAssembler(100);
-    const r1 = record(row(1));
-    const rest = { ...r1, inputs: undefined, outputs: JSON.stringify(r1.outputs) };
-    const { failed } = assembler.add([
-      { ...rest, body: Buffer.from('{"inputs": [') },
-      { ...rest, body: null },
-    ]);
-    expect(failed).toHaveLength(1);
-    const [batch] = assembler.closeAll();
-    expect(batch?.count).toBe(1);
-    expect(batch?.sha256).toBe(batchDigest([row(1, { inputs: [] })]));
-  });
-
-  it('reads the logged inputs back from the body, flat and in order', () => {
-    const body = Buffer.from(
-      JSON.stringify({
-        parameters: { routing_key: 'k' },
-        inputs: [
-          { name: 'b', datatype: 'BOOL', shape: [2], data: [true, false] },
-          {
-            name: 'a',
-            datatype: 'INT64',
-            shape: [2, 2],
-            data: [
-              [1, 2],
-              [3, 4],
-            ],
-          },
-        ],
-      }),
-    );
-    expect(loggedInputsOf(body)).toEqual([
-      { data: [true, false], datatype: 'BOOL', name: 'b', shape: [2] },
-      { data: [1, 2, 3, 4], datatype: 'INT64', name: 'a', shape: [2, 2] },
-    ]);
-    expect(loggedInputsOf(null)).toEqual([]);
+    expect(() => {
+      builder.add(record(row(3, { endpoint: 'other' })));
+    }).toThrow(/another endpoint/);
   });
 
   it('makes text well-formed for PostgreSQL', () => {

@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { createHash, type Hash } from 'node:crypto';
 import { isWellFormed } from '../ledger/canonical-json.js';
 import { copyField } from './copy-rows.js';
 import type { PredictionRecord } from './prediction.js';
@@ -39,6 +39,46 @@ export interface LoggedRow {
 /** The COPY columns of a prepared row, after `batch_id`. */
 export const COPY_COLUMNS =
   'batch_id, request_id, endpoint, model_version, arm, inputs, outputs, error, latency_ms, routing_key_hash, created_at';
+
+/** A batch ready to be written: its COPY rows (without the batch id) and its digest. */
+export interface PreparedBatch {
+  readonly endpoint: string;
+  /**
+   * Per prediction, the COPY fields after `batch_id`, tab-separated, newline-terminated, as
+   * UTF-8 bytes.
+   */
+  readonly rows: readonly Buffer[];
+  readonly sha256: string;
+}
+
+/**
+ * One endpoint's batch as predictions join it. Each prediction is serialized once, when it
+ * is added: its canonical line goes into the running digest at once, and only its COPY row
+ * is kept until the batch is written — as bytes, outside the JavaScript heap. Kept as
+ * strings, a batch's rows (thousands, over a megabyte) outlived the young generation: the
+ * garbage collector copied them, promoted them and later swept them, on the event loop.
+ */
+export class BatchBuilder {
+  private readonly rows: Buffer[] = [];
+  private readonly hash: Hash = createHash('sha256');
+
+  constructor(readonly endpoint: string) {}
+
+  get count(): number {
+    return this.rows.length;
+  }
+
+  add(p: PredictionRecord): void {
+    if (p.endpoint !== this.endpoint) throw new Error('a prediction of another endpoint');
+    const { line, copyRow } = serializePrediction(p);
+    this.hash.update(`${line}\n`, 'utf8');
+    this.rows.push(Buffer.from(copyRow, 'utf8'));
+  }
+
+  seal(): PreparedBatch {
+    return { endpoint: this.endpoint, rows: this.rows, sha256: this.hash.digest('hex') };
+  }
+}
 
 /**
  * A prediction's canonical line and COPY row, serializing its tensors once for both. The line

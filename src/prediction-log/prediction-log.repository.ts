@@ -5,8 +5,7 @@ import type pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
 import { DataSource, type EntityManager } from 'typeorm';
 import { LedgerService, type Actor } from '../ledger/ledger.service.js';
-import type { PreparedBatch } from './batch-assembler.js';
-import { COPY_COLUMNS } from './prediction-digest.js';
+import { COPY_COLUMNS, type PreparedBatch } from './prediction-digest.js';
 
 export const PREDICTION_LOG_ACTOR: Actor = { sub: 'system:prediction-log' };
 
@@ -32,28 +31,28 @@ export class PredictionLogRepository {
   ) {}
 
   writeBatch(batch: PreparedBatch): Promise<SealedBatch> {
-    const { endpoint, count, sha256 } = batch;
-    if (count === 0) throw new Error('an empty prediction batch');
+    const { endpoint, rows, sha256 } = batch;
+    if (rows.length === 0) throw new Error('an empty prediction batch');
     return this.ledger.transaction(async (tx) => {
       const m = tx.manager;
       const [next] = await m.query<{ id: string }[]>(
         `SELECT nextval('prediction_batches_id_seq') AS id`,
       );
       const batchId = Number(next?.id);
-      await copyPredictions(m, copyChunks(batchId, batch));
+      await copyPredictions(m, copyChunks(batchId, rows));
       const [span] = await m.query<{ first: string; last: string; count: number }[]>(
         `SELECT min(id) AS first, max(id) AS last, count(*)::int AS count
          FROM predictions WHERE batch_id = $1`,
         [batchId],
       );
-      if (span?.count !== count)
-        throw new Error(`batch ${batchId}: ${span?.count ?? 0} rows written of ${count}`);
+      if (span?.count !== rows.length)
+        throw new Error(`batch ${batchId}: ${span?.count ?? 0} rows written of ${rows.length}`);
       const sealed: SealedBatch = {
         batchId,
         endpoint,
         firstId: Number(span.first),
         lastId: Number(span.last),
-        count,
+        count: rows.length,
         sha256,
       };
       await m.query(
@@ -126,16 +125,12 @@ const ROWS_PER_CHUNK = 100;
  * chunk when the connection has taken the last one, so a large batch never holds the event
  * loop (and the requests waiting on it) for the whole of its copying.
  */
-function* copyChunks(batchId: number, batch: PreparedBatch): Generator<Buffer> {
+function* copyChunks(batchId: number, rows: readonly Buffer[]): Generator<Buffer> {
   const prefix = Buffer.from(`${batchId}\t`, 'utf8');
-  const { bytes, ends } = batch;
-  for (let start = 0; start < ends.length; start += ROWS_PER_CHUNK) {
+  for (let start = 0; start < rows.length; start += ROWS_PER_CHUNK) {
     const parts: Buffer[] = [];
-    const end = Math.min(ends.length, start + ROWS_PER_CHUNK);
-    for (let i = start; i < end; i++) {
-      const from = i === 0 ? 0 : (ends[i - 1] ?? 0);
-      parts.push(prefix, Buffer.from(bytes.buffer, bytes.byteOffset + from, (ends[i] ?? 0) - from));
-    }
+    const end = Math.min(rows.length, start + ROWS_PER_CHUNK);
+    for (let i = start; i < end; i++) parts.push(prefix, rows[i] ?? Buffer.alloc(0));
     yield Buffer.concat(parts);
   }
 }

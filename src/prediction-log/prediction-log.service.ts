@@ -9,9 +9,9 @@ import {
 import { CONFIG } from '../config/config.module.js';
 import type { Config, PredictionLogConfig } from '../config/config.js';
 import { GatehouseMetrics } from '../telemetry/metrics.js';
-import type { PreparedBatch, QueuedPrediction } from './batch-assembler.js';
+import type { PredictionRecord } from './prediction.js';
+import { BatchBuilder, type PreparedBatch } from './prediction-digest.js';
 import { PredictionLogRepository } from './prediction-log.repository.js';
-import { PredictionSerializer } from './serializer-thread.js';
 
 export interface PredictionLogStats {
   readonly enabled: boolean;
@@ -31,12 +31,6 @@ export interface PredictionLogStats {
   readonly purged: number;
 }
 
-/**
- * Predictions are handed to the serializer thread every few milliseconds, or sooner when this
- * many wait: a message costs about 7 µs whatever it carries, a prediction in it half a µs.
- */
-const HANDOFF_MS = 10;
-const HANDOFF_ROWS = 256;
 const DROP_REPORT_INTERVAL_MS = 10_000;
 const RETENTION_INTERVAL_MS = 60 * 60_000;
 const RETENTION_FIRST_RUN_MS = 30_000;
@@ -45,10 +39,10 @@ const DAY_MS = 86_400_000;
 
 /**
  * The prediction log. `record` only appends to a bounded in-memory queue — the request path
- * never waits for the database — and the rest happens off it: each turn of the event loop's
- * predictions are handed to the serializer thread (serializer-thread.ts), which adds them to
- * their endpoint's open batch; a batch is closed when full or at the flush interval, and
- * closed batches are written one at a time, each sealed into the ledger with its digest. A full queue drops the new prediction and counts it:
+ * never waits for the database — and the rest happens off it: each prediction is serialized
+ * into its endpoint's open batch on the next turn of the event loop, a batch is closed when
+ * full or at the flush interval, and closed batches are written one at a time, each sealed
+ * into the ledger with its digest. A full queue drops the new prediction and counts it:
  * serving is never slowed down or refused to keep the log, and the loss is visible (a
  * warning, `stats().dropped`). The queue is flushed on shutdown; what a crash loses is what
  * was queued.
@@ -57,14 +51,14 @@ const DAY_MS = 86_400_000;
 export class PredictionLog implements OnApplicationBootstrap, BeforeApplicationShutdown {
   private static readonly logger = new Logger('PredictionLog');
   private readonly options: PredictionLogConfig;
-  /** Recorded, not yet handed to the serializer. */
-  private pending: QueuedPrediction[] = [];
+  /** Recorded, not yet serialized. */
+  private pending: PredictionRecord[] = [];
   private preparing = false;
-  private handoffTimer: NodeJS.Timeout | undefined;
-  private readonly serializer: PredictionSerializer;
+  /** Per endpoint, the batch predictions are joining. */
+  private readonly open = new Map<string, BatchBuilder>();
   /** Closed batches, oldest first, waiting for the writer. */
   private closed: PreparedBatch[] = [];
-  /** Predictions pending, being serialized and closed: what the queue limit bounds. */
+  /** Predictions in pending, open and closed: what the queue limit bounds. */
   private queued = 0;
   private counts = {
     accepted: 0,
@@ -87,17 +81,6 @@ export class PredictionLog implements OnApplicationBootstrap, BeforeApplicationS
     @Optional() metrics?: GatehouseMetrics,
   ) {
     this.options = config.predictionLog;
-    this.serializer = new PredictionSerializer(this.options.batchRows, {
-      sealed: (batch) => {
-        this.closed.push(batch);
-        void this.write();
-      },
-      lost: (count, reason) => {
-        this.queued -= count;
-        this.counts.dropped += count;
-        PredictionLog.logger.error(`${count} prediction(s) could not be serialized: ${reason}`);
-      },
-    });
     // Backlog and drops are read at each scrape, not counted on the request path.
     metrics?.observePredictionLog(() => this.stats());
   }
@@ -109,7 +92,8 @@ export class PredictionLog implements OnApplicationBootstrap, BeforeApplicationS
   onApplicationBootstrap(): void {
     if (!this.options.enabled) return;
     this.flushTimer = setInterval(() => {
-      void this.serializer.closeAll();
+      this.closeAll();
+      void this.write();
     }, this.options.flushIntervalMs).unref();
     if (this.options.retentionDays > 0) {
       const purge = (): void => {
@@ -125,10 +109,10 @@ export class PredictionLog implements OnApplicationBootstrap, BeforeApplicationS
   }
 
   /**
-   * Queues a prediction; never throws, never waits. Serializing it is left to the serializer
-   * thread, after the response has gone.
+   * Queues a prediction; never throws, never waits. Serializing it is left to a task of its
+   * own (`prepare`), after the response has gone.
    */
-  record(prediction: QueuedPrediction): void {
+  record(prediction: PredictionRecord): void {
     if (!this.options.enabled) return;
     if (this.queued >= this.options.queueLimit || this.stopped) {
       this.counts.dropped++;
@@ -138,14 +122,11 @@ export class PredictionLog implements OnApplicationBootstrap, BeforeApplicationS
     this.pending.push(prediction);
     this.queued++;
     this.counts.accepted++;
-    if (this.pending.length >= HANDOFF_ROWS) {
-      clearTimeout(this.handoffTimer);
-      this.prepare();
-    } else if (!this.preparing) {
+    if (!this.preparing) {
       this.preparing = true;
-      this.handoffTimer = setTimeout(() => {
+      setImmediate(() => {
         this.prepare();
-      }, HANDOFF_MS);
+      });
     }
   }
 
@@ -156,7 +137,7 @@ export class PredictionLog implements OnApplicationBootstrap, BeforeApplicationS
   /** Writes everything queued now; resolves when done (or when a write failed). */
   async flush(): Promise<void> {
     this.prepare();
-    await this.serializer.closeAll();
+    this.closeAll();
     while (this.writing) await this.writing;
     if (this.closed.length > 0) await this.write();
   }
@@ -191,7 +172,6 @@ export class PredictionLog implements OnApplicationBootstrap, BeforeApplicationS
     clearInterval(this.retentionTimer);
     if (!this.options.enabled) return;
     await this.flush();
-    await this.serializer.stop();
     if (this.queued > 0) {
       this.counts.dropped += this.queued;
       PredictionLog.logger.error(
@@ -200,13 +180,39 @@ export class PredictionLog implements OnApplicationBootstrap, BeforeApplicationS
     }
   }
 
-  /** Hands what was recorded since the last turn of the event loop to the serializer. */
+  /** Serializes what was recorded since the last turn of the event loop into open batches. */
   private prepare(): void {
     this.preparing = false;
-    clearTimeout(this.handoffTimer);
     const pending = this.pending;
     this.pending = [];
-    this.serializer.add(pending);
+    for (const p of pending) {
+      let batch = this.open.get(p.endpoint);
+      if (!batch) {
+        batch = new BatchBuilder(p.endpoint);
+        this.open.set(p.endpoint, batch);
+      }
+      try {
+        batch.add(p);
+      } catch (error) {
+        this.queued--;
+        this.counts.dropped++;
+        PredictionLog.logger.error(`a prediction could not be serialized: ${messageOf(error)}`);
+        continue;
+      }
+      if (batch.count >= this.options.batchRows) {
+        this.close(batch);
+        void this.write();
+      }
+    }
+  }
+
+  private close(batch: BatchBuilder): void {
+    this.open.delete(batch.endpoint);
+    if (batch.count > 0) this.closed.push(batch.seal());
+  }
+
+  private closeAll(): void {
+    for (const batch of [...this.open.values()]) this.close(batch);
   }
 
   /** Starts the writer unless it runs; it stops at the first failed write (the timer retries). */
@@ -221,7 +227,7 @@ export class PredictionLog implements OnApplicationBootstrap, BeforeApplicationS
 
   private async writeClosed(): Promise<void> {
     for (let batch = this.closed.shift(); batch; batch = this.closed.shift()) {
-      const count = batch.count;
+      const count = batch.rows.length;
       try {
         await this.repository.writeBatch(batch);
         this.queued -= count;

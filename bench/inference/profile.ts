@@ -10,7 +10,6 @@
  * on to the service.
  */
 import 'reflect-metadata';
-import { spawn } from 'node:child_process';
 import {
   copyFileSync,
   mkdtempSync,
@@ -21,11 +20,11 @@ import {
 } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { buildGermanCreditModels } from '../../src/model-builder/index.js';
 import { benchDatabase } from '../support/bench-db.js';
 import { pacedLoad } from '../support/paced-load.js';
 import { startBenchService } from '../support/service.js';
+import { startBareServer } from './bare-process.js';
 import { setUp } from './endpoints.js';
 
 const RATE = Number(process.env['BENCH_COST_RATE'] ?? 3000);
@@ -33,45 +32,12 @@ const SECONDS = Number(process.env['BENCH_SECONDS'] ?? 15);
 const WARM_UP_SECONDS = 3;
 const TOP = Number(process.env['BENCH_TOP'] ?? 40);
 const BARE = process.env['BENCH_TARGET'] === 'bare';
-const BARE_SERVER = fileURLToPath(new URL('./bare-server.js', import.meta.url));
 
 interface Target {
   readonly pid: number;
   readonly url: string;
   readonly headers: Record<string, string>;
   stop(): Promise<void>;
-}
-
-/** The bare server under the profiler; it exits (and writes its profile) on SIGTERM. */
-async function startBare(modelPath: string, profiles: string): Promise<Target> {
-  const child = spawn(
-    process.execPath,
-    ['--cpu-prof', `--cpu-prof-dir=${profiles}`, BARE_SERVER, modelPath],
-    { stdio: ['ignore', 'pipe', 'inherit'] },
-  );
-  const url = await new Promise<string>((resolve, reject) => {
-    let output = '';
-    child.stdout.on('data', (data: Buffer) => {
-      output += data.toString();
-      const match = /listening on (http:\/\/\S+)/.exec(output);
-      if (match?.[1]) resolve(match[1]);
-    });
-    child.on('exit', (code) => {
-      reject(new Error(`the bare server exited with ${String(code)}: ${output}`));
-    });
-  });
-  return {
-    pid: child.pid ?? 0,
-    url,
-    headers: {},
-    stop: () =>
-      new Promise((resolve) => {
-        child.once('close', () => {
-          resolve();
-        });
-        child.kill('SIGTERM');
-      }),
-  };
 }
 
 interface ProfileNode {
@@ -154,7 +120,9 @@ async function main(): Promise<void> {
     if (BARE) {
       const modelPath = join(dir, 'fair.onnx');
       writeFileSync(modelPath, models.fair.bytes);
-      target = await startBare(modelPath, profiles);
+      // Under the profiler: it writes its profile when it exits on SIGTERM.
+      const bare = await startBareServer(modelPath, ['--cpu-prof', `--cpu-prof-dir=${profiles}`]);
+      target = { ...bare, headers: {} };
     } else {
       // GATEHOUSE_* settings of this process reach the service (batch size, sampling…).
       const settings = Object.fromEntries(

@@ -18,7 +18,6 @@
  * PostgreSQL's writes, so with the prediction log on some flags are the log's own cost.
  */
 import 'reflect-metadata';
-import { spawn } from 'node:child_process';
 import { createServer } from 'node:http';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -28,6 +27,7 @@ import autocannon from 'autocannon';
 import pg from 'pg';
 import { buildGermanCreditModels } from '../../src/model-builder/index.js';
 import { benchDatabase, machine } from '../support/bench-db.js';
+import { startBareServer } from './bare-process.js';
 import { ENDPOINTS, setUp } from './endpoints.js';
 import { pacedLoad, type PacedLoadResult } from '../support/paced-load.js';
 import { MB, startBenchService } from '../support/service.js';
@@ -40,7 +40,6 @@ const WARM_UP_SECONDS = 3;
 const COST_RATE = Number(process.env['BENCH_COST_RATE'] ?? 3000);
 /** Core-seconds per second that other processes may use during a run before it is redone. */
 const OTHER_LOAD_LIMIT = 0.1;
-const BARE_SERVER = fileURLToPath(new URL('./bare-server.js', import.meta.url));
 /** BENCH_TRACING=1 adds the defaults with tracing on (issue 9: goal ≤ 10 % fewer req/s). */
 const TRACING = process.env['BENCH_TRACING'] === '1';
 const REGISTER = fileURLToPath(new URL('../../src/telemetry/register.js', import.meta.url));
@@ -91,34 +90,13 @@ interface Run {
 }
 
 async function startBare(modelPath: string): Promise<Server> {
-  const child = spawn(process.execPath, [BARE_SERVER, modelPath], {
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  const url = await new Promise<string>((resolve, reject) => {
-    let output = '';
-    child.stdout.on('data', (data: Buffer) => {
-      output += data.toString();
-      const match = /listening on (http:\/\/\S+)/.exec(output);
-      if (match?.[1]) resolve(match[1]);
-    });
-    child.on('exit', (code) => {
-      reject(new Error(`the bare server exited with ${String(code)}: ${output}`));
-    });
-  });
+  const bare = await startBareServer(modelPath);
   return {
+    ...bare,
     label: 'bare node:http + ONNX Runtime',
-    url,
-    pid: child.pid ?? 0,
     headers: {},
     logs: false,
     tally: { answered: 0 },
-    stop: () =>
-      new Promise((resolve) => {
-        child.once('close', () => {
-          resolve();
-        });
-        child.kill('SIGTERM');
-      }),
   };
 }
 

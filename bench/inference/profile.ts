@@ -7,7 +7,7 @@
  * `npm run build && node dist/bench/inference/profile.js`; BENCH_PREDICTION_LOG=false profiles
  * with the log off, BENCH_TARGET=bare the bare server (bare-server.ts) for comparison, and
  * BENCH_PROFILE_OUT=FILE keeps the profile (for Chrome's DevTools). GATEHOUSE_* settings are passed
- * on to the service.
+ * on to the service, and BENCH_NODE_OPTIONS to its Node.js (V8 flags, say).
  */
 import 'reflect-metadata';
 import {
@@ -135,7 +135,7 @@ async function main(): Promise<void> {
           ...settings,
           DATABASE_URL: db.url,
           GATEHOUSE_PREDICTION_LOG: process.env['BENCH_PREDICTION_LOG'] ?? 'true',
-          NODE_OPTIONS: `--cpu-prof --cpu-prof-dir=${profiles}`,
+          NODE_OPTIONS: `--cpu-prof --cpu-prof-dir=${profiles} ${process.env['BENCH_NODE_OPTIONS'] ?? ''}`,
         },
         dataDir,
       );

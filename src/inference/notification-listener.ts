@@ -31,7 +31,10 @@ export class NotificationListener {
     this.backoffMs = options.minBackoffMs ?? 100;
   }
 
-  /** How many times a connection was made (1 after start, +1 per reconnect). */
+  /**
+   * How many times a connection was made and caught up (`onConnect` done): 1 after start, +1
+   * per reconnect.
+   */
   get connectionCount(): number {
     return this.connections;
   }
@@ -85,8 +88,8 @@ export class NotificationListener {
       await client.query(`LISTEN ${pg.escapeIdentifier(this.options.channel)}`);
       if (state.lost || this.isClosed()) return false;
       this.client = client;
-      this.connections++;
       await this.options.onConnect();
+      this.connections++;
       this.backoffMs = this.options.minBackoffMs ?? 100;
       return true;
     } catch (error) {

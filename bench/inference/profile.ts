@@ -23,6 +23,7 @@ import { join } from 'node:path';
 import { buildGermanCreditModels } from '../../src/model-builder/index.js';
 import { benchDatabase } from '../support/bench-db.js';
 import { pacedLoad } from '../support/paced-load.js';
+import { threadTicks } from '../support/proc.js';
 import { startBenchService } from '../support/service.js';
 import { startBareServer } from './bare-process.js';
 import { setUp } from './endpoints.js';
@@ -53,22 +54,6 @@ interface CpuProfile {
   readonly nodes: readonly ProfileNode[];
   readonly samples: readonly number[];
   readonly timeDeltas: readonly number[];
-}
-
-/** CPU ticks (user + system) of each thread of a process, by thread id, with its name. */
-function threadTicks(pid: number): Map<string, { name: string; ticks: number }> {
-  const threads = new Map<string, { name: string; ticks: number }>();
-  for (const tid of readdirSync(`/proc/${pid}/task`)) {
-    try {
-      const stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
-      const name = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
-      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      threads.set(tid, { name, ticks: Number(fields[11]) + Number(fields[12]) });
-    } catch {
-      // the thread ended
-    }
-  }
-  return threads;
 }
 
 /** Where a function comes from: a package, a folder of src/, or one of V8's pseudo-frames. */

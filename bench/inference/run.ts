@@ -30,6 +30,7 @@ import { benchDatabase, machine } from '../support/bench-db.js';
 import { startBareServer } from './bare-process.js';
 import { ENDPOINTS, setUp } from './endpoints.js';
 import { pacedLoad, type PacedLoadResult } from '../support/paced-load.js';
+import { microsPer, processTicks } from '../support/proc.js';
 import { MB, startBenchService } from '../support/service.js';
 
 const SECONDS = Number(process.env['BENCH_SECONDS'] ?? 10);
@@ -113,16 +114,6 @@ function cpuSnapshot(pids: readonly number[]): { busy: number; total: number; ou
   return { busy: (total - idle) / 100, total: total / 100, ours: ours / 100 };
 }
 
-function processTicks(pid: number): number {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return Number(fields[11]) + Number(fields[12]);
-  } catch {
-    return 0;
-  }
-}
-
 /** PostgreSQL's processes on this machine (the benchmark's database runs there). */
 function postgresPids(): number[] {
   return readdirSync('/proc')
@@ -159,8 +150,7 @@ async function load(
   const serverTicks = processTicks(server.pid) - serverBefore;
   return {
     rps: result.requests.average,
-    // /proc counts in ticks of 10 ms.
-    cpuPerRequestUs: (serverTicks * 10_000) / Math.max(1, result.requests.total),
+    cpuPerRequestUs: microsPer(serverTicks, result.requests.total),
     p50: result.latency.p50,
     p99: result.latency.p99,
     requests: result.requests.total,
@@ -186,8 +176,7 @@ async function paced(server: Server, body: string, rate: number): Promise<Paced>
   });
   const ticks = processTicks(server.pid) - before;
   server.tally.answered += result.answered;
-  // /proc counts in ticks of 10 ms.
-  return { ...result, cpuPerRequestUs: (ticks * 10_000) / Math.max(1, result.answered) };
+  return { ...result, cpuPerRequestUs: microsPer(ticks, result.answered) };
 }
 
 function pacedSummary(runs: readonly Paced[]) {

@@ -17,12 +17,14 @@ export interface BenchService {
 /**
  * `gatehouse serve` as its own process (built code in dist/), so that its memory can be read
  * from /proc apart from the benchmark's. Development mode: the dev issuer signs tokens.
+ * `main`: another build's `dist/src/cli/main.js` (bench/inference/compare.ts).
  */
 export async function startBenchService(
   env: Record<string, string>,
   dataDir: string,
+  main: string = MAIN,
 ): Promise<BenchService> {
-  const child = spawn(process.execPath, [MAIN, 'serve'], {
+  const child = spawn(process.execPath, [main, 'serve'], {
     env: {
       PATH: process.env['PATH'] ?? '',
       NODE_ENV: 'development',

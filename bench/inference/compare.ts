@@ -23,7 +23,7 @@ import { buildGermanCreditModels } from '../../src/model-builder/index.js';
 import { benchDatabase } from '../support/bench-db.js';
 import { mainThreadTicks, microsPer, processTicks } from '../support/proc.js';
 import { startBenchService, type BenchService } from '../support/service.js';
-import { setUp } from './endpoints.js';
+import { gatehouseSettings, inferenceBody, median, setUp } from './endpoints.js';
 
 const ROUNDS = Number(process.env['BENCH_ROUNDS'] ?? 6);
 const SECONDS = Number(process.env['BENCH_SECONDS'] ?? 10);
@@ -35,14 +35,6 @@ interface Round {
   readonly eventLoopUs: number;
   readonly processUs: number;
   readonly p99: number;
-}
-
-function median(values: readonly number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = Math.floor(sorted.length / 2);
-  return sorted.length % 2 === 1
-    ? (sorted[mid] ?? Number.NaN)
-    : ((sorted[mid - 1] ?? 0) + (sorted[mid] ?? 0)) / 2;
 }
 
 async function main(): Promise<void> {
@@ -57,12 +49,7 @@ async function main(): Promise<void> {
   try {
     const models = buildGermanCreditModels();
     await setUp(db.url, dataDir, models);
-    const settings = Object.fromEntries(
-      Object.entries(process.env).filter(
-        (e): e is [string, string] => e[0].startsWith('GATEHOUSE_') && e[1] !== undefined,
-      ),
-    );
-    const env = { ...settings, DATABASE_URL: db.url };
+    const env = { ...gatehouseSettings(), DATABASE_URL: db.url };
     const mine = await startBenchService(env, dataDir);
     services.push(mine);
     const theirs = await startBenchService(env, dataDir, otherMain);
@@ -72,16 +59,7 @@ async function main(): Promise<void> {
       [OTHER, theirs],
     ];
     const token = await mine.token('bench-client', 'inference-client');
-    const body = JSON.stringify({
-      inputs: [
-        {
-          name: 'features',
-          datatype: 'FP32',
-          shape: [1, 60],
-          data: Array.from(models.data.X[0] ?? []),
-        },
-      ],
-    });
+    const body = inferenceBody(models);
     const load = (service: BenchService, seconds: number) =>
       autocannon({
         url: `${service.url}/v2/models/credit/infer`,

@@ -97,3 +97,34 @@ export async function setUp(databaseUrl: string, dataDir: string, models: German
     await running.close();
   }
 }
+
+/** The request every server answers: one row of the 60 German credit features. */
+export function inferenceBody(models: GermanCreditModels): string {
+  return JSON.stringify({
+    inputs: [
+      {
+        name: 'features',
+        datatype: 'FP32',
+        shape: [1, 60],
+        data: Array.from(models.data.X[0] ?? []),
+      },
+    ],
+  });
+}
+
+/** GATEHOUSE_* settings of this process, for the services a benchmark starts. */
+export function gatehouseSettings(): Record<string, string> {
+  return Object.fromEntries(
+    Object.entries(process.env).filter(
+      (e): e is [string, string] => e[0].startsWith('GATEHOUSE_') && e[1] !== undefined,
+    ),
+  );
+}
+
+export function median(values: readonly number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2 === 1
+    ? (sorted[mid] ?? Number.NaN)
+    : ((sorted[mid - 1] ?? 0) + (sorted[mid] ?? 0)) / 2;
+}

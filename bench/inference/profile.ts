@@ -26,7 +26,7 @@ import { pacedLoad } from '../support/paced-load.js';
 import { threadTicks } from '../support/proc.js';
 import { startBenchService } from '../support/service.js';
 import { startBareServer } from './bare-process.js';
-import { setUp } from './endpoints.js';
+import { gatehouseSettings, inferenceBody, setUp } from './endpoints.js';
 
 const RATE = Number(process.env['BENCH_COST_RATE'] ?? 3000);
 const SECONDS = Number(process.env['BENCH_SECONDS'] ?? 15);
@@ -110,14 +110,9 @@ async function main(): Promise<void> {
       target = { ...bare, headers: {} };
     } else {
       // GATEHOUSE_* settings of this process reach the service (batch size, sampling…).
-      const settings = Object.fromEntries(
-        Object.entries(process.env).filter(
-          (e): e is [string, string] => e[0].startsWith('GATEHOUSE_') && e[1] !== undefined,
-        ),
-      );
       const service = await startBenchService(
         {
-          ...settings,
+          ...gatehouseSettings(),
           DATABASE_URL: db.url,
           GATEHOUSE_PREDICTION_LOG: process.env['BENCH_PREDICTION_LOG'] ?? 'true',
           NODE_OPTIONS: `--cpu-prof --cpu-prof-dir=${profiles} ${process.env['BENCH_NODE_OPTIONS'] ?? ''}`,
@@ -136,16 +131,7 @@ async function main(): Promise<void> {
       pacedLoad({
         url: `${target.url}/v2/models/credit/infer`,
         headers: { 'content-type': 'application/json', ...target.headers },
-        body: JSON.stringify({
-          inputs: [
-            {
-              name: 'features',
-              datatype: 'FP32',
-              shape: [1, 60],
-              data: Array.from(models.data.X[0] ?? []),
-            },
-          ],
-        }),
+        body: inferenceBody(models),
         rate: RATE,
         seconds,
         connections: 32,

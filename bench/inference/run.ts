@@ -28,7 +28,7 @@ import pg from 'pg';
 import { buildGermanCreditModels } from '../../src/model-builder/index.js';
 import { benchDatabase, machine } from '../support/bench-db.js';
 import { startBareServer } from './bare-process.js';
-import { ENDPOINTS, setUp } from './endpoints.js';
+import { ENDPOINTS, inferenceBody, median, setUp } from './endpoints.js';
 import { pacedLoad, type PacedLoadResult } from '../support/paced-load.js';
 import { microsPer, processTicks } from '../support/proc.js';
 import { MB, startBenchService } from '../support/service.js';
@@ -222,14 +222,6 @@ async function countPredictions(databaseUrl: string): Promise<number> {
   }
 }
 
-function median(values: readonly number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = Math.floor(sorted.length / 2);
-  return sorted.length % 2 === 1
-    ? (sorted[mid] ?? Number.NaN)
-    : ((sorted[mid - 1] ?? 0) + (sorted[mid] ?? 0)) / 2;
-}
-
 function summary(runs: readonly Run[]) {
   return {
     rps: median(runs.map((r) => r.rps)),
@@ -255,16 +247,7 @@ async function main(): Promise<void> {
     await setUp(db.url, dataDir, models);
     const modelPath = join(dir, 'fair.onnx');
     writeFileSync(modelPath, models.fair.bytes);
-    const body = JSON.stringify({
-      inputs: [
-        {
-          name: 'features',
-          datatype: 'FP32',
-          shape: [1, 60],
-          data: Array.from(models.data.X[0] ?? []),
-        },
-      ],
-    });
+    const body = inferenceBody(models);
 
     const bare = await startBare(modelPath);
     servers.push(bare);

@@ -7,6 +7,7 @@ import { RolloutEngine1764490000000 } from './1764490000000-RolloutEngine.js';
 import { AuditReports1764510000000 } from './1764510000000-AuditReports.js';
 import { LedgerSeal1764500000000 } from './1764500000000-LedgerSeal.js';
 import { DriftMonitoring1764520000000 } from './1764520000000-DriftMonitoring.js';
+import { PredictionBatchDefault1764530000000 } from './1764530000000-PredictionBatchDefault.js';
 
 /**
  * Every migration, oldest first. A landed migration is never edited: a schema change is a new
@@ -22,4 +23,5 @@ export const MIGRATIONS = [
   AuditReports1764510000000,
   LedgerSeal1764500000000,
   DriftMonitoring1764520000000,
+  PredictionBatchDefault1764530000000,
 ];

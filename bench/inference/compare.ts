@@ -19,9 +19,10 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import autocannon from 'autocannon';
+import pg from 'pg';
 import { buildGermanCreditModels } from '../../src/model-builder/index.js';
 import { benchDatabase } from '../support/bench-db.js';
-import { mainThreadTicks, microsPer, processTicks } from '../support/proc.js';
+import { commandTicks, mainThreadTicks, microsPer, processTicks } from '../support/proc.js';
 import { startBenchService, type BenchService } from '../support/service.js';
 import { gatehouseSettings, inferenceBody, median, setUp } from './endpoints.js';
 
@@ -34,6 +35,8 @@ interface Round {
   readonly rps: number;
   readonly eventLoopUs: number;
   readonly processUs: number;
+  /** PostgreSQL's CPU per request, all its processes: the prediction log's other half. */
+  readonly postgresUs: number;
   readonly p99: number;
 }
 
@@ -73,8 +76,20 @@ async function main(): Promise<void> {
     const rounds = new Map<string, Round[]>(builds.map(([label]) => [label, []]));
     console.log(`# bench/inference/compare: ${CONNECTIONS} connections, ${SECONDS} s rounds`);
     console.log('');
-    console.log('| round | build | req/s | event loop µs/request | process µs/request | p99 ms |');
-    console.log('|---:|---|---:|---:|---:|---:|');
+    // The log's table grows round after round; PostgreSQL's cost per row grows with it once
+    // the table outgrows its shared buffers, and both builds pay that alike.
+    const client = new pg.Client({ connectionString: db.url });
+    await client.connect();
+    const tableMb = async (): Promise<number> => {
+      const { rows } = await client.query<{ bytes: string }>(
+        `SELECT pg_total_relation_size('predictions') AS bytes`,
+      );
+      return Number(rows[0]?.bytes ?? 0) / 2 ** 20;
+    };
+    console.log(
+      '| round | build | req/s | event loop µs/request | process µs/request | PostgreSQL µs/request | p99 ms | predictions MB after |',
+    );
+    console.log('|---:|---|---:|---:|---:|---:|---:|---:|');
     for (let round = 1; round <= ROUNDS; round++) {
       // Each build goes first every other round: the second of a pair runs on a machine the
       // first has just warmed (or tired), which measured several percent either way.
@@ -83,20 +98,23 @@ async function main(): Promise<void> {
         const pid = service.child.pid ?? 0;
         const loop = mainThreadTicks(pid);
         const all = processTicks(pid);
+        const postgres = commandTicks('postgres');
         const result = await load(service, SECONDS);
         const n = result.requests.total;
         const r: Round = {
           rps: result.requests.average,
           eventLoopUs: microsPer(mainThreadTicks(pid) - loop, n),
           processUs: microsPer(processTicks(pid) - all, n),
+          postgresUs: microsPer(commandTicks('postgres') - postgres, n),
           p99: result.latency.p99,
         };
         rounds.get(label)?.push(r);
         console.log(
-          `| ${round} | ${label} | ${Math.round(r.rps)} | ${r.eventLoopUs.toFixed(0)} | ${r.processUs.toFixed(0)} | ${r.p99} |`,
+          `| ${round} | ${label} | ${Math.round(r.rps)} | ${r.eventLoopUs.toFixed(0)} | ${r.processUs.toFixed(0)} | ${r.postgresUs.toFixed(0)} | ${r.p99} | ${(await tableMb()).toFixed(0)} |`,
         );
       }
     }
+    await client.end();
     console.log('');
     const ours = rounds.get('this build') ?? [];
     const other = rounds.get(OTHER) ?? [];

@@ -23,7 +23,7 @@ import { join } from 'node:path';
 import { buildGermanCreditModels } from '../../src/model-builder/index.js';
 import { benchDatabase } from '../support/bench-db.js';
 import { pacedLoad } from '../support/paced-load.js';
-import { threadTicks } from '../support/proc.js';
+import { commandTicks, processTicks, threadTicks } from '../support/proc.js';
 import { startBenchService } from '../support/service.js';
 import { startBareServer } from './bare-process.js';
 import { gatehouseSettings, inferenceBody, setUp } from './endpoints.js';
@@ -138,8 +138,11 @@ async function main(): Promise<void> {
       });
     const warmUp = await load(WARM_UP_SECONDS);
     const before = threadTicks(target.pid);
+    const aside = { postgres: commandTicks('postgres'), self: processTicks(process.pid) };
     const run = await load(SECONDS);
     const after = threadTicks(target.pid);
+    const postgres = commandTicks('postgres') - aside.postgres;
+    const self = processTicks(process.pid) - aside.self;
     await target.stop();
     const file = readdirSync(profiles).find((f) => f.endsWith('.cpuprofile'));
     if (!file) throw new Error('the service wrote no profile');
@@ -165,6 +168,16 @@ async function main(): Promise<void> {
         (threads.get(name) ?? 0) + (ticks - (before.get(tid)?.ticks ?? 0)) * 10_000,
       );
     table('thread (CPU, the measured run only)', threads, run.answered, TOP);
+    // What shares the two cores with it over the same run.
+    table(
+      'beside the service (CPU, the measured run only)',
+      new Map([
+        ['PostgreSQL, all its processes', postgres * 10_000],
+        ['the load generator (this process)', self * 10_000],
+      ]),
+      run.answered,
+      TOP,
+    );
     table('origin', byOrigin.byKey, requests, TOP);
     table('function', byFunction.byKey, requests, TOP);
   } finally {

@@ -4,10 +4,11 @@ import { readdirSync, readFileSync } from 'node:fs';
  * CPU time from /proc, in ticks of 10 ms (user + system). `stat` files put the command name
  * in parentheses; the fields counted from after it are stable.
  */
-function ticksOf(statFile: string): number {
+function ticksOf(statFile: string, reapedChildren = false): number {
   const stat = readFileSync(statFile, 'utf8');
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return Number(fields[11]) + Number(fields[12]);
+  const own = Number(fields[11]) + Number(fields[12]);
+  return reapedChildren ? own + Number(fields[13]) + Number(fields[14]) : own;
 }
 
 /** A process's CPU ticks, all its threads; 0 once it has gone. */
@@ -47,4 +48,24 @@ export function threadTicks(pid: number): Map<string, { name: string; ticks: num
 /** Microseconds of CPU per item from a difference of ticks. */
 export function microsPer(ticks: number, items: number): number {
   return (ticks * 10_000) / Math.max(1, items);
+}
+
+/**
+ * CPU ticks of every process on the machine whose command is `command` (`postgres`: the
+ * server and all its backends, whose work for the service is CPU the service's cores lose),
+ * with those of their children that have exited (a backend whose connection closed is
+ * counted by the postmaster that reaped it).
+ */
+export function commandTicks(command: string): number {
+  let ticks = 0;
+  for (const pid of readdirSync('/proc')) {
+    if (!/^\d+$/.test(pid)) continue;
+    try {
+      if (readFileSync(`/proc/${pid}/comm`, 'utf8').trim() === command)
+        ticks += ticksOf(`/proc/${pid}/stat`, true);
+    } catch {
+      // gone
+    }
+  }
+  return ticks;
 }

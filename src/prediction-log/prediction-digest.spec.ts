@@ -91,17 +91,35 @@ describe('the prediction batch digest', () => {
     for (const r of rows) builder.add(record(r));
     const sealed = builder.seal();
     expect(sealed.sha256).toBe(batchDigest(rows));
-    expect(sealed.rows.map(String)).toEqual(
-      rows.map((r) => serializePrediction(record(r)).copyRow),
-    );
-    expect(sealed.rows[1]?.toString('utf8')).toBe(
+    expect(sealed.count).toBe(2);
+    const copied = Buffer.concat(sealed.chunks).toString('utf8');
+    expect(copied).toBe(rows.map((r) => serializePrediction(record(r)).copyRow).join(''));
+    expect(copied.split('\n')[1]).toBe(
       'req-2\tcredit\t2\tlive\t' +
         '[{"data":[0.1,1e-7],"datatype":"FP32","name":"features","shape":[1,2]}]\t' +
-        '\\N\ttab\\there\t0.123\t\\N\t2025-01-02T03:04:05.678Z\n',
+        '\\N\ttab\\there\t0.123\t\\N\t2025-01-02T03:04:05.678Z',
     );
     expect(() => {
       builder.add(record(row(3, { endpoint: 'other' })));
     }).toThrow(/another endpoint/);
+  });
+
+  it('gathers rows into buffers of whole rows, however long or multi-byte a row is', () => {
+    const rows = [
+      ...Array.from({ length: 300 }, (_, i) => row(i + 1, { error: `é€😀 ${'x'.repeat(900)}` })),
+      row(301, { error: 'y'.repeat(200_000) }),
+      row(302),
+    ];
+    const builder = new BatchBuilder('credit');
+    for (const r of rows) builder.add(record(r));
+    const sealed = builder.seal();
+    expect(sealed.count).toBe(rows.length);
+    expect(sealed.chunks.length).toBeGreaterThan(3);
+    for (const chunk of sealed.chunks) expect(chunk.at(-1)).toBe(0x0a);
+    expect(Buffer.concat(sealed.chunks).toString('utf8')).toBe(
+      rows.map((r) => serializePrediction(record(r)).copyRow).join(''),
+    );
+    expect(sealed.sha256).toBe(batchDigest(rows));
   });
 
   it('makes text well-formed for PostgreSQL', () => {

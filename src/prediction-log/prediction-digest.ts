@@ -36,47 +36,88 @@ export interface LoggedRow {
   readonly created_at: string;
 }
 
-/** The COPY columns of a prepared row, after `batch_id`. */
+/**
+ * The COPY columns of a prepared row. `batch_id` is not among them: the writer names the batch
+ * once per transaction and the column's default reads it (migration PredictionBatchDefault).
+ */
 export const COPY_COLUMNS =
-  'batch_id, request_id, endpoint, model_version, arm, inputs, outputs, error, latency_ms, routing_key_hash, created_at';
+  'request_id, endpoint, model_version, arm, inputs, outputs, error, latency_ms, routing_key_hash, created_at';
 
-/** A batch ready to be written: its COPY rows (without the batch id) and its digest. */
+/** A batch ready to be written: its COPY text, its size and its digest. */
 export interface PreparedBatch {
   readonly endpoint: string;
   /**
-   * Per prediction, the COPY fields after `batch_id`, tab-separated, newline-terminated, as
-   * UTF-8 bytes.
+   * The COPY rows, tab-separated and newline-terminated, as UTF-8 bytes in buffers of whole
+   * rows, in the batch's order.
    */
-  readonly rows: readonly Buffer[];
+  readonly chunks: readonly Buffer[];
+  /** Rows in the chunks. */
+  readonly count: number;
   readonly sha256: string;
 }
 
 /**
+ * How many bytes of rows a batch gathers per buffer: about a hundred predictions, a piece the
+ * COPY stream hands the connection at a time so that writing a large batch never holds the
+ * event loop for long.
+ */
+const CHUNK_BYTES = 128 * 1024;
+
+/**
  * One endpoint's batch as predictions join it. Each prediction is serialized once, when it
- * is added: its canonical line goes into the running digest at once, and only its COPY row
- * is kept until the batch is written — as bytes, outside the JavaScript heap. Kept as
- * strings, a batch's rows (thousands, over a megabyte) outlived the young generation: the
- * garbage collector copied them, promoted them and later swept them, on the event loop.
+ * is added: its canonical line goes into the running digest at once and its COPY row is
+ * written straight into the batch's buffers, outside the JavaScript heap, so that nothing of
+ * it survives the young generation. Kept as strings, or as a Buffer per row, a batch's rows
+ * (thousands, megabytes) were copied and promoted by the garbage collector on the event loop.
  */
 export class BatchBuilder {
-  private readonly rows: Buffer[] = [];
+  private readonly chunks: Buffer[] = [];
+  private chunk: Buffer = Buffer.alloc(0);
+  private used = 0;
+  private rows = 0;
   private readonly hash: Hash = createHash('sha256');
 
   constructor(readonly endpoint: string) {}
 
   get count(): number {
-    return this.rows.length;
+    return this.rows;
   }
 
   add(p: PredictionRecord): void {
     if (p.endpoint !== this.endpoint) throw new Error('a prediction of another endpoint');
     const { line, copyRow } = serializePrediction(p);
     this.hash.update(`${line}\n`, 'utf8');
-    this.rows.push(Buffer.from(copyRow, 'utf8'));
+    this.append(copyRow);
+    this.rows++;
   }
 
   seal(): PreparedBatch {
-    return { endpoint: this.endpoint, rows: this.rows, sha256: this.hash.digest('hex') };
+    this.closeChunk();
+    return {
+      endpoint: this.endpoint,
+      chunks: this.chunks,
+      count: this.rows,
+      sha256: this.hash.digest('hex'),
+    };
+  }
+
+  private append(row: string): void {
+    const room = this.chunk.length - this.used;
+    // A UTF-16 unit takes at most 3 bytes of UTF-8: measure only a row that might not fit.
+    if (row.length * 3 > room) {
+      const bytes = Buffer.byteLength(row, 'utf8');
+      if (bytes > room) {
+        this.closeChunk();
+        this.chunk = Buffer.allocUnsafeSlow(Math.max(CHUNK_BYTES, bytes));
+      }
+    }
+    this.used += this.chunk.write(row, this.used, 'utf8');
+  }
+
+  private closeChunk(): void {
+    if (this.used > 0) this.chunks.push(this.chunk.subarray(0, this.used));
+    this.chunk = Buffer.alloc(0);
+    this.used = 0;
   }
 }
 

@@ -31,28 +31,29 @@ export class PredictionLogRepository {
   ) {}
 
   writeBatch(batch: PreparedBatch): Promise<SealedBatch> {
-    const { endpoint, rows, sha256 } = batch;
-    if (rows.length === 0) throw new Error('an empty prediction batch');
+    const { endpoint, chunks, count, sha256 } = batch;
+    if (count === 0) throw new Error('an empty prediction batch');
     return this.ledger.transaction(async (tx) => {
       const m = tx.manager;
+      // The batch's number, and the value of every copied row's batch_id until the commit.
       const [next] = await m.query<{ id: string }[]>(
-        `SELECT nextval('prediction_batches_id_seq') AS id`,
+        `SELECT set_config('${BATCH_SETTING}', nextval('prediction_batches_id_seq')::text, true) AS id`,
       );
       const batchId = Number(next?.id);
-      await copyPredictions(m, copyChunks(batchId, rows));
+      await copyPredictions(m, chunks);
       const [span] = await m.query<{ first: string; last: string; count: number }[]>(
         `SELECT min(id) AS first, max(id) AS last, count(*)::int AS count
          FROM predictions WHERE batch_id = $1`,
         [batchId],
       );
-      if (span?.count !== rows.length)
-        throw new Error(`batch ${batchId}: ${span?.count ?? 0} rows written of ${rows.length}`);
+      if (span?.count !== count)
+        throw new Error(`batch ${batchId}: ${span?.count ?? 0} rows written of ${count}`);
       const sealed: SealedBatch = {
         batchId,
         endpoint,
         firstId: Number(span.first),
         lastId: Number(span.last),
-        count: rows.length,
+        count,
         sha256,
       };
       await m.query(
@@ -118,27 +119,19 @@ export class PredictionLogRepository {
 }
 
 const COPY_PREDICTIONS = `COPY predictions (${COPY_COLUMNS}) FROM STDIN`;
-const ROWS_PER_CHUNK = 100;
-
 /**
- * The COPY text a few rows at a time, each row after its batch id: the stream pulls the next
- * chunk when the connection has taken the last one, so a large batch never holds the event
- * loop (and the requests waiting on it) for the whole of its copying.
+ * The transaction-local setting `predictions.batch_id` defaults to (migration
+ * PredictionBatchDefault): set once per batch instead of written into every row. Outside a
+ * batch's transaction it is unset or empty, and an insert without a batch id fails.
  */
-function* copyChunks(batchId: number, rows: readonly Buffer[]): Generator<Buffer> {
-  const prefix = Buffer.from(`${batchId}\t`, 'utf8');
-  for (let start = 0; start < rows.length; start += ROWS_PER_CHUNK) {
-    const parts: Buffer[] = [];
-    const end = Math.min(rows.length, start + ROWS_PER_CHUNK);
-    for (let i = start; i < end; i++) parts.push(prefix, rows[i] ?? Buffer.alloc(0));
-    yield Buffer.concat(parts);
-  }
-}
+const BATCH_SETTING = 'gatehouse.prediction_batch';
 
 /**
  * The batch's rows into the table with COPY, on the transaction's own connection; PostgreSQL
  * numbers them in the order given. The tensors go in as the JSON text the digest covers;
- * `inputs` and `outputs` are json columns, which keep it.
+ * `inputs` and `outputs` are json columns, which keep it. The stream pulls the next chunk when
+ * the connection has taken the last one, so a large batch never holds the event loop (and the
+ * requests waiting on it) for the whole of its copying.
  */
 async function copyPredictions(m: EntityManager, chunks: Iterable<Buffer>): Promise<void> {
   if (!m.queryRunner) throw new Error('COPY needs the transaction’s query runner');

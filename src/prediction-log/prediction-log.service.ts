@@ -227,7 +227,7 @@ export class PredictionLog implements OnApplicationBootstrap, BeforeApplicationS
 
   private async writeClosed(): Promise<void> {
     for (let batch = this.closed.shift(); batch; batch = this.closed.shift()) {
-      const count = batch.rows.length;
+      const count = batch.count;
       try {
         await this.repository.writeBatch(batch);
         this.queued -= count;

@@ -200,6 +200,17 @@ describe('the prediction log', () => {
       }
     });
 
+    it('takes no prediction outside a batch: batch_id has no value to default to', async () => {
+      const insert = `INSERT INTO predictions (request_id, endpoint, model_version, arm, inputs, latency_ms, created_at)
+         VALUES ('stray', 'credit', 1, 'live', '[]', 1, now())`;
+      await expect(db.query(insert)).rejects.toThrow(/gatehouse\.prediction_batch/);
+      // Once set and reset in a session, the setting reads as '' and the cast refuses it.
+      await db.query(`BEGIN`);
+      await db.query(`SELECT set_config('gatehouse.prediction_batch', '1', true)`);
+      await db.query(`COMMIT`);
+      await expect(db.query(insert)).rejects.toThrow(/bigint/);
+    });
+
     it('detects a tampered row: the digest no longer matches', async () => {
       const { rows } = await db.query<{ batch_id: string; id: string }>(
         `SELECT batch_id, id FROM predictions WHERE request_id = 'log-0'`,

@@ -23,7 +23,7 @@ import { join } from 'node:path';
 import { buildGermanCreditModels } from '../../src/model-builder/index.js';
 import { benchDatabase } from '../support/bench-db.js';
 import { pacedLoad } from '../support/paced-load.js';
-import { commandTicks, processTicks, threadTicks } from '../support/proc.js';
+import { commandTicks, minorFaults, processTicks, threadTicks } from '../support/proc.js';
 import { startBenchService } from '../support/service.js';
 import { startBareServer } from './bare-process.js';
 import { gatehouseSettings, inferenceBody, setUp } from './endpoints.js';
@@ -139,8 +139,10 @@ async function main(): Promise<void> {
     const warmUp = await load(WARM_UP_SECONDS);
     const before = threadTicks(target.pid);
     const aside = { postgres: commandTicks('postgres'), self: processTicks(process.pid) };
+    const faults = minorFaults(target.pid);
     const run = await load(SECONDS);
     const after = threadTicks(target.pid);
+    const faulted = minorFaults(target.pid) - faults;
     const postgres = commandTicks('postgres') - aside.postgres;
     const self = processTicks(process.pid) - aside.self;
     await target.stop();
@@ -168,6 +170,9 @@ async function main(): Promise<void> {
         (threads.get(name) ?? 0) + (ticks - (before.get(tid)?.ticks ?? 0)) * 10_000,
       );
     table('thread (CPU, the measured run only)', threads, run.answered, TOP);
+    console.log(
+      `\npage faults (minor) per request, the measured run only: ${(faulted / run.answered).toFixed(2)}`,
+    );
     // What shares the two cores with it over the same run.
     table(
       'beside the service (CPU, the measured run only)',

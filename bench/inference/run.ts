@@ -30,7 +30,7 @@ import { benchDatabase, machine } from '../support/bench-db.js';
 import { startBareServer } from './bare-process.js';
 import { ENDPOINTS, inferenceBody, median, setUp } from './endpoints.js';
 import { pacedLoad, type PacedLoadResult } from '../support/paced-load.js';
-import { microsPer, processTicks } from '../support/proc.js';
+import { commandTicks, microsPer, processTicks } from '../support/proc.js';
 import { MB, startBenchService } from '../support/service.js';
 
 const SECONDS = Number(process.env['BENCH_SECONDS'] ?? 10);
@@ -162,10 +162,13 @@ async function load(
 interface Paced extends PacedLoadResult {
   /** CPU time of the server's process (all its threads) per answered request. */
   readonly cpuPerRequestUs: number;
+  /** PostgreSQL's CPU time (all its processes) per answered request: the log's other half. */
+  readonly postgresPerRequestUs: number;
 }
 
 async function paced(server: Server, body: string, rate: number): Promise<Paced> {
   const before = processTicks(server.pid);
+  const postgres = commandTicks('postgres');
   const result = await pacedLoad({
     url: `${server.url}/v2/models/credit/infer`,
     headers: { 'content-type': 'application/json', ...server.headers },
@@ -175,8 +178,13 @@ async function paced(server: Server, body: string, rate: number): Promise<Paced>
     connections: CONNECTIONS,
   });
   const ticks = processTicks(server.pid) - before;
+  const postgresTicks = commandTicks('postgres') - postgres;
   server.tally.answered += result.answered;
-  return { ...result, cpuPerRequestUs: microsPer(ticks, result.answered) };
+  return {
+    ...result,
+    cpuPerRequestUs: microsPer(ticks, result.answered),
+    postgresPerRequestUs: microsPer(postgresTicks, result.answered),
+  };
 }
 
 function pacedSummary(runs: readonly Paced[]) {
@@ -327,10 +335,9 @@ async function main(): Promise<void> {
     // What a request costs the server's process in CPU, at a rate every server sustains: on
     // this machine the load generator shares the cores, so peak req/s mixes the server's own
     // cost with the generator's; this does not.
-    const costs = new Map<Server, number[]>(servers.map((s) => [s, []]));
+    const costs = new Map<Server, Paced[]>(servers.map((s) => [s, []]));
     for (let round = 0; round < ROUNDS; round++)
-      for (const server of servers)
-        costs.get(server)?.push((await paced(server, body, COST_RATE)).cpuPerRequestUs);
+      for (const server of servers) costs.get(server)?.push(await paced(server, body, COST_RATE));
     const answeredWithLog = servers.filter((s) => s.logs).reduce((n, s) => n + s.tally.answered, 0);
     for (const server of servers.splice(0).reverse()) await server.stop();
     const logged = (await countPredictions(db.url)) - before;
@@ -342,16 +349,19 @@ async function main(): Promise<void> {
     );
     console.log('');
     console.log(
-      `| server | req/s (median) | req/s range | p50 ms | p99 ms | × bare | failed | CPU µs/request at peak | CPU µs/request at ${COST_RATE} req/s |`,
+      `| server | req/s (median) | req/s range | p50 ms | p99 ms | × bare | failed | CPU µs/request at peak | CPU µs/request at ${COST_RATE} req/s | PostgreSQL µs/request at ${COST_RATE} req/s |`,
     );
-    console.log('|---|---:|---:|---:|---:|---:|---:|---:|---:|');
-    const bareCost = median(costs.get(bare) ?? []);
+    console.log('|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
+    const costOf = (server: Server) =>
+      median((costs.get(server) ?? []).map((r) => r.cpuPerRequestUs));
+    const bareCost = costOf(bare);
     for (const [server, serverRuns] of runs) {
       const s = summary(serverRuns);
       const flag = s.disturbed > 0 ? ` (${s.disturbed} run(s) disturbed by other processes)` : '';
-      const cost = median(costs.get(server) ?? []);
+      const cost = costOf(server);
+      const postgres = median((costs.get(server) ?? []).map((r) => r.postgresPerRequestUs));
       console.log(
-        `| ${server.label}${flag} | ${Math.round(s.rps)} | ${Math.round(s.minRps)}–${Math.round(s.maxRps)} | ${s.p50} | ${s.p99} | ${(s.rps / bareSummary.rps).toFixed(2)} | ${s.failures} | ${Math.round(s.cpuPerRequestUs)} | ${Math.round(cost)} (${(bareCost / cost).toFixed(2)} × bare's cost) |`,
+        `| ${server.label}${flag} | ${Math.round(s.rps)} | ${Math.round(s.minRps)}–${Math.round(s.maxRps)} | ${s.p50} | ${s.p99} | ${(s.rps / bareSummary.rps).toFixed(2)} | ${s.failures} | ${Math.round(s.cpuPerRequestUs)} | ${Math.round(cost)} (${(bareCost / cost).toFixed(2)} × bare's cost) | ${postgres.toFixed(1)} |`,
       );
     }
     console.log('');

@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { describe, expect, it } from '@jest/globals';
 import { canonicalize } from '../ledger/canonical-json.js';
 import type { PredictionRecord } from './prediction.js';
+import { RowBuffers } from './row-buffers.js';
 import {
   batchDigest,
   BatchBuilder,
@@ -120,6 +121,23 @@ describe('the prediction batch digest', () => {
       rows.map((r) => serializePrediction(record(r)).copyRow).join(''),
     );
     expect(sealed.sha256).toBe(batchDigest(rows));
+  });
+
+  it('writes the rows of the next batch into the buffers of the last, nothing of it left', () => {
+    const buffers = new RowBuffers(8);
+    const first = new BatchBuilder('credit', buffers);
+    for (let i = 1; i <= 400; i++) first.add(record(row(i, { error: 'z'.repeat(800) })));
+    const written = first.seal();
+    buffers.give(written.chunks);
+    expect(buffers.idle).toBe(written.chunks.length);
+    const rows = [row(1), row(2)];
+    const next = new BatchBuilder('credit', buffers);
+    for (const r of rows) next.add(record(r));
+    const sealed = next.seal();
+    expect(sealed.chunks[0]?.buffer).toBe(written.chunks.at(-1)?.buffer);
+    expect(Buffer.concat(sealed.chunks).toString('utf8')).toBe(
+      rows.map((r) => serializePrediction(record(r)).copyRow).join(''),
+    );
   });
 
   it('makes text well-formed for PostgreSQL', () => {

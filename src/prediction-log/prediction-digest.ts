@@ -2,6 +2,7 @@ import { createHash, type Hash } from 'node:crypto';
 import { isWellFormed } from '../ledger/canonical-json.js';
 import { copyField } from './copy-rows.js';
 import type { PredictionRecord } from './prediction.js';
+import { RowBuffers } from './row-buffers.js';
 
 /**
  * The digest that seals a batch of logged predictions into the ledger. It is defined over the
@@ -57,13 +58,6 @@ export interface PreparedBatch {
 }
 
 /**
- * How many bytes of rows a batch gathers per buffer: about a hundred predictions, a piece the
- * COPY stream hands the connection at a time so that writing a large batch never holds the
- * event loop for long.
- */
-const CHUNK_BYTES = 128 * 1024;
-
-/**
  * One endpoint's batch as predictions join it. Each prediction is serialized once, when it
  * is added: its canonical line goes into the running digest at once and its COPY row is
  * written straight into the batch's buffers, outside the JavaScript heap, so that nothing of
@@ -77,7 +71,15 @@ export class BatchBuilder {
   private rows = 0;
   private readonly hash: Hash = createHash('sha256');
 
-  constructor(readonly endpoint: string) {}
+  /**
+   * `buffers`: where the rows' buffers come from (ROW_BUFFER_BYTES each, about a hundred
+   * predictions: a piece the COPY stream hands the connection at a time, so that writing a
+   * large batch never holds the event loop for long).
+   */
+  constructor(
+    readonly endpoint: string,
+    private readonly buffers: RowBuffers = new RowBuffers(0),
+  ) {}
 
   get count(): number {
     return this.rows;
@@ -108,7 +110,7 @@ export class BatchBuilder {
       const bytes = Buffer.byteLength(row, 'utf8');
       if (bytes > room) {
         this.closeChunk();
-        this.chunk = Buffer.allocUnsafeSlow(Math.max(CHUNK_BYTES, bytes));
+        this.chunk = this.buffers.take(bytes);
       }
     }
     this.used += this.chunk.write(row, this.used, 'utf8');

@@ -12,6 +12,7 @@ import { GatehouseMetrics } from '../telemetry/metrics.js';
 import type { PredictionRecord } from './prediction.js';
 import { BatchBuilder, type PreparedBatch } from './prediction-digest.js';
 import { PredictionLogRepository } from './prediction-log.repository.js';
+import { RowBuffers } from './row-buffers.js';
 
 export interface PredictionLogStats {
   readonly enabled: boolean;
@@ -56,6 +57,8 @@ export class PredictionLog implements OnApplicationBootstrap, BeforeApplicationS
   private preparing = false;
   /** Per endpoint, the batch predictions are joining. */
   private readonly open = new Map<string, BatchBuilder>();
+  /** Buffers of written batches, for the next ones to write their rows into (16 MB at most). */
+  private readonly buffers = new RowBuffers(128);
   /** Closed batches, oldest first, waiting for the writer. */
   private closed: PreparedBatch[] = [];
   /** Predictions in pending, open and closed: what the queue limit bounds. */
@@ -188,7 +191,7 @@ export class PredictionLog implements OnApplicationBootstrap, BeforeApplicationS
     for (const p of pending) {
       let batch = this.open.get(p.endpoint);
       if (!batch) {
-        batch = new BatchBuilder(p.endpoint);
+        batch = new BatchBuilder(p.endpoint, this.buffers);
         this.open.set(p.endpoint, batch);
       }
       try {
@@ -230,6 +233,7 @@ export class PredictionLog implements OnApplicationBootstrap, BeforeApplicationS
       const count = batch.count;
       try {
         await this.repository.writeBatch(batch);
+        this.buffers.give(batch.chunks);
         this.queued -= count;
         this.counts.written += count;
         this.counts.batches++;
@@ -239,6 +243,7 @@ export class PredictionLog implements OnApplicationBootstrap, BeforeApplicationS
           `writing ${count} predictions of ${batch.endpoint} failed: ${messageOf(error)}`,
         );
         if (this.stopped) {
+          this.buffers.give(batch.chunks);
           this.queued -= count;
           this.counts.dropped += count;
         } else {

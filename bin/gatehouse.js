@@ -1,6 +1,8 @@
-#!/usr/bin/env node
+#!/usr/bin/env -S node --max-semi-space-size=32
 // The `gatehouse` command. The TypeScript sources are compiled to dist/ by `npm ci`
-// (the prepare script) and by `npm run build`.
+// (the prepare script) and by `npm run build`. The V8 flag above (a young generation of up to
+// 32 MB per semi-space) is what `npm start` and the container image pass too: see
+// docs/inference.md, "Running it".
 import { existsSync } from 'node:fs';
 
 const [major, minor] = process.versions.node.split('.').map(Number);

@@ -30,7 +30,7 @@ import { benchDatabase, machine } from '../support/bench-db.js';
 import { startBareServer } from './bare-process.js';
 import { ENDPOINTS, inferenceBody, median, setUp } from './endpoints.js';
 import { pacedLoad, type PacedLoadResult } from '../support/paced-load.js';
-import { commandTicks, microsPer, processTicks } from '../support/proc.js';
+import { commandTicks, microsPer, minorFaults, processTicks } from '../support/proc.js';
 import { MB, startBenchService } from '../support/service.js';
 
 const SECONDS = Number(process.env['BENCH_SECONDS'] ?? 10);
@@ -164,11 +164,17 @@ interface Paced extends PacedLoadResult {
   readonly cpuPerRequestUs: number;
   /** PostgreSQL's CPU time (all its processes) per answered request: the log's other half. */
   readonly postgresPerRequestUs: number;
+  /**
+   * The server's minor page faults per answered request: fresh memory touched (on this kind of
+   * virtual machine each costs tens of microseconds; most are the garbage collector's).
+   */
+  readonly faultsPerRequest: number;
 }
 
 async function paced(server: Server, body: string, rate: number): Promise<Paced> {
   const before = processTicks(server.pid);
   const postgres = commandTicks('postgres');
+  const faults = minorFaults(server.pid);
   const result = await pacedLoad({
     url: `${server.url}/v2/models/credit/infer`,
     headers: { 'content-type': 'application/json', ...server.headers },
@@ -184,6 +190,7 @@ async function paced(server: Server, body: string, rate: number): Promise<Paced>
     ...result,
     cpuPerRequestUs: microsPer(ticks, result.answered),
     postgresPerRequestUs: microsPer(postgresTicks, result.answered),
+    faultsPerRequest: (minorFaults(server.pid) - faults) / Math.max(1, result.answered),
   };
 }
 
@@ -194,6 +201,7 @@ function pacedSummary(runs: readonly Paced[]) {
     p99: median(runs.map((r) => r.p99)),
     p999: median(runs.map((r) => r.p999)),
     max: median(runs.map((r) => r.max)),
+    faults: median(runs.map((r) => r.faultsPerRequest)),
     failures: runs.reduce((n, r) => n + r.failures, 0),
   };
 }
@@ -369,8 +377,10 @@ async function main(): Promise<void> {
       `Open-loop at ${halfRate} req/s, half the bare peak (${ROUNDS} runs of ${SECONDS} s each, latency from the moment each request was due; medians):`,
     );
     console.log('');
-    console.log('| server | answered/s | p50 ms | p99 ms | p99.9 ms | max ms | failed |');
-    console.log('|---|---:|---:|---:|---:|---:|---:|');
+    console.log(
+      '| server | answered/s | p50 ms | p99 ms | p99.9 ms | max ms | failed | page faults/request |',
+    );
+    console.log('|---|---:|---:|---:|---:|---:|---:|---:|');
     const half = pacedSummary(halfRuns);
     const bareHalf = pacedSummary(bareHalfRuns);
     for (const [label, r] of [
@@ -378,7 +388,7 @@ async function main(): Promise<void> {
       [bare.label, bareHalf],
     ] as const)
       console.log(
-        `| ${label} | ${Math.round(r.rps)} | ${r.p50.toFixed(2)} | ${r.p99.toFixed(2)} | ${r.p999.toFixed(2)} | ${r.max.toFixed(1)} | ${r.failures} |`,
+        `| ${label} | ${Math.round(r.rps)} | ${r.p50.toFixed(2)} | ${r.p99.toFixed(2)} | ${r.p999.toFixed(2)} | ${r.max.toFixed(1)} | ${r.failures} | ${r.faults.toFixed(2)} |`,
       );
     console.log('');
     console.log(

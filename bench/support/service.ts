@@ -24,7 +24,8 @@ export async function startBenchService(
   dataDir: string,
   main: string = MAIN,
 ): Promise<BenchService> {
-  const child = spawn(process.execPath, [main, 'serve'], {
+  // The V8 flag `npm start`, bin/gatehouse.js and the container image start the service with.
+  const child = spawn(process.execPath, ['--max-semi-space-size=32', main, 'serve'], {
     env: {
       PATH: process.env['PATH'] ?? '',
       NODE_ENV: 'development',

@@ -5,10 +5,15 @@ import { readdirSync, readFileSync } from 'node:fs';
  * in parentheses; the fields counted from after it are stable.
  */
 function ticksOf(statFile: string, reapedChildren = false): number {
-  const stat = readFileSync(statFile, 'utf8');
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  const fields = statFields(statFile);
   const own = Number(fields[11]) + Number(fields[12]);
   return reapedChildren ? own + Number(fields[13]) + Number(fields[14]) : own;
+}
+
+/** The fields of a `stat` file after the command name (state first). */
+function statFields(statFile: string): string[] {
+  const stat = readFileSync(statFile, 'utf8');
+  return stat.slice(stat.lastIndexOf(')') + 2).split(' ');
 }
 
 /** A process's CPU ticks, all its threads; 0 once it has gone. */
@@ -77,8 +82,7 @@ export function commandTicks(command: string): number {
  */
 export function minorFaults(pid: number): number {
   try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[7]);
+    return Number(statFields(`/proc/${pid}/stat`)[7]);
   } catch {
     return 0;
   }

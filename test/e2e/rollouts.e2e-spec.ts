@@ -564,7 +564,13 @@ describe('the rollout engine: shadow, canary, blue-green and A/B, judged on live
     const before = await rollout(client, started.id);
     await running.close();
     running = await startApp(app.config);
-    const done = await waitForRollout(client, started.id, (r) => r.status !== 'RUNNING', 60_000);
+    // The ledger seals its queued events a moment after the change commits: wait for them too.
+    const done = await waitForRollout(
+      client,
+      started.id,
+      (r) => r.status !== 'RUNNING' && r.history.some((e) => e.type === 'rollout.completed'),
+      60_000,
+    );
     await traffic.stop();
     expect(done.status).toBe('COMPLETED');
     const entered = done.history.filter((e) => e.type === 'rollout.stage.entered');

@@ -22,7 +22,7 @@ export interface PredictionLogStats {
   readonly accepted: number;
   /** Written and sealed. */
   readonly written: number;
-  /** Refused because the queue was full, or lost when a write failed with the queue full. */
+  /** Refused because the queue was full or the service was shutting down, or lost at shutdown. */
   readonly dropped: number;
   /** Batch writes that failed (their predictions went back to the queue while it had room). */
   readonly writeFailures: number;
@@ -77,6 +77,7 @@ export class PredictionLog implements OnApplicationBootstrap, BeforeApplicationS
   private lastDropReport = 0;
   private droppedAtLastReport = 0;
   private stopped = false;
+  private reportedStoppedDrop = false;
 
   constructor(
     private readonly repository: PredictionLogRepository,
@@ -117,7 +118,18 @@ export class PredictionLog implements OnApplicationBootstrap, BeforeApplicationS
    */
   record(prediction: PredictionRecord): void {
     if (!this.options.enabled) return;
-    if (this.queued >= this.options.queueLimit || this.stopped) {
+    if (this.stopped) {
+      // A request answered while the service shuts down: its prediction is not the queue's.
+      this.counts.dropped++;
+      if (!this.reportedStoppedDrop) {
+        this.reportedStoppedDrop = true;
+        PredictionLog.logger.warn(
+          'shutting down: predictions of requests still being answered are not recorded',
+        );
+      }
+      return;
+    }
+    if (this.queued >= this.options.queueLimit) {
       this.counts.dropped++;
       this.reportDrops();
       return;

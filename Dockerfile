@@ -30,8 +30,7 @@ USER node
 EXPOSE 3000
 HEALTHCHECK --interval=10s --timeout=3s --start-period=30s \
   CMD node -e "fetch('http://127.0.0.1:3000/v2/health/ready').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"
-# A young generation of up to 32 MB per semi-space: with V8's default, garbage collection under
-# inference load kept touching fresh pages (docs/inference.md, "Running it"); npm start and
-# bin/gatehouse.js pass the same flag.
-ENTRYPOINT ["node", "--max-semi-space-size=32", "bin/gatehouse.js"]
+# bin/gatehouse.js starts `serve` with the service's Node.js flags (docs/inference.md, "Running
+# it"), restarting itself in place with them: the container's main process keeps its pid.
+ENTRYPOINT ["node", "bin/gatehouse.js"]
 CMD ["serve"]

@@ -24,8 +24,11 @@ export async function startBenchService(
   dataDir: string,
   main: string = MAIN,
 ): Promise<BenchService> {
-  // The V8 flag `npm start`, bin/gatehouse.js and the container image start the service with.
-  const child = spawn(process.execPath, ['--max-semi-space-size=32', main, 'serve'], {
+  // The Node.js flags bin/gatehouse.js starts `serve` with (on the Node.js 22 the benchmarks
+  // run on). Not through bin/gatehouse.js itself: that starts OpenTelemetry's
+  // instrumentations too, which bench/inference compares apart (BENCH_TRACING).
+  const flags = ['--max-semi-space-size=32', '--experimental-async-context-frame'];
+  const child = spawn(process.execPath, [...flags, main, 'serve'], {
     env: {
       PATH: process.env['PATH'] ?? '',
       NODE_ENV: 'development',

@@ -1,5 +1,13 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { chmodSync, copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  copyFileSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -86,6 +94,18 @@ describe('the gatehouse command', () => {
         body: JSON.stringify({ query: '{ me { sub roles } }' }),
       });
       expect(await res.json()).toEqual({ data: { me: { sub: 'bob', roles: ['auditor'] } } });
+
+      // Started as `node bin/gatehouse.js serve`, it restarted itself in place (same pid) with
+      // the service's Node.js flags.
+      const argv = readFileSync(`/proc/${String(server.child.pid)}/cmdline`, 'utf8').split('\0');
+      expect(argv).toEqual(
+        expect.arrayContaining([
+          '--max-semi-space-size=32',
+          ...(Number(process.versions.node.split('.')[0]) < 24
+            ? ['--experimental-async-context-frame']
+            : []),
+        ]),
+      );
 
       // One JSON line per answered request, but none for inference, probes or scrapes, and
       // never a header (src/telemetry/request-log.ts).

@@ -32,7 +32,11 @@ const SERVE_FLAGS = [
   ...(major < 24 ? ['--experimental-async-context-frame'] : []),
 ];
 if (process.argv[2] === 'serve') {
-  const missing = SERVE_FLAGS.filter((flag) => !process.execArgv.includes(flag));
+  // A flag the operator gave, in either place and with any value, is left as given.
+  const given = [...process.execArgv, ...(process.env.NODE_OPTIONS ?? '').split(/\s+/)].map(
+    (option) => option.split('=')[0],
+  );
+  const missing = SERVE_FLAGS.filter((flag) => !given.includes(flag.split('=')[0]));
   // Node.js flags cannot be turned on in a running process: start this file again with them,
   // in this process's place (same pid, same standard streams), as `node FLAGS` would.
   if (missing.length > 0 && typeof process.execve === 'function') {

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { describe, expect, it } from '@jest/globals';
 import { canonicalize } from '../ledger/canonical-json.js';
+import { copyField } from './copy-rows.js';
 import type { PredictionRecord } from './prediction.js';
 import { RowBuffers } from './row-buffers.js';
 import {
@@ -69,6 +70,33 @@ describe('the prediction batch digest', () => {
       }),
     ])
       expect(canonicalLine(r)).toBe(canonicalize(r));
+  });
+
+  it('writes every field of its own row, however endpoints, times and arms alternate', () => {
+    const note = [{ data: ['a"b\\c\td\ne'], datatype: 'BYTES', name: 'note', shape: [1] }];
+    const rows = [
+      row(1, { inputs: note }),
+      row(2, { endpoint: 'fraud', arm: 'candidate' }),
+      row(3, { created_at: '2025-01-02T03:04:05.679Z', arm: 'shadow' }),
+      row(4, { endpoint: 'fraud', inputs: note }),
+      row(5),
+    ];
+    for (const r of rows) {
+      const { line, copyRow } = serializePrediction(record(r));
+      expect(line).toBe(canonicalize(r));
+      expect(copyRow.slice(0, -1).split('\t')).toEqual([
+        r.request_id,
+        r.endpoint,
+        String(r.model_version),
+        r.arm,
+        copyField(JSON.stringify(r.inputs)),
+        copyField(JSON.stringify(r.outputs)),
+        '\\N',
+        String(r.latency_ms),
+        '\\N',
+        r.created_at,
+      ]);
+    }
   });
 
   it('is the SHA-256 of each line followed by a newline, in order', () => {

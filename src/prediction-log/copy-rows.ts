@@ -18,3 +18,11 @@ export function copyField(value: string | number | null): string {
   const text = typeof value === 'number' ? String(value) : value;
   return SPECIAL.test(text) ? text.replace(SPECIALS, (c) => ESCAPES[c] ?? c) : text;
 }
+
+/**
+ * A COPY field of JSON text (JSON.stringify's output): JSON escapes every control character,
+ * so of COPY's special characters only the backslash can occur in it.
+ */
+export function jsonCopyField(json: string): string {
+  return json.includes('\\') ? json.replaceAll('\\', '\\\\') : json;
+}

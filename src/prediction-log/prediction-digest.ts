@@ -1,6 +1,6 @@
 import { createHash, type Hash } from 'node:crypto';
 import { isWellFormed } from '../ledger/canonical-json.js';
-import { copyField } from './copy-rows.js';
+import { copyField, jsonCopyField } from './copy-rows.js';
 import type { PredictionRecord } from './prediction.js';
 import { RowBuffers } from './row-buffers.js';
 
@@ -185,14 +185,6 @@ function endpointFields(name: string): typeof lastEndpoint {
   if (name !== lastEndpoint.name)
     lastEndpoint = { name, json: JSON.stringify(name), copy: copyField(name) };
   return lastEndpoint;
-}
-
-/**
- * A COPY field of JSON text: JSON.stringify escapes every control character, so of COPY's
- * special characters only the backslash can occur in it.
- */
-function jsonCopyField(json: string): string {
-  return json.includes('\\') ? json.replaceAll('\\', '\\\\') : json;
 }
 
 /** One row's canonical line, without its newline, from the row as the table holds it. */

@@ -3,12 +3,14 @@ import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import { Logger } from 'nestjs-pino';
 import { AppModule } from './app.module.js';
+import { AuthService } from './auth/auth.service.js';
 import { ErrorFilter } from './common/error.filter.js';
 import { registerUploadParsers } from './common/upload-body.js';
 import type { Config } from './config/config.js';
+import { InferLane } from './inference/infer-lane.js';
+import { InferenceService } from './inference/inference.service.js';
 import { loadPolicies } from './policy/policies.js';
-import { traceInferenceRoutes } from './telemetry/inference-tracing.js';
-import { logRequests } from './telemetry/request-log.js';
+import { logRequests, RequestLog } from './telemetry/request-log.js';
 import { activeTelemetry, requestTracingPlugin } from './telemetry/sdk.js';
 
 export interface RunningApp {
@@ -21,9 +23,20 @@ export interface RunningApp {
 /** Builds the whole service and listens. Configuration and policies are validated before. */
 export async function startApp(config: Config): Promise<RunningApp> {
   const policies = loadPolicies(config.policiesDir);
+  const requestLog = new RequestLog(config);
+  // Real-time inference is answered ahead of Fastify and Nest (src/inference/infer-lane.ts).
+  const lane = new InferLane({
+    bodyLimitBytes: config.bodyLimitBytes,
+    log: requestLog,
+    recording: () => activeTelemetry()?.recording === true,
+  });
   const app = await NestFactory.create<NestFastifyApplication>(
     AppModule.forRoot(config, policies),
-    new FastifyAdapter({ bodyLimit: config.bodyLimitBytes, logger: false }),
+    new FastifyAdapter({
+      bodyLimit: config.bodyLimitBytes,
+      logger: false,
+      serverFactory: lane.serverFactory(),
+    }),
     // Nest's own start-up lines wait for the JSON logger (src/telemetry/logging.ts).
     { bufferLogs: true, abortOnError: false },
   );
@@ -31,8 +44,8 @@ export async function startApp(config: Config): Promise<RunningApp> {
   // Before any route exists: the plugin wraps each route's handler in the request's span.
   await app.register(requestTracingPlugin());
   const fastify = app.getHttpAdapter().getInstance();
-  traceInferenceRoutes(fastify, () => activeTelemetry()?.recording === true);
-  logRequests(fastify, config);
+  logRequests(fastify, requestLog);
+  lane.attach(app.get(AuthService), app.get(InferenceService));
   app.useGlobalFilters(new ErrorFilter());
   registerUploadParsers(fastify);
   try {

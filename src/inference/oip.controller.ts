@@ -1,32 +1,18 @@
-import { Body, Controller, Get, Headers, HttpCode, Param, Post, Res } from '@nestjs/common';
+import { Controller, Get, Param, Res } from '@nestjs/common';
 import type { FastifyReply } from 'fastify';
 import { Can } from '../auth/decorators.js';
-import {
-  InferenceService,
-  type InferResponse,
-  type ModelMetadata,
-  type ModelReadiness,
-} from './inference.service.js';
+import { InferenceService, type ModelMetadata, type ModelReadiness } from './inference.service.js';
 
 /**
  * Open Inference Protocol (KServe v2) REST, the endpoint name standing for the model name.
  * Metadata and readiness need the same permission as inference: they are what an inference
- * client calls before it sends traffic. (The health paths are in src/health.)
+ * client calls before it sends traffic. `POST /v2/models/{endpoint}/infer` itself is answered
+ * ahead of Fastify and Nest, by src/inference/infer-lane.ts. (The health paths are in
+ * src/health.)
  */
 @Controller('v2/models')
 export class OipController {
   constructor(private readonly inference: InferenceService) {}
-
-  @Post(':endpoint/infer')
-  @HttpCode(200)
-  @Can('infer', 'Inference')
-  infer(
-    @Param('endpoint') endpoint: string,
-    @Body() body: unknown,
-    @Headers('x-routing-key') routingKey: string | undefined,
-  ): Promise<InferResponse> {
-    return this.inference.infer(endpoint, body, routingKey);
-  }
 
   @Get(':endpoint')
   @Can('infer', 'Inference')

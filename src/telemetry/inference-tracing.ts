@@ -1,5 +1,4 @@
 import {
-  context,
   propagation,
   ROOT_CONTEXT,
   SpanKind,
@@ -8,13 +7,7 @@ import {
   type Context,
   type Span,
 } from '@opentelemetry/api';
-import type {
-  FastifyInstance,
-  FastifyReply,
-  FastifyRequest,
-  HookHandlerDoneFunction,
-  RouteOptions,
-} from 'fastify';
+import type { IncomingHttpHeaders } from 'node:http';
 import { failSpan, tracer } from './tracing.js';
 
 /** Real-time inference paths (OIP), with or without an explicit version. */
@@ -24,91 +17,63 @@ export function isInferencePath(path: string): boolean {
   return INFER_PATH.test(path);
 }
 
-const SPAN = Symbol('gatehouse.inference.span');
+/** The route name an inference request's span carries, as Fastify would name it. */
+export const INFER_ROUTE = '/v2/models/:endpoint/infer';
 
-interface TracedRequest extends FastifyRequest {
-  [SPAN]?: Span;
+/** A recorded inference request span and the context its handler runs in. */
+export interface InferenceSpan {
+  readonly span: Span;
+  readonly context: Context;
 }
 
 /**
- * The request span of an inference route, made here rather than by @fastify/otel (which is
- * told to ignore these paths), because on the hot path only a span that will be recorded is
- * worth its price. @fastify/otel starts two spans per request whether sampled or not and runs
- * the handler in a context of its own: a quarter of the inference CPU (docs/benchmarks.md).
+ * The request span of an inference request (src/inference/infer-lane.ts), made only when it
+ * will be recorded: on the hot path an unrecorded span is not worth its price. @fastify/otel,
+ * which starts two spans per request whether sampled or not and runs the handler in a context
+ * of its own (a quarter of the inference CPU, docs/benchmarks.md), never sees these requests.
  *
  * So: when the process records no spans at all (no exporter), nothing is done. Otherwise the
  * span is started — the sampler decides, following an incoming `traceparent` — and only a
- * recorded one is kept and made the handler's context, so that `gatehouse.inference.run` is
- * its child. An unsampled inference request leaves no span and no trace id behind: it makes
- * no ledger event and no outgoing call that a trace id would follow, and its prediction is
- * found by its request id.
- *
- * `recording` says whether the SDK records spans; it is asked per request, since the SDK can
- * start after the routes exist (tests).
+ * recorded one is kept, its context the handler's, so that `gatehouse.inference.run` is its
+ * child. An unsampled inference request leaves no span and no trace id behind: it makes no
+ * ledger event and no outgoing call that a trace id would follow, and its prediction is found
+ * by its request id.
  */
-export function traceInferenceRoutes(fastify: FastifyInstance, recording: () => boolean): void {
-  fastify.addHook('onRoute', (route: RouteOptions) => {
-    if (!isInferencePath(route.url)) return;
-    const routeUrl = route.url;
-    const start = (
-      request: TracedRequest,
-      _reply: FastifyReply,
-      done: HookHandlerDoneFunction,
-    ): void => {
-      if (!recording()) {
-        done();
-        return;
-      }
-      const parent: Context =
-        request.headers.traceparent === undefined
-          ? ROOT_CONTEXT
-          : propagation.extract(ROOT_CONTEXT, request.headers);
-      const span = tracer.startSpan(
-        `${request.method} ${routeUrl}`,
-        {
-          kind: SpanKind.SERVER,
-          attributes: {
-            'http.request.method': request.method,
-            'url.path': request.url.split('?')[0] ?? request.url,
-            'http.route': routeUrl,
-          },
-        },
-        parent,
-      );
-      if (!span.isRecording()) {
-        done();
-        return;
-      }
-      request[SPAN] = span;
-      context.with(trace.setSpan(parent, span), done);
-    };
-    const end = (request: TracedRequest, reply: FastifyReply, done: HookHandlerDoneFunction) => {
-      const span = request[SPAN];
-      if (span) {
-        span.setAttribute('http.response.status_code', reply.statusCode);
-        if (reply.statusCode >= 500) span.setStatus({ code: SpanStatusCode.ERROR });
-        span.end();
-        request[SPAN] = undefined;
-      }
-      done();
-    };
-    const fail = (
-      request: TracedRequest,
-      _reply: FastifyReply,
-      error: Error,
-      done: HookHandlerDoneFunction,
-    ) => {
-      const span = request[SPAN];
-      if (span) failSpan(span, error);
-      done();
-    };
-    route.onRequest = [...hooksOf(route.onRequest), start];
-    route.onResponse = [...hooksOf(route.onResponse), end];
-    route.onError = [...hooksOf(route.onError), fail];
-  });
+export function startInferenceSpan(
+  request: {
+    readonly method?: string;
+    readonly url?: string;
+    readonly headers: IncomingHttpHeaders;
+  },
+  recording: boolean,
+): InferenceSpan | undefined {
+  if (!recording) return undefined;
+  const method = request.method ?? 'POST';
+  const url = request.url ?? '';
+  const parent: Context =
+    request.headers.traceparent === undefined
+      ? ROOT_CONTEXT
+      : propagation.extract(ROOT_CONTEXT, request.headers);
+  const span = tracer.startSpan(
+    `${method} ${INFER_ROUTE}`,
+    {
+      kind: SpanKind.SERVER,
+      attributes: {
+        'http.request.method': method,
+        'url.path': url.split('?')[0] ?? url,
+        'http.route': INFER_ROUTE,
+      },
+    },
+    parent,
+  );
+  if (!span.isRecording()) return undefined;
+  return { span, context: trace.setSpan(parent, span) };
 }
 
-function hooksOf<T>(hooks: T | T[] | undefined): T[] {
-  if (hooks === undefined) return [];
-  return Array.isArray(hooks) ? hooks : [hooks];
+/** Ends an inference request's span with the status it was answered with. */
+export function endInferenceSpan(span: Span, status: number, error?: unknown): void {
+  if (error !== undefined) failSpan(span, error);
+  span.setAttribute('http.response.status_code', status);
+  if (status >= 500) span.setStatus({ code: SpanStatusCode.ERROR });
+  span.end();
 }

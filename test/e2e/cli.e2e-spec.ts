@@ -149,6 +149,50 @@ describe('the gatehouse command', () => {
     }
   });
 
+  it('logs inference requests too with GATEHOUSE_LOG_REQUESTS=all', async () => {
+    const token = await runCli(['token', '--sub', 'ivan', '--role', 'inference-client'], {
+      GATEHOUSE_DATA_DIR: dataDir,
+    });
+    const server = await startServe({
+      GATEHOUSE_DATA_DIR: dataDir,
+      DATABASE_URL: database.url,
+      GATEHOUSE_PORT: String(await freePort()),
+      GATEHOUSE_LOG_LEVEL: 'info',
+      GATEHOUSE_LOG_REQUESTS: 'all',
+    });
+    try {
+      const infer = await fetch(`${server.url}/v2/models/nowhere/infer?x=secret`, {
+        method: 'POST',
+        headers: {
+          'content-type': 'application/json',
+          authorization: `Bearer ${token.stdout.trim()}`,
+        },
+        body: '{"inputs":[]}',
+      });
+      expect(infer.status).toBe(400); // no inputs
+      await infer.text();
+      let line: Record<string, unknown> | undefined;
+      for (let i = 0; i < 50 && line === undefined; i++) {
+        line = server
+          .output()
+          .split('\n')
+          .filter((l) => l.includes('"request completed"'))
+          .map((l) => JSON.parse(l) as Record<string, unknown>)[0];
+        if (line === undefined) await new Promise((r) => setTimeout(r, 100));
+      }
+      expect(line).toMatchObject({
+        level: 'info',
+        reqId: expect.stringMatching(/^inf-/),
+        req: { method: 'POST', path: '/v2/models/nowhere/infer' },
+        res: { statusCode: 400 },
+        responseTime: expect.any(Number),
+      });
+      expect(server.output()).not.toContain('secret');
+    } finally {
+      expect(await server.stop()).toBe(0);
+    }
+  });
+
   it('refuses to mint tokens when the dev issuer is off', async () => {
     const result = await runCli(['token', '--sub', 'bob'], {
       GATEHOUSE_DATA_DIR: dataDir,

@@ -244,13 +244,115 @@ describe('real-time inference (Open Inference Protocol)', () => {
       expect(answer.body.error?.message).toMatch(message);
     });
 
-    it('refuses a body that is not JSON', async () => {
-      const response = await fetch(`${app.url}/v2/models/credit/infer`, {
+    /** A raw POST to the infer path: the body as given, headers as given. */
+    async function post(
+      body: string | ReadableStream<Uint8Array>,
+      headers: Record<string, string> = {},
+      path = 'credit',
+    ) {
+      const response = await fetch(`${app.url}/v2/models/${path}/infer`, {
+        method: 'POST',
+        headers: {
+          'content-type': 'application/json',
+          authorization: `Bearer ${client}`,
+          ...headers,
+        },
+        body,
+        ...(body instanceof ReadableStream ? { duplex: 'half' } : {}),
+        signal: AbortSignal.timeout(15_000),
+      });
+      return {
+        status: response.status,
+        headers: response.headers,
+        body: (await response.json()) as InferAnswer['body'],
+      };
+    }
+
+    it('refuses a body that is not JSON, or empty, naming the body', async () => {
+      const broken = await post('{"inputs": [');
+      expect(broken.status).toBe(400);
+      expect(broken.body.error).toMatchObject({
+        code: 'BAD_USER_INPUT',
+        details: { field: 'body' },
+        message: expect.stringMatching(/^body: is not valid JSON/),
+      });
+      const empty = await post('');
+      expect(empty.status).toBe(400);
+      expect(empty.body.error?.message).toMatch(/^body: is empty/);
+    });
+
+    it('refuses a member named __proto__, as a JSON parser guarding prototypes does', async () => {
+      const text = JSON.stringify(request(row(0), [1, 60])).replace(
+        '{"inputs"',
+        '{"__proto__":{"polluted":true},"inputs"',
+      );
+      const answer = await post(text);
+      expect(answer.status).toBe(400);
+      expect(answer.body.error?.message).toBe('body: a member named __proto__ is not accepted');
+      // A model input may still say "constructor" in a string.
+      const named = await post(JSON.stringify({ ...request(row(0), [1, 60]), id: 'constructor' }));
+      expect(named.status).toBe(200);
+    });
+
+    it('answers 415 for a body that is not sent as JSON', async () => {
+      const body = JSON.stringify(request(row(0), [1, 60]));
+      const plain = await post(body, { 'content-type': 'text/plain' });
+      expect(plain.status).toBe(415);
+      expect(plain.body.error).toMatchObject({
+        code: 'BAD_USER_INPUT',
+        details: { field: 'content-type' },
+      });
+      const charset = await post(body, { 'content-type': 'Application/JSON; charset=utf-8' });
+      expect(charset.status).toBe(200);
+    });
+
+    it('answers 413 past the body limit, declared or streamed, and closes the connection', async () => {
+      const limit = 1_048_576; // GATEHOUSE_BODY_LIMIT_BYTES' default
+      const declared = await post(' '.repeat(limit + 1));
+      expect(declared.status).toBe(413);
+      expect(declared.body.error).toMatchObject({
+        code: 'PAYLOAD_TOO_LARGE',
+        details: { field: 'body', limit },
+      });
+      expect(declared.headers.get('connection')).toBe('close');
+      // Chunked, no Content-Length: counted as it arrives.
+      const chunk = new TextEncoder().encode(' '.repeat(64 * 1024));
+      let sent = 0;
+      const stream = new ReadableStream<Uint8Array>({
+        pull(controller) {
+          if (sent > limit + chunk.length) controller.close();
+          else {
+            sent += chunk.length;
+            controller.enqueue(chunk);
+          }
+        },
+      });
+      const streamed = await post(stream);
+      expect(streamed.status).toBe(413);
+      // Within the limit, whitespace and all, it is answered.
+      const padded = JSON.stringify(request(row(0), [1, 60])) + ' '.repeat(limit / 2);
+      expect((await post(padded)).status).toBe(200);
+    });
+
+    it('reads the endpoint from the path as Fastify would, and leaves other paths to it', async () => {
+      const body = JSON.stringify(request(row(0), [1, 60]));
+      const encoded = await post(body, {}, '%63redit');
+      expect(encoded.status).toBe(200);
+      expect(encoded.body.model_name).toBe('credit');
+      const query = await fetch(`${app.url}/v2/models/credit/infer?trace=1`, {
         method: 'POST',
         headers: { 'content-type': 'application/json', authorization: `Bearer ${client}` },
-        body: '{"inputs": [',
+        body,
       });
-      expect(response.status).toBe(400);
+      expect(query.status).toBe(200);
+      await query.arrayBuffer();
+      const got = await fetch(`${app.url}/v2/models/credit/infer`, {
+        headers: { authorization: `Bearer ${client}` },
+      });
+      expect(got.status).toBe(404);
+      await got.arrayBuffer();
+      const deeper = await post(body, {}, 'credit/versions/1');
+      expect(deeper.status).toBe(404);
     });
   });
 

@@ -1,0 +1,278 @@
+import { context } from '@opentelemetry/api';
+import {
+  createServer,
+  type IncomingMessage,
+  type Server,
+  type ServerOptions,
+  type ServerResponse,
+} from 'node:http';
+import { ForbiddenError } from '../auth/auth.errors.js';
+import type { AuthService } from '../auth/auth.service.js';
+import { clientErrorOf, errorBody } from '../common/client-error.js';
+import { BadInputError, DomainError } from '../common/errors.js';
+import { endInferenceSpan, startInferenceSpan } from '../telemetry/inference-tracing.js';
+import type { LoggedEntry, RequestLog } from '../telemetry/request-log.js';
+import type { InferenceService } from './inference.service.js';
+
+/** The server settings Fastify hands its `serverFactory` (those of them the lane applies). */
+export interface ServerSettings {
+  readonly http?: ServerOptions;
+  readonly keepAliveTimeout?: number;
+  readonly requestTimeout?: number;
+  readonly connectionTimeout?: number;
+  readonly maxRequestsPerSocket?: number;
+}
+
+type Handler = (request: IncomingMessage, response: ServerResponse) => void;
+
+/** How an inference request ended: its status, and the error behind a 5xx. */
+interface Outcome {
+  readonly status: number;
+  readonly failure?: unknown;
+}
+
+const PREFIX = '/v2/models/';
+const SUFFIX = '/infer';
+
+/**
+ * `POST /v2/models/{endpoint}/infer`, answered on Node's HTTP server itself, ahead of Fastify
+ * and Nest. Every other request goes on to Fastify unchanged.
+ *
+ * Why: this is the one path taken thousands of times a second, and on it Fastify's request and
+ * reply objects and hooks, and Nest's guard, pipes and interceptors, cost about as much as the
+ * model run: side by side at peak the same build answered 1.3 × the requests with inference
+ * served here (docs/benchmarks.md, session 8; docs/decisions.md). What they did on this path is
+ * done here, with the same shared parts:
+ *
+ * - the caller's token, through AuthService (its cache first), and the `infer Inference`
+ *   permission, as the global guard checks `@Can('infer', 'Inference')`;
+ * - the body: JSON only, within the body limit (GATEHOUSE_BODY_LIMIT_BYTES), refused before a
+ *   byte is read when its declared length is over it;
+ * - errors answered as the global filter answers them (`clientErrorOf`, `errorBody`);
+ * - the request span, when it is recorded (src/telemetry/inference-tracing.ts), and a request
+ *   log line with `GATEHOUSE_LOG_REQUESTS=all` (src/telemetry/request-log.ts).
+ */
+export class InferLane {
+  private services?: { readonly auth: AuthService; readonly inference: InferenceService };
+  private requests = 0;
+
+  constructor(
+    private readonly options: {
+      readonly bodyLimitBytes: number;
+      readonly log: RequestLog;
+      /** Whether the process records spans (asked per request: the SDK can start later). */
+      readonly recording: () => boolean;
+    },
+  ) {}
+
+  /**
+   * The services the lane answers with, once Nest has made them. Until then every request goes
+   * to Fastify (none arrives: the server listens after this is called).
+   */
+  attach(auth: AuthService, inference: InferenceService): void {
+    this.services = { auth, inference };
+  }
+
+  /**
+   * For Fastify's `serverFactory` option: the HTTP server Fastify would make, with its settings,
+   * and the lane in front of Fastify's handler.
+   */
+  serverFactory(): (handler: Handler, settings: ServerSettings) => Server {
+    return (handler, settings) => {
+      const server = createServer(settings.http ?? {}, (request, response) => {
+        if (!this.take(request, response)) handler(request, response);
+      });
+      if (settings.keepAliveTimeout !== undefined)
+        server.keepAliveTimeout = settings.keepAliveTimeout;
+      if (settings.requestTimeout !== undefined) server.requestTimeout = settings.requestTimeout;
+      if (settings.connectionTimeout !== undefined) server.setTimeout(settings.connectionTimeout);
+      if (settings.maxRequestsPerSocket !== undefined && settings.maxRequestsPerSocket > 0)
+        server.maxRequestsPerSocket = settings.maxRequestsPerSocket;
+      return server;
+    };
+  }
+
+  /** Answers the request if it is a real-time inference request; false leaves it to Fastify. */
+  take(request: IncomingMessage, response: ServerResponse): boolean {
+    if (request.method !== 'POST' || this.services === undefined) return false;
+    const endpoint = inferEndpointOf(request.url ?? '');
+    if (endpoint === undefined) return false;
+    const traced = startInferenceSpan(request, this.options.recording());
+    if (traced) {
+      context.with(traced.context, () => {
+        this.answer(endpoint, request, response, traced);
+      });
+    } else this.answer(endpoint, request, response, undefined);
+    return true;
+  }
+
+  private answer(
+    endpoint: string,
+    request: IncomingMessage,
+    response: ServerResponse,
+    traced: ReturnType<typeof startInferenceSpan>,
+  ): void {
+    const log = this.options.log;
+    const finish = (entry: LoggedEntry | undefined, id: string) => (outcome: Outcome) => {
+      if (traced) endInferenceSpan(traced.span, outcome.status, outcome.failure);
+      if (entry) log.end(entry, { id, method: request.method, url: request.url }, response);
+    };
+    if (!log.inference) {
+      void this.serve(endpoint, request, response).then(finish(undefined, ''));
+      return;
+    }
+    const id = `inf-${(++this.requests).toString(36)}`;
+    log.begin(id, (entry) => {
+      void this.serve(endpoint, request, response).then(finish(entry, id));
+    });
+  }
+
+  /** Never rejects: every error is answered, and said in the outcome. */
+  private async serve(
+    endpoint: string,
+    request: IncomingMessage,
+    response: ServerResponse,
+  ): Promise<Outcome> {
+    try {
+      const { auth, inference } = this.services ?? unattached();
+      const authorization = request.headers.authorization;
+      const principal = auth.remembered(authorization) ?? (await auth.authenticate(authorization));
+      if (!principal.ability.can('infer', 'Inference'))
+        throw new ForbiddenError('infer', 'Inference', { roles: principal.roles });
+      checkMediaType(request.headers['content-type']);
+      const body = parseBody(await readBody(request, this.options.bodyLimitBytes));
+      const routingKey = request.headers['x-routing-key'];
+      const answer = await inference.infer(
+        endpoint,
+        body,
+        typeof routingKey === 'string' ? routingKey : undefined,
+      );
+      send(response, 200, JSON.stringify(answer));
+      return { status: 200 };
+    } catch (error) {
+      const client = clientErrorOf(error);
+      const status = error instanceof UnsupportedMediaTypeError ? 415 : client.status;
+      // Past the limit the rest of the body is not read: the connection closes after the answer.
+      send(response, status, JSON.stringify(errorBody(client)), status === 413);
+      return status >= 500 ? { status, failure: error } : { status };
+    }
+  }
+}
+
+/**
+ * The endpoint named by an OIP infer path (`/v2/models/{endpoint}/infer`, any query string
+ * aside), percent-decoded as Fastify decodes route parameters; undefined for any other path,
+ * which Fastify then answers (404 for one it has no route for).
+ */
+export function inferEndpointOf(url: string): string | undefined {
+  const query = url.indexOf('?');
+  const path = query === -1 ? url : url.slice(0, query);
+  if (!path.startsWith(PREFIX) || !path.endsWith(SUFFIX)) return undefined;
+  const segment = path.slice(PREFIX.length, path.length - SUFFIX.length);
+  if (segment === '' || segment.includes('/')) return undefined;
+  if (!segment.includes('%')) return segment;
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    return undefined;
+  }
+}
+
+class UnsupportedMediaTypeError extends BadInputError {}
+
+function checkMediaType(contentType: string | undefined): void {
+  const media = contentType?.split(';')[0]?.trim().toLowerCase();
+  if (media !== 'application/json')
+    throw new UnsupportedMediaTypeError(
+      'content-type',
+      `${media === undefined || media === '' ? 'none' : media} is not accepted here; send the request as application/json`,
+    );
+}
+
+class PayloadTooLargeError extends DomainError {
+  constructor(limit: number) {
+    super(
+      'PAYLOAD_TOO_LARGE',
+      `body: larger than the limit of ${String(limit)} bytes (GATEHOUSE_BODY_LIMIT_BYTES)`,
+      { field: 'body', limit },
+    );
+  }
+}
+
+/** The body as text, at most `limit` bytes of it; rejects as soon as it is known to be more. */
+function readBody(request: IncomingMessage, limit: number): Promise<string> {
+  const declared = Number(request.headers['content-length']);
+  if (declared > limit) return Promise.reject(new PayloadTooLargeError(limit));
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    const stop = (): void => {
+      request.off('data', onData).off('end', onEnd).off('error', onError).off('close', onClose);
+    };
+    const onData = (chunk: Buffer): void => {
+      size += chunk.length;
+      if (size > limit) {
+        stop();
+        reject(new PayloadTooLargeError(limit));
+      } else chunks.push(chunk);
+    };
+    const onEnd = (): void => {
+      stop();
+      const bytes = chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks, size);
+      resolve(bytes.toString('utf8'));
+    };
+    // A client gone before the end of its body is answered nowhere; nothing is logged as a bug.
+    const onError = (): void => {
+      stop();
+      reject(new BadInputError('body', 'the connection failed before the body ended'));
+    };
+    const onClose = (): void => {
+      stop();
+      reject(new BadInputError('body', 'the client closed the connection before the body ended'));
+    };
+    request.on('data', onData).on('end', onEnd).on('error', onError).on('close', onClose);
+  });
+}
+
+/**
+ * JSON.parse, with what Fastify's parser (secure-json-parse) refused refused here too: a
+ * `__proto__` member, or a `constructor` member holding a `prototype`. Only bodies that
+ * mention either are parsed with the (slower) reviver.
+ */
+function parseBody(text: string): unknown {
+  if (text === '') throw new BadInputError('body', 'is empty; send the inference request as JSON');
+  try {
+    if (!text.includes('__proto__') && !text.includes('constructor')) return JSON.parse(text);
+    return JSON.parse(text, (key, value: unknown) => {
+      if (
+        key === '__proto__' ||
+        (key === 'constructor' &&
+          typeof value === 'object' &&
+          value !== null &&
+          'prototype' in value)
+      )
+        throw new BadInputError('body', `a member named ${key} is not accepted`);
+      return value;
+    });
+  } catch (error) {
+    if (error instanceof BadInputError) throw error;
+    throw new BadInputError(
+      'body',
+      `is not valid JSON: ${error instanceof Error ? error.message : String(error)}`,
+    );
+  }
+}
+
+function send(response: ServerResponse, status: number, json: string, close = false): void {
+  if (response.headersSent || response.destroyed) return;
+  response.writeHead(status, {
+    'content-type': 'application/json; charset=utf-8',
+    'content-length': Buffer.byteLength(json),
+    ...(close ? { connection: 'close' } : {}),
+  });
+  response.end(json);
+}
+
+function unattached(): never {
+  throw new Error('the inference lane answered before its services were attached');
+}

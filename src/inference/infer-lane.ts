@@ -51,6 +51,9 @@ const SUFFIX = '/infer';
  * - errors answered as the global filter answers them (`clientErrorOf`, `errorBody`);
  * - the request span, when it is recorded (src/telemetry/inference-tracing.ts), and a request
  *   log line with `GATEHOUSE_LOG_REQUESTS=all` (src/telemetry/request-log.ts).
+ *
+ * Nest's global guards, pipes, interceptors and filters do not run here: one added for every
+ * route must be added to this path too.
  */
 export class InferLane {
   private services?: { readonly auth: AuthService; readonly inference: InferenceService };

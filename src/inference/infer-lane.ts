@@ -184,6 +184,7 @@ export function inferEndpointOf(url: string): string | undefined {
 class UnsupportedMediaTypeError extends BadInputError {}
 
 function checkMediaType(contentType: string | undefined): void {
+  if (contentType === 'application/json') return;
   const media = contentType?.split(';')[0]?.trim().toLowerCase();
   if (media !== 'application/json')
     throw new UnsupportedMediaTypeError(
@@ -202,38 +203,43 @@ class PayloadTooLargeError extends DomainError {
   }
 }
 
-/** The body as text, at most `limit` bytes of it; rejects as soon as it is known to be more. */
+/**
+ * The body as text, at most `limit` bytes of it; rejects as soon as it is known to be more.
+ * Its listeners stay until the request is gone (removing four listeners costs more than a
+ * finished flag): what arrives after the outcome is ignored, and after a 413 Node drops the
+ * rest of the body with the connection.
+ */
 function readBody(request: IncomingMessage, limit: number): Promise<string> {
   const declared = Number(request.headers['content-length']);
   if (declared > limit) return Promise.reject(new PayloadTooLargeError(limit));
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
-    const stop = (): void => {
-      request.off('data', onData).off('end', onEnd).off('error', onError).off('close', onClose);
+    let done = false;
+    const fail = (error: Error): void => {
+      if (done) return;
+      done = true;
+      reject(error);
     };
-    const onData = (chunk: Buffer): void => {
+    request.on('data', (chunk: Buffer) => {
+      if (done) return;
       size += chunk.length;
-      if (size > limit) {
-        stop();
-        reject(new PayloadTooLargeError(limit));
-      } else chunks.push(chunk);
-    };
-    const onEnd = (): void => {
-      stop();
+      if (size > limit) fail(new PayloadTooLargeError(limit));
+      else chunks.push(chunk);
+    });
+    request.on('end', () => {
+      if (done) return;
+      done = true;
       const bytes = chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks, size);
       resolve(bytes.toString('utf8'));
-    };
+    });
     // A client gone before the end of its body is answered nowhere; nothing is logged as a bug.
-    const onError = (): void => {
-      stop();
-      reject(new BadInputError('body', 'the connection failed before the body ended'));
-    };
-    const onClose = (): void => {
-      stop();
-      reject(new BadInputError('body', 'the client closed the connection before the body ended'));
-    };
-    request.on('data', onData).on('end', onEnd).on('error', onError).on('close', onClose);
+    request.on('error', () => {
+      fail(new BadInputError('body', 'the connection failed before the body ended'));
+    });
+    request.on('close', () => {
+      fail(new BadInputError('body', 'the client closed the connection before the body ended'));
+    });
   });
 }
 

@@ -46,6 +46,10 @@ export async function startApp(config: Config): Promise<RunningApp> {
   const fastify = app.getHttpAdapter().getInstance();
   logRequests(fastify, requestLog);
   lane.attach(app.get(AuthService), app.get(InferenceService));
+  fastify.addHook('preClose', (done) => {
+    lane.close();
+    done();
+  });
   app.useGlobalFilters(new ErrorFilter());
   registerUploadParsers(fastify);
   try {

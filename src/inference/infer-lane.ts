@@ -87,9 +87,10 @@ export class InferLane {
 
   /**
    * The service is shutting down (Fastify's `preClose`): from now on a request is answered 503,
-   * as Fastify answers its own routes, and every answer closes its connection. Otherwise a
-   * client's keep-alive connections, busy with inference, would never go idle and the server
-   * would never finish closing.
+   * as Fastify answers its own routes, and every answer closes its connection. Closing the
+   * server closes only the connections idle at that moment; one answered afterwards and kept
+   * alive would hold the close open until its keep-alive timeout (72 s), and a client sending
+   * steadily could keep it busy for longer (test/e2e/inference-shutdown.e2e-spec.ts).
    */
   close(): void {
     this.closing = true;

@@ -25,6 +25,11 @@ export interface ServerSettings {
 
 type Handler = (request: IncomingMessage, response: ServerResponse) => void;
 
+interface Services {
+  readonly auth: AuthService;
+  readonly inference: InferenceService;
+}
+
 /** How an inference request ended: its status, and the error behind a 5xx. */
 interface Outcome {
   readonly status: number;
@@ -64,7 +69,7 @@ const SUFFIX = '/infer';
  * route must be added to this path too.
  */
 export class InferLane {
-  private services?: { readonly auth: AuthService; readonly inference: InferenceService };
+  private services?: Services;
   private requests = 0;
   private closing = false;
 
@@ -117,7 +122,8 @@ export class InferLane {
 
   /** Answers the request if it is a real-time inference request; false leaves it to Fastify. */
   take(request: IncomingMessage, response: ServerResponse): boolean {
-    if (request.method !== 'POST' || this.services === undefined) return false;
+    const services = this.services;
+    if (request.method !== 'POST' || services === undefined) return false;
     const endpoint = inferEndpointOf(request.url ?? '');
     if (endpoint === undefined) return false;
     if (this.closing) {
@@ -127,13 +133,14 @@ export class InferLane {
     const traced = startInferenceSpan(request, this.options.recording());
     if (traced) {
       context.with(traced.context, () => {
-        this.answer(endpoint, request, response, traced);
+        this.answer(services, endpoint, request, response, traced);
       });
-    } else this.answer(endpoint, request, response, undefined);
+    } else this.answer(services, endpoint, request, response, undefined);
     return true;
   }
 
   private answer(
+    services: Services,
     endpoint: string,
     request: IncomingMessage,
     response: ServerResponse,
@@ -145,23 +152,23 @@ export class InferLane {
       if (entry) log.end(entry, { id, method: request.method, url: request.url }, response);
     };
     if (!log.inference) {
-      void this.serve(endpoint, request, response).then(finish(undefined, ''));
+      void this.serve(services, endpoint, request, response).then(finish(undefined, ''));
       return;
     }
     const id = `inf-${(++this.requests).toString(36)}`;
     log.begin(id, (entry) => {
-      void this.serve(endpoint, request, response).then(finish(entry, id));
+      void this.serve(services, endpoint, request, response).then(finish(entry, id));
     });
   }
 
   /** Never rejects: every error is answered, and said in the outcome. */
   private async serve(
+    { auth, inference }: Services,
     endpoint: string,
     request: IncomingMessage,
     response: ServerResponse,
   ): Promise<Outcome> {
     try {
-      const { auth, inference } = this.services ?? unattached();
       const authorization = request.headers.authorization;
       const principal = auth.remembered(authorization) ?? (await auth.authenticate(authorization));
       if (!principal.ability.can('infer', 'Inference'))
@@ -304,8 +311,4 @@ function send(response: ServerResponse, status: number, json: string, close = fa
     ...(close ? { connection: 'close' } : {}),
   });
   response.end(json);
-}
-
-function unattached(): never {
-  throw new Error('the inference lane answered before its services were attached');
 }

@@ -1,4 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { once } from 'node:events';
+import { connect } from 'node:net';
 import pg from 'pg';
 import { ENDPOINTS_CHANNEL } from '../../src/endpoints/endpoint-events.js';
 import { EndpointRouter } from '../../src/inference/endpoint-router.service.js';
@@ -332,6 +334,29 @@ describe('real-time inference (Open Inference Protocol)', () => {
       // Within the limit, whitespace and all, it is answered.
       const padded = JSON.stringify(request(row(0), [1, 60])) + ' '.repeat(limit / 2);
       expect((await post(padded)).status).toBe(200);
+    });
+
+    it('lets a client leave before the end of its body without an answer, a prediction or a hang', async () => {
+      const log = app.running.app.get(PredictionLog);
+      const before = log.stats().accepted;
+      const body = JSON.stringify(request(row(0), [1, 60]));
+      const { hostname: host, port } = new URL(app.url);
+      const socket = connect(Number(port), host);
+      await once(socket, 'connect');
+      socket.write(
+        `POST /v2/models/credit/infer HTTP/1.1\r\nHost: ${host}\r\n` +
+          `Authorization: Bearer ${client}\r\nContent-Type: application/json\r\n` +
+          `Content-Length: ${String(body.length)}\r\n\r\n${body.slice(0, 20)}`,
+      );
+      const received: Buffer[] = [];
+      socket.on('data', (chunk: Buffer) => received.push(chunk));
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      socket.destroy();
+      await once(socket, 'close');
+      expect(Buffer.concat(received).toString()).toBe('');
+      // The next request is answered, and only its prediction is recorded.
+      expect((await post(body)).status).toBe(200);
+      expect(log.stats().accepted).toBe(before + 1);
     });
 
     it('reads the endpoint from the path as Fastify would, and leaves other paths to it', async () => {

@@ -249,10 +249,10 @@ function readBody(request: IncomingMessage, limit: number): Promise<string> {
     let done = false;
     // The error is made only when it is the outcome: 'close' follows every request, and
     // building an Error (its stack) for each one cost about 10 µs a request.
-    const fail = (error: () => Error): void => {
+    const fail = (outcome: () => Error): void => {
       if (done) return;
       done = true;
-      reject(error());
+      reject(outcome());
     };
     request.on('data', (chunk: Buffer) => {
       if (done) return;

@@ -1,3 +1,5 @@
+import { setImmediate as nextTurn } from 'node:timers/promises';
+
 /**
  * A field in PostgreSQL's COPY … FROM STDIN text format: NULL as `\N`, and backslash, tab,
  * newline and carriage return escaped (fields are separated by tabs, rows by newlines). COPY
@@ -25,4 +27,21 @@ export function copyField(value: string | number | null): string {
  */
 export function jsonCopyField(json: string): string {
   return json.includes('\\') ? json.replaceAll('\\', '\\\\') : json;
+}
+
+/**
+ * What one write to PostgreSQL's socket carries at most. The kernel delivers a write on a
+ * local connection in the writer's own time: writing a 128 KB buffer held the event loop for
+ * 4–6 ms on the 2-core benchmark machine, and every request waiting meanwhile paid it in
+ * latency. A turn of the event loop between writes of this size lets them be answered.
+ */
+export const COPY_WRITE_BYTES = 16 * 1024;
+
+/** The chunks cut into slices of at most COPY_WRITE_BYTES, each after a turn of the loop. */
+export async function* turnBySlice(chunks: Iterable<Buffer>): AsyncGenerator<Buffer> {
+  for (const chunk of chunks)
+    for (let at = 0; at < chunk.length; at += COPY_WRITE_BYTES) {
+      await nextTurn();
+      yield chunk.subarray(at, at + COPY_WRITE_BYTES);
+    }
 }

@@ -5,6 +5,7 @@ import type pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
 import { DataSource, type EntityManager } from 'typeorm';
 import { LedgerService, type Actor } from '../ledger/ledger.service.js';
+import { turnBySlice } from './copy-rows.js';
 import { COPY_COLUMNS, type PreparedBatch } from './prediction-digest.js';
 
 export const PREDICTION_LOG_ACTOR: Actor = { sub: 'system:prediction-log' };
@@ -129,12 +130,11 @@ const BATCH_SETTING = 'gatehouse.prediction_batch';
 /**
  * The batch's rows into the table with COPY, on the transaction's own connection; PostgreSQL
  * numbers them in the order given. The tensors go in as the JSON text the digest covers;
- * `inputs` and `outputs` are json columns, which keep it. The stream pulls the next chunk when
- * the connection has taken the last one, so a large batch never holds the event loop (and the
- * requests waiting on it) for the whole of its copying.
+ * `inputs` and `outputs` are json columns, which keep it. The rows go out a slice at a time,
+ * each in a turn of the event loop of its own (COPY_WRITE_BYTES).
  */
 async function copyPredictions(m: EntityManager, chunks: Iterable<Buffer>): Promise<void> {
   if (!m.queryRunner) throw new Error('COPY needs the transaction’s query runner');
   const client = (await m.queryRunner.connect()) as pg.PoolClient;
-  await pipeline(Readable.from(chunks), client.query(copyFrom(COPY_PREDICTIONS)));
+  await pipeline(Readable.from(turnBySlice(chunks)), client.query(copyFrom(COPY_PREDICTIONS)));
 }

@@ -30,10 +30,11 @@ export function jsonCopyField(json: string): string {
 }
 
 /**
- * What one write to PostgreSQL's socket carries at most. The kernel delivers a write on a
- * local connection in the writer's own time: writing a 128 KB buffer held the event loop for
- * 4–6 ms on the 2-core benchmark machine, and every request waiting meanwhile paid it in
- * latency. A turn of the event loop between writes of this size lets them be answered.
+ * What one write to PostgreSQL's socket carries at most. Under load on the 2-core benchmark
+ * machine the profile found the event loop inside a single 128 KB write for 4–6 ms, though such
+ * a write alone takes 20–90 µs (the thread was off its core inside it), and every request
+ * waiting meanwhile paid it in latency. Smaller writes with a turn of the event loop between
+ * them halved the longest of those holds.
  */
 export const COPY_WRITE_BYTES = 16 * 1024;
 

@@ -227,32 +227,6 @@ export class LedgerRepository {
     return result.rows[0]?.sealed === true;
   }
 
-  /**
-   * Queues events in the caller's transaction (or alone, when `tx` is the data source's
-   * manager); returns their queue ids, in order.
-   */
-  async insertPending(
-    tx: EntityManager,
-    rows: readonly Omit<PendingRow, 'id'>[],
-  ): Promise<number[]> {
-    const inserted = await tx.query<{ id: string }[]>(
-      `INSERT INTO ledger_pending (event_id, ts, type, subject, actor, payload, trace_id)
-       SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[])
-       RETURNING id`,
-      [
-        rows.map((r) => r.eventId),
-        rows.map((r) => r.ts),
-        rows.map((r) => r.type),
-        rows.map((r) => r.subject),
-        rows.map((r) => r.actor),
-        rows.map((r) => r.payload),
-        rows.map((r) => r.traceId),
-      ],
-    );
-    // INSERT … SELECT FROM unnest inserts in the order unnest yields, which is array order.
-    return inserted.map((r) => Number(r.id)).sort((a, b) => a - b);
-  }
-
   /** Queued events older than `olderThanMs`: their writer has not had them sealed (it crashed?). */
   async pendingCount(olderThanMs = 0): Promise<number> {
     const [row] = await this.dataSource.query<{ n: string }[]>(

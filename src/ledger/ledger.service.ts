@@ -1,23 +1,15 @@
-import { randomUUID } from 'node:crypto';
 import { Injectable, Optional } from '@nestjs/common';
 import { DataSource, type EntityManager } from 'typeorm';
 import { GatehouseMetrics } from '../telemetry/metrics.js';
 import { currentTraceId } from '../telemetry/trace-id.js';
 import { withSpan } from '../telemetry/tracing.js';
-import { canonicalize } from './canonical-json.js';
-import { formatTimestamp, type LedgerEvent } from './ledger-event.js';
+import type { LedgerEvent } from './ledger-event.js';
+import { queueEvents, queuedEventOf, type EventInput } from './ledger-queue.js';
 import { LedgerRepository, type PendingRow } from './ledger.repository.js';
-import { LedgerSequencer, type Actor, type QueuedEvent } from './ledger-sequencer.js';
+import { LedgerSequencer, type QueuedEvent } from './ledger-sequencer.js';
 
 export type { Actor } from './ledger-sequencer.js';
-
-export interface EventInput {
-  readonly type: string;
-  /** e.g. `model:credit-risk@3`, `promotion:<uuid>` */
-  readonly subject: string;
-  readonly actor: Actor;
-  readonly payload: Readonly<Record<string, unknown>>;
-}
+export type { EventInput } from './ledger-queue.js';
 
 export interface AppendedEvent {
   readonly seq: number;
@@ -34,8 +26,6 @@ export interface LedgerTx {
   readonly manager: EntityManager;
   record(input: EventInput): void;
 }
-
-const EVENT_TYPE = /^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)+$/;
 
 /**
  * The one way anything is written to the ledger. Events recorded in a unit of work are queued
@@ -84,7 +74,15 @@ export class LedgerService {
    * commit makes it durable before the call returns.
    */
   async record(input: EventInput): Promise<void> {
-    await this.seal([pendingOf(input, currentTraceId())]);
+    await this.seal([queuedEventOf(input, currentTraceId())]);
+  }
+
+  /**
+   * Seals events that a writer with a connection of its own (the prediction log's thread)
+   * committed to the queue with its change (`queueEvents`); resolves once they are in the chain.
+   */
+  sealQueued(events: readonly QueuedEvent[]): Promise<void> {
+    return this.seal(events);
   }
 
   /**
@@ -112,10 +110,10 @@ export class LedgerService {
       const queued: Omit<PendingRow, 'id'>[] = [];
       const result = await work({
         manager,
-        record: (input) => queued.push(pendingOf(input, traceId)),
+        record: (input) => queued.push(queuedEventOf(input, traceId)),
       });
       if (queued.length === 0) return { result, queued: [] };
-      const ids = await this.repository.insertPending(manager, queued);
+      const ids = await queueEvents(manager, queued);
       return {
         result,
         queued: queued.map((q, i) => {
@@ -126,29 +124,4 @@ export class LedgerService {
       };
     });
   }
-}
-
-/** Validated and canonicalized now, so a bad event fails its own transaction, not a later pass. */
-function pendingOf(input: EventInput, traceId: string | null): Omit<PendingRow, 'id'> {
-  if (!EVENT_TYPE.test(input.type))
-    throw new Error(`ledger event type ${JSON.stringify(input.type)} is malformed`);
-  if (input.subject.length === 0 || input.subject.length > 512)
-    throw new Error('ledger event subject is empty or too long');
-  if (input.actor.sub.length === 0) throw new Error('ledger event actor has no subject');
-  // Refuses lone surrogates; the sealing pass then writes the subject into the canonical text
-  // as JSON.stringify does (canonicalEventOf).
-  canonicalize(input.subject);
-  const actor =
-    input.actor.roles === undefined
-      ? { sub: input.actor.sub }
-      : { sub: input.actor.sub, roles: [...input.actor.roles] };
-  return {
-    eventId: randomUUID(),
-    ts: formatTimestamp(new Date()),
-    type: input.type,
-    subject: input.subject,
-    actor: canonicalize(actor),
-    payload: canonicalize(input.payload),
-    traceId,
-  };
 }

@@ -8,11 +8,14 @@ import {
 } from '@nestjs/common';
 import { CONFIG } from '../config/config.module.js';
 import type { Config, PredictionLogConfig } from '../config/config.js';
+import { Database } from '../database/database.module.js';
+import { LedgerService } from '../ledger/ledger.service.js';
 import { GatehouseMetrics } from '../telemetry/metrics.js';
+import type { WriterReport } from './log-writer.js';
 import type { PredictionRecord } from './prediction.js';
-import { BatchBuilder, type PreparedBatch } from './prediction-digest.js';
 import { PredictionLogRepository } from './prediction-log.repository.js';
-import { RowBuffers } from './row-buffers.js';
+import { RecordPacker } from './record-codec.js';
+import { startWriter, type WriterHost } from './writer-host.js';
 
 export interface PredictionLogStats {
   readonly enabled: boolean;
@@ -24,7 +27,7 @@ export interface PredictionLogStats {
   readonly written: number;
   /** Refused because the queue was full or the service was shutting down, or lost at shutdown. */
   readonly dropped: number;
-  /** Batch writes that failed (their predictions went back to the queue while it had room). */
+  /** Batch writes that failed (their predictions are kept for the next attempt). */
   readonly writeFailures: number;
   /** Batches sealed. */
   readonly batches: number;
@@ -37,31 +40,34 @@ const RETENTION_INTERVAL_MS = 60 * 60_000;
 const RETENTION_FIRST_RUN_MS = 30_000;
 const PURGE_CHUNK = 10_000;
 const DAY_MS = 86_400_000;
+/**
+ * Predictions are handed to the writer this many at a time at the most, and at the latest
+ * this long after the first of them: one message per few hundred predictions, not one each.
+ */
+const HANDOVER_ROWS = 256;
+const HANDOVER_MS = 10;
 
 /**
- * The prediction log. `record` only appends to a bounded in-memory queue — the request path
- * never waits for the database — and the rest happens off it: each prediction is serialized
- * into its endpoint's open batch on the next turn of the event loop, a batch is closed when
- * full or at the flush interval, and closed batches are written one at a time, each sealed
- * into the ledger with its digest. A full queue drops the new prediction and counts it:
- * serving is never slowed down or refused to keep the log, and the loss is visible (a
- * warning, `stats().dropped`). The queue is flushed on shutdown; what a crash loses is what
- * was queued.
+ * The prediction log. `record` only packs the prediction into a buffer — the request path
+ * never waits for the database — and hands it over, a few hundred at a time, to the log's
+ * writer (log-writer.ts), which runs on a thread of its own: it serializes each prediction
+ * into its endpoint's open batch, closes a batch when full or at the flush interval, and
+ * writes closed batches one at a time, each committed with its ledger event queued; this
+ * side then has the event sealed into the chain. The queue limit bounds the predictions
+ * accepted and not yet written, wherever they are: beyond it a new prediction is dropped and
+ * counted, so serving is never slowed down or refused to keep the log, and the loss is
+ * visible (a warning, `stats().dropped`). The queue is flushed on shutdown; what a crash
+ * loses is what was queued.
  */
 @Injectable()
 export class PredictionLog implements OnApplicationBootstrap, BeforeApplicationShutdown {
   private static readonly logger = new Logger('PredictionLog');
   private readonly options: PredictionLogConfig;
-  /** Recorded, not yet serialized. */
-  private pending: PredictionRecord[] = [];
-  private preparing = false;
-  /** Per endpoint, the batch predictions are joining. */
-  private readonly open = new Map<string, BatchBuilder>();
-  /** Buffers of written batches, for the next ones to write their rows into (16 MB at most). */
-  private readonly buffers = new RowBuffers(128);
-  /** Closed batches, oldest first, waiting for the writer. */
-  private closed: PreparedBatch[] = [];
-  /** Predictions in pending, open and closed: what the queue limit bounds. */
+  /** Recorded, not yet handed over. */
+  private readonly packer = new RecordPacker();
+  private handoverTimer: NodeJS.Timeout | undefined;
+  private writer: WriterHost | undefined;
+  /** Predictions accepted and neither written nor dropped: what the queue limit bounds. */
   private queued = 0;
   private counts = {
     accepted: 0,
@@ -71,8 +77,11 @@ export class PredictionLog implements OnApplicationBootstrap, BeforeApplicationS
     batches: 0,
     purged: 0,
   };
-  private writing: Promise<void> | undefined;
-  private flushTimer: NodeJS.Timeout | undefined;
+  /** Flush and stop requests waiting for the writer's answer, by id. */
+  private readonly answers = new Map<number, () => void>();
+  private nextRequest = 0;
+  /** Ledger events of written batches being sealed. */
+  private readonly sealing = new Set<Promise<void>>();
   private retentionTimer: NodeJS.Timeout | undefined;
   private lastDropReport = 0;
   private droppedAtLastReport = 0;
@@ -81,6 +90,8 @@ export class PredictionLog implements OnApplicationBootstrap, BeforeApplicationS
 
   constructor(
     private readonly repository: PredictionLogRepository,
+    private readonly ledger: LedgerService,
+    private readonly database: Database,
     @Inject(CONFIG) config: Config,
     @Optional() metrics?: GatehouseMetrics,
   ) {
@@ -95,10 +106,7 @@ export class PredictionLog implements OnApplicationBootstrap, BeforeApplicationS
 
   onApplicationBootstrap(): void {
     if (!this.options.enabled) return;
-    this.flushTimer = setInterval(() => {
-      this.closeAll();
-      void this.write();
-    }, this.options.flushIntervalMs).unref();
+    this.writer = this.startWriter();
     if (this.options.retentionDays > 0) {
       const purge = (): void => {
         this.purgeExpired().catch((error: unknown) => {
@@ -112,10 +120,7 @@ export class PredictionLog implements OnApplicationBootstrap, BeforeApplicationS
     }
   }
 
-  /**
-   * Queues a prediction; never throws, never waits. Serializing it is left to a task of its
-   * own (`prepare`), after the response has gone.
-   */
+  /** Queues a prediction; never throws, never waits. */
   record(prediction: PredictionRecord): void {
     if (!this.options.enabled) return;
     if (this.stopped) {
@@ -134,15 +139,20 @@ export class PredictionLog implements OnApplicationBootstrap, BeforeApplicationS
       this.reportDrops();
       return;
     }
-    this.pending.push(prediction);
+    try {
+      this.packer.add(prediction);
+    } catch (error) {
+      this.counts.dropped++;
+      PredictionLog.logger.error(`a prediction could not be recorded: ${messageOf(error)}`);
+      return;
+    }
     this.queued++;
     this.counts.accepted++;
-    if (!this.preparing) {
-      this.preparing = true;
-      setImmediate(() => {
-        this.prepare();
-      });
-    }
+    if (this.packer.count >= HANDOVER_ROWS) this.handOver();
+    else
+      this.handoverTimer ??= setTimeout(() => {
+        this.handOver();
+      }, HANDOVER_MS);
   }
 
   stats(): PredictionLogStats {
@@ -151,10 +161,10 @@ export class PredictionLog implements OnApplicationBootstrap, BeforeApplicationS
 
   /** Writes everything queued now; resolves when done (or when a write failed). */
   async flush(): Promise<void> {
-    this.prepare();
-    this.closeAll();
-    while (this.writing) await this.writing;
-    if (this.closed.length > 0) await this.write();
+    if (!this.options.enabled) return;
+    this.handOver();
+    await this.ask('flush');
+    await this.sealed();
   }
 
   /**
@@ -181,90 +191,125 @@ export class PredictionLog implements OnApplicationBootstrap, BeforeApplicationS
   }
 
   async beforeApplicationShutdown(): Promise<void> {
-    this.stopped = true;
-    clearInterval(this.flushTimer);
     clearTimeout(this.retentionTimer);
     clearInterval(this.retentionTimer);
-    if (!this.options.enabled) return;
-    await this.flush();
+    if (!this.options.enabled || this.stopped) return;
+    this.handOver();
+    this.stopped = true;
+    await this.ask('stop');
+    await this.sealed();
+    await this.writer?.terminate();
+    this.writer = undefined;
     if (this.queued > 0) {
       this.counts.dropped += this.queued;
       PredictionLog.logger.error(
         `shutdown: ${this.queued} predictions could not be written and are lost`,
       );
+      this.queued = 0;
     }
   }
 
-  /** Serializes what was recorded since the last turn of the event loop into open batches. */
-  private prepare(): void {
-    this.preparing = false;
-    const pending = this.pending;
-    this.pending = [];
-    for (const p of pending) {
-      let batch = this.open.get(p.endpoint);
-      if (!batch) {
-        batch = new BatchBuilder(p.endpoint, this.buffers);
-        this.open.set(p.endpoint, batch);
-      }
-      try {
-        batch.add(p);
-      } catch (error) {
-        this.queued--;
-        this.counts.dropped++;
-        PredictionLog.logger.error(`a prediction could not be serialized: ${messageOf(error)}`);
-        continue;
-      }
-      if (batch.count >= this.options.batchRows) {
-        this.close(batch);
-        void this.write();
-      }
+  private startWriter(): WriterHost {
+    const { batchRows, flushIntervalMs } = this.options;
+    const writer: WriterHost = startWriter(
+      this.database.url,
+      { batchRows, flushIntervalMs },
+      {
+        report: (report) => {
+          this.onReport(report);
+        },
+        lost: (error) => {
+          this.onWriterLost(writer, error);
+        },
+      },
+    );
+    return writer;
+  }
+
+  /** Hands what was recorded since the last hand-over to the writer. */
+  private handOver(): void {
+    clearTimeout(this.handoverTimer);
+    this.handoverTimer = undefined;
+    if (this.packer.count === 0) return;
+    const packed = this.packer.take();
+    if (this.stopped) {
+      this.queued -= packed.count;
+      this.counts.dropped += packed.count;
+      return;
     }
+    this.writer ??= this.startWriter();
+    this.writer.send({ kind: 'records', packed });
   }
 
-  private close(batch: BatchBuilder): void {
-    this.open.delete(batch.endpoint);
-    if (batch.count > 0) this.closed.push(batch.seal());
-  }
-
-  private closeAll(): void {
-    for (const batch of [...this.open.values()]) this.close(batch);
-  }
-
-  /** Starts the writer unless it runs; it stops at the first failed write (the timer retries). */
-  private write(): Promise<void> {
-    if (this.writing) return this.writing;
-    if (this.closed.length === 0) return Promise.resolve();
-    this.writing = this.writeClosed().finally(() => {
-      this.writing = undefined;
+  /** Sends a flush or a stop and waits for its answer. */
+  private ask(kind: 'flush' | 'stop'): Promise<void> {
+    const writer = this.writer;
+    if (!writer) return Promise.resolve();
+    const id = this.nextRequest++;
+    return new Promise((resolve) => {
+      this.answers.set(id, resolve);
+      writer.send({ kind, id });
     });
-    return this.writing;
   }
 
-  private async writeClosed(): Promise<void> {
-    for (let batch = this.closed.shift(); batch; batch = this.closed.shift()) {
-      const count = batch.count;
-      try {
-        await this.repository.writeBatch(batch);
-        this.buffers.give(batch.chunks);
-        this.queued -= count;
-        this.counts.written += count;
+  private async sealed(): Promise<void> {
+    while (this.sealing.size > 0) await Promise.all([...this.sealing]);
+  }
+
+  private onReport(report: WriterReport): void {
+    switch (report.kind) {
+      case 'written': {
+        this.queued -= report.count;
+        this.counts.written += report.count;
         this.counts.batches++;
-      } catch (error) {
-        this.counts.writeFailures++;
-        PredictionLog.logger.warn(
-          `writing ${count} predictions of ${batch.endpoint} failed: ${messageOf(error)}`,
-        );
-        if (this.stopped) {
-          this.buffers.give(batch.chunks);
-          this.queued -= count;
-          this.counts.dropped += count;
-        } else {
-          // Sealed already: retried as it is, digest and all.
-          this.closed.unshift(batch);
-        }
+        // Committed with the batch already; sealing it into the chain is the sequencer's
+        // (whose sweep would also get to it, a second later).
+        const sealing = this.ledger
+          .sealQueued([report.event])
+          .catch((error: unknown) => {
+            PredictionLog.logger.warn(
+              `sealing the batch of ${report.endpoint} into the ledger failed (its sweep retries): ${messageOf(error)}`,
+            );
+          })
+          .finally(() => {
+            this.sealing.delete(sealing);
+          });
+        this.sealing.add(sealing);
         return;
       }
+      case 'failed':
+        this.counts.writeFailures++;
+        PredictionLog.logger.warn(
+          `writing ${report.count} predictions of ${report.endpoint} failed: ${report.message}`,
+        );
+        return;
+      case 'dropped':
+        this.queued -= report.count;
+        this.counts.dropped += report.count;
+        PredictionLog.logger.error(
+          `${report.count} predictions were not written: ${report.message}`,
+        );
+        return;
+      case 'flushed':
+      case 'stopped':
+        this.answers.get(report.id)?.();
+        this.answers.delete(report.id);
+        return;
     }
+  }
+
+  /** The writer's thread failed: what it held is lost; the next hand-over starts another. */
+  private onWriterLost(writer: WriterHost, error: Error): void {
+    if (this.writer !== writer) return;
+    this.writer = undefined;
+    const lost = this.queued - this.packer.count;
+    this.queued -= lost;
+    this.counts.dropped += lost;
+    PredictionLog.logger.error(
+      `the prediction log's writer failed, ${lost} predictions are lost: ${error.message}`,
+    );
+    for (const answer of this.answers.values()) answer();
+    this.answers.clear();
   }
 
   private reportDrops(): void {

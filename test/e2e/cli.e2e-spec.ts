@@ -4,6 +4,7 @@ import {
   copyFileSync,
   mkdirSync,
   mkdtempSync,
+  readdirSync,
   readFileSync,
   rmSync,
   writeFileSync,
@@ -11,6 +12,7 @@ import {
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { WRITER_THREAD_NAME } from '../../src/prediction-log/writer-host.js';
 import { createTestDatabase, type TestDatabase } from '../support/database.js';
 import { freePort, runCli, startServe } from '../support/cli.js';
 
@@ -106,6 +108,19 @@ describe('the gatehouse command', () => {
             : []),
         ]),
       );
+
+      // The prediction log's writer runs on a thread of its own, below the service's priority.
+      const pid = String(server.child.pid);
+      const threads = readdirSync(`/proc/${pid}/task`).map((tid) => {
+        const stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
+        const name = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
+        // stat(5): after the name, state is the 3rd field and nice the 19th.
+        const nice = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[16]);
+        return { tid, name, nice };
+      });
+      const writers = threads.filter((t) => t.name === WRITER_THREAD_NAME);
+      expect(writers.map((t) => t.nice)).toEqual([10]);
+      expect(threads.find((t) => t.tid === pid)?.nice).toBeLessThan(10);
 
       // One JSON line per answered request, but none for inference, probes or scrapes, and
       // never a header (src/telemetry/request-log.ts).

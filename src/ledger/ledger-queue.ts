@@ -1,0 +1,70 @@
+import { randomUUID } from 'node:crypto';
+import { canonicalize } from './canonical-json.js';
+import { formatTimestamp } from './ledger-event.js';
+import type { PendingRow, Queryable } from './ledger.repository.js';
+import type { Actor } from './ledger-sequencer.js';
+
+/**
+ * Events on their way into the chain: checked and put in their canonical form, then queued in
+ * the transaction of the change they record (`ledger_pending`); the sequencer seals the queue.
+ * Plain functions over any connection, so that a writer outside the application's data source
+ * (the prediction log's thread) queues its events exactly as `LedgerService` does.
+ */
+
+export interface EventInput {
+  readonly type: string;
+  /** e.g. `model:credit-risk@3`, `promotion:<uuid>` */
+  readonly subject: string;
+  readonly actor: Actor;
+  readonly payload: Readonly<Record<string, unknown>>;
+}
+
+const EVENT_TYPE = /^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)+$/;
+
+/** Validated and canonicalized now, so a bad event fails its own transaction, not a later pass. */
+export function queuedEventOf(input: EventInput, traceId: string | null): Omit<PendingRow, 'id'> {
+  if (!EVENT_TYPE.test(input.type))
+    throw new Error(`ledger event type ${JSON.stringify(input.type)} is malformed`);
+  if (input.subject.length === 0 || input.subject.length > 512)
+    throw new Error('ledger event subject is empty or too long');
+  if (input.actor.sub.length === 0) throw new Error('ledger event actor has no subject');
+  // Refuses lone surrogates; the sealing pass then writes the subject into the canonical text
+  // as JSON.stringify does (canonicalEventOf).
+  canonicalize(input.subject);
+  const actor =
+    input.actor.roles === undefined
+      ? { sub: input.actor.sub }
+      : { sub: input.actor.sub, roles: [...input.actor.roles] };
+  return {
+    eventId: randomUUID(),
+    ts: formatTimestamp(new Date()),
+    type: input.type,
+    subject: input.subject,
+    actor: canonicalize(actor),
+    payload: canonicalize(input.payload),
+    traceId,
+  };
+}
+
+/** Queues the events in the caller's transaction; returns their queue ids, in order. */
+export async function queueEvents(
+  tx: Queryable,
+  rows: readonly Omit<PendingRow, 'id'>[],
+): Promise<number[]> {
+  const inserted = await tx.query<{ id: string }[]>(
+    `INSERT INTO ledger_pending (event_id, ts, type, subject, actor, payload, trace_id)
+     SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[])
+     RETURNING id`,
+    [
+      rows.map((r) => r.eventId),
+      rows.map((r) => r.ts),
+      rows.map((r) => r.type),
+      rows.map((r) => r.subject),
+      rows.map((r) => r.actor),
+      rows.map((r) => r.payload),
+      rows.map((r) => r.traceId),
+    ],
+  );
+  // INSERT … SELECT FROM unnest inserts in the order unnest yields, which is array order.
+  return inserted.map((r) => Number(r.id)).sort((a, b) => a - b);
+}

@@ -1,0 +1,118 @@
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import pg from 'pg';
+import { from as copyFrom } from 'pg-copy-streams';
+import { queueEvents, queuedEventOf } from '../ledger/ledger-queue.js';
+import type { QueuedEvent } from '../ledger/ledger-sequencer.js';
+import { COPY_COLUMNS, type PreparedBatch } from './prediction-digest.js';
+
+export const PREDICTION_LOG_ACTOR = { sub: 'system:prediction-log' } as const;
+
+export interface SealedBatch {
+  readonly batchId: number;
+  readonly endpoint: string;
+  readonly firstId: number;
+  readonly lastId: number;
+  readonly count: number;
+  readonly sha256: string;
+}
+
+/** A batch committed with its seal: the `predictions.logged` event queued for the chain. */
+export interface StoredBatch {
+  readonly sealed: SealedBatch;
+  readonly event: QueuedEvent;
+}
+
+/**
+ * Where the log's writer puts its batches: a connection of its own (the writer runs on a
+ * thread of its own, without the application's data source). A batch (one endpoint's
+ * predictions), its `prediction_batches` row and its `predictions.logged` ledger event are
+ * written in one transaction: no logged prediction without its seal, no seal without its
+ * predictions. The event is queued in that transaction (`ledger_pending`); the application's
+ * sequencer seals it into the chain, and its sweep does so for a writer that stopped first.
+ */
+export class BatchStore {
+  private readonly pool: pg.Pool;
+
+  constructor(url: string) {
+    // One connection: batches are written one at a time, in order.
+    this.pool = new pg.Pool({
+      connectionString: url,
+      max: 1,
+      application_name: 'gatehouse-prediction-log',
+    });
+    // A connection lost while idle is replaced at the next write; the write reports failures.
+    this.pool.on('error', () => undefined);
+  }
+
+  async write(batch: PreparedBatch): Promise<StoredBatch> {
+    const { endpoint, chunks, count, sha256 } = batch;
+    if (count === 0) throw new Error('an empty prediction batch');
+    const client = await this.pool.connect();
+    const query = async <T>(sql: string, params?: unknown[]): Promise<T> =>
+      (await client.query(sql, params)).rows as T;
+    let broken: unknown;
+    try {
+      await client.query('BEGIN');
+      // The batch's number, and the value of every copied row's batch_id until the commit.
+      const [next] = await query<{ id: string }[]>(
+        `SELECT set_config('${BATCH_SETTING}', nextval('prediction_batches_id_seq')::text, true) AS id`,
+      );
+      const batchId = Number(next?.id);
+      await pipeline(Readable.from(chunks), client.query(copyFrom(COPY_PREDICTIONS)));
+      const [span] = await query<{ first: string; last: string; count: number }[]>(
+        `SELECT min(id) AS first, max(id) AS last, count(*)::int AS count
+         FROM predictions WHERE batch_id = $1`,
+        [batchId],
+      );
+      if (span?.count !== count)
+        throw new Error(`batch ${batchId}: ${span?.count ?? 0} rows written of ${count}`);
+      const sealed: SealedBatch = {
+        batchId,
+        endpoint,
+        firstId: Number(span.first),
+        lastId: Number(span.last),
+        count,
+        sha256,
+      };
+      await query(
+        `INSERT INTO prediction_batches (id, endpoint, first_id, last_id, count, sha256)
+         VALUES ($1, $2, $3, $4, $5, $6)`,
+        [batchId, endpoint, sealed.firstId, sealed.lastId, sealed.count, sha256],
+      );
+      // No trace: the batch gathers predictions of many requests.
+      const row = queuedEventOf(
+        {
+          type: 'predictions.logged',
+          subject: `endpoint:${endpoint}`,
+          actor: PREDICTION_LOG_ACTOR,
+          payload: { ...sealed },
+        },
+        null,
+      );
+      const [id] = await queueEvents({ query }, [row]);
+      await client.query('COMMIT');
+      return { sealed, event: { ...row, id } };
+    } catch (error) {
+      await client.query('ROLLBACK').catch((rollback: unknown) => {
+        broken = rollback;
+      });
+      throw error;
+    } finally {
+      // A connection that could not even roll back is not given to the next batch.
+      client.release(broken instanceof Error ? broken : undefined);
+    }
+  }
+
+  close(): Promise<void> {
+    return this.pool.end();
+  }
+}
+
+const COPY_PREDICTIONS = `COPY predictions (${COPY_COLUMNS}) FROM STDIN`;
+/**
+ * The transaction-local setting `predictions.batch_id` defaults to (migration
+ * PredictionBatchDefault): set once per batch instead of written into every row. Outside a
+ * batch's transaction it is unset or empty, and an insert without a batch id fails.
+ */
+const BATCH_SETTING = 'gatehouse.prediction_batch';

@@ -1,0 +1,164 @@
+import { afterEach, describe, expect, it } from '@jest/globals';
+import type { StoredBatch } from './batch-store.js';
+import { LogWriter, type BatchSink, type WriterReport } from './log-writer.js';
+import type { PredictionRecord } from './prediction.js';
+import type { PreparedBatch } from './prediction-digest.js';
+import { RecordPacker } from './record-codec.js';
+
+const record = (n: number, endpoint = 'credit'): PredictionRecord => ({
+  requestId: `req-${n}`,
+  endpoint,
+  modelVersion: 1,
+  arm: 'live',
+  inputs: [{ data: [n], datatype: 'FP32', name: 'x', shape: [1, 1] }],
+  outputs: [{ data: [0.5], datatype: 'FP32', name: 'score', shape: [1, 1] }],
+  error: null,
+  latencyMs: 0.1,
+  routingKeyHash: null,
+  createdAt: new Date('2025-01-02T03:04:05.678Z'),
+});
+
+/** Keeps what it is given; fails while `failing` is set. */
+class MemorySink implements BatchSink {
+  readonly batches: { endpoint: string; count: number; rows: string }[] = [];
+  failing = false;
+  closed = false;
+
+  write(batch: PreparedBatch): Promise<StoredBatch> {
+    if (this.failing) return Promise.reject(new Error('connection refused'));
+    // The buffers go back to the writer's pool once written: read them now.
+    const rows = Buffer.concat(batch.chunks).toString('utf8');
+    this.batches.push({ endpoint: batch.endpoint, count: batch.count, rows });
+    const sealed = {
+      batchId: this.batches.length,
+      endpoint: batch.endpoint,
+      firstId: 1,
+      lastId: batch.count,
+      count: batch.count,
+      sha256: batch.sha256,
+    };
+    return Promise.resolve({
+      sealed,
+      event: {
+        id: this.batches.length,
+        eventId: `e-${this.batches.length}`,
+        ts: '2025-01-02T03:04:05.678Z',
+        type: 'predictions.logged',
+        subject: `endpoint:${batch.endpoint}`,
+        actor: '{"sub":"system:prediction-log"}',
+        payload: JSON.stringify(sealed),
+        traceId: null,
+      },
+    });
+  }
+
+  close(): Promise<void> {
+    this.closed = true;
+    return Promise.resolve();
+  }
+}
+
+describe('the prediction log writer', () => {
+  let writer: LogWriter | undefined;
+  const reports: WriterReport[] = [];
+  let sink: MemorySink;
+
+  function start(batchRows: number): LogWriter {
+    reports.length = 0;
+    sink = new MemorySink();
+    // A flush interval the tests never reach: they flush themselves.
+    writer = new LogWriter(sink, { batchRows, flushIntervalMs: 3_600_000 }, (r) => reports.push(r));
+    return writer;
+  }
+
+  function send(w: LogWriter, records: readonly PredictionRecord[]): void {
+    const packer = new RecordPacker();
+    for (const r of records) packer.add(r);
+    w.handle({ kind: 'records', packed: packer.take() });
+  }
+
+  const answered = async (kind: 'flushed' | 'stopped', id: number): Promise<void> => {
+    while (!reports.some((r) => r.kind === kind && r.id === id))
+      await new Promise((resolve) => setImmediate(resolve));
+  };
+
+  afterEach(async () => {
+    writer?.handle({ kind: 'stop', id: -1 });
+    await answered('stopped', -1);
+  });
+
+  it('closes a batch when full, per endpoint, and writes the rest on a flush', async () => {
+    const w = start(3);
+    send(w, [record(1), record(2, 'other'), record(3), record(4), record(5)]);
+    w.handle({ kind: 'flush', id: 1 });
+    await answered('flushed', 1);
+    // The full batch first; then the flush closes the open ones.
+    expect(sink.batches[0]).toMatchObject({ endpoint: 'credit', count: 3 });
+    expect(sink.batches.slice(1).map((b) => [b.endpoint, b.count])).toEqual(
+      expect.arrayContaining([
+        ['credit', 1],
+        ['other', 1],
+      ]),
+    );
+    expect(sink.batches).toHaveLength(3);
+    expect(sink.batches[0]?.rows.split('\n').map((l) => l.split('\t')[0])).toEqual([
+      'req-1',
+      'req-3',
+      'req-4',
+      '',
+    ]);
+    const written = reports.filter((r) => r.kind === 'written');
+    expect(written.map((r) => r.count)).toEqual([3, 1, 1]);
+    // Reports come in the order things happened: the flush answer after its writes.
+    expect(reports.at(-1)).toEqual({ kind: 'flushed', id: 1 });
+  });
+
+  it('keeps a batch whose write failed and writes it, digest and all, on the next flush', async () => {
+    const w = start(100);
+    sink.failing = true;
+    send(w, [record(1), record(2)]);
+    w.handle({ kind: 'flush', id: 1 });
+    await answered('flushed', 1);
+    expect(reports).toContainEqual({
+      kind: 'failed',
+      endpoint: 'credit',
+      count: 2,
+      message: 'connection refused',
+    });
+    sink.failing = false;
+    w.handle({ kind: 'flush', id: 2 });
+    await answered('flushed', 2);
+    expect(sink.batches.map((b) => b.count)).toEqual([2]);
+    expect(reports.filter((r) => r.kind === 'written')).toHaveLength(1);
+  });
+
+  it('reports what it could not write when stopped, closes its connection, and takes nothing more', async () => {
+    const w = start(100);
+    sink.failing = true;
+    send(w, [record(1), record(2), record(3)]);
+    w.handle({ kind: 'stop', id: 1 });
+    await answered('stopped', 1);
+    expect(reports).toContainEqual({
+      kind: 'dropped',
+      count: 3,
+      message: 'still unwritten at shutdown',
+    });
+    expect(sink.closed).toBe(true);
+    send(w, [record(4)]);
+    expect(reports.at(-1)).toEqual({
+      kind: 'dropped',
+      count: 1,
+      message: 'the writer has stopped',
+    });
+  });
+
+  it('drops and reports a message it cannot read, and goes on', async () => {
+    const w = start(100);
+    w.handle({ kind: 'records', packed: { count: 2, numbers: new Float64Array(3), text: '' } });
+    expect(reports[0]).toMatchObject({ kind: 'dropped', count: 2 });
+    send(w, [record(1)]);
+    w.handle({ kind: 'flush', id: 1 });
+    await answered('flushed', 1);
+    expect(sink.batches.map((b) => b.count)).toEqual([1]);
+  });
+});

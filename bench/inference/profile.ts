@@ -6,7 +6,7 @@
  * internals, the garbage collector) and the costliest functions.
  * `npm run build && node dist/bench/inference/profile.js`; BENCH_PREDICTION_LOG=false profiles
  * with the log off, BENCH_TARGET=bare the bare server (bare-server.ts) for comparison, and
- * BENCH_PROFILE_OUT=FILE keeps the profile (for Chrome's DevTools). GATEHOUSE_* settings are passed
+ * BENCH_PROFILE_OUT=FILE keeps the main thread's profile (for Chrome's DevTools). GATEHOUSE_* settings are passed
  * on to the service, and BENCH_NODE_OPTIONS to its Node.js (V8 flags, say).
  */
 import 'reflect-metadata';
@@ -146,11 +146,17 @@ async function main(): Promise<void> {
     const postgres = commandTicks('postgres') - aside.postgres;
     const self = processTicks(process.pid) - aside.self;
     await target.stop();
-    const file = readdirSync(profiles).find((f) => f.endsWith('.cpuprofile'));
-    if (!file) throw new Error('the service wrote no profile');
+    // One profile per thread, CPU.<date>.<time>.<pid>.<thread id>.<seq>.cpuprofile: thread 0
+    // is the event loop; the others are worker threads (the prediction log's writer).
+    const files = readdirSync(profiles).filter((f) => f.endsWith('.cpuprofile'));
+    const file = files.find((f) => f.split('.')[4] === '0');
+    if (!file) throw new Error('the service wrote no profile of its main thread');
     const out = process.env['BENCH_PROFILE_OUT'];
     if (out) copyFileSync(join(profiles, file), out);
-    const profile = JSON.parse(readFileSync(join(profiles, file), 'utf8')) as CpuProfile;
+    const read = (name: string) =>
+      JSON.parse(readFileSync(join(profiles, name), 'utf8')) as CpuProfile;
+    const profile = read(file);
+    const workers = files.filter((f) => f !== file).map((f) => selfTimes(read(f), () => '').busy);
     // The profile spans start-up, the warm-up and shutdown too; those requests count as well.
     const requests = warmUp.answered + run.answered;
     const byOrigin = selfTimes(profile, (n) => originOf(n.callFrame.url, n.callFrame.functionName));
@@ -162,6 +168,10 @@ async function main(): Promise<void> {
     console.log(
       `# profile: ${RATE} req/s for ${SECONDS} s (+${WARM_UP_SECONDS} s warm-up), ${requests} answered, ${run.failures} failed, p99 ${run.p99.toFixed(2)} ms; main thread busy ${(byOrigin.busy / requests).toFixed(1)} µs/request (start-up and shutdown included)`,
     );
+    for (const busy of workers)
+      console.log(
+        `worker thread busy ${(busy / requests).toFixed(1)} µs/request (start-up and shutdown included)`,
+      );
     // /proc counts in ticks of 10 ms; threads of one name (V8's workers, libuv's pool) summed.
     const threads = new Map<string, number>();
     for (const [tid, { name, ticks }] of after)

@@ -154,7 +154,7 @@ describe('the prediction log writer', () => {
 
   it('drops and reports a message it cannot read, and goes on', async () => {
     const w = start(100);
-    w.handle({ kind: 'records', packed: { count: 2, numbers: new Float64Array(3), text: '' } });
+    w.handle({ kind: 'records', packed: { count: 2, numbers: new Float64Array(3) } });
     expect(reports[0]).toMatchObject({ kind: 'dropped', count: 2 });
     send(w, [record(1)]);
     w.handle({ kind: 'flush', id: 1 });

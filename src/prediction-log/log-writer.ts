@@ -35,6 +35,8 @@ export type WriterReport =
     }
   /** Predictions given up: unreadable, or still unwritten when the writer stopped. */
   | { readonly kind: 'dropped'; readonly count: number; readonly message: string }
+  /** A hand-over's buffer, read: back to the service's packer (it moves, as it came). */
+  | { readonly kind: 'read'; readonly numbers: Float64Array }
   | { readonly kind: 'flushed'; readonly id: number }
   | { readonly kind: 'stopped'; readonly id: number };
 
@@ -96,6 +98,7 @@ export class LogWriter {
 
   private add(packed: PackedRecords): void {
     if (this.stopped) {
+      this.report({ kind: 'read', numbers: packed.numbers });
       this.report({ kind: 'dropped', count: packed.count, message: 'the writer has stopped' });
       return;
     }
@@ -105,6 +108,8 @@ export class LogWriter {
     } catch (error) {
       this.report({ kind: 'dropped', count: packed.count, message: messageOf(error) });
       return;
+    } finally {
+      this.report({ kind: 'read', numbers: packed.numbers });
     }
     for (const p of records) {
       let batch = this.open.get(p.endpoint);

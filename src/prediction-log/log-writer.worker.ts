@@ -28,7 +28,8 @@ try {
 const port = parentPort;
 if (port) {
   const writer = new LogWriter(new BatchStore(url), options, (report) => {
-    port.postMessage(report);
+    if (report.kind === 'read') port.postMessage(report, [report.numbers.buffer as ArrayBuffer]);
+    else port.postMessage(report);
   });
   port.on('message', (command: WriterCommand) => {
     writer.handle(command);

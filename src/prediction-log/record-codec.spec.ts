@@ -79,15 +79,22 @@ describe('predictions packed for the writer thread', () => {
     expect(back?.inputs[1]?.data).toEqual([Number.MIN_VALUE, -1.5e300, 0.30000000000000004]);
   });
 
+  it('carries any text: long, non-ASCII, lone surrogates as they were', () => {
+    const long = 'é'.repeat(20_000) + '\ud800' + '𝄞';
+    const [back] = roundTrip([record(1, { error: long, outputs: null, requestId: '\udc00x' })]);
+    expect(back?.error).toBe(long);
+    expect(back?.requestId).toBe('\udc00x');
+  });
+
   it('grows past its buffer and is empty again after each hand-over', () => {
     const packer = new RecordPacker();
     const wide = record(0, {
       inputs: [
         {
-          data: Array.from({ length: 5000 }, (_, i) => i / 7),
+          data: Array.from({ length: 10_000 }, (_, i) => i / 7),
           datatype: 'FP64',
           name: 'x',
-          shape: [1, 5000],
+          shape: [1, 10_000],
         },
       ],
     });
@@ -97,6 +104,22 @@ describe('predictions packed for the writer thread', () => {
     expect(first[9]?.inputs[0]?.data).toEqual(wide.inputs[0]?.data);
     packer.add(record(11));
     expect(unpackRecords(packer.take())).toEqual([record(11)]);
+  });
+
+  it('packs on into another buffer after a hand-over, and reuses a buffer given back', () => {
+    const packer = new RecordPacker();
+    packer.add(record(1));
+    const first = packer.take();
+    packer.add(record(2));
+    const second = packer.take();
+    expect(second.numbers.buffer).not.toBe(first.numbers.buffer);
+    expect(unpackRecords(first)).toEqual([record(1)]);
+    packer.give(first.numbers);
+    packer.add(record(3));
+    const third = packer.take();
+    expect(third.numbers.buffer).toBe(first.numbers.buffer);
+    expect(unpackRecords(third)).toEqual([record(3)]);
+    expect(unpackRecords(second)).toEqual([record(2)]);
   });
 
   it('leaves nothing behind of a record it cannot pack', () => {
@@ -115,6 +138,9 @@ describe('predictions packed for the writer thread', () => {
     packer.add(record(2));
     const packed = packer.take();
     expect(() => unpackRecords({ ...packed, count: 3 })).toThrow(/end early/);
+    expect(() => unpackRecords({ count: 2, numbers: packed.numbers.subarray(0, 40) })).toThrow(
+      /end early/,
+    );
     expect(() => unpackRecords({ ...packed, count: 1 })).toThrow(/more than their count/);
   });
 });

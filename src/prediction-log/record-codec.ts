@@ -2,10 +2,12 @@ import type { LoggedTensor, PredictionArm, PredictionRecord } from './prediction
 
 /**
  * Predictions on their way from the event loop to the log's writer thread, packed so that the
- * hand-over costs the event loop well under a microsecond a prediction: every number goes
- * into one `Float64Array` (moved to the thread, not copied) and every string into one string.
- * Structured cloning the records as objects cost 3.7 µs each with 60 features, about what
- * serializing them costs.
+ * hand-over costs the event loop a fraction of a microsecond a prediction: everything goes
+ * into one `Float64Array` — numbers as the doubles they are, strings as their UTF-16 code
+ * units — which moves to the thread without being copied. Structured cloning the records as
+ * objects cost 3.7 µs each with 60 features, about what serializing them costs; a string
+ * beside the array, built by concatenation, cost the event loop tens of microseconds a
+ * message to flatten and copy.
  *
  * Numbers travel as the doubles they are, so the thread's JSON of a tensor is the JSON the
  * event loop would have written. Tensor data that is all numbers or all booleans is packed
@@ -13,37 +15,43 @@ import type { LoggedTensor, PredictionArm, PredictionRecord } from './prediction
  */
 export interface PackedRecords {
   readonly count: number;
-  /** The records' numbers in order, string lengths and layout counts among them. */
+  /** The records in order: their numbers, their strings' lengths and code units, layout counts. */
   readonly numbers: Float64Array;
-  /** The records' strings, back to back; their lengths are in `numbers`. */
-  readonly text: string;
 }
 
 const HAS_ERROR = 1;
 const HAS_ROUTING_KEY = 2;
 const HAS_OUTPUTS = 4;
 
-const NUMBERS = 0;
-const BOOLEANS = 1;
+const NUMBERS = 0 as const;
+const BOOLEANS = 1 as const;
 const JSON_TEXT = 2;
 
 const ARMS: readonly PredictionArm[] = ['live', 'candidate', 'shadow'];
 
-/** Packs records one at a time into buffers it reuses; `take` hands over what it holds. */
+/** Numbers a packer's buffer starts with (512 KB: a few thousand predictions of 60 features). */
+const INITIAL_NUMBERS = 64 * 1024;
+/** Spare buffers a packer keeps. */
+const SPARE_BUFFERS = 2;
+
+/**
+ * Packs records one at a time into a buffer; `take` hands the buffer over with what it holds
+ * and goes on in another, and `give` takes a buffer back once the receiver has read it. Fresh
+ * memory of this size comes from the kernel untouched, and on a virtual machine each 4 KB page
+ * of it faults once at tens of microseconds: the buffers go round instead.
+ */
 export class RecordPacker {
-  private numbers = new Float64Array(8192);
+  private numbers = new Float64Array(INITIAL_NUMBERS);
   private used = 0;
-  private text = '';
   private records = 0;
+  private readonly spare: Float64Array<ArrayBuffer>[] = [];
 
   get count(): number {
     return this.records;
   }
 
   add(p: PredictionRecord): void {
-    this.reserve(p);
     const start = this.used;
-    const text = this.text;
     try {
       this.put(p.modelVersion);
       this.put(p.latencyMs);
@@ -63,32 +71,42 @@ export class RecordPacker {
     } catch (error) {
       // Nothing of a record that cannot be packed stays behind.
       this.used = start;
-      this.text = text;
       throw error;
     }
     this.records++;
   }
 
-  /** What was packed since the last call, its numbers in a buffer of their own; then empty. */
+  /**
+   * What was packed since the last call: a view of the buffer it was packed into, which is
+   * the receiver's now (to move to another thread, and to `give` back once read).
+   */
   take(): PackedRecords {
-    const packed = {
-      count: this.records,
-      numbers: this.numbers.slice(0, this.used),
-      text: this.text,
-    };
+    const packed = { count: this.records, numbers: this.numbers.subarray(0, this.used) };
+    this.numbers = this.spare.pop() ?? new Float64Array(INITIAL_NUMBERS);
     this.used = 0;
-    this.text = '';
     this.records = 0;
     return packed;
   }
 
+  /** A buffer handed over by `take`, back once its records have been read. */
+  give(numbers: Float64Array): void {
+    const buffer = numbers.buffer;
+    if (this.spare.length < SPARE_BUFFERS && buffer instanceof ArrayBuffer)
+      this.spare.push(new Float64Array(buffer));
+  }
+
   private put(value: number): void {
+    this.room(1);
     this.numbers[this.used++] = value;
   }
 
   private string(value: string): void {
-    this.put(value.length);
-    this.text += value;
+    this.room(value.length + 1);
+    const numbers = this.numbers;
+    let at = this.used;
+    numbers[at++] = value.length;
+    for (let i = 0; i < value.length; i++) numbers[at++] = value.charCodeAt(i);
+    this.used = at;
   }
 
   private tensors(tensors: readonly LoggedTensor[]): void {
@@ -98,24 +116,43 @@ export class RecordPacker {
       this.string(t.datatype);
       this.put(t.shape.length);
       for (const d of t.shape) this.put(d);
-      const kind = kindOf(t.data);
-      this.put(kind);
-      if (kind === JSON_TEXT) {
+      if (!this.values(t.data, NUMBERS) && !this.values(t.data, BOOLEANS)) {
+        this.put(JSON_TEXT);
         this.string(JSON.stringify(t.data));
-      } else {
-        this.put(t.data.length);
-        for (const v of t.data) this.put(Number(v));
       }
     }
   }
 
-  /** Room for the record's numbers at the most (strings take one slot, tensors a few). */
-  private reserve(p: PredictionRecord): void {
-    let need = 16;
-    for (const t of p.inputs) need += 8 + t.shape.length + t.data.length;
-    for (const t of p.outputs ?? []) need += 8 + t.shape.length + t.data.length;
-    if (this.used + need <= this.numbers.length) return;
-    const grown = new Float64Array(Math.max(this.numbers.length * 2, this.used + need));
+  /**
+   * The data as values of one kind, if every value is of it (an empty tensor is one of
+   * numbers: its JSON is [] either way). Locals and an indexed loop: this runs for every value
+   * of every prediction, on the event loop.
+   */
+  private values(data: LoggedTensor['data'], kind: typeof NUMBERS | typeof BOOLEANS): boolean {
+    this.room(data.length + 2);
+    const numbers = this.numbers;
+    const start = this.used;
+    let at = start + 2;
+    for (let i = 0; i < data.length; i++) {
+      const v = data[i];
+      if (kind === NUMBERS) {
+        if (typeof v !== 'number') return false;
+        numbers[at++] = v;
+      } else {
+        if (typeof v !== 'boolean') return false;
+        numbers[at++] = v ? 1 : 0;
+      }
+    }
+    numbers[start] = kind;
+    numbers[start + 1] = data.length;
+    this.used = at;
+    return true;
+  }
+
+  /** Room for `n` more numbers: the buffer doubles when full, and stays that size. */
+  private room(n: number): void {
+    if (this.used + n <= this.numbers.length) return;
+    const grown = new Float64Array(Math.max(this.numbers.length * 2, this.used + n));
     grown.set(this.numbers.subarray(0, this.used));
     this.numbers = grown;
   }
@@ -127,23 +164,13 @@ function armCode(arm: PredictionArm): number {
   return code;
 }
 
-function kindOf(data: LoggedTensor['data']): number {
-  let numbers = true;
-  let booleans = true;
-  for (const v of data) {
-    if (typeof v !== 'number') numbers = false;
-    if (typeof v !== 'boolean') booleans = false;
-  }
-  // An empty tensor is a tensor of numbers: its JSON is [] either way.
-  if (numbers) return NUMBERS;
-  return booleans ? BOOLEANS : JSON_TEXT;
-}
+/** Code units per `String.fromCharCode` call: well under any engine's argument limit. */
+const DECODE_SLICE = 8192;
 
 /** The records as they were packed. */
 export function unpackRecords(packed: PackedRecords): PredictionRecord[] {
-  const { numbers, text } = packed;
+  const { numbers } = packed;
   let at = 0;
-  let textAt = 0;
   const next = (): number => {
     const value = numbers[at++];
     if (value === undefined) throw new Error('packed predictions end early');
@@ -151,8 +178,12 @@ export function unpackRecords(packed: PackedRecords): PredictionRecord[] {
   };
   const string = (): string => {
     const length = next();
-    const value = text.slice(textAt, textAt + length);
-    textAt += length;
+    const end = at + length;
+    if (end > numbers.length) throw new Error('packed predictions end early');
+    let value = '';
+    for (let from = at; from < end; from += DECODE_SLICE)
+      value += String.fromCharCode(...numbers.subarray(from, Math.min(end, from + DECODE_SLICE)));
+    at = end;
     return value;
   };
   const tensors = (): LoggedTensor[] => {
@@ -203,7 +234,6 @@ export function unpackRecords(packed: PackedRecords): PredictionRecord[] {
       createdAt,
     });
   }
-  if (at !== numbers.length || textAt !== text.length)
-    throw new Error('packed predictions hold more than their count');
+  if (at !== numbers.length) throw new Error('packed predictions hold more than their count');
   return records;
 }

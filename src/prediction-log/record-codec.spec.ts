@@ -115,10 +115,14 @@ describe('predictions packed for the writer thread', () => {
     expect(second.numbers.buffer).not.toBe(first.numbers.buffer);
     expect(unpackRecords(first)).toEqual([record(1)]);
     packer.give(first.numbers);
+    // The next hand-over's buffer is the one given back.
     packer.add(record(3));
     const third = packer.take();
-    expect(third.numbers.buffer).toBe(first.numbers.buffer);
+    packer.add(record(4));
+    const fourth = packer.take();
+    expect(fourth.numbers.buffer).toBe(first.numbers.buffer);
     expect(unpackRecords(third)).toEqual([record(3)]);
+    expect(unpackRecords(fourth)).toEqual([record(4)]);
     expect(unpackRecords(second)).toEqual([record(2)]);
   });
 

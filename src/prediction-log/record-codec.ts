@@ -1,3 +1,4 @@
+import { isArrayBuffer } from 'node:util/types';
 import type { LoggedTensor, PredictionArm, PredictionRecord } from './prediction.js';
 
 /**
@@ -91,7 +92,8 @@ export class RecordPacker {
   /** A buffer handed over by `take`, back once its records have been read. */
   give(numbers: Float64Array): void {
     const buffer = numbers.buffer;
-    if (this.spare.length < SPARE_BUFFERS && buffer instanceof ArrayBuffer)
+    // Not `instanceof`: a buffer that came back from another thread (or realm) is still one.
+    if (this.spare.length < SPARE_BUFFERS && isArrayBuffer(buffer))
       this.spare.push(new Float64Array(buffer));
   }
 

@@ -40,6 +40,8 @@ export class BatchStore {
       connectionString: url,
       max: 1,
       application_name: 'gatehouse-prediction-log',
+      // An idle connection does not keep a process alive that has nothing else to do.
+      allowExitOnIdle: true,
     });
     // A connection lost while idle is replaced at the next write; the write reports failures.
     this.pool.on('error', () => undefined);

@@ -42,6 +42,9 @@ export class BatchStore {
       application_name: 'gatehouse-prediction-log',
       // An idle connection does not keep a process alive that has nothing else to do.
       allowExitOnIdle: true,
+      // A database that does not answer fails the write (retried at the next flush) instead of
+      // holding the writer, and a shutdown's flush, for ever.
+      connectionTimeoutMillis: 10_000,
     });
     // A connection lost while idle is replaced at the next write; the write reports failures.
     this.pool.on('error', () => undefined);

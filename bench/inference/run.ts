@@ -2,9 +2,9 @@
  * bench/inference: Gatehouse's `/v2/models/{endpoint}/infer` against a bare node:http +
  * ONNX Runtime server (bare-server.ts) answering the same Open Inference Protocol request
  * with the same model and session options, under the same autocannon load (peak req/s); then
- * Gatehouse's latency under an open-loop load at half the bare server's peak rate, every
- * server's CPU per request at a fixed rate (BENCH_COST_RATE, default 3000 req/s), and
- * Gatehouse's resident memory idle with ten endpoints loaded.
+ * Gatehouse's latency, with the log on and off, under an open-loop load at half the bare
+ * server's peak rate, every server's CPU per request at a fixed rate (BENCH_COST_RATE, default
+ * 3000 req/s), and Gatehouse's resident memory idle with ten endpoints loaded.
  * `npm run build && node dist/bench/inference/run.js`.
  *
  * BENCH_TRACING=1 adds the defaults with the OpenTelemetry SDK started (no exporter, then OTLP
@@ -296,7 +296,7 @@ async function main(): Promise<void> {
       { GATEHOUSE_MICROBATCH_MAX_ROWS: '1' },
       true,
     );
-    await gatehouse(
+    const logOff = await gatehouse(
       'Gatehouse: log off, micro-batching on',
       { GATEHOUSE_PREDICTION_LOG: 'false', GATEHOUSE_MICROBATCH_MAX_ROWS: '32' },
       false,
@@ -333,12 +333,15 @@ async function main(): Promise<void> {
     const bareSummary = summary(runs.get(bare) ?? []);
     const halfRate = Math.round(bareSummary.rps / 2);
     // Open-loop at half the bare peak (bench/support/paced-load.ts): latency from the moment
-    // each request was due. The bare server under the same load is the reference.
+    // each request was due. The bare server under the same load is the reference; the service
+    // with the log off tells the log's share of the tail from the rest of the service's.
     const halfRuns: Paced[] = [];
     const bareHalfRuns: Paced[] = [];
+    const logOffHalfRuns: Paced[] = [];
     for (let round = 0; round < ROUNDS; round++) {
       halfRuns.push(await paced(main.server, body, halfRate));
       bareHalfRuns.push(await paced(bare, body, halfRate));
+      logOffHalfRuns.push(await paced(logOff.server, body, halfRate));
     }
     // What a request costs the server's process in CPU, at a rate every server sustains: on
     // this machine the load generator shares the cores, so peak req/s mixes the server's own
@@ -386,6 +389,7 @@ async function main(): Promise<void> {
     for (const [label, r] of [
       [main.server.label, half],
       [bare.label, bareHalf],
+      [logOff.server.label, pacedSummary(logOffHalfRuns)],
     ] as const)
       console.log(
         `| ${label} | ${Math.round(r.rps)} | ${r.p50.toFixed(2)} | ${r.p99.toFixed(2)} | ${r.p999.toFixed(2)} | ${r.max.toFixed(1)} | ${r.failures} | ${r.faults.toFixed(2)} |`,

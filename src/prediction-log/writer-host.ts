@@ -35,9 +35,10 @@ export function startWriter(
   options: LogWriterOptions,
   events: WriterEvents,
 ): WriterHost {
-  const script = new URL('./log-writer.worker.js', import.meta.url);
   if (import.meta.url.endsWith('.ts')) return inlineWriter(url, options, events);
-  const worker = new Worker(script, { workerData: { url, options } });
+  const worker = new Worker(new URL('./log-writer.worker.js', import.meta.url), {
+    workerData: { url, options },
+  });
   let ending = false;
   worker.on('message', (report: WriterReport) => {
     events.report(report);

@@ -27,7 +27,12 @@ export async function startBenchService(
   // The Node.js flags bin/gatehouse.js starts `serve` with (on the Node.js 22 the benchmarks
   // run on). Not through bin/gatehouse.js itself: that starts OpenTelemetry's
   // instrumentations too, which bench/inference compares apart (BENCH_TRACING).
-  const flags = ['--max-semi-space-size=32', '--experimental-async-context-frame'];
+  const flags = [
+    '--max-semi-space-size=32',
+    '--min-semi-space-size=32',
+    '--no-memory-reducer',
+    '--experimental-async-context-frame',
+  ];
   const child = spawn(process.execPath, [...flags, main, 'serve'], {
     env: {
       PATH: process.env['PATH'] ?? '',

@@ -103,6 +103,8 @@ describe('the gatehouse command', () => {
       expect(argv).toEqual(
         expect.arrayContaining([
           '--max-semi-space-size=32',
+          '--min-semi-space-size=32',
+          '--no-memory-reducer',
           ...(Number(process.versions.node.split('.')[0]) < 24
             ? ['--experimental-async-context-frame']
             : []),

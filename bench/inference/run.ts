@@ -3,8 +3,10 @@
  * ONNX Runtime server (bare-server.ts) answering the same Open Inference Protocol request
  * with the same model and session options, under the same autocannon load (peak req/s); then
  * Gatehouse's latency, with the log on and off, under an open-loop load at half the bare
- * server's peak rate, every server's CPU per request at a fixed rate (BENCH_COST_RATE, default
- * 3000 req/s), and Gatehouse's resident memory idle with ten endpoints loaded.
+ * server's peak rate (each run after 2 s of the same load, unmeasured, as every server has
+ * sat idle through the others' turns), every server's CPU per request at a fixed rate
+ * (BENCH_COST_RATE, default 3000 req/s), and Gatehouse's resident memory idle with ten
+ * endpoints loaded.
  * `npm run build && node dist/bench/inference/run.js`.
  *
  * BENCH_TRACING=1 adds the defaults with the OpenTelemetry SDK started (no exporter, then OTLP

@@ -176,32 +176,28 @@ interface Paced extends PacedLoadResult {
 }
 
 async function paced(server: Server, body: string, rate: number): Promise<Paced> {
+  const run = async (seconds: number): Promise<PacedLoadResult> => {
+    const result = await pacedLoad({
+      url: `${server.url}/v2/models/credit/infer`,
+      headers: { 'content-type': 'application/json', ...server.headers },
+      body,
+      rate,
+      seconds,
+      connections: CONNECTIONS,
+    });
+    server.tally.answered += result.answered;
+    return result;
+  };
   // Every server waits idle while the others are measured, and on this kind of virtual machine
-  // a process's first second of load after an idle spell stalls for 100–200 ms whatever it
-  // runs (docs/benchmarks.md, session 11): the same load, unmeasured, first.
-  const warmUp = await pacedLoad({
-    url: `${server.url}/v2/models/credit/infer`,
-    headers: { 'content-type': 'application/json', ...server.headers },
-    body,
-    rate,
-    seconds: PACED_WARM_UP_SECONDS,
-    connections: CONNECTIONS,
-  });
-  server.tally.answered += warmUp.answered;
+  // a process's first second of load after an idle spell can stall for 100 ms and more,
+  // whatever it runs (docs/benchmarks.md, session 11): the same load, unmeasured, first.
+  await run(PACED_WARM_UP_SECONDS);
   const before = processTicks(server.pid);
   const postgres = commandTicks('postgres');
   const faults = minorFaults(server.pid);
-  const result = await pacedLoad({
-    url: `${server.url}/v2/models/credit/infer`,
-    headers: { 'content-type': 'application/json', ...server.headers },
-    body,
-    rate,
-    seconds: SECONDS,
-    connections: CONNECTIONS,
-  });
+  const result = await run(SECONDS);
   const ticks = processTicks(server.pid) - before;
   const postgresTicks = commandTicks('postgres') - postgres;
-  server.tally.answered += result.answered;
   return {
     ...result,
     cpuPerRequestUs: microsPer(ticks, result.answered),

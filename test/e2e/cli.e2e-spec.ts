@@ -170,14 +170,31 @@ describe('the gatehouse command', () => {
     const token = await runCli(['token', '--sub', 'ivan', '--role', 'inference-client'], {
       GATEHOUSE_DATA_DIR: dataDir,
     });
-    const server = await startServe({
-      GATEHOUSE_DATA_DIR: dataDir,
-      DATABASE_URL: database.url,
-      GATEHOUSE_PORT: String(await freePort()),
-      GATEHOUSE_LOG_LEVEL: 'info',
-      GATEHOUSE_LOG_REQUESTS: 'all',
-    });
+    // The operator's own Node.js flags, one negated, are kept as given; only the missing ones
+    // are added.
+    const server = await startServe(
+      {
+        GATEHOUSE_DATA_DIR: dataDir,
+        DATABASE_URL: database.url,
+        GATEHOUSE_PORT: String(await freePort()),
+        GATEHOUSE_LOG_LEVEL: 'info',
+        GATEHOUSE_LOG_REQUESTS: 'all',
+      },
+      60_000,
+      ['--memory-reducer', '--max-semi-space-size=16'],
+    );
     try {
+      const argv = readFileSync(`/proc/${String(server.child.pid)}/cmdline`, 'utf8').split('\0');
+      expect(argv).toEqual(
+        expect.arrayContaining([
+          '--memory-reducer',
+          '--max-semi-space-size=16',
+          '--min-semi-space-size=32',
+        ]),
+      );
+      expect(argv).not.toContain('--no-memory-reducer');
+      expect(argv).not.toContain('--max-semi-space-size=32');
+
       const infer = await fetch(`${server.url}/v2/models/nowhere/infer?x=secret`, {
         method: 'POST',
         headers: {

@@ -45,13 +45,14 @@ export interface ServingProcess {
   stop(signal?: NodeJS.Signals): Promise<number | null>;
 }
 
-/** Starts `gatehouse serve` and resolves once it prints its address. */
+/** Starts `gatehouse serve` (after `nodeArgs`) and resolves once it prints its address. */
 export function startServe(
   env: Record<string, string | undefined>,
   timeoutMs = 60_000,
+  nodeArgs: readonly string[] = [],
 ): Promise<ServingProcess> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, 'serve'], {
+    const child = spawn(process.execPath, [...nodeArgs, BIN, 'serve'], {
       env: cleanEnv(env),
       stdio: ['ignore', 'pipe', 'pipe'],
     });

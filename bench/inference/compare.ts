@@ -24,7 +24,8 @@ import { buildGermanCreditModels } from '../../src/model-builder/index.js';
 import { benchDatabase } from '../support/bench-db.js';
 import { commandTicks, mainThreadTicks, microsPer, processTicks } from '../support/proc.js';
 import { startBenchService, type BenchService } from '../support/service.js';
-import { gatehouseSettings, inferenceBody, median, setUp } from './endpoints.js';
+import { gatehouseSettings, inferenceBody, setUp } from './endpoints.js';
+import { median } from '../support/stats.js';
 
 const ROUNDS = Number(process.env['BENCH_ROUNDS'] ?? 6);
 const SECONDS = Number(process.env['BENCH_SECONDS'] ?? 10);

@@ -31,7 +31,8 @@ import pg from 'pg';
 import { buildGermanCreditModels } from '../../src/model-builder/index.js';
 import { benchDatabase, machine } from '../support/bench-db.js';
 import { startBareServer } from './bare-process.js';
-import { ENDPOINTS, inferenceBody, median, setUp } from './endpoints.js';
+import { ENDPOINTS, inferenceBody, setUp } from './endpoints.js';
+import { median } from '../support/stats.js';
 import { pacedLoad, type PacedLoadResult } from '../support/paced-load.js';
 import { commandTicks, microsPer, minorFaults, processTicks } from '../support/proc.js';
 import { MB, startBenchService } from '../support/service.js';
@@ -241,26 +242,31 @@ async function scoreOnce(server: Server, body: string): Promise<number | undefin
   return answer.outputs?.[0]?.data[0];
 }
 
-/** Has PostgreSQL write out its dirty pages now (CHECKPOINT: superuser or pg_checkpoint). */
-async function checkpoint(databaseUrl: string): Promise<void> {
+/** One statement on a connection of its own (the services hold theirs). */
+async function queryOnce<T extends pg.QueryResultRow>(
+  databaseUrl: string,
+  sql: string,
+): Promise<T[]> {
   const client = new pg.Client({ connectionString: databaseUrl });
   await client.connect();
   try {
-    await client.query('CHECKPOINT');
+    return (await client.query<T>(sql)).rows;
   } finally {
     await client.end();
   }
 }
 
+/** Has PostgreSQL write out its dirty pages now (CHECKPOINT: superuser or pg_checkpoint). */
+async function checkpoint(databaseUrl: string): Promise<void> {
+  await queryOnce(databaseUrl, 'CHECKPOINT');
+}
+
 async function countPredictions(databaseUrl: string): Promise<number> {
-  const client = new pg.Client({ connectionString: databaseUrl });
-  await client.connect();
-  try {
-    const r = await client.query<{ n: number }>(`SELECT count(*)::int AS n FROM predictions`);
-    return r.rows[0]?.n ?? 0;
-  } finally {
-    await client.end();
-  }
+  const [row] = await queryOnce<{ n: number }>(
+    databaseUrl,
+    'SELECT count(*)::int AS n FROM predictions',
+  );
+  return row?.n ?? 0;
 }
 
 function summary(runs: readonly Run[]) {

@@ -1,4 +1,5 @@
 import { connect, type Socket } from 'node:net';
+import { median, quantile } from './stats.js';
 
 export interface PacedLoadOptions {
   /** The full URL requests are POSTed to (http only). */
@@ -204,12 +205,6 @@ export async function pacedLoad(options: PacedLoadOptions): Promise<PacedLoadRes
   };
 }
 
-/** The q-quantile of ascending values (NaN for none). */
-function quantile(sorted: Float64Array, q: number): number {
-  const n = sorted.length;
-  return n === 0 ? Number.NaN : (sorted[Math.min(n - 1, Math.ceil(q * n) - 1)] ?? 0);
-}
-
 /** The median of the p99s of each whole second of requests (by due time, ms from the start). */
 function typicalSecondP99(dueMs: Float64Array, latencies: Float64Array): number {
   const seconds = new Map<number, number[]>();
@@ -219,12 +214,7 @@ function typicalSecondP99(dueMs: Float64Array, latencies: Float64Array): number 
     list.push(latencies[i] ?? 0);
     seconds.set(second, list);
   });
-  const p99s = Float64Array.from(seconds.values(), (list) =>
-    quantile(Float64Array.from(list).sort(), 0.99),
-  ).sort();
-  const mid = p99s.length >> 1;
-  if (p99s.length === 0) return Number.NaN;
-  return p99s.length % 2 === 1
-    ? (p99s[mid] ?? Number.NaN)
-    : ((p99s[mid - 1] ?? 0) + (p99s[mid] ?? 0)) / 2;
+  return median(
+    [...seconds.values()].map((list) => quantile(Float64Array.from(list).sort(), 0.99)),
+  );
 }

@@ -2,6 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { issueDevToken, loadOrCreateDevIssuerKey } from '../../src/auth/dev-issuer.js';
+import { serveFlags } from '../../src/cli/serve-flags.js';
 
 const MAIN = fileURLToPath(new URL('../../src/cli/main.js', import.meta.url));
 
@@ -24,15 +25,10 @@ export async function startBenchService(
   dataDir: string,
   main: string = MAIN,
 ): Promise<BenchService> {
-  // The Node.js flags bin/gatehouse.js starts `serve` with (on the Node.js 22 the benchmarks
-  // run on). Not through bin/gatehouse.js itself: that starts OpenTelemetry's
-  // instrumentations too, which bench/inference compares apart (BENCH_TRACING).
-  const flags = [
-    '--max-semi-space-size=32',
-    '--min-semi-space-size=32',
-    '--no-memory-reducer',
-    '--experimental-async-context-frame',
-  ];
+  // The Node.js flags bin/gatehouse.js starts `serve` with. Not through bin/gatehouse.js
+  // itself: that starts OpenTelemetry's instrumentations too, which bench/inference compares
+  // apart (BENCH_TRACING).
+  const flags = serveFlags(Number(process.versions.node.split('.')[0]));
   const child = spawn(process.execPath, [...flags, main, 'serve'], {
     env: {
       PATH: process.env['PATH'] ?? '',

@@ -1,8 +1,9 @@
 import { DynamicModule, Module } from '@nestjs/common';
 import { GraphQLModule } from '@nestjs/graphql';
-import type { MercuriusDriverConfig } from '@nestjs/mercurius';
+import { MercuriusDriver, type MercuriusDriverConfig } from '@nestjs/mercurius';
 import { ArtifactsModule } from './artifacts/artifacts.module.js';
 import { AuthModule } from './auth/auth.module.js';
+import { AuthService } from './auth/auth.service.js';
 import { BatchModule } from './batch/batch.module.js';
 import { BlobsModule } from './blobs/blobs.module.js';
 import { ConfigModule } from './config/config.module.js';
@@ -40,7 +41,11 @@ export class AppModule {
         DatabaseModule,
         LedgerModule,
         AuthModule,
-        GraphQLModule.forRoot<MercuriusDriverConfig>(graphqlOptions(config)),
+        GraphQLModule.forRootAsync<MercuriusDriverConfig>({
+          driver: MercuriusDriver,
+          inject: [AuthService],
+          useFactory: (auth: AuthService) => graphqlOptions(config, auth),
+        }),
         HealthModule,
         BlobsModule,
         RuntimeModule,

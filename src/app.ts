@@ -5,6 +5,7 @@ import { Logger } from 'nestjs-pino';
 import { AppModule } from './app.module.js';
 import { AuthService } from './auth/auth.service.js';
 import { ErrorFilter } from './common/error.filter.js';
+import { registerRestEdge } from './common/rest-edge.js';
 import { registerUploadParsers } from './common/upload-body.js';
 import type { Config } from './config/config.js';
 import { InferLane } from './inference/infer-lane.js';
@@ -52,6 +53,7 @@ export async function startApp(config: Config): Promise<RunningApp> {
   });
   app.useGlobalFilters(new ErrorFilter());
   registerUploadParsers(fastify);
+  registerRestEdge(fastify, '/graphql');
   try {
     await app.listen(config.port, config.host);
   } catch (error) {

@@ -10,6 +10,7 @@ import {
   type JWTVerifyGetKey,
   type KeyObject,
 } from 'jose';
+import { textFault } from '../common/text-rules.js';
 import { DEV_ISSUER, type AuthConfig } from '../config/config.js';
 import { UnauthenticatedError } from './auth.errors.js';
 import type { DevIssuerKey } from './dev-issuer.js';
@@ -75,15 +76,31 @@ export class TokenVerifier {
         typeof key === 'function'
           ? await jwtVerify(token, key, options)
           : await jwtVerify(token, key, options);
-      return {
-        sub: payload.sub ?? '',
-        roles: readRolesClaim(payload, this.auth.rolesClaim),
+      return checkedIdentity(
+        payload.sub ?? '',
+        readRolesClaim(payload, this.auth.rolesClaim),
         issuer,
-      };
+      );
     } catch (error) {
+      if (error instanceof UnauthenticatedError) throw error;
       throw new UnauthenticatedError(reasonOf(error));
     }
   }
+}
+
+/**
+ * The subject and roles go into ledger events, approvals and exports: a token whose claims
+ * break the text rule is refused, however well signed (an issuer is trusted for who someone
+ * is, not for what its strings may hold).
+ */
+function checkedIdentity(sub: string, roles: string[], issuer: string): VerifiedIdentity {
+  const subFault = textFault(sub);
+  if (subFault) throw new UnauthenticatedError(`claim sub ${subFault}`);
+  for (const role of roles) {
+    const fault = textFault(role);
+    if (fault) throw new UnauthenticatedError(`a role in the roles claim ${fault}`);
+  }
+  return { sub, roles, issuer };
 }
 
 function reasonOf(error: unknown): string {

@@ -1,7 +1,7 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import { stringify } from 'csv-stringify/sync';
 import { DataSource } from 'typeorm';
 import { BlobStore } from '../blobs/blob-store.js';
+import { csvText } from '../common/csv-export.js';
 import { CONFIG } from '../config/config.module.js';
 import type { Config } from '../config/config.js';
 import { DatasetEntity } from '../datasets/dataset.entity.js';
@@ -128,7 +128,7 @@ export class BatchRunner {
     signal: AbortSignal,
   ): AsyncGenerator<Buffer> {
     const classify = version.task === 'BINARY_CLASSIFICATION' && version.threshold !== null;
-    yield Buffer.from(stringify([classify ? ['row', 'score', 'decision'] : ['row', 'score']]));
+    yield Buffer.from(csvText([classify ? ['row', 'score', 'decision'] : ['row', 'score']]));
     let done = 0;
     for await (const chunk of readDatasetChunks(this.blobs, dataset.sha256, {
       features: version.featureColumns,
@@ -146,7 +146,7 @@ export class BatchRunner {
             : [done + i + 1, score],
         );
       }
-      yield Buffer.from(stringify(records));
+      yield Buffer.from(csvText(records));
       done += chunk.rows;
       await this.progress(job.id, done, signal);
     }

@@ -18,6 +18,11 @@ export interface Config {
     readonly maxDepth: number;
     readonly maxCost: number;
     readonly graphiql: boolean;
+    /**
+     * `public`: anyone may ask for the schema, and validation errors suggest field names;
+     * `authenticated`: only a caller with a valid token, and no suggestions.
+     */
+    readonly introspection: 'public' | 'authenticated';
   };
   readonly auth: AuthConfig;
   readonly ledger: LedgerConfig;
@@ -112,6 +117,11 @@ export interface RolloutsConfig {
   readonly shadowConcurrency: number;
   /** Whether this replica drives rollouts at all (every replica measures). */
   readonly controller: boolean;
+  /**
+   * Controller ticks a replica serving a rollout's endpoint may hold counts it cannot write
+   * before the rollout pauses itself: the stage is not judged on metrics that stopped arriving.
+   */
+  readonly staleMetricsTicks: number;
 }
 
 export interface BatchConfig {
@@ -215,6 +225,11 @@ export function loadConfig(env: Env, cwd: string = process.cwd()): Config {
       maxDepth: read.integer('GATEHOUSE_GRAPHQL_MAX_DEPTH', 10, 2, 100),
       maxCost: read.integer('GATEHOUSE_GRAPHQL_MAX_COST', 5000, 10, 1_000_000),
       graphiql: read.boolean('GATEHOUSE_GRAPHIQL', !production),
+      introspection: read.oneOf(
+        'GATEHOUSE_GRAPHQL_INTROSPECTION',
+        ['public', 'authenticated'],
+        production ? 'authenticated' : 'public',
+      ),
     },
     auth: {
       issuer,
@@ -275,6 +290,7 @@ export function loadConfig(env: Env, cwd: string = process.cwd()): Config {
       shadowQueueLimit: read.integer('GATEHOUSE_SHADOW_QUEUE_LIMIT', 1000, 0, 1_000_000),
       shadowConcurrency: read.integer('GATEHOUSE_SHADOW_CONCURRENCY', 2, 1, 64),
       controller: read.boolean('GATEHOUSE_ROLLOUT_CONTROLLER', true),
+      staleMetricsTicks: read.integer('GATEHOUSE_ROLLOUT_STALE_METRICS_TICKS', 30, 1, 100_000),
     },
     telemetry: {
       serviceName: read.string('OTEL_SERVICE_NAME', 'gatehouse'),

@@ -135,6 +135,13 @@ export class Utf8Guard extends Transform {
       done(this.failure(body));
       return;
     }
+    // The one character of the text rule (src/common/text-rules.ts) that UTF-8 can carry:
+    // valid UTF-8 holds no unpaired surrogate.
+    const nul = body.indexOf(0);
+    if (nul !== -1) {
+      done(this.nulFailure(body, nul));
+      return;
+    }
     this.line += countNewlines(body);
     this.offset += end;
     this.carry = Buffer.from(bytes.subarray(end));
@@ -143,6 +150,15 @@ export class Utf8Guard extends Transform {
 
   override _flush(done: TransformCallback): void {
     done(this.carry.length === 0 ? null : this.failure(this.carry));
+  }
+
+  private nulFailure(bytes: Buffer, at: number): BadInputError {
+    const line = this.line + countNewlines(bytes.subarray(0, at));
+    return new BadInputError(
+      FIELD,
+      `line ${line}: contains NUL (U+0000, at offset ${this.offset + at}), which no text may hold here`,
+      { line, offset: this.offset + at },
+    );
   }
 
   private failure(bytes: Buffer): BadInputError {

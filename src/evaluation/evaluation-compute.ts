@@ -97,12 +97,14 @@ export function computeEvaluation(
   const regression =
     data.task === 'REGRESSION' ? regressionMetrics(data.labels, data.scores) : null;
   const width = data.features.length;
-  const features: Record<string, DriftBaseline> = {};
-  data.features.forEach((name, j) => {
-    const column = new Float32Array(data.sampleRows);
-    for (let r = 0; r < data.sampleRows; r++) column[r] = data.featureSample[r * width + j] ?? 0;
-    features[name] = driftBaseline(column, options.driftBins, name);
-  });
+  // Feature names are the client's: fromEntries makes each an own member, `__proto__` too.
+  const features: Record<string, DriftBaseline> = Object.fromEntries(
+    data.features.map((name, j) => {
+      const column = new Float32Array(data.sampleRows);
+      for (let r = 0; r < data.sampleRows; r++) column[r] = data.featureSample[r * width + j] ?? 0;
+      return [name, driftBaseline(column, options.driftBins, name)];
+    }),
+  );
   return {
     task: data.task,
     rows: data.rows,

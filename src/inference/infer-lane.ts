@@ -10,6 +10,7 @@ import { ForbiddenError } from '../auth/auth.errors.js';
 import type { AuthService } from '../auth/auth.service.js';
 import { clientErrorOf, errorBody } from '../common/client-error.js';
 import { BadInputError, DomainError } from '../common/errors.js';
+import { findValueFault } from '../common/text-rules.js';
 import { endInferenceSpan, startInferenceSpan } from '../telemetry/inference-tracing.js';
 import type { LoggedEntry, RequestLog } from '../telemetry/request-log.js';
 import type { InferenceService } from './inference.service.js';
@@ -279,12 +280,24 @@ function readBody(request: IncomingMessage, limit: number): Promise<string> {
 }
 
 /**
- * JSON.parse, with what Fastify's parser (secure-json-parse) refused refused here too: a
+ * The body as JSON, held to the text rule (src/common/text-rules.ts) like every other entry
+ * point. JSON.parse, with what Fastify's parser (secure-json-parse) refused refused here too: a
  * `__proto__` member, or a `constructor` member holding a `prototype`. Only bodies that
  * mention either are parsed with the (slower) reviver.
  */
 function parseBody(text: string): unknown {
   if (text === '') throw new BadInputError('body', 'is empty; send the inference request as JSON');
+  const body = parseJson(text);
+  // NUL and unpaired surrogates can only arrive as \u escapes (a raw control character is not
+  // JSON, and invalid UTF-8 decodes to U+FFFD), so a body without one needs no walk.
+  if (text.includes('\\u')) {
+    const fault = findValueFault(body, '');
+    if (fault) throw new BadInputError(fault.field || 'body', fault.reason);
+  }
+  return body;
+}
+
+function parseJson(text: string): unknown {
   try {
     if (!text.includes('__proto__') && !text.includes('constructor')) return JSON.parse(text);
     return JSON.parse(text, (key, value: unknown) => {

@@ -86,7 +86,13 @@ interface Kind {
   readonly expected: string;
 }
 
-const float = (v: unknown): number | undefined => (typeof v === 'number' ? v : undefined);
+/** A JSON literal beyond the double range (`1e400`) parses to Infinity: no model input. */
+const float = (v: unknown): number | undefined =>
+  typeof v === 'number' && Number.isFinite(v) ? v : undefined;
+/** A finite double can still overflow float32 (3.5e38 becomes Infinity when stored). */
+const float32 = (v: unknown): number | undefined =>
+  typeof v === 'number' && Math.abs(v) <= FLOAT32_MAX ? v : undefined;
+const FLOAT32_MAX = 3.4028234663852886e38;
 const integer =
   (min: number, max: number) =>
   (v: unknown): number | undefined =>
@@ -101,8 +107,8 @@ const bigInteger =
  * (|v| < 2^53): JSON numbers beyond that have already lost their digits when parsed.
  */
 const KINDS: Readonly<Record<string, Kind>> = {
-  FP32: { create: (n) => new Float32Array(n), convert: float, expected: 'a number' },
-  FP64: { create: (n) => new Float64Array(n), convert: float, expected: 'a number' },
+  FP32: { create: (n) => new Float32Array(n), convert: float32, expected: 'a finite number' },
+  FP64: { create: (n) => new Float64Array(n), convert: float, expected: 'a finite number' },
   INT8: {
     create: (n) => new Int8Array(n),
     convert: integer(-128, 127),
@@ -195,7 +201,7 @@ function readAttributes(value: unknown): Readonly<Record<string, string>> | null
   const entries = Object.entries(value);
   if (entries.length > MAX_ATTRIBUTES)
     throw new BadInputError(field, `may name at most ${MAX_ATTRIBUTES} attributes`);
-  const out: Record<string, string> = {};
+  const out: [string, string][] = [];
   for (const [name, group] of entries) {
     if (name.length === 0 || name.length > MAX_ATTRIBUTE_LENGTH)
       throw new BadInputError(
@@ -207,9 +213,10 @@ function readAttributes(value: unknown): Readonly<Record<string, string>> | null
         `${field}.${name}`,
         `must be a group name of 1 to ${MAX_ATTRIBUTE_LENGTH} characters`,
       );
-    out[name] = group;
+    out.push([name, group]);
   }
-  return entries.length === 0 ? null : out;
+  // Own members whatever the names (fromEntries defines them; assignment would not).
+  return entries.length === 0 ? null : Object.fromEntries(out);
 }
 
 /** Checks the envelope's tensors against the signature of the version that will run them. */

@@ -31,6 +31,9 @@ export function permissionsOf(policy: RolesPolicy, roles: readonly string[]): Pe
   const seen = new Set<string>();
   const out: Permission[] = [];
   for (const role of roles) {
+    // Role names come from tokens: `__proto__` or `toString` must name no role, not a member
+    // every object inherits.
+    if (!Object.hasOwn(policy.roles, role)) continue;
     const def = policy.roles[role];
     if (!def) continue;
     for (const [action, subjects] of Object.entries(def.can) as [Action, Subject[]][]) {

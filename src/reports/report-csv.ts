@@ -1,9 +1,10 @@
 /**
  * The CSV rendering of a report: one row per ledger event it carries, in seq order, for a
  * spreadsheet or a grep. The payload is the event's own RFC 8785 text, so a row can be matched
- * to the signed event byte for byte.
+ * to the signed event byte for byte. Text cells that a spreadsheet would take for a formula
+ * (an actor named `=HYPERLINK(…)`) are neutralised (src/common/csv-export.ts).
  */
-import { stringify } from 'csv-stringify/sync';
+import { csvText } from '../common/csv-export.js';
 import { canonicalize } from '../ledger/canonical-json.js';
 import { kidOf } from '../ledger/jws.js';
 import type { ReportBody } from './report-document.js';
@@ -43,5 +44,5 @@ export function reportCsv(report: ReportBody): string {
     cp.treeSize,
     cp.rootHash,
   ]);
-  return stringify([[...CSV_COLUMNS], ...rows], { record_delimiter: '\r\n' });
+  return csvText([[...CSV_COLUMNS], ...rows], { record_delimiter: '\r\n' });
 }

@@ -53,5 +53,13 @@ function instant(value: string, which: string): Date {
   const date = new Date(DATE.test(value) ? `${value}T00:00:00Z` : value);
   if (Number.isNaN(date.getTime()))
     throw new BadInputError('subject', `the period's ${which} is not a real date`);
+  // PostgreSQL's timestamps have no year 0 (and an offset can carry 0001-01-01 into it), and
+  // RFC 3339 has no year beyond 9999.
+  const year = date.getUTCFullYear();
+  if (year < 1 || year > 9999)
+    throw new BadInputError(
+      'subject',
+      `the period's ${which} must fall within the years 0001 to 9999 (UTC), got ${value}`,
+    );
   return date;
 }

@@ -163,7 +163,7 @@ describe('hostile input at the boundaries', () => {
       }
       // In a literal of the document, too.
       const literal = await app.gql(
-        `mutation { registerModel(input: { name: "lit", riskTier: HIGH, owner: "o\\u0000", protectedAttributes: [], modelCard: { intendedUse: "x", limitations: "x", trainingData: "x", ethicalConsiderations: "x" } }) { id } }`,
+        `mutation { registerModel(input: { name: "lit", riskTier: HIGH, owner: "o\\u0000", protectedAttributes: [], modelCard: { intendedUse: "x", limitations: "x", trainingData: "x", ethicalConsiderations: "x", outOfScopeUses: [] } }) { id } }`,
         {},
         scientist,
       );

@@ -1,6 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { DataSource } from 'typeorm';
-import { ArmMetricsRecorder, type Observation } from '../../src/arm-metrics/arm-metrics.recorder.js';
+import {
+  ArmMetricsRecorder,
+  type Observation,
+} from '../../src/arm-metrics/arm-metrics.recorder.js';
 import { ArmMetricsRepository } from '../../src/arm-metrics/arm-metrics.repository.js';
 import { REPLICA_ID } from '../../src/common/replica-id.js';
 import { loadConfig } from '../../src/config/config.js';

@@ -9,6 +9,7 @@ import { LedgerSeal1764500000000 } from './1764500000000-LedgerSeal.js';
 import { DriftMonitoring1764520000000 } from './1764520000000-DriftMonitoring.js';
 import { PredictionBatchDefault1764530000000 } from './1764530000000-PredictionBatchDefault.js';
 import { ArmMetricsHeartbeats1764540000000 } from './1764540000000-ArmMetricsHeartbeats.js';
+import { PromotionRequiredRoles1764550000000 } from './1764550000000-PromotionRequiredRoles.js';
 
 /**
  * Every migration, oldest first. A landed migration is never edited: a schema change is a new
@@ -26,4 +27,5 @@ export const MIGRATIONS = [
   DriftMonitoring1764520000000,
   PredictionBatchDefault1764530000000,
   ArmMetricsHeartbeats1764540000000,
+  PromotionRequiredRoles1764550000000,
 ];

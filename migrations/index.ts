@@ -8,6 +8,8 @@ import { AuditReports1764510000000 } from './1764510000000-AuditReports.js';
 import { LedgerSeal1764500000000 } from './1764500000000-LedgerSeal.js';
 import { DriftMonitoring1764520000000 } from './1764520000000-DriftMonitoring.js';
 import { PredictionBatchDefault1764530000000 } from './1764530000000-PredictionBatchDefault.js';
+import { ArmMetricsHeartbeats1764540000000 } from './1764540000000-ArmMetricsHeartbeats.js';
+import { PromotionRequiredRoles1764550000000 } from './1764550000000-PromotionRequiredRoles.js';
 
 /**
  * Every migration, oldest first. A landed migration is never edited: a schema change is a new
@@ -24,4 +26,6 @@ export const MIGRATIONS = [
   LedgerSeal1764500000000,
   DriftMonitoring1764520000000,
   PredictionBatchDefault1764530000000,
+  ArmMetricsHeartbeats1764540000000,
+  PromotionRequiredRoles1764550000000,
 ];

@@ -8,10 +8,17 @@ import {
 import { REPLICA_ID } from '../common/replica-id.js';
 import { CONFIG } from '../config/config.module.js';
 import type { Config } from '../config/config.js';
+import { sqlStateOf, writeErrorMessage, writeFaultOf } from '../database/write-fault.js';
+import { wellFormed } from '../prediction-log/prediction-digest.js';
 import { addArmWindow, emptyArmWindow, type ArmWindow } from '../rollouts/arm-window.js';
 import { latencyBucket } from '../rollouts/latency-histogram.js';
 import { GatehouseMetrics } from '../telemetry/metrics.js';
-import { ArmMetricsRepository, type ArmKey, type FlushedWindow } from './arm-metrics.repository.js';
+import {
+  ArmMetricsRepository,
+  type ArmKey,
+  type FlushBeat,
+  type FlushedWindow,
+} from './arm-metrics.repository.js';
 
 /** One answered (or failed) request as the arm metrics see it. */
 export interface Observation extends ArmKey {
@@ -31,17 +38,40 @@ interface Open {
   readonly start: Date;
 }
 
+/** What became of one row of a flush. */
+type RowOutcome =
+  | { readonly status: 'written' }
+  | { readonly status: 'kept'; readonly error: unknown }
+  | { readonly status: 'dropped'; readonly error: unknown };
+
 /**
  * Counts what every arm of every endpoint does, in memory on the request path (a map lookup
- * and a few additions; the same observation feeds the OpenTelemetry instruments), and writes the counts to `arm_metrics` every flush interval, one row
- * per endpoint, version and arm that saw traffic. The rollout controller sums those rows from
- * every replica. A failed write keeps the counts and retries them with the next flush: memory
- * grows with the number of arms, not with traffic.
+ * and a few additions; the same observation feeds the OpenTelemetry instruments), and writes
+ * the counts to `arm_metrics` every flush interval, one row per endpoint, version and arm that
+ * saw traffic. The rollout controller sums those rows from every replica.
+ *
+ * One row cannot hold up the others. When the batch insert fails because of the database (a
+ * lost connection, a shutdown), every row is kept and retried with the next flush: memory grows
+ * with the number of arms, not with traffic. Otherwise the rows are written one by one: a row
+ * whose values PostgreSQL refuses (write-fault.ts: a data exception or a constraint) would be
+ * refused for ever, so it is dropped, counted (`gatehouse.arm_metrics.rows_dropped`) and
+ * logged once per cause; a row refused for another reason is kept.
+ *
+ * Every flush also writes, apart, a heartbeat per endpoint (`arm_metrics_heartbeats`): whether
+ * requests were counted, and since when counts are unwritten. The controller pauses a rollout
+ * whose endpoint is served by a replica whose counts stopped arriving.
  */
 @Injectable()
 export class ArmMetricsRecorder implements OnApplicationBootstrap, OnApplicationShutdown {
   private static readonly logger = new Logger('ArmMetrics');
+  /** Counted since the last flush. */
   private open = new Map<string, Open>();
+  /** Counts a flush could not write, for the next one. */
+  private held = new Map<string, Open>();
+  /** Per row id, the cause last logged for it: a row failing the same way is logged once. */
+  private readonly logged = new Map<string, string>();
+  /** The last failure of a whole flush that was logged, until a flush writes again. */
+  private failing: string | null = null;
   private timer: NodeJS.Timeout | undefined;
   private flushing: Promise<void> = Promise.resolve();
   private readonly flushMs: number;
@@ -62,6 +92,12 @@ export class ArmMetricsRecorder implements OnApplicationBootstrap, OnApplication
   async onApplicationShutdown(): Promise<void> {
     clearInterval(this.timer);
     await this.flush();
+    // A replica that is gone serves nothing: its heartbeats would only be read as stale.
+    await this.repository.forget(REPLICA_ID).catch((error: unknown) => {
+      ArmMetricsRecorder.logger.warn(
+        `removing the arm-metrics heartbeats failed: ${String(error)}`,
+      );
+    });
   }
 
   record(o: Observation): void {
@@ -108,28 +144,108 @@ export class ArmMetricsRecorder implements OnApplicationBootstrap, OnApplication
   }
 
   private async write(): Promise<void> {
-    if (this.open.size === 0) return;
-    const taken = this.open;
+    if (this.open.size === 0 && this.held.size === 0) return;
+    const fresh = this.open;
     this.open = new Map();
+    const rows = this.held;
+    this.held = new Map();
+    for (const [id, o] of fresh) {
+      const kept = rows.get(id);
+      if (kept) addArmWindow(kept.window, o.window);
+      else rows.set(id, o);
+    }
     const end = new Date();
-    const windows: FlushedWindow[] = [...taken.values()].map((o) => ({
-      ...o.key,
-      window: o.window,
-      start: o.start,
-      end,
-    }));
+    const outcomes = await this.writeRows(
+      [...rows].map(([id, o]) => [id, { ...o.key, window: o.window, start: o.start, end }]),
+    );
+    const beats = new Map<string, { seen: boolean; written: boolean; cause: string | null }>();
+    let kept: unknown = null;
+    for (const [id, o] of rows) {
+      const outcome = outcomes.get(id) ?? { status: 'kept', error: 'not written' };
+      const beat = beats.get(o.key.endpoint) ?? { seen: false, written: true, cause: null };
+      beats.set(o.key.endpoint, beat);
+      if (fresh.has(id)) beat.seen = true;
+      if (outcome.status === 'written') {
+        this.logged.delete(id);
+        continue;
+      }
+      beat.written = false;
+      beat.cause ??= wellFormed(writeErrorMessage(outcome.error));
+      if (outcome.status === 'kept') {
+        this.held.set(id, o);
+        kept ??= outcome.error;
+      } else this.dropped(id, o, end, outcome.error);
+    }
+    this.reportKept(kept);
     try {
-      await this.repository.insert(REPLICA_ID, windows);
-    } catch (error) {
-      ArmMetricsRecorder.logger.warn(
-        `writing arm metrics failed, kept for the next flush: ${String(error)}`,
+      await this.repository.heartbeat(
+        REPLICA_ID,
+        [...beats].map(([endpoint, b]): FlushBeat => ({ endpoint, ...b })),
       );
-      for (const [id, o] of taken) {
-        const now = this.open.get(id);
-        if (now) addArmWindow(o.window, now.window);
-        this.open.set(id, o);
+    } catch (error) {
+      ArmMetricsRecorder.logger.warn(`writing the arm-metrics heartbeat failed: ${String(error)}`);
+    }
+  }
+
+  /**
+   * Inserts the rows in one statement; when that fails for a reason other than the database
+   * itself, one by one, so that a row PostgreSQL refuses does not keep the others out.
+   */
+  private async writeRows(
+    rows: readonly (readonly [string, FlushedWindow])[],
+  ): Promise<Map<string, RowOutcome>> {
+    const outcomes = new Map<string, RowOutcome>();
+    try {
+      await this.repository.insert(
+        REPLICA_ID,
+        rows.map(([, w]) => w),
+      );
+      for (const [id] of rows) outcomes.set(id, { status: 'written' });
+      return outcomes;
+    } catch (error) {
+      if (rows.length === 1 || writeFaultOf(error) === 'transient') {
+        for (const [id] of rows) outcomes.set(id, outcomeOf(error));
+        return outcomes;
       }
     }
+    for (const [id, w] of rows) {
+      try {
+        await this.repository.insert(REPLICA_ID, [w]);
+        outcomes.set(id, { status: 'written' });
+      } catch (error) {
+        outcomes.set(id, outcomeOf(error));
+      }
+    }
+    return outcomes;
+  }
+
+  private dropped(id: string, o: Open, end: Date, error: unknown): void {
+    this.telemetry.recordArmMetricsRowDropped(o.key, sqlStateOf(error) ?? 'none');
+    const cause = writeErrorMessage(error);
+    if (this.logged.get(id) === cause) return;
+    this.logged.set(id, cause);
+    const { endpoint, version, arm } = o.key;
+    ArmMetricsRecorder.logger.error(
+      `arm metrics of ${endpoint} version ${version} (${arm}) from ${o.start.toISOString()} to ${end.toISOString()} ` +
+        `(${o.window.requests} requests) were refused by PostgreSQL and dropped: ${cause}; ` +
+        'further windows of this arm refused the same way are dropped without a log line',
+    );
+  }
+
+  /** A flush that kept counts is logged when it starts failing, and when it stops. */
+  private reportKept(error: unknown): void {
+    if (error === null) {
+      if (this.failing !== null)
+        ArmMetricsRecorder.logger.log('arm metrics are written again, kept counts included');
+      this.failing = null;
+      return;
+    }
+    const cause = writeErrorMessage(error);
+    if (cause === this.failing) return;
+    this.failing = cause;
+    ArmMetricsRecorder.logger.warn(
+      `writing arm metrics failed, kept for the next flush (logged again only when the cause changes): ${cause}`,
+    );
   }
 
   private windowOf(key: ArmKey): ArmWindow {
@@ -145,4 +261,8 @@ export class ArmMetricsRecorder implements OnApplicationBootstrap, OnApplication
     }
     return o.window;
   }
+}
+
+function outcomeOf(error: unknown): RowOutcome {
+  return writeFaultOf(error) === 'row' ? { status: 'dropped', error } : { status: 'kept', error };
 }

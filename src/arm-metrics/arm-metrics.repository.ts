@@ -15,6 +15,37 @@ export interface FlushedWindow extends ArmKey {
   readonly end: Date;
 }
 
+/** What one flush of a replica says about one endpoint (`arm_metrics_heartbeats`). */
+export interface FlushBeat {
+  readonly endpoint: string;
+  /** Whether the replica counted requests of the endpoint since its previous flush. */
+  readonly seen: boolean;
+  /** Whether every count of the endpoint it held was written. */
+  readonly written: boolean;
+  /** Why some were not; null when they all were. */
+  readonly cause: string | null;
+}
+
+/** A replica's heartbeat for an endpoint, as the controller reads it. */
+export interface MetricsHeartbeat {
+  readonly replica: string;
+  readonly endpoint: string;
+  readonly seenAt: Date | null;
+  readonly writtenAt: Date | null;
+  readonly unwrittenSince: Date | null;
+  readonly cause: string | null;
+}
+
+interface HeartbeatRow {
+  replica: string;
+  endpoint: string;
+  seen_at: Date | null;
+  written_at: Date | null;
+  unwritten_since: Date | null;
+  cause: string | null;
+  now: Date;
+}
+
 interface Row {
   requests: number;
   errors: number;
@@ -67,6 +98,66 @@ export class ArmMetricsRepository {
        VALUES ${tuples.join(', ')}`,
       values,
     );
+  }
+
+  /**
+   * Records, per endpoint of a flush, whether the replica saw requests and whether their
+   * counts were written — in a statement of its own, so that it lands when the counts did
+   * not. Times are PostgreSQL's (`now()`), like the controller's that compares them.
+   * `unwritten_since` keeps the first failure until a flush writes everything again.
+   */
+  async heartbeat(replica: string, beats: readonly FlushBeat[]): Promise<void> {
+    if (beats.length === 0) return;
+    await this.dataSource.query(
+      `INSERT INTO arm_metrics_heartbeats AS h
+              (endpoint, replica, seen_at, written_at, unwritten_since, cause, updated_at)
+       SELECT e, $1, CASE WHEN s THEN now() END, CASE WHEN w THEN now() END,
+              CASE WHEN w THEN NULL ELSE now() END, c, now()
+         FROM unnest($2::text[], $3::boolean[], $4::boolean[], $5::text[]) AS t(e, s, w, c)
+       ON CONFLICT (endpoint, replica) DO UPDATE SET
+         seen_at = coalesce(EXCLUDED.seen_at, h.seen_at),
+         written_at = coalesce(EXCLUDED.written_at, h.written_at),
+         unwritten_since = CASE WHEN EXCLUDED.written_at IS NOT NULL THEN NULL
+                                ELSE coalesce(h.unwritten_since, EXCLUDED.unwritten_since) END,
+         cause = EXCLUDED.cause,
+         updated_at = EXCLUDED.updated_at`,
+      [
+        replica,
+        beats.map((b) => b.endpoint),
+        beats.map((b) => b.seen),
+        beats.map((b) => b.written),
+        beats.map((b) => b.cause),
+      ],
+    );
+  }
+
+  /** A replica that stops measuring (a clean shutdown) takes its heartbeats with it. */
+  async forget(replica: string): Promise<void> {
+    await this.dataSource.query(`DELETE FROM arm_metrics_heartbeats WHERE replica = $1`, [replica]);
+  }
+
+  /**
+   * Every replica's heartbeat for the endpoint that holds unwritten counts, and PostgreSQL's
+   * time now, to measure their age against.
+   */
+  async unwritten(endpoint: string): Promise<{ now: Date; beats: MetricsHeartbeat[] }> {
+    const rows = await this.dataSource.query<HeartbeatRow[]>(
+      `SELECT replica, endpoint, seen_at, written_at, unwritten_since, cause, now() AS now
+         FROM arm_metrics_heartbeats
+        WHERE endpoint = $1 AND unwritten_since IS NOT NULL`,
+      [endpoint],
+    );
+    return {
+      now: rows[0]?.now ?? new Date(),
+      beats: rows.map((r) => ({
+        replica: r.replica,
+        endpoint: r.endpoint,
+        seenAt: r.seen_at,
+        writtenAt: r.written_at,
+        unwrittenSince: r.unwritten_since,
+        cause: r.cause,
+      })),
+    };
   }
 
   /** The sum of the arm's windows that ended after `since` (and, if given, began before `until`). */

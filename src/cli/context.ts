@@ -2,22 +2,29 @@ import { Module, type DynamicModule, type INestApplicationContext } from '@nestj
 import { NestFactory } from '@nestjs/core';
 import { ConfigModule } from '../config/config.module.js';
 import { loadConfig, type Config } from '../config/config.js';
-import { DatabaseModule } from '../database/database.module.js';
-import { LedgerModule } from '../ledger/ledger.module.js';
-import { loadPolicies } from '../policy/policies.js';
-import { PolicyModule } from '../policy/policy.module.js';
+import { DatabaseModule, ReadOnlyDatabaseModule } from '../database/database.module.js';
+import { LedgerModule, LedgerVerifyModule } from '../ledger/ledger.module.js';
+
+/**
+ * `read-write`: the database migrated and the whole ledger, for commands that append
+ * (`ledger checkpoint`, `keys rotate`). `read-only`: read-only database sessions and the
+ * verifier alone, for commands that only read (`ledger verify`): nothing in it can write, and
+ * a write attempted anyway fails.
+ *
+ * Neither loads the policies: `policy.loaded` records a policy the service runs, and a command
+ * runs none (an operator's policies folder may differ from the service's).
+ */
+export type CliAccess = 'read-write' | 'read-only';
 
 @Module({})
 class CliModule {
-  static forRoot(config: Config): DynamicModule {
+  static forRoot(config: Config, access: CliAccess): DynamicModule {
     return {
       module: CliModule,
-      imports: [
-        ConfigModule.forRoot(config),
-        PolicyModule.forRoot(loadPolicies(config.policiesDir)),
-        DatabaseModule,
-        LedgerModule,
-      ],
+      imports:
+        access === 'read-only'
+          ? [ConfigModule.forRoot(config), ReadOnlyDatabaseModule, LedgerVerifyModule]
+          : [ConfigModule.forRoot(config), DatabaseModule, LedgerModule],
     };
   }
 }
@@ -27,11 +34,15 @@ class CliModule {
  * (`ledger verify`, `keys rotate`…). Closed, embedded PostgreSQL included, when `work` ends.
  */
 export async function withAppContext<T>(
+  access: CliAccess,
   work: (app: INestApplicationContext, config: Config) => Promise<T>,
 ): Promise<T> {
   const config = loadConfig(process.env);
   const app = await NestFactory.createApplicationContext(
-    CliModule.forRoot({ ...config, ledger: { ...config.ledger, checkpointIntervalSeconds: 0 } }),
+    CliModule.forRoot(
+      { ...config, ledger: { ...config.ledger, checkpointIntervalSeconds: 0 } },
+      access,
+    ),
     {
       logger: ['error'],
       abortOnError: false,

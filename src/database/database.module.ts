@@ -3,8 +3,12 @@ import { DataSource } from 'typeorm';
 import { CONFIG } from '../config/config.module.js';
 import type { Config } from '../config/config.js';
 import { createDataSource } from './data-source.js';
-import { startEmbeddedPostgres, type EmbeddedDatabase } from './embedded-postgres.js';
-import { runMigrations } from './migrate.js';
+import {
+  embeddedClusterExists,
+  startEmbeddedPostgres,
+  type EmbeddedDatabase,
+} from './embedded-postgres.js';
+import { pendingMigrations, runMigrations } from './migrate.js';
 
 /** The database as the service holds it: the data source and, on the default, its server. */
 @Injectable()
@@ -19,22 +23,43 @@ export class Database implements OnApplicationShutdown {
     private readonly embedded: EmbeddedDatabase | undefined,
   ) {}
 
-  static async open(config: Config): Promise<Database> {
+  /**
+   * `readOnly` (commands that only read, such as `gatehouse ledger verify`): every session is
+   * read-only, nothing is migrated (a schema behind the code is an error naming
+   * `gatehouse migrate`), and no embedded cluster is created where there is none.
+   */
+  static async open(config: Config, options: { readOnly?: boolean } = {}): Promise<Database> {
+    const readOnly = options.readOnly === true;
     let embedded: EmbeddedDatabase | undefined;
     let url = config.databaseUrl;
     if (url === undefined) {
+      if (readOnly && !embeddedClusterExists(config.dataDir)) {
+        throw new Error(
+          `there is no database to read: no embedded PostgreSQL in ${config.dataDir} and DATABASE_URL is unset`,
+        );
+      }
       embedded = await startEmbeddedPostgres(config.dataDir, config.embeddedPostgresPort);
       Database.logger.log(
         `embedded PostgreSQL on 127.0.0.1:${config.embeddedPostgresPort}, data in ${config.dataDir}`,
       );
       url = embedded.url;
     }
-    const dataSource = createDataSource(url);
+    const dataSource = createDataSource(url, { readOnly });
     try {
       await dataSource.initialize();
       const database = new Database(dataSource, url, embedded);
-      const applied = await runMigrations(dataSource);
-      if (applied.length > 0) Database.logger.log(`migrations applied: ${applied.join(', ')}`);
+      if (readOnly) {
+        await assertReadOnly(dataSource);
+        const pending = await pendingMigrations(dataSource);
+        if (pending.length > 0) {
+          throw new Error(
+            `the database schema is behind this version (${pending.length} migrations pending): run gatehouse migrate`,
+          );
+        }
+      } else {
+        const applied = await runMigrations(dataSource);
+        if (applied.length > 0) Database.logger.log(`migrations applied: ${applied.join(', ')}`);
+      }
       database.migrated = true;
       return database;
     } catch (error) {
@@ -61,6 +86,21 @@ export class Database implements OnApplicationShutdown {
   }
 }
 
+/**
+ * A connection string may carry its own `options`, which pg lets win over ours: a session that
+ * is not read-only after all is refused rather than used.
+ */
+async function assertReadOnly(dataSource: DataSource): Promise<void> {
+  const [row] = await dataSource.query<{ read_only: string }[]>(
+    "SELECT current_setting('default_transaction_read_only') AS read_only",
+  );
+  if (row?.read_only !== 'on') {
+    throw new Error(
+      'the database session is not read-only (does DATABASE_URL set options=…?); refusing to go on',
+    );
+  }
+}
+
 @Global()
 @Module({
   providers: [
@@ -70,3 +110,18 @@ export class Database implements OnApplicationShutdown {
   exports: [Database, DataSource],
 })
 export class DatabaseModule {}
+
+/** The database for commands that only read: read-only sessions, no migrations. */
+@Global()
+@Module({
+  providers: [
+    {
+      provide: Database,
+      inject: [CONFIG],
+      useFactory: (config: Config) => Database.open(config, { readOnly: true }),
+    },
+    { provide: DataSource, inject: [Database], useFactory: (db: Database) => db.dataSource },
+  ],
+  exports: [Database, DataSource],
+})
+export class ReadOnlyDatabaseModule {}

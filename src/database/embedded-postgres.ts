@@ -27,7 +27,7 @@ export async function startEmbeddedPostgres(
   log: (line: string) => void = () => undefined,
 ): Promise<EmbeddedDatabase> {
   const clusterDir = join(dataDir, 'postgres');
-  const initialised = existsSync(join(clusterDir, 'PG_VERSION'));
+  const initialised = embeddedClusterExists(dataDir);
   const url = `postgres://${USER}:${PASSWORD}@127.0.0.1:${port}/postgres`;
   if (initialised && existsSync(join(clusterDir, 'postmaster.pid')) && (await answers(url))) {
     // The service already runs this cluster (a CLI command beside `gatehouse serve`): share
@@ -76,6 +76,11 @@ export async function startEmbeddedPostgres(
     );
   }
   return { url, stop: () => server.stop() };
+}
+
+/** Whether `dataDir` holds an embedded cluster already (initdb has run there). */
+export function embeddedClusterExists(dataDir: string): boolean {
+  return existsSync(join(dataDir, 'postgres', 'PG_VERSION'));
 }
 
 async function answers(url: string): Promise<boolean> {

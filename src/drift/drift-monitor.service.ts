@@ -18,6 +18,8 @@ const ACTOR = { sub: 'system:drift' };
 export type DriftCheck =
   | { readonly endpoint: string; readonly outcome: 'no-baseline' }
   | { readonly endpoint: string; readonly outcome: 'too-few-rows'; readonly rows: number }
+  /** The check threw; the other endpoints are checked all the same. */
+  | { readonly endpoint: string; readonly outcome: 'failed'; readonly message: string }
   | {
       readonly endpoint: string;
       readonly outcome: 'checked';
@@ -32,12 +34,19 @@ export type DriftCheck =
  * prediction log in PostgreSQL, so every replica sees all replicas' traffic and a restart
  * loses nothing; the status row is locked while an episode opens or closes, so exactly one
  * `drift.alert` (and one `drift.resolved`) is written per episode.
+ *
+ * Each endpoint is checked and written on its own: one whose check fails (its status row or
+ * its event refused, say) is logged once per cause and does not keep the others unchecked.
+ * The values written cannot be refused for their content: feature names come from the
+ * registry's own text columns and non-finite figures become JSON null.
  */
 @Injectable()
 export class DriftMonitor implements OnApplicationBootstrap, OnApplicationShutdown {
   private static readonly logger = new Logger('DriftMonitor');
   private timer: NodeJS.Timeout | undefined;
   private running: Promise<unknown> | undefined;
+  /** Per endpoint, the cause of its failing check last logged. */
+  private readonly failing = new Map<string, string>();
 
   constructor(
     private readonly repository: DriftRepository,
@@ -74,8 +83,20 @@ export class DriftMonitor implements OnApplicationBootstrap, OnApplicationShutdo
   /** Checks every endpoint with a live version now. */
   async checkAll(now: Date = new Date()): Promise<DriftCheck[]> {
     const results: DriftCheck[] = [];
-    for (const live of await this.repository.liveVersions())
-      results.push(await this.check(live, now));
+    for (const live of await this.repository.liveVersions()) {
+      try {
+        results.push(await this.check(live, now));
+        this.failing.delete(live.endpoint);
+      } catch (error) {
+        const message = messageOf(error);
+        results.push({ endpoint: live.endpoint, outcome: 'failed', message });
+        if (this.failing.get(live.endpoint) === message) continue;
+        this.failing.set(live.endpoint, message);
+        DriftMonitor.logger.warn(
+          `drift check of ${live.endpoint}@${live.version} failed (logged again only when the cause changes): ${message}`,
+        );
+      }
+    }
     return results;
   }
 

@@ -3,6 +3,7 @@ import { canonicalize } from './canonical-json.js';
 import { formatTimestamp } from './ledger-event.js';
 import type { PendingRow, Queryable } from './ledger.repository.js';
 import type { Actor } from './ledger-sequencer.js';
+import { assertNotTruncated, extentOf, extentSql, type RawExtent } from './truncation.js';
 
 /**
  * Events on their way into the chain: checked and put in their canonical form, then queued in
@@ -46,25 +47,51 @@ export function queuedEventOf(input: EventInput, traceId: string | null): Omit<P
   };
 }
 
+const INSERT_QUEUED = `INSERT INTO ledger_pending (event_id, ts, type, subject, actor, payload, trace_id)
+  SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[])
+  RETURNING id`;
+
+function queuedColumns(rows: readonly Omit<PendingRow, 'id'>[]): unknown[] {
+  return [
+    rows.map((r) => r.eventId),
+    rows.map((r) => r.ts),
+    rows.map((r) => r.type),
+    rows.map((r) => r.subject),
+    rows.map((r) => r.actor),
+    rows.map((r) => r.payload),
+    rows.map((r) => r.traceId),
+  ];
+}
+
 /** Queues the events in the caller's transaction; returns their queue ids, in order. */
 export async function queueEvents(
   tx: Queryable,
   rows: readonly Omit<PendingRow, 'id'>[],
 ): Promise<number[]> {
-  const inserted = await tx.query<{ id: string }[]>(
-    `INSERT INTO ledger_pending (event_id, ts, type, subject, actor, payload, trace_id)
-     SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[])
-     RETURNING id`,
-    [
-      rows.map((r) => r.eventId),
-      rows.map((r) => r.ts),
-      rows.map((r) => r.type),
-      rows.map((r) => r.subject),
-      rows.map((r) => r.actor),
-      rows.map((r) => r.payload),
-      rows.map((r) => r.traceId),
-    ],
-  );
+  const inserted = await tx.query<{ id: string }[]>(INSERT_QUEUED, queuedColumns(rows));
   // INSERT … SELECT FROM unnest inserts in the order unnest yields, which is array order.
   return inserted.map((r) => Number(r.id)).sort((a, b) => a - b);
+}
+
+const INSERT_QUEUED_CHECKED = `WITH queued AS (${INSERT_QUEUED})
+  SELECT ARRAY(SELECT id FROM queued ORDER BY id)::text[] AS ids, extent.*
+  FROM (${extentSql('leaves')}) AS extent`;
+
+/**
+ * As `queueEvents`, and refuses a truncated ledger with LedgerTruncatedError, which rolls the
+ * caller's transaction back: its events could never be sealed, so its change must not commit
+ * without them. The statement that queues reads the ledger's extent too, so the check costs no
+ * round trip.
+ */
+export async function queueEventsOnIntactLedger(
+  tx: Queryable,
+  rows: readonly Omit<PendingRow, 'id'>[],
+): Promise<number[]> {
+  const [result] = await tx.query<(RawExtent & { ids: string[] })[]>(
+    INSERT_QUEUED_CHECKED,
+    queuedColumns(rows),
+  );
+  if (!result) throw new Error('queueing ledger events returned nothing');
+  assertNotTruncated(extentOf(result));
+  return result.ids.map(Number);
 }

@@ -23,6 +23,7 @@ import {
   type StoredNode,
 } from './merkle-append.js';
 import { KeyRing, SigningKeyError, type SigningKey } from './signing-keys.js';
+import { assertNotTruncated } from './truncation.js';
 
 export const KEY_ROTATED = 'ledger.key.rotated';
 export const CHECKPOINT_EVENT = 'ledger.checkpoint';
@@ -78,8 +79,10 @@ interface Head {
  * A pass is one round trip when this process made the last one: it seals against the head it
  * left, and `ledger_seal` inserts only if that is still the head under the lock. Otherwise (the
  * first pass, another process appended, a sweep, a checkpoint or rotation) it is two: BEGIN with
- * `ledger_prepare_append` (lock, head, key, frontier, oldest queued events), then the inserts
- * with COMMIT.
+ * `ledger_prepare_append` (lock, head, key, frontier, oldest queued events) and the ledger's
+ * extent, then the inserts with COMMIT. A pass refuses a truncated ledger (LedgerTruncatedError);
+ * the one-round-trip kind needs no check, since the head it expects is one this process left
+ * after a pass of the other kind, and a truncation since would have moved the head.
  */
 @Injectable()
 export class LedgerSequencer implements OnApplicationBootstrap, OnApplicationShutdown {
@@ -230,6 +233,9 @@ export class LedgerSequencer implements OnApplicationBootstrap, OnApplicationShu
     const { result, chain, sealedIds } = await this.repository.sealTransaction(
       BATCH,
       async (tx) => {
+        // Checked before anything is written (a new ledger's key included): sealed onto a
+        // truncated chain, events would follow the wrong head and collide with its Merkle nodes.
+        assertNotTruncated(tx.extent);
         const pending = tx.head.pending;
         const chain = new ChainWriter(headOf(tx.head, await this.currentKey(tx, tx.head)));
         for (const row of pending) chain.appendQueued(revalidated(row));

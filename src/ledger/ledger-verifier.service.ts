@@ -4,8 +4,13 @@ import { LedgerRepository } from './ledger.repository.js';
 import { verifyLedger, type LedgerSource, type VerifyReport } from './ledger-verifier.js';
 import { frontierLevels } from './merkle-append.js';
 import { rangeNodes } from './merkle.js';
+import { truncationOf, type Truncation } from './truncation.js';
 
-/** Verification of the stored ledger (GraphQL `verifyLedger`, `gatehouse ledger verify`). */
+/**
+ * Verification of the stored ledger (GraphQL `verifyLedger`, `gatehouse ledger verify`): the
+ * range, event by event, and the head against what the other ledger tables say it reached.
+ * It only reads.
+ */
 @Injectable()
 export class LedgerVerifierService {
   constructor(private readonly repository: LedgerRepository) {}
@@ -15,7 +20,11 @@ export class LedgerVerifierService {
     toSeq?: number,
     options: { signatures?: boolean; workers?: number } = {},
   ): Promise<VerifyReport> {
-    const head = await this.repository.headSeq();
+    // The head and the traces a truncation leaves, in one snapshot: read apart, an append in
+    // between would look like one.
+    const extent = await this.repository.extent();
+    const head = extent.headSeq;
+    const truncation = truncationOf(extent);
     const from = fromSeq ?? 1;
     const to = toSeq ?? head;
     if (!Number.isSafeInteger(from) || from < 1)
@@ -23,10 +32,11 @@ export class LedgerVerifierService {
     if (!Number.isSafeInteger(to) || to > head)
       throw new BadInputError('toSeq', `must be at most the head (${head})`);
     if (to < from) {
-      if (head === 0) return emptyReport();
+      if (head === 0) return withTruncation(emptyReport(), truncation);
       throw new BadInputError('toSeq', `must not be below fromSeq (${from})`);
     }
-    return verifyLedger(this.source(), { fromSeq: from, toSeq: to }, options);
+    const report = await verifyLedger(this.source(), { fromSeq: from, toSeq: to }, options);
+    return withTruncation(report, truncation);
   }
 
   private source(): LedgerSource {
@@ -48,6 +58,19 @@ export class LedgerVerifierService {
       checkpoints: (fromSize, toSize) => repository.checkpoints(fromSize, toSize),
     };
   }
+}
+
+/**
+ * A truncation is reported whatever the range (a truncated ledger is not intact), at the first
+ * missing seq, unless the range failed first: its failures are at seqs before that one.
+ */
+function withTruncation(report: VerifyReport, truncation: Truncation | undefined): VerifyReport {
+  if (truncation === undefined || report.failure !== undefined) return report;
+  return {
+    ...report,
+    ok: false,
+    failure: { seq: truncation.headSeq + 1, reason: 'truncated', detail: truncation.detail },
+  };
 }
 
 function emptyReport(): VerifyReport {

@@ -13,7 +13,9 @@ export type VerifyFailureReason =
   | 'unknown key'
   | 'gap'
   | 'checkpoint root mismatch'
-  | 'invalid event';
+  | 'invalid event'
+  /** Events are missing from the end (LedgerVerifierService, `truncationOf`). */
+  | 'truncated';
 
 export interface VerifyFailure {
   readonly seq: number;

@@ -112,7 +112,7 @@ export class LedgerVerifyFailureModel {
 
   @Field({
     description:
-      'hash mismatch, broken link, bad signature, unknown key, gap, checkpoint root mismatch or invalid event',
+      'hash mismatch, broken link, bad signature, unknown key, gap, checkpoint root mismatch, invalid event or truncated (events missing from the end)',
   })
   reason!: string;
 

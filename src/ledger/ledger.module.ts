@@ -41,3 +41,14 @@ import { KeyRing } from './signing-keys.js';
   ],
 })
 export class LedgerModule {}
+
+/**
+ * Verification alone, for commands that only read: none of the parts that write (the
+ * sequencer, whose sweep seals queued events; the checkpoint timer; the key ring, which may
+ * generate a key; the start-up key check).
+ */
+@Module({
+  providers: [LedgerRepository, LedgerVerifierService],
+  exports: [LedgerVerifierService],
+})
+export class LedgerVerifyModule {}

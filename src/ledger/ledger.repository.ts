@@ -3,9 +3,13 @@ import type pg from 'pg';
 import { to as copyTo } from 'pg-copy-streams';
 import { DataSource, type EntityManager } from 'typeorm';
 import type { PublicJwk } from './signing-keys.js';
+import { extentOf, extentSql, type LedgerExtent, type RawExtent } from './truncation.js';
 
 /** The advisory lock that serializes appends across every process (DESIGN §5). */
 export const LEDGER_LOCK_KEY = 7_350_002;
+
+const APPEND_EXTENT = extentSql('leaves');
+const VERIFY_EXTENT = extentSql('every level');
 
 export interface AppendHead {
   readonly headSeq: number;
@@ -89,6 +93,8 @@ export interface Queryable {
 
 export interface SealTx extends Queryable {
   readonly head: AppendHead & { pending: PendingRow[] };
+  /** How far each ledger table reaches, read under the lock: a truncation shows here. */
+  readonly extent: LedgerExtent;
   /** Inserts the sealed events, their Merkle nodes and the queue deletions, and commits. */
   finish(
     events: readonly EventRow[],
@@ -161,8 +167,8 @@ export class LedgerRepository {
   /**
    * A sequencer pass's transaction on a connection of its own, in as few round trips as
    * possible (each costs a system call on both sides): BEGIN together with taking the append
-   * lock and reading the head, key, Merkle frontier and up to `batch` queued events; then the
-   * work; then the inserts together with COMMIT (`finish`).
+   * lock and reading the head, key, Merkle frontier, up to `batch` queued events and the
+   * ledger's extent; then the work; then the inserts together with COMMIT (`finish`).
    */
   async sealTransaction<T>(batch: number, work: (tx: SealTx) => Promise<T>): Promise<T> {
     const client = await this.pool().connect();
@@ -170,13 +176,17 @@ export class LedgerRepository {
     // Read through a function: `finish` closes the transaction, which narrowing can't see.
     const isOpen = (): boolean => open;
     try {
+      // The extent is read by a statement of its own after the lock is held, so it sees
+      // every pass that committed before this one.
       const results = (await client.query(
-        `BEGIN; SELECT * FROM ledger_prepare_append(${String(LEDGER_LOCK_KEY)}, ${String(Math.trunc(batch))})`,
-      )) as unknown as pg.QueryResult<RawHead>[];
-      const row = results[1]?.rows[0];
-      if (!row) throw new Error('ledger_prepare_append returned nothing');
+        `BEGIN; SELECT * FROM ledger_prepare_append(${String(LEDGER_LOCK_KEY)}, ${String(Math.trunc(batch))}); ${APPEND_EXTENT}`,
+      )) as unknown as [unknown, pg.QueryResult<RawHead>, pg.QueryResult<RawExtent>];
+      const row = results[1].rows[0];
+      const extent = results[2].rows[0];
+      if (!row || !extent) throw new Error('ledger_prepare_append returned nothing');
       const tx: SealTx = {
         head: headOf(row),
+        extent: extentOf(extent),
         query: async <R>(sql: string, params?: unknown[]) =>
           (await client.query(sql, params)).rows as R,
         finish: async (events, nodes, sealedPendingIds) => {
@@ -268,6 +278,13 @@ export class LedgerRepository {
       publicJwk: r.public_jwk,
       firstSeq: Number(r.first_seq),
     }));
+  }
+
+  /** How far each ledger table reaches, the Merkle tree by every level, in one snapshot. */
+  async extent(): Promise<LedgerExtent> {
+    const [row] = await this.dataSource.query<RawExtent[]>(VERIFY_EXTENT);
+    if (!row) throw new Error('the ledger extent query returned nothing');
+    return extentOf(row);
   }
 
   async headSeq(manager: EntityManager = this.dataSource.manager): Promise<number> {

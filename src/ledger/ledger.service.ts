@@ -4,7 +4,7 @@ import { GatehouseMetrics } from '../telemetry/metrics.js';
 import { currentTraceId } from '../telemetry/trace-id.js';
 import { withSpan } from '../telemetry/tracing.js';
 import type { LedgerEvent } from './ledger-event.js';
-import { queueEvents, queuedEventOf, type EventInput } from './ledger-queue.js';
+import { queueEventsOnIntactLedger, queuedEventOf, type EventInput } from './ledger-queue.js';
 import { LedgerRepository, type PendingRow } from './ledger.repository.js';
 import { LedgerSequencer, type QueuedEvent } from './ledger-sequencer.js';
 
@@ -31,7 +31,8 @@ export interface LedgerTx {
  * The one way anything is written to the ledger. Events recorded in a unit of work are queued
  * in the same database transaction as the caller's changes (no change without its event, no
  * event without its change); after the commit, the sequencer seals them into the hash chain
- * and the call returns only once they are sealed and signed.
+ * and the call returns only once they are sealed and signed. A truncated ledger takes nothing:
+ * the unit of work is rolled back with LedgerTruncatedError (CONFLICT).
  */
 @Injectable()
 export class LedgerService {
@@ -113,7 +114,7 @@ export class LedgerService {
         record: (input) => queued.push(queuedEventOf(input, traceId)),
       });
       if (queued.length === 0) return { result, queued: [] };
-      const ids = await queueEvents(manager, queued);
+      const ids = await queueEventsOnIntactLedger(manager, queued);
       return {
         result,
         queued: queued.map((q, i) => {

@@ -19,6 +19,20 @@ export function copyField(value: string | number | null): string {
   return SPECIAL.test(text) ? text.replace(SPECIALS, (c) => ESCAPES[c] ?? c) : text;
 }
 
+const UNESCAPES: Readonly<Record<string, string>> = { '\\': '\\', t: '\t', n: '\n', r: '\r' };
+
+/**
+ * The fields of one COPY row (without its newline) as `copyField` and `jsonCopyField` wrote
+ * them: the inverse of both, `\N` back to null.
+ */
+export function parseCopyRow(row: string): (string | null)[] {
+  return row
+    .split('\t')
+    .map((field) =>
+      field === '\\N' ? null : field.replace(/\\(.)/g, (_, c: string) => UNESCAPES[c] ?? c),
+    );
+}
+
 /**
  * A COPY field of JSON text (JSON.stringify's output): JSON escapes every control character,
  * so of COPY's special characters only the backslash can occur in it.

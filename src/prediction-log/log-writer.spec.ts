@@ -2,7 +2,7 @@ import { afterEach, describe, expect, it } from '@jest/globals';
 import type { StoredBatch } from './batch-store.js';
 import { LogWriter, type BatchSink, type WriterReport } from './log-writer.js';
 import type { PredictionRecord } from './prediction.js';
-import type { PreparedBatch } from './prediction-digest.js';
+import { BatchBuilder, type PreparedBatch } from './prediction-digest.js';
 import { RecordPacker } from './record-codec.js';
 
 const record = (n: number, endpoint = 'credit'): PredictionRecord => ({
@@ -18,17 +18,31 @@ const record = (n: number, endpoint = 'credit'): PredictionRecord => ({
   createdAt: new Date('2025-01-02T03:04:05.678Z'),
 });
 
-/** Keeps what it is given; fails while `failing` is set. */
+/**
+ * Keeps what it is given; fails while `failing` is set, and refuses, as PostgreSQL refuses a
+ * value, a batch with a row that starts with `refusing`.
+ */
 class MemorySink implements BatchSink {
-  readonly batches: { endpoint: string; count: number; rows: string }[] = [];
+  readonly batches: { endpoint: string; count: number; rows: string; sha256: string }[] = [];
   failing = false;
+  refusing: string | null = null;
+  attempts = 0;
   closed = false;
 
   write(batch: PreparedBatch): Promise<StoredBatch> {
+    this.attempts++;
     if (this.failing) return Promise.reject(new Error('connection refused'));
     // The buffers go back to the writer's pool once written: read them now.
     const rows = Buffer.concat(batch.chunks).toString('utf8');
-    this.batches.push({ endpoint: batch.endpoint, count: batch.count, rows });
+    const refusing = this.refusing;
+    if (refusing !== null && rows.split('\n').some((r) => r.startsWith(refusing)))
+      return Promise.reject(
+        Object.assign(new Error('new row violates check constraint "no_bad_rows"'), {
+          code: '23514',
+          severity: 'ERROR',
+        }),
+      );
+    this.batches.push({ endpoint: batch.endpoint, count: batch.count, rows, sha256: batch.sha256 });
     const sealed = {
       batchId: this.batches.length,
       endpoint: batch.endpoint,
@@ -150,6 +164,51 @@ describe('the prediction log writer', () => {
       count: 1,
       message: 'the writer has stopped',
     });
+  });
+
+  it('finds the one prediction PostgreSQL refuses, gives it up, and writes the others sealed', async () => {
+    const w = start(100);
+    sink.refusing = 'req-5\t';
+    const records = Array.from({ length: 9 }, (_, i) => record(i + 1));
+    send(w, records);
+    send(w, [record(20, 'other')]);
+    w.handle({ kind: 'flush', id: 1 });
+    await answered('flushed', 1);
+    const dropped = reports.filter((r) => r.kind === 'dropped');
+    expect(dropped).toEqual([
+      {
+        kind: 'dropped',
+        count: 1,
+        message:
+          'PostgreSQL refused a prediction of credit: new row violates check constraint "no_bad_rows" (SQLSTATE 23514)',
+      },
+    ]);
+    expect(reports.some((r) => r.kind === 'failed')).toBe(false);
+    // Every other prediction is written, in order, in batches sealed with their own digest.
+    const credit = sink.batches.filter((b) => b.endpoint === 'credit');
+    const ids = credit.flatMap((b) =>
+      b.rows
+        .split('\n')
+        .filter((l) => l !== '')
+        .map((l) => l.split('\t')[0]),
+    );
+    expect(ids).toEqual(['req-1', 'req-2', 'req-3', 'req-4', 'req-6', 'req-7', 'req-8', 'req-9']);
+    for (const b of credit) {
+      const builder = new BatchBuilder('credit');
+      for (const n of b.rows.split('\n').filter((l) => l !== ''))
+        builder.add(record(Number(n.split('\t')[0]?.slice(4))));
+      expect(builder.seal().sha256).toBe(b.sha256);
+    }
+    // Halving: a handful of attempts for nine rows, not one per row.
+    expect(sink.attempts).toBeLessThanOrEqual(2 * Math.ceil(Math.log2(9)) + 2);
+    expect(sink.batches.find((b) => b.endpoint === 'other')?.count).toBe(1);
+
+    // The log goes on.
+    sink.refusing = null;
+    send(w, [record(30)]);
+    w.handle({ kind: 'flush', id: 2 });
+    await answered('flushed', 2);
+    expect(sink.batches.at(-1)?.rows.startsWith('req-30\t')).toBe(true);
   });
 
   it('drops and reports a message it cannot read, and goes on', async () => {

@@ -1,5 +1,7 @@
+import { writeErrorMessage, writeFaultOf } from '../database/write-fault.js';
 import type { QueuedEvent } from '../ledger/ledger-sequencer.js';
 import type { StoredBatch } from './batch-store.js';
+import { splitBatch } from './batch-split.js';
 import { BatchBuilder, type PreparedBatch } from './prediction-digest.js';
 import { unpackRecords, type PackedRecords } from './record-codec.js';
 import { RowBuffers } from './row-buffers.js';
@@ -54,6 +56,14 @@ export interface BatchSink {
  * (batch-store.ts). It runs on a thread of its own (log-writer.worker.ts), so none of this
  * takes the event loop that answers requests; from TypeScript sources (the tests) it runs in
  * the calling thread behind the same messages (writer-host.ts).
+ *
+ * A failed batch is kept and retried as it is, and holds up the batches behind it, unless
+ * PostgreSQL refused one of its values (write-fault.ts: a data exception or a constraint).
+ * Every value is escaped or made well-formed and the tensors go into `json` columns, which
+ * take any JSON text, so no prediction should be refused; if one is anyway (a constraint or a
+ * trigger added to the table), written again it would be refused for ever and the log would
+ * stop. The batch is then written as two halves, each sealed on its own, and so on down to
+ * the refused prediction, which is given up (`dropped`, with PostgreSQL's reason).
  */
 export class LogWriter {
   /** Per endpoint, the batch predictions are joining. */
@@ -172,6 +182,23 @@ export class LogWriter {
   }
 
   private async writeClosed(): Promise<void> {
+    const refused = new Map<string, { endpoint: string; count: number; cause: string }>();
+    try {
+      await this.writeBatches(refused);
+    } finally {
+      // One report per cause, not one per refused prediction.
+      for (const r of refused.values())
+        this.report({
+          kind: 'dropped',
+          count: r.count,
+          message: `PostgreSQL refused ${r.count === 1 ? 'a prediction' : `${r.count} predictions`} of ${r.endpoint}: ${r.cause}`,
+        });
+    }
+  }
+
+  private async writeBatches(
+    refused: Map<string, { endpoint: string; count: number; cause: string }>,
+  ): Promise<void> {
     for (let batch = this.closed.shift(); batch; batch = this.closed.shift()) {
       try {
         const stored = await this.sink.write(batch);
@@ -183,6 +210,10 @@ export class LogWriter {
           event: stored.event,
         });
       } catch (error) {
+        if (writeFaultOf(error) === 'row') {
+          this.refused(batch, error, refused);
+          continue;
+        }
         this.report({
           kind: 'failed',
           endpoint: batch.endpoint,
@@ -194,6 +225,30 @@ export class LogWriter {
         return;
       }
     }
+  }
+
+  /** A batch with a refused value: its halves take its place, or it is given up when single. */
+  private refused(
+    batch: PreparedBatch,
+    error: unknown,
+    refused: Map<string, { endpoint: string; count: number; cause: string }>,
+  ): void {
+    if (batch.count > 1) {
+      try {
+        const halves = splitBatch(batch, this.buffers);
+        this.buffers.give(batch.chunks);
+        this.closed.unshift(...halves);
+        return;
+      } catch (split) {
+        error = split;
+      }
+    }
+    this.buffers.give(batch.chunks);
+    const cause = writeErrorMessage(error);
+    const key = `${batch.endpoint}\u0000${cause}`;
+    const r = refused.get(key) ?? { endpoint: batch.endpoint, count: 0, cause };
+    r.count += batch.count;
+    refused.set(key, r);
   }
 }
 

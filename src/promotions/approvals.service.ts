@@ -9,6 +9,7 @@ import type { PromotionRequestModel } from './promotion.model.js';
 import { PromotionsRepository } from './promotions.repository.js';
 import { PromotionsService } from './promotions.service.js';
 import { recordingRefusals, refusalOf } from './refusals.js';
+import { RepolicyService } from './repolicy.service.js';
 import { checkId } from './request-rules.js';
 import { checkApproval } from './separation-of-duties.js';
 
@@ -28,6 +29,7 @@ export class ApprovalsService {
   constructor(
     private readonly repository: PromotionsRepository,
     private readonly promotions: PromotionsService,
+    private readonly repolicy: RepolicyService,
     private readonly ledger: LedgerService,
     @Inject(POLICIES) private readonly policies: Policies,
   ) {}
@@ -41,9 +43,11 @@ export class ApprovalsService {
       (e) =>
         refusalOf('promotion.approval.refused', input.id, principal, e, attempt, policy.sha256),
       async () => {
+        await this.repolicy.refresh(input.id);
         await this.ledger.transaction(async (tx) => {
-          const request = await this.repository.lock(tx.manager, input.id);
-          if (!request) throw new NotFoundError('promotion request', input.id);
+          const locked = await this.repository.lock(tx.manager, input.id);
+          if (!locked) throw new NotFoundError('promotion request', input.id);
+          const request = await this.repolicy.judge(tx, locked);
           const approvals = await this.repository.approvals(tx.manager, request.id);
           const checked = checkApproval(
             {
@@ -58,7 +62,7 @@ export class ApprovalsService {
               status: request.status,
               requestDigest: request.requestSha256,
               requestedBy: request.requestedBy,
-              requiredRoles: policy.value.tiers[request.riskTier].approvers,
+              requiredRoles: request.requiredRoles,
               approvals,
               signOff: policy.value.signOff,
             },

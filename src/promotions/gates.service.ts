@@ -15,6 +15,7 @@ import { evaluateGates, type EvaluationFacts, type GateFacts, type StoredResult 
 import type { PromotionRequestEntity } from './promotion-request.entity.js';
 import { PromotionsRepository } from './promotions.repository.js';
 import { digestOf } from './request-digest.js';
+import { RepolicyService } from './repolicy.service.js';
 import { checkId } from './request-rules.js';
 
 /**
@@ -26,6 +27,7 @@ import { checkId } from './request-rules.js';
 export class GatesService {
   constructor(
     private readonly repository: PromotionsRepository,
+    private readonly repolicy: RepolicyService,
     private readonly blobs: BlobStore,
     private readonly ledger: LedgerService,
     @Inject(POLICIES) private readonly policies: Policies,
@@ -33,11 +35,13 @@ export class GatesService {
   ) {}
 
   /** `evaluateGates(id)`: a review of an open request's gates. */
-  review(id: string, principal: Principal): Promise<GateEvaluationEntity> {
+  async review(id: string, principal: Principal): Promise<GateEvaluationEntity> {
     checkId('id', id);
+    await this.repolicy.refresh(id);
     return this.ledger.transaction(async (tx) => {
-      const request = await this.repository.lock(tx.manager, id);
-      if (!request) throw new NotFoundError('promotion request', id);
+      const locked = await this.repository.lock(tx.manager, id);
+      if (!locked) throw new NotFoundError('promotion request', id);
+      const request = await this.repolicy.judge(tx, locked);
       if (request.status !== 'PENDING' && request.status !== 'APPROVED')
         throw new ConflictError(
           `the request is ${request.status}: its gates are no longer evaluated`,
@@ -47,7 +51,11 @@ export class GatesService {
     });
   }
 
-  /** Inside the caller's unit of work, e.g. the start of a rollout, under its locks. */
+  /**
+   * Inside the caller's unit of work, e.g. the start of a rollout, under its locks; the
+   * request as RepolicyService.judge returned it, so that the APPROVALS gate counts the roles
+   * the request shows.
+   */
   evaluateIn(
     tx: LedgerTx,
     request: PromotionRequestEntity,
@@ -147,6 +155,7 @@ export class GatesService {
         requestDigest: request.requestSha256,
         recomputedDigest: digestOf(content).sha256,
         requestedBy: request.requestedBy,
+        requiredRoles: request.requiredRoles,
         strategy: content.strategy,
         plan: content.plan,
         rollbackCriteria: content.rollbackCriteria,

@@ -136,6 +136,7 @@ function facts(overrides: Partial<GateFacts> = {}): GateFacts {
       requestDigest: 'f'.repeat(64),
       recomputedDigest: 'f'.repeat(64),
       requestedBy: 'dana',
+      requiredRoles: policy.tiers.HIGH.approvers,
       strategy: 'INITIAL',
       plan: {},
       rollbackCriteria: {
@@ -285,6 +286,20 @@ describe('gates', () => {
     );
     const tampered = byGate(facts({ request: { ...f.request, recomputedDigest: '1'.repeat(64) } }));
     expect(tampered['APPROVALS']?.summary).toMatch(/no longer hashes to its digest/);
+  });
+
+  it('counts the roles the request needs, as its status was decided on', () => {
+    const f = facts();
+    const two = { ...f.request, requiredRoles: ['ml-engineer', 'model-validator'] };
+    const approved = byGate(facts({ request: two, approvals: f.approvals.slice(0, 2) }));
+    expect(approved['APPROVALS']).toMatchObject({
+      passed: true,
+      evidence: { requiredRoles: ['ml-engineer', 'model-validator'], missingRoles: [] },
+    });
+    const more = { ...f.request, requiredRoles: [...policy.tiers.HIGH.approvers, 'risk-officer'] };
+    expect(byGate(facts({ request: more }))['APPROVALS']?.summary).toBe(
+      'missing approval of risk-officer',
+    );
   });
 
   it('fails on a corrupt artifact, a stale or foreign evaluation, and a plan the endpoint outgrew', () => {

@@ -84,6 +84,8 @@ export interface GateFacts {
     /** SHA-256 of the stored request content, recomputed now. */
     readonly recomputedDigest: string;
     readonly requestedBy: string;
+    /** The roles that must each approve: the request's own list, as its status was decided on. */
+    readonly requiredRoles: readonly string[];
     readonly strategy: Strategy;
     readonly plan: RolloutPlan;
     readonly rollbackCriteria: RollbackCriteria;
@@ -144,7 +146,7 @@ function result(
 }
 
 export function approvalsGate(f: GateFacts): GateResult {
-  const required = f.tier.approvers;
+  const required = f.request.requiredRoles;
   const problems: string[] = [];
   if (f.request.recomputedDigest !== f.request.requestDigest)
     problems.push(

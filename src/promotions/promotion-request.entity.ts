@@ -5,7 +5,8 @@ import type { PromotionStatus, Strategy } from './vocabulary.js';
 
 /**
  * A request to put a version on an endpoint. Its content — what approvers approve — never
- * changes (a trigger refuses it); only the status moves.
+ * changes (a trigger refuses it); only the status moves, and the roles it needs when the
+ * promotion policy changes.
  */
 @Entity({ name: 'promotion_requests' })
 export class PromotionRequestEntity {
@@ -37,8 +38,20 @@ export class PromotionRequestEntity {
   @Column({ name: 'request_sha256', type: 'char', length: 64 })
   requestSha256!: string;
 
+  /** SHA-256 of policies/promotion.yaml when the request was made (part of the content). */
   @Column({ name: 'policy_sha256', type: 'char', length: 64 })
   policySha256!: string;
+
+  /**
+   * The roles the request needs: those of the policy it is judged under, which is the one it
+   * was requested under until a `promotion.repolicied` event moves it to the one in force.
+   */
+  @Column({ name: 'required_roles', type: 'text', array: true })
+  requiredRoles!: string[];
+
+  /** SHA-256 of the promotion policy `requiredRoles` and `status` were last decided under. */
+  @Column({ name: 'judged_policy_sha256', type: 'char', length: 64 })
+  judgedPolicySha256!: string;
 
   @Column({ type: 'text' })
   status!: PromotionStatus;

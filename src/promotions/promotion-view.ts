@@ -12,7 +12,6 @@ import { missingRoles } from './separation-of-duties.js';
 export function promotionView(
   row: PromotionRequestEntity,
   approvals: readonly PromotionApprovalEntity[],
-  requiredRoles: readonly string[],
 ): PromotionRequestModel {
   const c = row.content;
   const counted = approvals.filter((a) => a.requestSha256 === row.requestSha256);
@@ -34,9 +33,11 @@ export function promotionView(
     requestDigest: row.requestSha256,
     content: { ...c },
     policySha256: row.policySha256,
+    judgedUnderPolicySha256: row.judgedPolicySha256,
     status: row.status,
-    requiredRoles: [...requiredRoles],
-    missingRoles: missingRoles(requiredRoles, counted),
+    // The roles the status was decided on, so that status and missingRoles always agree.
+    requiredRoles: [...row.requiredRoles],
+    missingRoles: missingRoles(row.requiredRoles, counted),
     approvals: approvals.map(approvalView),
     requestedBy: row.requestedBy,
     createdAt: row.createdAt,

@@ -352,10 +352,18 @@ export class PromotionRequestModel {
   @Field({ description: 'SHA-256 of policies/promotion.yaml when the request was made.' })
   policySha256!: string;
 
+  @Field({
+    description:
+      'SHA-256 of the policies/promotion.yaml the request is judged under: the one it was requested under, or the one in force at its last promotion.repolicied event.',
+  })
+  judgedUnderPolicySha256!: string;
+
   @Field(() => PromotionStatusEnum)
   status!: PromotionStatus;
 
-  @Field(() => [String], { description: 'The roles the policy in force requires.' })
+  @Field(() => [String], {
+    description: 'The roles that must each approve, under the policy the request is judged under.',
+  })
   requiredRoles!: string[];
 
   @Field(() => [String], { description: 'Required roles no approval fills yet.' })

@@ -4,16 +4,18 @@ import { GatesService } from './gates.service.js';
 import { PromotionsRepository } from './promotions.repository.js';
 import { PromotionsResolver } from './promotions.resolver.js';
 import { PromotionsService } from './promotions.service.js';
+import { RepolicyService } from './repolicy.service.js';
 
 /** Promotion requests, approvals with separation of duties, and gates (issue 6). */
 @Module({
   providers: [
     PromotionsRepository,
     PromotionsService,
+    RepolicyService,
     ApprovalsService,
     GatesService,
     PromotionsResolver,
   ],
-  exports: [PromotionsRepository, PromotionsService, GatesService],
+  exports: [PromotionsRepository, PromotionsService, GatesService, RepolicyService],
 })
 export class PromotionsModule {}

@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { DataSource, In, type EntityManager } from 'typeorm';
+import { DataSource, In, Not, type EntityManager } from 'typeorm';
 import { keysetPage, type Cursor } from '../common/pagination.js';
 import { EndpointEntity } from '../endpoints/endpoint.entity.js';
 import { EvaluationEntity } from '../evaluation/evaluation.entity.js';
@@ -8,6 +8,7 @@ import { ModelEntity } from '../registry/model.entity.js';
 import { GateEvaluationEntity } from './gate-evaluation.entity.js';
 import { PromotionApprovalEntity } from './promotion-approval.entity.js';
 import { PromotionRequestEntity } from './promotion-request.entity.js';
+import { REJUDGED_STATUSES } from './repolicy.js';
 import { OPEN_STATUSES, type PromotionStatus } from './vocabulary.js';
 
 export type NewRequest = Omit<
@@ -69,6 +70,34 @@ export class PromotionsRepository {
         ? { status, updatedAt: now, closedAt: now, closedBy: close.by, closeReason: close.reason }
         : { status, updatedAt: now },
     );
+  }
+
+  /** Records a re-judgement under another promotion policy (`promotion.repolicied`). */
+  async rejudge(
+    manager: EntityManager,
+    id: string,
+    judged: { status: PromotionStatus; requiredRoles: readonly string[]; policySha256: string },
+  ): Promise<void> {
+    await manager.update(
+      PromotionRequestEntity,
+      { id },
+      {
+        status: judged.status,
+        requiredRoles: [...judged.requiredRoles],
+        judgedPolicySha256: judged.policySha256,
+        updatedAt: new Date(),
+      },
+    );
+  }
+
+  /** Requests still open to approvals that were last judged under another promotion policy. */
+  async judgedUnderAnotherPolicy(policySha256: string): Promise<string[]> {
+    const rows = await this.manager.find(PromotionRequestEntity, {
+      select: { id: true },
+      where: { status: In([...REJUDGED_STATUSES]), judgedPolicySha256: Not(policySha256) },
+      order: { createdAt: 'ASC', id: 'ASC' },
+    });
+    return rows.map((r) => r.id);
   }
 
   approvals(manager: EntityManager, promotionId: string): Promise<PromotionApprovalEntity[]> {

@@ -125,6 +125,8 @@ export class PromotionsService {
             liveVersion: endpoint.liveVersion,
             requestSha256: digest.sha256,
             policySha256: policy.sha256,
+            requiredRoles: [...tier.approvers],
+            judgedPolicySha256: policy.sha256,
             status: 'PENDING',
             requestedBy: principal.sub,
           },
@@ -273,21 +275,14 @@ export class PromotionsService {
     );
     const approvals = await this.repository.approvalsOf(page.items.map((r) => r.id));
     return {
-      items: page.items.map((r) =>
-        promotionView(r, approvals.get(r.id) ?? [], this.requiredRoles(r)),
-      ),
+      items: page.items.map((r) => promotionView(r, approvals.get(r.id) ?? [])),
       nextCursor: page.nextCursor,
     };
   }
 
   async view(row: PromotionRequestEntity): Promise<PromotionRequestModel> {
     const approvals = await this.repository.approvals(this.repository.manager, row.id);
-    return promotionView(row, approvals, this.requiredRoles(row));
-  }
-
-  /** The roles the policy in force requires for the request's risk tier. */
-  private requiredRoles(row: PromotionRequestEntity): readonly string[] {
-    return this.policies.promotion.value.tiers[row.riskTier].approvers;
+    return promotionView(row, approvals);
   }
 }
 

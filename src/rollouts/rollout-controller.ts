@@ -6,6 +6,10 @@ import {
   type OnApplicationShutdown,
 } from '@nestjs/common';
 import { DataSource } from 'typeorm';
+import {
+  ArmMetricsRepository,
+  type MetricsHeartbeat,
+} from '../arm-metrics/arm-metrics.repository.js';
 import { REPLICA_ID } from '../common/replica-id.js';
 import { CONFIG } from '../config/config.module.js';
 import type { Config } from '../config/config.js';
@@ -13,6 +17,7 @@ import { LedgerService, type Actor } from '../ledger/ledger.service.js';
 import { PromotionsRepository } from '../promotions/promotions.repository.js';
 import { GatehouseMetrics } from '../telemetry/metrics.js';
 import { withSpan } from '../telemetry/tracing.js';
+import { stalledHeartbeat, stallLimits, stallReason, type StallLimits } from './metrics-stall.js';
 import type { RolloutEntity } from './rollout.entity.js';
 import { RolloutEngine } from './rollout-engine.js';
 import { RolloutJudge, type Judgement } from './rollout-judge.js';
@@ -30,6 +35,11 @@ export const CONTROLLER_ACTOR: Actor = { sub: 'system:rollout-controller' };
  * row under a lock and checks the lease and the stage it judged are still current before it
  * changes anything, so a slow tick never acts on a stale judgement. The state is all in
  * PostgreSQL: a restarted replica resumes exactly where the rollout stood.
+ *
+ * A stage is never judged on metrics that stopped arriving: when a replica serving the
+ * endpoint has held counts it cannot write for `staleMetricsTicks` ticks (metrics-stall.ts),
+ * a running rollout pauses itself, with the reason in `rollout.paused`, instead of holding in
+ * silence or passing on what is left. A breach still rolls it back, paused or not.
  */
 @Injectable()
 export class RolloutController implements OnApplicationBootstrap, OnApplicationShutdown {
@@ -37,6 +47,7 @@ export class RolloutController implements OnApplicationBootstrap, OnApplicationS
   private timer: NodeJS.Timeout | undefined;
   private running: Promise<void> | undefined;
   private stopped = false;
+  private readonly stall: StallLimits;
 
   constructor(
     @Inject(CONFIG) private readonly config: Config,
@@ -47,7 +58,11 @@ export class RolloutController implements OnApplicationBootstrap, OnApplicationS
     private readonly ledger: LedgerService,
     private readonly dataSource: DataSource,
     private readonly telemetry: GatehouseMetrics,
-  ) {}
+    private readonly armMetrics: ArmMetricsRepository,
+  ) {
+    const r = config.rollouts;
+    this.stall = stallLimits(r.tickMs, r.staleMetricsTicks, r.metricsFlushMs);
+  }
 
   onApplicationBootstrap(): void {
     if (!this.config.rollouts.controller) return;
@@ -114,6 +129,24 @@ export class RolloutController implements OnApplicationBootstrap, OnApplicationS
       candidateVersion: rollout.candidateVersion,
       weight: stageWeight(stage),
     });
+    // A breach rolls back whatever else is known; anything else waits for the metrics.
+    if (rollout.status === 'RUNNING' && decision.action !== 'rollback') {
+      const { now, beats } = await this.armMetrics.unwritten(facts.endpoint);
+      const stalled = stalledHeartbeat(beats, now, this.stall);
+      if (stalled) {
+        await withSpan(
+          'gatehouse.rollout.decision',
+          {
+            'gatehouse.rollout': id,
+            'gatehouse.endpoint': facts.endpoint,
+            'gatehouse.stage': stage.name,
+            'gatehouse.decision': 'pause',
+          },
+          () => this.pauseStalled(id, rollout, judgement, stalled),
+        );
+        return;
+      }
+    }
     if (decision.action === 'hold') return;
     const attributes = {
       'gatehouse.rollout': id,
@@ -175,6 +208,53 @@ export class RolloutController implements OnApplicationBootstrap, OnApplicationS
         candidateVersion: after.candidateVersion,
         weight: after.status === 'RUNNING' ? stageWeight(after.stages[after.currentStage]) : 0,
       });
+  }
+
+  /** Pauses a running rollout whose metrics stopped arriving, saying why, and alerts. */
+  private async pauseStalled(
+    id: string,
+    rollout: RolloutEntity,
+    judgement: Judgement,
+    stalled: MetricsHeartbeat,
+  ): Promise<void> {
+    const { facts, stage } = judgement;
+    const reason = stallReason(stalled);
+    const paused = await this.ledger.transaction(async (tx) => {
+      const locked = await this.rollouts.lock(tx.manager, id);
+      if (
+        !locked ||
+        locked.leaseOwner !== REPLICA_ID ||
+        locked.status !== 'RUNNING' ||
+        locked.currentStage !== rollout.currentStage
+      )
+        return false;
+      await this.engine.pause(
+        tx,
+        locked,
+        facts.endpoint,
+        { actor: CONTROLLER_ACTOR, manual: false },
+        {
+          manual: false,
+          reason,
+          metricsStalled: {
+            replica: stalled.replica,
+            endpoint: stalled.endpoint,
+            unwrittenSince: stalled.unwrittenSince?.toISOString() ?? null,
+            lastWrittenAt: stalled.writtenAt?.toISOString() ?? null,
+            requestsSeenAt: stalled.seenAt?.toISOString() ?? null,
+            cause: stalled.cause,
+            staleMetricsTicks: this.config.rollouts.staleMetricsTicks,
+            tickMs: this.config.rollouts.tickMs,
+          },
+        },
+      );
+      return true;
+    });
+    if (!paused) return;
+    this.telemetry.recordRolloutMetricsStalled(facts.endpoint);
+    RolloutController.logger.error(
+      `rollout ${id} of ${facts.endpoint} paused in stage ${stage.name}: ${reason}`,
+    );
   }
 
   /**

@@ -218,12 +218,19 @@ export class RolloutEngine {
     return rolloutWith(rollout, { status: 'COMPLETED', stages, outcome, finishedAt: new Date() });
   }
 
-  pause(tx: LedgerTx, rollout: RolloutEntity, endpoint: string, cause: Cause): Promise<void> {
-    return this.hold(tx, rollout, endpoint, cause, 'PAUSED');
+  /** `details`: what the event says besides the stage, e.g. why the controller paused it. */
+  pause(
+    tx: LedgerTx,
+    rollout: RolloutEntity,
+    endpoint: string,
+    cause: Cause,
+    details: Readonly<Record<string, unknown>> = {},
+  ): Promise<void> {
+    return this.hold(tx, rollout, endpoint, cause, 'PAUSED', details);
   }
 
   resume(tx: LedgerTx, rollout: RolloutEntity, endpoint: string, cause: Cause): Promise<void> {
-    return this.hold(tx, rollout, endpoint, cause, 'RUNNING');
+    return this.hold(tx, rollout, endpoint, cause, 'RUNNING', {});
   }
 
   /** Pauses (`PAUSED`) or resumes (`RUNNING`) the stage it is in; traffic stays as it is. */
@@ -233,6 +240,7 @@ export class RolloutEngine {
     endpoint: string,
     cause: Cause,
     status: 'PAUSED' | 'RUNNING',
+    details: Readonly<Record<string, unknown>>,
   ): Promise<void> {
     await this.rollouts.update(tx.manager, rollout.id, { status });
     tx.record({
@@ -244,6 +252,7 @@ export class RolloutEngine {
         endpoint,
         stage: rollout.stages[rollout.currentStage]?.name ?? null,
         index: rollout.currentStage,
+        ...details,
       },
     });
   }

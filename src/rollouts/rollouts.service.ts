@@ -11,6 +11,7 @@ import { GatesService } from '../promotions/gates.service.js';
 import { GateFailedError } from '../promotions/promotion.errors.js';
 import { PromotionsRepository } from '../promotions/promotions.repository.js';
 import { recordingRefusals, refusalOf } from '../promotions/refusals.js';
+import { RepolicyService } from '../promotions/repolicy.service.js';
 import { checkId } from '../promotions/request-rules.js';
 import { missingRoles } from '../promotions/separation-of-duties.js';
 import { checkStatement } from '../promotions/statements.js';
@@ -35,6 +36,7 @@ export class RolloutsService {
     private readonly promotions: PromotionsRepository,
     private readonly rollouts: RolloutsRepository,
     private readonly gates: GatesService,
+    private readonly repolicy: RepolicyService,
     private readonly deployment: DeploymentService,
     private readonly ledger: LedgerService,
     private readonly engine: RolloutEngine,
@@ -49,13 +51,16 @@ export class RolloutsService {
       this.ledger,
       (e) => refusalOf('rollout.start.refused', promotionId, principal, e, {}, policy.sha256),
       async () => {
+        await this.repolicy.refresh(promotionId);
         const outcome = await this.ledger.transaction(async (tx): Promise<StartOutcome> => {
           const m = tx.manager;
-          const request = await this.promotions.lock(m, promotionId);
-          if (!request) throw new NotFoundError('promotion request', promotionId);
+          const row = await this.promotions.lock(m, promotionId);
+          if (!row) throw new NotFoundError('promotion request', promotionId);
+          const request = await this.repolicy.judge(tx, row);
           if (request.status === 'PENDING') {
             const approvals = await this.promotions.approvals(m, request.id);
-            const missing = missingRoles(policy.value.tiers[request.riskTier].approvers, approvals);
+            // The request's own list: a PENDING request always misses at least one of them.
+            const missing = missingRoles(request.requiredRoles, approvals);
             throw new ConflictError(
               `the request is not approved yet: missing approval of ${missing.join(', ')}`,
               { status: request.status, missingRoles: missing },

@@ -56,6 +56,8 @@ export const METRIC_NAMES = {
   gateOutcomes: 'gatehouse.gate.outcomes',
   rolloutStage: 'gatehouse.rollout.stage',
   rolloutWeight: 'gatehouse.rollout.weight',
+  rolloutMetricsStalled: 'gatehouse.rollout.metrics_stalled',
+  armMetricsRowsDropped: 'gatehouse.arm_metrics.rows_dropped',
   driftFeaturePsi: 'gatehouse.drift.feature.psi',
   driftScorePsi: 'gatehouse.drift.score.psi',
   driftAlerts: 'gatehouse.drift.alerts',
@@ -74,6 +76,8 @@ export class GatehouseMetrics {
   private readonly gateOutcomes: Counter;
   private readonly rolloutStage: Gauge;
   private readonly rolloutWeight: Gauge;
+  private readonly rolloutMetricsStalled: Counter;
+  private readonly armMetricsRowsDropped: Counter;
   private readonly driftFeaturePsi: Gauge;
   private readonly driftScorePsi: Gauge;
   private readonly driftAlerts: Counter;
@@ -132,6 +136,16 @@ export class GatehouseMetrics {
     this.rolloutWeight = meter.createGauge(n.rolloutWeight, {
       description: "The candidate's share of an endpoint's traffic (0 to 1).",
       unit: '1',
+    });
+    this.rolloutMetricsStalled = meter.createCounter(n.rolloutMetricsStalled, {
+      description:
+        "Rollouts paused by the controller because a serving replica's arm metrics stopped arriving.",
+      unit: '{rollout}',
+    });
+    this.armMetricsRowsDropped = meter.createCounter(n.armMetricsRowsDropped, {
+      description:
+        'Arm-metrics windows given up because PostgreSQL refused their values (their counts are lost).',
+      unit: '{row}',
     });
     this.driftFeaturePsi = meter.createGauge(n.driftFeaturePsi, {
       description: "PSI of a feature of the live version's served inputs against its baseline.",
@@ -210,6 +224,19 @@ export class GatehouseMetrics {
     const attributes: Attributes = { endpoint };
     if (state.candidateVersion !== null) attributes['version'] = String(state.candidateVersion);
     this.rolloutWeight.record(state.weight, attributes);
+  }
+
+  /** A rollout of the endpoint paused because its arm metrics stopped arriving. */
+  recordRolloutMetricsStalled(endpoint: string): void {
+    this.rolloutMetricsStalled.add(1, { endpoint });
+  }
+
+  /**
+   * An arm's window of counts that PostgreSQL refused (`sqlstate`: the error's code, a
+   * bounded set) and that was given up.
+   */
+  recordArmMetricsRowDropped(labels: ArmLabels, sqlstate: string): void {
+    this.armMetricsRowsDropped.add(1, { ...armAttributes(labels), sqlstate });
   }
 
   /** The PSI of one window of the live version's traffic (src/drift). */

@@ -12,9 +12,12 @@ export interface VerifyOptions {
   readonly json?: boolean;
 }
 
-/** `gatehouse ledger verify`: exit 0 when intact, 1 naming the first failing seq and why. */
+/**
+ * `gatehouse ledger verify`: exit 0 when intact, 1 naming the first failing seq and why. It only
+ * reads, in read-only database sessions.
+ */
 export async function ledgerVerify(options: VerifyOptions): Promise<void> {
-  const report = await withAppContext((app) =>
+  const report = await withAppContext('read-only', (app) =>
     app.get(LedgerVerifierService).verify(intOrUndefined(options.from), intOrUndefined(options.to)),
   );
   if (options.json) {
@@ -34,7 +37,9 @@ export async function ledgerVerify(options: VerifyOptions): Promise<void> {
 
 /** `gatehouse ledger checkpoint`: prints the signed checkpoint as JSON. */
 export async function ledgerCheckpoint(): Promise<void> {
-  const made = await withAppContext((app) => app.get(CheckpointService).create(OPERATOR));
+  const made = await withAppContext('read-write', (app) =>
+    app.get(CheckpointService).create(OPERATOR),
+  );
   process.stdout.write(
     `${JSON.stringify({ checkpoint: made.checkpoint, jws: made.jws, created: made.created })}\n`,
   );
@@ -42,7 +47,7 @@ export async function ledgerCheckpoint(): Promise<void> {
 
 /** `gatehouse keys rotate [--kid KID]`: to a new key, or to one already in the keys folder. */
 export async function keysRotate(options: { kid?: string }): Promise<void> {
-  const rotated = await withAppContext((app) =>
+  const rotated = await withAppContext('read-write', (app) =>
     app.get(LedgerKeysService).rotate(OPERATOR, options.kid),
   );
   process.stdout.write(

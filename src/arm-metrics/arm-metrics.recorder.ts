@@ -10,7 +10,7 @@ import { CONFIG } from '../config/config.module.js';
 import type { Config } from '../config/config.js';
 import { sqlStateOf, writeErrorMessage, writeFaultOf } from '../database/write-fault.js';
 import { wellFormed } from '../prediction-log/prediction-digest.js';
-import { addArmWindow, emptyArmWindow, type ArmWindow } from '../rollouts/arm-window.js';
+import { addArmWindow, emptyArmWindow, groupCell, type ArmWindow } from '../rollouts/arm-window.js';
 import { latencyBucket } from '../rollouts/latency-histogram.js';
 import { GatehouseMetrics } from '../telemetry/metrics.js';
 import {
@@ -116,8 +116,7 @@ export class ArmMetricsRecorder implements OnApplicationBootstrap, OnApplication
     w.selected += selected;
     if (o.attributes === null || o.threshold === null) return;
     for (const [attribute, group] of Object.entries(o.attributes)) {
-      const byGroup = (w.groups[attribute] ??= {});
-      const cell = (byGroup[group] ??= [0, 0]);
+      const cell = groupCell(w.groups, attribute, group);
       cell[0] += rows;
       cell[1] += selected;
     }

@@ -143,6 +143,7 @@ function referenceMap(
   references: readonly { attribute: string; group: string }[],
   attributes: readonly string[],
 ): Record<string, string> {
+  // Attribute names are the client's: own members only, so `constructor` is a name like any other.
   const map: Record<string, string> = {};
   references.forEach((r, i) => {
     if (!attributes.includes(r.attribute))
@@ -150,9 +151,9 @@ function referenceMap(
         `referenceGroups[${i}].attribute`,
         `${r.attribute} is not one of the protected attributes (${attributes.join(', ')})`,
       );
-    if (r.attribute in map)
+    if (Object.hasOwn(map, r.attribute))
       throw new BadInputError(`referenceGroups[${i}].attribute`, `names ${r.attribute} twice`);
-    map[r.attribute] = r.group;
+    Object.defineProperty(map, r.attribute, { value: r.group, enumerable: true, writable: true });
   });
   return map;
 }

@@ -43,13 +43,40 @@ export function addGroups(
   groups: Readonly<Record<string, Readonly<Record<string, readonly [number, number]>>>>,
 ): void {
   for (const [attribute, byGroup] of Object.entries(groups)) {
-    const target = (into[attribute] ??= {});
     for (const [group, [rows, selected]] of Object.entries(byGroup)) {
-      const cell = (target[group] ??= [0, 0]);
+      const cell = groupCell(into, attribute, group);
       cell[0] += rows;
       cell[1] += selected;
     }
   }
+}
+
+/**
+ * The [rows, selected] cell of one group of one attribute, made on first use. Both names are
+ * the client's (`parameters.attributes`), so they are looked up as own members only and added
+ * as such: a group named `__proto__` or `constructor` must count as a group, not reach
+ * Object.prototype (whose `[0]` one request could otherwise set, for every object in the
+ * process).
+ */
+export function groupCell(
+  groups: ArmWindow['groups'],
+  attribute: string,
+  group: string,
+): [number, number] {
+  const byGroup = ownOrNew(groups, attribute, (): Record<string, [number, number]> => ({}));
+  return ownOrNew(byGroup, group, (): [number, number] => [0, 0]);
+}
+
+function ownOrNew<T>(record: Record<string, T>, key: string, make: () => T): T {
+  if (Object.hasOwn(record, key)) return record[key] as T;
+  const value = make();
+  Object.defineProperty(record, key, {
+    value,
+    enumerable: true,
+    writable: true,
+    configurable: true,
+  });
+  return value;
 }
 
 /** Adds `w` into `into`. */

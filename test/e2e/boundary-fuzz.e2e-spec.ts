@@ -169,6 +169,16 @@ function holdsBadText(value: unknown): boolean {
   return false;
 }
 
+/**
+ * Enumerable members added to Object.prototype: the service runs in this process, so a request
+ * that polluted it shows here (one did: a protected-attribute group named `__proto__`).
+ */
+function prototypePollution(): string[] {
+  const keys: string[] = [];
+  for (const key in {}) keys.push(key);
+  return keys;
+}
+
 /** Statuses a client error or a success may have; never a 5xx. */
 const CLIENT_OR_OK = new Set([200, 201, 400, 401, 403, 404, 409, 413, 415]);
 
@@ -266,7 +276,7 @@ describe('generated hostile input at every entry point', () => {
     rmSync(policiesDir, { recursive: true, force: true });
   });
 
-  it('GraphQL: no text argument, in variables or in the document, gives INTERNAL', async () => {
+  it('GraphQL: no text argument, in variables or in the document, gets INTERNAL; one that breaks the rule is refused', async () => {
     const card = {
       intendedUse: 'Scores consumer credit applications for review.',
       outOfScopeUses: ['Automated rejection'],
@@ -327,6 +337,7 @@ describe('generated hostile input at every entry point', () => {
           targets[t] as (s: string) => [string, Record<string, unknown>, string]
         )(s);
         const { status, codes } = await gqlStatus(query, variables, tokens[who] ?? '');
+        expect(prototypePollution()).toEqual([]);
         expect({
           status: status < 500,
           codes: codes.filter((c) => c === 'INTERNAL' || c === 'NONE'),
@@ -348,7 +359,7 @@ describe('generated hostile input at every entry point', () => {
     );
   }, 240_000);
 
-  it('the inference body: no member, number or nesting gives a 5xx', async () => {
+  it('the inference body: no member, number or nesting gets a 5xx; bad text is refused', async () => {
     const bodies = fc.oneof(
       hostileJson,
       deeplyNested,
@@ -372,6 +383,7 @@ describe('generated hostile input at every entry point', () => {
     await fc.assert(
       fc.asyncProperty(bodies, async (body) => {
         const status = await rawInfer(body);
+        expect(prototypePollution()).toEqual([]);
         let parsed: unknown;
         try {
           parsed = JSON.parse(body);
@@ -391,12 +403,15 @@ describe('generated hostile input at every entry point', () => {
           [inferBody(',"parameters":{"attributes":{"sex":"female\\u0000"}}')],
           [inferBody(',"id":"r\\u0000"')],
           [inferBody(',"parameters":{"attributes":{"constructor":"x","toString":"y"}}')],
+          // Found by this property (seed 72514714's run): a group named __proto__ reached
+          // Object.prototype through the arm metrics' per-group counts.
+          [inferBody(',"parameters":{"attributes":{"sex":"__proto__","age_group":"constructor"}}')],
         ],
       },
     );
   }, 240_000);
 
-  it('tokens: no subject or roles claim gives INTERNAL or a 5xx', async () => {
+  it('tokens: no subject or roles claim gets INTERNAL or a 5xx; bad text is refused', async () => {
     const key = await loadOrCreateDevIssuerKey(app.config.dataDir);
     const roles = fc.array(
       fc.oneof(hostileString, fc.constantFrom(...NASTY_WORDS, 'auditor', 'inference-client')),
@@ -431,6 +446,7 @@ describe('generated hostile input at every entry point', () => {
           });
         }
         const inferred = await rawInfer(inferBody(''), token);
+        expect(prototypePollution()).toEqual([]);
         expect({ sub, claimed, ok: CLIENT_OR_OK.has(inferred) }).toEqual({
           sub,
           claimed,
@@ -447,7 +463,7 @@ describe('generated hostile input at every entry point', () => {
     );
   }, 240_000);
 
-  it('CSV uploads: no cell, header or byte gives a 5xx', async () => {
+  it('CSV uploads: no cell, header or byte gets a 5xx; NUL is refused', async () => {
     const cell = fc.oneof(hostileString, fc.constantFrom('1', '-2.5', '1e400', 'NaN', ''));
     const csv = fc
       .tuple(
@@ -480,6 +496,7 @@ describe('generated hostile input at every entry point', () => {
           },
         );
         const body = await response.text();
+        expect(prototypePollution()).toEqual([]);
         const bad = text.includes('\u0000');
         expect({
           text: text.slice(0, 200),
@@ -503,10 +520,10 @@ describe('generated hostile input at every entry point', () => {
     const ready = await fetch(`${app.url}/v2/health/ready`);
     expect(ready.status).toBe(200);
     const traffic = new Traffic(client, 'guarded', models.data, { concurrency: 2 }).start();
-    let poisoning = true;
+    const poisoning = { on: true };
     const poisoned: number[] = [];
     const poison = (async () => {
-      while (poisoning) {
+      while (poisoning.on) {
         const response = await fetch(`${app.url}/v2/models/guarded/infer`, {
           method: 'POST',
           headers: {
@@ -541,7 +558,7 @@ describe('generated hostile input at every entry point', () => {
         stage: 'FAILED',
       });
     } finally {
-      poisoning = false;
+      poisoning.on = false;
       await poison;
       await traffic.stop();
     }

@@ -294,7 +294,7 @@ describe('hostile input at the boundaries', () => {
             headers: { authorization: `Bearer ${auditor}` },
           })
         ).text();
-      const rows = parse(await fetchAs('csv'), { columns: true }) as Record<string, string>[];
+      const rows = parse<Record<string, string>>(await fetchAs('csv'), { columns: true });
       const registered = rows.find(
         (r) => r['type'] === 'model.registered' && r['subject'] === 'model:planted',
       );

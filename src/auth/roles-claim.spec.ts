@@ -23,4 +23,11 @@ describe('readRolesClaim', () => {
     expect(readRolesClaim({}, 'realm_access.roles')).toEqual([]);
     expect(readRolesClaim({ realm_access: 'x' }, 'realm_access.roles')).toEqual([]);
   });
+  it('reads only the claims the token has, not members every object inherits', () => {
+    expect(readRolesClaim({}, 'constructor')).toEqual([]);
+    expect(readRolesClaim({ a: {} }, 'a.toString')).toEqual([]);
+    expect(
+      readRolesClaim(JSON.parse('{"__proto__":["admin"]}') as Record<string, unknown>, '__proto__'),
+    ).toEqual(['admin']);
+  });
 });

@@ -57,6 +57,12 @@ describe('roles policy', () => {
     expect(permissionsOf(policy, ['nobody'])).toEqual([]);
   });
 
+  it('grants nothing to role names that are members every object inherits', () => {
+    const policy = parse(shipped).value;
+    for (const role of ['__proto__', 'constructor', 'toString', 'hasOwnProperty', 'valueOf'])
+      expect({ role, granted: permissionsOf(policy, [role]) }).toEqual({ role, granted: [] });
+  });
+
   it('names the line of an unknown action', () => {
     const error = errorOf(
       'version: 1\nroles:\n  x:\n    description: d\n    can:\n      fly: [Model]\n',

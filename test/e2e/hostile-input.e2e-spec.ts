@@ -77,6 +77,21 @@ describe('hostile input at the boundaries', () => {
       expect(fine.status).toBe(200);
     });
 
+    it('counts a group named __proto__ or constructor as a group, leaving Object.prototype alone', async () => {
+      const answer = await infer(
+        JSON.stringify({
+          inputs: [
+            { name: 'features', datatype: 'FP32', shape: [1, features().length], data: features() },
+          ],
+          parameters: { attributes: { sex: '__proto__', age_group: 'constructor', toString: '0' } },
+        }),
+      );
+      expect(answer.status).toBe(200);
+      const inherited: string[] = [];
+      for (const key in {}) inherited.push(key);
+      expect(inherited).toEqual([]);
+    });
+
     it('refuses a request id with NUL and one with an unpaired surrogate', async () => {
       for (const id of ['req\\u0000-1', 'req-\\ud800']) {
         const answer = await infer(

@@ -5,7 +5,7 @@ import { Logger } from 'nestjs-pino';
 import { AppModule } from './app.module.js';
 import { AuthService } from './auth/auth.service.js';
 import { ErrorFilter } from './common/error.filter.js';
-import { registerRestEdge } from './common/rest-edge.js';
+import { answerFrameworkError, registerRestEdge } from './common/rest-edge.js';
 import { registerUploadParsers } from './common/upload-body.js';
 import type { Config } from './config/config.js';
 import { InferLane } from './inference/infer-lane.js';
@@ -37,6 +37,7 @@ export async function startApp(config: Config): Promise<RunningApp> {
       bodyLimit: config.bodyLimitBytes,
       logger: false,
       serverFactory: lane.serverFactory(),
+      frameworkErrors: answerFrameworkError,
     }),
     // Nest's own start-up lines wait for the JSON logger (src/telemetry/logging.ts).
     { bufferLogs: true, abortOnError: false },

@@ -1,4 +1,4 @@
-import type { FastifyError, FastifyInstance } from 'fastify';
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { Readable } from 'node:stream';
 import { clientErrorOf, errorBody } from './client-error.js';
 import { BadInputError, DomainError } from './errors.js';
@@ -30,12 +30,38 @@ export function registerRestEdge(fastify: FastifyInstance, graphqlPath: string):
     done(fault ? new BadInputError(fault.field || 'body', fault.reason) : undefined);
   });
   fastify.setErrorHandler((error: FastifyError, _request, reply) => {
-    const domain = asDomainError(error);
-    const client = clientErrorOf(domain);
-    // Fastify's status stands (415 stays 415); the body is ours.
-    const status = domain === error ? client.status : (error.statusCode ?? client.status);
-    void reply.status(status).send(errorBody(client));
+    sendError(error, reply);
   });
+}
+
+/**
+ * For Fastify's `frameworkErrors` option: a path that does not decode (`%ED%A0%80`) is refused
+ * before any route or error handler, so it is answered here, in the same shape.
+ */
+export function answerFrameworkError(
+  error: FastifyError,
+  _request: FastifyRequest,
+  reply: FastifyReply,
+): void {
+  sendError(
+    error.code === 'FST_ERR_BAD_URL'
+      ? Object.assign(new BadInputError('path', 'is not valid percent-encoded UTF-8'), {
+          statusCode: 400,
+        })
+      : error,
+    reply,
+  );
+}
+
+function sendError(error: FastifyError | DomainError, reply: FastifyReply): void {
+  const domain = error instanceof DomainError ? error : asDomainError(error);
+  const client = clientErrorOf(domain);
+  // Fastify's status stands (415 stays 415); the body is ours.
+  const status =
+    domain === error || !('statusCode' in error)
+      ? client.status
+      : (error.statusCode ?? client.status);
+  void reply.status(status).send(errorBody(client));
 }
 
 /**

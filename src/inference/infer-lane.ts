@@ -10,7 +10,7 @@ import { ForbiddenError } from '../auth/auth.errors.js';
 import type { AuthService } from '../auth/auth.service.js';
 import { clientErrorOf, errorBody } from '../common/client-error.js';
 import { BadInputError, DomainError } from '../common/errors.js';
-import { findValueFault } from '../common/text-rules.js';
+import { findValueFault, textFault } from '../common/text-rules.js';
 import { endInferenceSpan, startInferenceSpan } from '../telemetry/inference-tracing.js';
 import type { LoggedEntry, RequestLog } from '../telemetry/request-log.js';
 import type { InferenceService } from './inference.service.js';
@@ -174,6 +174,9 @@ export class InferLane {
       const principal = auth.remembered(authorization) ?? (await auth.authenticate(authorization));
       if (!principal.ability.can('infer', 'Inference'))
         throw new ForbiddenError('infer', 'Inference', { roles: principal.roles });
+      // The name is percent-decoded from the path: `%00` would reach the database otherwise.
+      const endpointFault = textFault(endpoint);
+      if (endpointFault) throw new BadInputError('endpoint', endpointFault);
       checkMediaType(request.headers['content-type']);
       const body = parseBody(await readBody(request, this.options.bodyLimitBytes));
       const routingKey = request.headers['x-routing-key'];

@@ -92,6 +92,28 @@ describe('hostile input at the boundaries', () => {
       expect(inherited).toEqual([]);
     });
 
+    it('refuses an endpoint name that decodes to NUL or is not UTF-8', async () => {
+      const body = JSON.stringify({
+        inputs: [
+          { name: 'features', datatype: 'FP32', shape: [1, features().length], data: features() },
+        ],
+      });
+      const nul = await post('/v2/models/cr%00edit/infer', body, client);
+      expect({ status: nul.status, field: nul.body.error?.details?.field }).toEqual({
+        status: 400,
+        field: 'endpoint',
+      });
+      const cesu = await post('/v2/models/cr%ED%A0%80edit/infer', body, client);
+      expect({ status: cesu.status, code: cesu.body.error?.code }).toEqual({
+        status: 400,
+        code: 'BAD_USER_INPUT',
+      });
+      const metadata = await fetch(`${app.url}/v2/models/cr%00edit`, {
+        headers: { authorization: `Bearer ${client}` },
+      });
+      expect(metadata.status).toBe(400);
+    });
+
     it('refuses a request id with NUL and one with an unpaired surrogate', async () => {
       for (const id of ['req\\u0000-1', 'req-\\ud800']) {
         const answer = await infer(

@@ -3,7 +3,7 @@ import { LedgerService, type Actor, type LedgerTx } from '../ledger/ledger.servi
 import { POLICIES, type Policies } from '../policy/policies.js';
 import type { PromotionRequestEntity } from './promotion-request.entity.js';
 import { PromotionsRepository } from './promotions.repository.js';
-import { repolicy } from './repolicy.js';
+import { REJUDGED_STATUSES, repolicy } from './repolicy.js';
 
 /** No person decides a re-judgement: the policy in force does. */
 const POLICY_ACTOR: Actor = { sub: 'system:policy' };
@@ -42,7 +42,7 @@ export class RepolicyService implements OnApplicationBootstrap {
    */
   async refresh(id: string): Promise<void> {
     const row = await this.repository.find(id);
-    if (!row || row.judgedPolicySha256 === this.policies.promotion.sha256) return;
+    if (!row || !this.mayChange(row)) return;
     await this.ledger.transaction(async (tx) => {
       const locked = await this.repository.lock(tx.manager, id);
       if (locked) await this.judge(tx, locked);
@@ -55,7 +55,7 @@ export class RepolicyService implements OnApplicationBootstrap {
    */
   async judge(tx: LedgerTx, request: PromotionRequestEntity): Promise<PromotionRequestEntity> {
     const policy = this.policies.promotion;
-    if (request.judgedPolicySha256 === policy.sha256) return request;
+    if (!this.mayChange(request)) return request;
     const approvals = await this.repository.approvals(tx.manager, request.id);
     const change = repolicy(
       {
@@ -105,5 +105,13 @@ export class RepolicyService implements OnApplicationBootstrap {
       requiredRoles: [...change.requiredRoles],
       judgedPolicySha256: change.policySha256,
     });
+  }
+
+  /** Whether a re-judgement could change anything: saves a transaction on every decision. */
+  private mayChange(request: PromotionRequestEntity): boolean {
+    return (
+      request.judgedPolicySha256 !== this.policies.promotion.sha256 &&
+      (REJUDGED_STATUSES as readonly string[]).includes(request.status)
+    );
   }
 }

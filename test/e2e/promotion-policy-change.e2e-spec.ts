@@ -187,6 +187,18 @@ describe('a pending promotion when the promotion policy changes', () => {
     }
   }
 
+  /** Whether a replica's router serves the endpoint (it reloads after the go-live's commit). */
+  async function servesOn(url: string, endpoint: string): Promise<boolean> {
+    for (let i = 0; i < 100; i++) {
+      const response = await fetch(`${url}/v2/models/${endpoint}/ready`, {
+        headers: { authorization: `Bearer ${tokens['ivan'] ?? ''}` },
+      });
+      if (response.status === 200) return true;
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    return false;
+  }
+
   function missingApprovalRefusal(errors: GqlError[] | undefined, missing: readonly string[]) {
     expect(errors?.[0]?.extensions?.code).toBe('CONFLICT');
     expect(errors?.[0]?.message).toBe(
@@ -467,6 +479,8 @@ describe('a pending promotion when the promotion policy changes', () => {
         'erin',
       );
       expect(startRollout.status).toBe('COMPLETED');
+      for (const url of [running.url, other.url])
+        expect(await servesOn(url, 'credit-e')).toBe(true);
       const changes = (await history(e.id)).filter((x) => x.type === 'promotion.repolicied');
       expect(changes.map((x) => [x.payload['policySha256'], x.payload['status']])).toEqual([
         [twoSha, 'APPROVED'],

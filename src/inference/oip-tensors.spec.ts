@@ -148,7 +148,7 @@ describe('checkTensors', () => {
       'a non-numeric value',
       features([1, 'two', 3]),
       'inputs[0].data',
-      /"features" value 1 \(row 0, column 1\) must be a number, got the string "two"/,
+      /"features" value 1 \(row 0, column 1\) must be a finite number, got the string "two"/,
     ],
     ['a null value', features([1, null, 3]), 'inputs[0].data', /must be a number, got null/],
     [

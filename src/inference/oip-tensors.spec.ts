@@ -150,7 +150,7 @@ describe('checkTensors', () => {
       'inputs[0].data',
       /"features" value 1 \(row 0, column 1\) must be a finite number, got the string "two"/,
     ],
-    ['a null value', features([1, null, 3]), 'inputs[0].data', /must be a number, got null/],
+    ['a null value', features([1, null, 3]), 'inputs[0].data', /must be a finite number, got null/],
     [
       'too many rows',
       features(new Array(15).fill(0), [5, 3]),

@@ -172,6 +172,18 @@ describe('checkTensors', () => {
     ],
     ['data that is not an array', features('1,2,3'), 'inputs[0].data', /as an array/],
     [
+      'a value that parsed to Infinity (1e400)',
+      features([1, Number.POSITIVE_INFINITY, 3]),
+      'inputs[0].data',
+      /value 1 \(row 0, column 1\) must be a finite number, got number Infinity/,
+    ],
+    [
+      'a finite value beyond float32',
+      features([1, 2, -3.5e38]),
+      'inputs[0].data',
+      /value 2 \(row 0, column 2\) must be a finite number, got number -3\.5e\+38/,
+    ],
+    [
       'an input given twice',
       { inputs: [features([1, 2, 3]).inputs[0], features([1, 2, 3]).inputs[0]] },
       'inputs[1].name',

@@ -148,9 +148,14 @@ describe('checkTensors', () => {
       'a non-numeric value',
       features([1, 'two', 3]),
       'inputs[0].data',
-      /"features" value 1 \(row 0, column 1\) must be a finite number, got the string "two"/,
+      /"features" value 1 \(row 0, column 1\) must be a finite number within the float32 range, got the string "two"/,
     ],
-    ['a null value', features([1, null, 3]), 'inputs[0].data', /must be a finite number, got null/],
+    [
+      'a null value',
+      features([1, null, 3]),
+      'inputs[0].data',
+      /must be a finite number within the float32 range, got null/,
+    ],
     [
       'too many rows',
       features(new Array(15).fill(0), [5, 3]),
@@ -175,13 +180,13 @@ describe('checkTensors', () => {
       'a value that parsed to Infinity (1e400)',
       features([1, Number.POSITIVE_INFINITY, 3]),
       'inputs[0].data',
-      /value 1 \(row 0, column 1\) must be a finite number, got number Infinity/,
+      /value 1 \(row 0, column 1\) must be a finite number within the float32 range, got number Infinity/,
     ],
     [
       'a finite value beyond float32',
       features([1, 2, -3.5e38]),
       'inputs[0].data',
-      /value 2 \(row 0, column 2\) must be a finite number, got number -3\.5e\+38/,
+      /value 2 \(row 0, column 2\) must be a finite number within the float32 range, got number -3\.5e\+38/,
     ],
     [
       'an input given twice',

@@ -107,7 +107,11 @@ const bigInteger =
  * (|v| < 2^53): JSON numbers beyond that have already lost their digits when parsed.
  */
 const KINDS: Readonly<Record<string, Kind>> = {
-  FP32: { create: (n) => new Float32Array(n), convert: float32, expected: 'a finite number' },
+  FP32: {
+    create: (n) => new Float32Array(n),
+    convert: float32,
+    expected: 'a finite number within the float32 range',
+  },
   FP64: { create: (n) => new Float64Array(n), convert: float, expected: 'a finite number' },
   INT8: {
     create: (n) => new Int8Array(n),

@@ -227,7 +227,7 @@ describe('real-time inference (Open Inference Protocol)', () => {
         'a non-numeric value',
         () => request([...row(0).slice(0, 10), 'ten', ...row(0).slice(11)], [1, 60]),
         'inputs[0].data',
-        /input "features" value 10 \(row 0, column 10\) must be a finite number, got the string "ten"/,
+        /input "features" value 10 \(row 0, column 10\) must be a finite number within the float32 range, got the string "ten"/,
       ],
       [
         'too many rows',

@@ -30,6 +30,9 @@ GRANT SELECT, INSERT ON audit_reports TO gatehouse_runtime;
 
 -- Live measurements: per-arm counts from every replica, ground-truth labels, drift status.
 GRANT SELECT, INSERT, UPDATE ON arm_metrics, feedback, drift_status TO gatehouse_runtime;
+-- Whether each replica's per-arm counts reach arm_metrics; a replica deletes its own rows when
+-- it shuts down.
+GRANT SELECT, INSERT, UPDATE, DELETE ON arm_metrics_heartbeats TO gatehouse_runtime;
 
 -- The prediction log; DELETE for retention (GATEHOUSE_PREDICTION_RETENTION_DAYS), whose
 -- batches' digests stay in the ledger.

@@ -14,6 +14,7 @@ describe('loadConfig', () => {
     });
     expect(sut.auth.devIssuer).toBe(true);
     expect(sut.auth.algorithms).not.toContain('none');
+    expect(sut.rollouts.staleMetricsTicks).toBe(30);
   });
 
   it.each([
@@ -24,6 +25,7 @@ describe('loadConfig', () => {
     ['GATEHOUSE_JWKS_URL', 'ftp://x', 'an http(s) URL'],
     ['GATEHOUSE_JWT_ALGORITHMS', 'RS256,none', 'a comma-separated list'],
     ['GATEHOUSE_JWT_ALGORITHMS', 'HS256', 'a comma-separated list'],
+    ['GATEHOUSE_ROLLOUT_STALE_METRICS_TICKS', '0', 'an integer from 1 to 100000'],
   ])('refuses %s=%s naming the variable', (variable, value, expected) => {
     const attempt = () => loadConfig({ [variable]: value });
     expect(attempt).toThrow(ConfigError);

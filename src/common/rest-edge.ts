@@ -1,7 +1,6 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { Readable } from 'node:stream';
 import { clientErrorOf, errorBody } from './client-error.js';
-import { BadInputError, DomainError } from './errors.js';
+import { BadInputError } from './errors.js';
 import { findValueFault } from './text-rules.js';
 
 /**
@@ -11,73 +10,51 @@ import { findValueFault } from './text-rules.js';
  *   handler never sees NUL, an unpaired surrogate or a non-finite number; GraphQL checks its
  *   arguments itself, naming them as GraphQL does (src/graphql/argument-rules.ts), and uploads
  *   are streamed to handlers that check what they read;
- * - one error shape: an error raised before a handler runs (a body that is not JSON, an empty
- *   JSON body, an unsupported media type) is answered `{"error": {code, message, details}}`
- *   like every other REST error, not in Fastify's own shape.
+ * - Fastify's own client errors (a path that does not decode, a body that is not JSON, an empty
+ *   one, an unsupported media type), answered in the REST error shape (`answerFrameworkError`),
+ *   where `clientErrorOf` names them.
  */
+const JSON_MEDIA = /^\s*application\/(?:[\w.+-]+\+)?json\s*(?:;|$)/i;
+
 export function registerRestEdge(fastify: FastifyInstance, graphqlPath: string): void {
-  fastify.addHook('preHandler', (request, _reply, done) => {
+  // Nest installs its error handler after it has added its routes, and a Fastify route keeps the
+  // handler in force when it was added: errors raised before a handler runs (this hook's, the
+  // JSON parser's) would get Fastify's default answer. Each route gets ours instead; a second
+  // `setErrorHandler` in the same scope would be an override Fastify warns of. GraphQL answers
+  // its own errors.
+  fastify.addHook('onRoute', (route) => {
+    if (!route.url.startsWith(graphqlPath)) route.errorHandler ??= answerFrameworkError;
+  });
+  fastify.addHook('preHandler', (request, reply, done) => {
     if (request.url === graphqlPath || request.url.startsWith(`${graphqlPath}?`)) {
       done();
       return;
     }
+    // Uploads are streams, checked as they are read; a text/plain body is refused by every route.
     const fault =
       findValueFault(request.params, '') ??
       findValueFault(request.query, '') ??
-      (request.body instanceof Readable || Buffer.isBuffer(request.body)
-        ? undefined
-        : findValueFault(request.body, ''));
+      (JSON_MEDIA.test(request.headers['content-type'] ?? '')
+        ? findValueFault(request.body, '')
+        : undefined);
     done(fault ? new BadInputError(fault.field || 'body', fault.reason) : undefined);
-  });
-  fastify.setErrorHandler((error: FastifyError, _request, reply) => {
-    sendError(error, reply);
   });
 }
 
 /**
- * For Fastify's `frameworkErrors` option: a path that does not decode (`%ED%A0%80`) is refused
- * before any route or error handler, so it is answered here, in the same shape.
+ * Errors Fastify raises outside Nest's handlers, in the REST error shape. Also Fastify's
+ * `frameworkErrors` option: a path that does not decode (`%ED%A0%80`) is refused before any
+ * route.
  */
 export function answerFrameworkError(
   error: FastifyError,
   _request: FastifyRequest,
   reply: FastifyReply,
 ): void {
-  sendError(
+  const client = clientErrorOf(
     error.code === 'FST_ERR_BAD_URL'
-      ? Object.assign(new BadInputError('path', 'is not valid percent-encoded UTF-8'), {
-          statusCode: 400,
-        })
+      ? new BadInputError('path', 'is not valid percent-encoded UTF-8')
       : error,
-    reply,
   );
-}
-
-function sendError(error: FastifyError | DomainError, reply: FastifyReply): void {
-  const domain = error instanceof DomainError ? error : asDomainError(error);
-  const client = clientErrorOf(domain);
-  // Fastify's status stands (415 stays 415); the body is ours.
-  const status =
-    domain === error || !('statusCode' in error)
-      ? client.status
-      : (error.statusCode ?? client.status);
-  void reply.status(status).send(errorBody(client));
-}
-
-/**
- * Fastify's own client errors (they carry a 4xx `statusCode`) as the DomainError that says
- * the same; anything else is left as it is, for `clientErrorOf` to answer.
- */
-function asDomainError(error: FastifyError): unknown {
-  const status = error.statusCode;
-  if (error instanceof DomainError || status === undefined || status < 400 || status >= 500)
-    return error;
-  if (status === 413)
-    return new DomainError('PAYLOAD_TOO_LARGE', `body: ${error.message}`, { field: 'body' });
-  if (status === 415) return new BadInputError('content-type', error.message);
-  if (error.code === 'FST_ERR_CTP_EMPTY_JSON_BODY')
-    return new BadInputError('body', 'is empty; send a JSON object');
-  if (error instanceof SyntaxError || error.code === 'FST_ERR_CTP_INVALID_JSON_BODY')
-    return new BadInputError('body', `is not valid JSON: ${error.message}`);
-  return new DomainError(status === 404 ? 'NOT_FOUND' : 'BAD_USER_INPUT', error.message);
+  void reply.status(client.status).send(errorBody(client));
 }

@@ -11,7 +11,7 @@ import type { DataSource } from 'typeorm';
 import { CheckpointService } from '../../src/ledger/checkpoint.service.js';
 import { LedgerRepository } from '../../src/ledger/ledger.repository.js';
 import { LedgerVerifierService } from '../../src/ledger/ledger-verifier.service.js';
-import { LedgerSequencer } from '../../src/ledger/ledger-sequencer.js';
+import { LedgerSequencer } from '../../src/ledger/ledger-sequencer.service.js';
 import { LedgerService, type EventInput } from '../../src/ledger/ledger.service.js';
 import { KeyRing } from '../../src/ledger/signing-keys.js';
 import type { Config } from '../../src/config/config.js';

@@ -1,5 +1,5 @@
 import { Module } from '@nestjs/common';
-import { ArmMetricsRecorder } from './arm-metrics.recorder.js';
+import { ArmMetricsRecorder } from './arm-metrics-recorder.service.js';
 import { ArmMetricsRepository } from './arm-metrics.repository.js';
 
 /** Per endpoint, version and arm: what each replica measured, and the sums the controller reads. */

@@ -10,8 +10,8 @@ import { LedgerService } from '../ledger/ledger.service.js';
 import { ModelVersionEntity } from '../registry/model-version.entity.js';
 import { ModelEntity } from '../registry/model.entity.js';
 import { BatchJobEntity } from './batch-job.entity.js';
-import { JobQueue } from '../jobs/job-queue.js';
-import { BatchRunner } from './batch-runner.js';
+import { JobQueue } from '../jobs/job-queue.service.js';
+import { BatchRunner } from './batch-runner.service.js';
 
 /** What `POST /v1/batch-jobs` accepts: an endpoint (its live version) or a model version. */
 export interface BatchRequest {

@@ -1,5 +1,5 @@
 import { Module } from '@nestjs/common';
-import { EvaluationRunner } from './evaluation-runner.js';
+import { EvaluationRunner } from './evaluation-runner.service.js';
 import { EvaluationsResolver } from './evaluations.resolver.js';
 import { EvaluationsService } from './evaluations.service.js';
 

@@ -4,14 +4,14 @@ import { DataSource } from 'typeorm';
 import type { Principal } from '../auth/principal.js';
 import { BadInputError, NotFoundError } from '../common/errors.js';
 import { DatasetEntity } from '../datasets/dataset.entity.js';
-import { JobQueue } from '../jobs/job-queue.js';
+import { JobQueue } from '../jobs/job-queue.service.js';
 import { actorOf } from '../ledger/actor.js';
 import { LedgerService } from '../ledger/ledger.service.js';
 import { POLICIES, type Policies } from '../policy/policies.js';
 import { ModelVersionEntity } from '../registry/model-version.entity.js';
 import { ModelEntity } from '../registry/model.entity.js';
 import { EvaluationEntity } from './evaluation.entity.js';
-import { EvaluationRunner } from './evaluation-runner.js';
+import { EvaluationRunner } from './evaluation-runner.service.js';
 
 export interface EvaluationRequest {
   readonly model: string;

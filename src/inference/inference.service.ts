@@ -1,6 +1,6 @@
 import { Inject, Injectable, Logger, type OnApplicationShutdown } from '@nestjs/common';
 import type { TensorSpec } from '../artifacts/artifact.entity.js';
-import { ArmMetricsRecorder } from '../arm-metrics/arm-metrics.recorder.js';
+import { ArmMetricsRecorder } from '../arm-metrics/arm-metrics-recorder.service.js';
 import { CONFIG } from '../config/config.module.js';
 import type { Config } from '../config/config.js';
 import type { LoggedTensor, PredictionArm } from '../prediction-log/prediction.js';

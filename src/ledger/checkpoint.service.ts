@@ -9,7 +9,7 @@ import { CONFIG } from '../config/config.module.js';
 import type { Config } from '../config/config.js';
 import { BadInputError, NotFoundError } from '../common/errors.js';
 import { LedgerRepository, type CheckpointRow } from './ledger.repository.js';
-import { LedgerSequencer, type Actor } from './ledger-sequencer.js';
+import { LedgerSequencer, type Actor } from './ledger-sequencer.service.js';
 import {
   consistencyProofFromNodes,
   inclusionProofFromNodes,

@@ -1,6 +1,6 @@
 import { Injectable, type OnApplicationBootstrap } from '@nestjs/common';
 import { LedgerRepository } from './ledger.repository.js';
-import { LedgerSequencer, type Actor } from './ledger-sequencer.js';
+import { LedgerSequencer, type Actor } from './ledger-sequencer.service.js';
 import { KeyRing, SigningKeyError, type PublicJwk } from './signing-keys.js';
 
 /**

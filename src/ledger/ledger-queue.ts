@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { canonicalize } from './canonical-json.js';
 import { formatTimestamp } from './ledger-event.js';
 import type { PendingRow, Queryable } from './ledger.repository.js';
-import type { Actor } from './ledger-sequencer.js';
+import type { Actor } from './ledger-sequencer.service.js';
 import { assertNotTruncated, extentOf, extentSql, type RawExtent } from './truncation.js';
 
 /**

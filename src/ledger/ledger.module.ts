@@ -8,7 +8,7 @@ import { LedgerReader } from './ledger-reader.service.js';
 import { LedgerVerifierService } from './ledger-verifier.service.js';
 import { LedgerRepository } from './ledger.repository.js';
 import { LedgerResolver } from './ledger.resolver.js';
-import { LedgerSequencer } from './ledger-sequencer.js';
+import { LedgerSequencer } from './ledger-sequencer.service.js';
 import { LedgerService } from './ledger.service.js';
 import { KeyRing } from './signing-keys.js';
 

@@ -6,9 +6,9 @@ import { withSpan } from '../telemetry/tracing.js';
 import type { LedgerEvent } from './ledger-event.js';
 import { queueEventsOnIntactLedger, queuedEventOf, type EventInput } from './ledger-queue.js';
 import { LedgerRepository, type PendingRow } from './ledger.repository.js';
-import { LedgerSequencer, type QueuedEvent } from './ledger-sequencer.js';
+import { LedgerSequencer, type QueuedEvent } from './ledger-sequencer.service.js';
 
-export type { Actor } from './ledger-sequencer.js';
+export type { Actor } from './ledger-sequencer.service.js';
 export type { EventInput } from './ledger-queue.js';
 
 export interface AppendedEvent {

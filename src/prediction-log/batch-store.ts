@@ -3,7 +3,7 @@ import { pipeline } from 'node:stream/promises';
 import pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
 import { queueEvents, queuedEventOf } from '../ledger/ledger-queue.js';
-import type { QueuedEvent } from '../ledger/ledger-sequencer.js';
+import type { QueuedEvent } from '../ledger/ledger-sequencer.service.js';
 import { COPY_COLUMNS, type PreparedBatch } from './prediction-digest.js';
 
 export const PREDICTION_LOG_ACTOR = { sub: 'system:prediction-log' } as const;

@@ -1,5 +1,5 @@
 import { writeErrorMessage, writeFaultOf } from '../database/write-fault.js';
-import type { QueuedEvent } from '../ledger/ledger-sequencer.js';
+import type { QueuedEvent } from '../ledger/ledger-sequencer.service.js';
 import type { StoredBatch } from './batch-store.js';
 import { splitBatch } from './batch-split.js';
 import { BatchBuilder, type PreparedBatch } from './prediction-digest.js';

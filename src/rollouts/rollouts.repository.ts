@@ -3,7 +3,7 @@ import { DataSource, type EntityManager } from 'typeorm';
 import { EndpointEntity } from '../endpoints/endpoint.entity.js';
 import type { DriftBaseline } from '../evaluation/metrics/drift.js';
 import { RolloutEntity } from './rollout.entity.js';
-import type { VersionScoring } from './rollout-measurements.js';
+import type { VersionScoring } from './rollout-measurements.repository.js';
 
 /** What a rollout's decisions read besides its own row. */
 export interface RolloutFacts {

@@ -17,8 +17,8 @@ import { missingRoles } from '../promotions/separation-of-duties.js';
 import { checkStatement } from '../promotions/statements.js';
 import type { PromotionRequestEntity } from '../promotions/promotion-request.entity.js';
 import { rolloutWith, type RolloutEntity } from './rollout.entity.js';
-import { RolloutEngine, type Cause } from './rollout-engine.js';
-import { RolloutJudge, type Judgement } from './rollout-judge.js';
+import { RolloutEngine, type Cause } from './rollout-engine.service.js';
+import { RolloutJudge, type Judgement } from './rollout-judge.service.js';
 import { passStage, plannedStages } from './rollout-stages.js';
 import { RolloutsRepository } from './rollouts.repository.js';
 

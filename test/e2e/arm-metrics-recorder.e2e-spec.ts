@@ -3,7 +3,7 @@ import type { DataSource } from 'typeorm';
 import {
   ArmMetricsRecorder,
   type Observation,
-} from '../../src/arm-metrics/arm-metrics.recorder.js';
+} from '../../src/arm-metrics/arm-metrics-recorder.service.js';
 import { ArmMetricsRepository } from '../../src/arm-metrics/arm-metrics.repository.js';
 import { REPLICA_ID } from '../../src/common/replica-id.js';
 import { loadConfig } from '../../src/config/config.js';

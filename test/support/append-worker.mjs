@@ -8,7 +8,7 @@ const dist = (path) => new URL(`../../dist/src/${path}`, import.meta.url).href;
 const { createDataSource } = await import(dist('database/data-source.js'));
 const { LedgerRepository } = await import(dist('ledger/ledger.repository.js'));
 const { LedgerService } = await import(dist('ledger/ledger.service.js'));
-const { LedgerSequencer } = await import(dist('ledger/ledger-sequencer.js'));
+const { LedgerSequencer } = await import(dist('ledger/ledger-sequencer.service.js'));
 const { KeyRing } = await import(dist('ledger/signing-keys.js'));
 
 const dataSource = createDataSource(url, { poolSize: Number(writers) });

@@ -7,7 +7,7 @@ import type { Criteria, RollbackCriteria } from '../promotions/rollout-plan.js';
 import { decideAbTest, type AbDecision } from './ab-test.js';
 import { judgeAll, type Measurements, type Verdict } from './criteria-judge.js';
 import type { RolloutEntity } from './rollout.entity.js';
-import { RolloutMeasurements, type StageScope } from './rollout-measurements.js';
+import { RolloutMeasurements, type StageScope } from './rollout-measurements.repository.js';
 import type { RolloutStage } from './rollout-stages.js';
 import { RolloutsRepository, type RolloutFacts } from './rollouts.repository.js';
 import { decideStage, stageMinimums, type StageDecision } from './stage-decision.js';

@@ -19,8 +19,8 @@ import { GatehouseMetrics } from '../telemetry/metrics.js';
 import { withSpan } from '../telemetry/tracing.js';
 import { stalledHeartbeat, stallLimits, stallReason, type StallLimits } from './metrics-stall.js';
 import type { RolloutEntity } from './rollout.entity.js';
-import { RolloutEngine } from './rollout-engine.js';
-import { RolloutJudge, type Judgement } from './rollout-judge.js';
+import { RolloutEngine } from './rollout-engine.service.js';
+import { RolloutJudge, type Judgement } from './rollout-judge.service.js';
 import type { RolloutStage } from './rollout-stages.js';
 import { RolloutsRepository } from './rollouts.repository.js';
 

@@ -1,7 +1,7 @@
 import type { MigrationInterface, QueryRunner } from 'typeorm';
 
 /**
- * The audit ledger (DESIGN §5). Four insert-only tables: the events themselves, the public
+ * The audit ledger (format in docs/ledger.md). Four insert-only tables: the events themselves, the public
  * keys that signed them, the complete Merkle subtree hashes (so proofs and checkpoints never
  * recompute the tree), and signed checkpoints. Triggers refuse UPDATE, DELETE and TRUNCATE;
  * docs/security.md gives the grants for a runtime role with INSERT and SELECT only.

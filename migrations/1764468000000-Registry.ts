@@ -1,7 +1,7 @@
 import type { MigrationInterface, QueryRunner } from 'typeorm';
 
 /**
- * The model registry and what serves it (issue 4): stored artifacts and datasets (the bytes
+ * The model registry and what serves it: stored artifacts and datasets (the bytes
  * live content-addressed under the data folder; these rows hold what was learned from them),
  * models with their model cards, immutable numbered versions, endpoints with their traffic
  * state, the prediction log sealed into the ledger batch by batch, and batch-inference jobs.

@@ -1,7 +1,7 @@
 import type { MigrationInterface, QueryRunner } from 'typeorm';
 
 /**
- * Evaluations (issue 5): a registered version run by Gatehouse itself over a labelled
+ * Evaluations: a registered version run by Gatehouse itself over a labelled
  * dataset, with every performance and fairness figure, their bootstrap intervals and the drift
  * baseline. A finished evaluation is evidence: a trigger refuses to change or delete it.
  */

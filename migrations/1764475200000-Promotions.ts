@@ -1,10 +1,10 @@
 import type { MigrationInterface, QueryRunner } from 'typeorm';
 
 /**
- * Promotion governance (issue 6): requests to put a version on an endpoint with their rollout
+ * Promotion governance: requests to put a version on an endpoint with their rollout
  * plan and rollback criteria, the approvals that bind a request's digest, the gate evaluations
- * with their evidence, and rollouts — the INITIAL go-live now, the staged engine's state
- * (stages, current stage, a lease so one replica drives a rollout) next.
+ * with their evidence, and rollouts — the INITIAL go-live here; the staged engine's state
+ * (stages, current stage, a lease so one replica drives a rollout) in RolloutEngine.
  *
  * What was requested, approved and found is evidence: a request's content never changes (only
  * its status does), and approvals and gate evaluations are never updated or deleted.

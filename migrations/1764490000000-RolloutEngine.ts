@@ -1,7 +1,7 @@
 import type { MigrationInterface, QueryRunner } from 'typeorm';
 
 /**
- * The rollout engine (issue 7): what every replica measures per endpoint, version and arm
+ * The rollout engine: what every replica measures per endpoint, version and arm
  * (flushed as small windows, summed by the controller), ground truth that arrives after the
  * prediction, the version kept warm after a go-live for an instant rollback, and a rollout's
  * outcome (the A/B result or what rolled it back).

@@ -1,7 +1,7 @@
 import type { MigrationInterface, QueryRunner } from 'typeorm';
 
 /**
- * Exported audit reports (issue 8). The signed JSON document is kept byte for byte, so that a
+ * Exported audit reports. The signed JSON document is kept byte for byte, so that a
  * report fetched again is the one whose digest `report.exported` recorded; the PDF and CSV are
  * rendered from it on each request. A report never changes once exported.
  */

@@ -1,7 +1,7 @@
 import type { MigrationInterface, QueryRunner } from 'typeorm';
 
 /**
- * Drift monitoring (issue 9): per endpoint and live version, the last window's PSI against the
+ * Drift monitoring: per endpoint and live version, the last window's PSI against the
  * evaluation baseline and whether a drift episode is open. Every replica checks; the row is
  * locked while an episode opens or closes, so one `drift.alert` is written per episode however
  * many replicas see it, and a restart does not alert again.

@@ -47,7 +47,7 @@ const PACED_WARM_UP_SECONDS = 2;
 const COST_RATE = Number(process.env['BENCH_COST_RATE'] ?? 3000);
 /** Core-seconds per second that other processes may use during a run before it is redone. */
 const OTHER_LOAD_LIMIT = 0.1;
-/** BENCH_TRACING=1 adds the defaults with tracing on (issue 9: goal ≤ 10 % fewer req/s). */
+/** BENCH_TRACING=1 adds the defaults with tracing on (goal: at most 10 % fewer req/s). */
 const TRACING = process.env['BENCH_TRACING'] === '1';
 const REGISTER = fileURLToPath(new URL('../../src/telemetry/register.js', import.meta.url));
 
@@ -192,7 +192,7 @@ async function paced(server: Server, body: string, rate: number): Promise<Paced>
   };
   // Every server waits idle while the others are measured, and on this kind of virtual machine
   // a process's first second of load after an idle spell can stall for 100 ms and more,
-  // whatever it runs (docs/benchmarks.md, session 11): the same load, unmeasured, first.
+  // whatever it runs (docs/benchmarks.md): the same load, unmeasured, first.
   await run(PACED_WARM_UP_SECONDS);
   const before = processTicks(server.pid);
   const postgres = commandTicks('postgres');

@@ -1,5 +1,5 @@
 /**
- * bench/rollout (issue 7), `npm run bench:rollout`. Gatehouse runs as a process of its own
+ * bench/rollout, `npm run bench:rollout`. Gatehouse runs as a process of its own
  * against a fresh database on DATABASE_URL's server (default: the local PostgreSQL), with the
  * rollout controller and arm metrics at their default cadence (1 s ticks, 1 s flushes) and the
  * test suite's small policy minimums, and measures:

@@ -37,7 +37,7 @@ export async function benchDatabase(
  * The machine, with what its figures depend on most: a system call's cost. Every request costs
  * a server a few (its read, its write, the wake-up of an event loop); on a virtual machine
  * whose kernel isolates page tables (PTI) they cost several times what they do on bare
- * hardware, and the same build measured 12k and 17k req/s on two such machines.
+ * hardware, and vary between such machines enough to move the same build's peak by a third.
  */
 export function machine(): string {
   const fd = openSync('/dev/null', 'w');

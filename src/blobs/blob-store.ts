@@ -33,7 +33,7 @@ export interface StoredBlob {
 const SHA256 = /^[0-9a-f]{64}$/;
 
 /**
- * Content-addressed files under `<dataDir>/blobs/sha256/ab/abcdef…` (DESIGN §4): artifacts,
+ * Content-addressed files under `<dataDir>/blobs/sha256/ab/abcdef…`: artifacts,
  * datasets and batch outputs. A blob is streamed to a temporary file while it is hashed and
  * counted, then linked to its name, so a half-written upload is never visible under a digest
  * and the same bytes twice are stored once. Readers that need the bytes to be what was

@@ -1,5 +1,5 @@
 /**
- * The error codes a client can see (DESIGN §6). Each module throws a subclass of DomainError
+ * The error codes a client can see, part of the public API. Each module throws a subclass of DomainError
  * with one of these; the global filter turns it into `extensions.code` for GraphQL and a status
  * for REST. Anything that is not a DomainError is a bug: logged in full, answered as INTERNAL.
  */

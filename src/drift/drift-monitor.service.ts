@@ -28,7 +28,7 @@ export type DriftCheck =
     };
 
 /**
- * Drift monitoring of live versions (DESIGN §1.7): every `intervalSeconds`, for each endpoint
+ * Drift monitoring of live versions: every `intervalSeconds`, for each endpoint
  * with a live version, the PSI of the score and of each feature over the last `windowSeconds`
  * of its logged traffic against the baseline stored with its evaluation. Computed from the
  * prediction log in PostgreSQL, so every replica sees all replicas' traffic and a restart

@@ -113,7 +113,8 @@ export function windowValues(
 
 /**
  * PSI of the window against the stored baselines, for the score and each feature that has a
- * baseline, binned by the baseline's own edges (DESIGN §8).
+ * baseline, binned by the baseline's own edges (stored with it, so a window is
+ * compared on exactly the bins the baseline was measured on).
  */
 export function windowDrift(
   baseline: StoredDrift,

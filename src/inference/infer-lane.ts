@@ -54,9 +54,9 @@ const SUFFIX = '/infer';
  *
  * Why: this is the one path taken thousands of times a second, and on it Fastify's request and
  * reply objects and hooks, and Nest's guard, pipes and interceptors, cost about as much as the
- * model run: side by side at peak the same build answered 1.3 × the requests with inference
- * served here (docs/benchmarks.md, session 8; docs/decisions.md). What they did on this path is
- * done here, with the same shared parts:
+ * model run, so serving it here answers markedly more requests on the same cores (figures in
+ * docs/benchmarks.md, the choice in docs/decisions.md). What they did on this path is done
+ * here, with the same shared parts:
  *
  * - the caller's token, through AuthService (its cache first), and the `infer Inference`
  *   permission, as the global guard checks `@Can('infer', 'Inference')`;
@@ -251,8 +251,8 @@ function readBody(request: IncomingMessage, limit: number): Promise<string> {
     const chunks: Buffer[] = [];
     let size = 0;
     let done = false;
-    // The error is made only when it is the outcome: 'close' follows every request, and
-    // building an Error (its stack) for each one cost about 10 µs a request.
+    // The error is made only when it is the outcome: 'close' follows every request, and an
+    // Error captures a stack trace, a large share of a request's CPU if built for each one.
     const fail = (outcome: () => Error): void => {
       if (done) return;
       done = true;

@@ -1,7 +1,7 @@
 /**
  * RFC 8785 JSON Canonicalization Scheme (JCS).
  *
- * The ledger hashes and signs the canonical form of every event (DESIGN §5), and outside
+ * The ledger hashes and signs the canonical form of every event, and outside
  * auditors recompute it with their own JCS implementation, so this must agree byte for byte
  * with RFC 8785 — and refuse, rather than silently coerce, anything that has no single
  * canonical form: only arrays, plain objects, strings, finite numbers, booleans and null.

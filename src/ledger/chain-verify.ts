@@ -1,5 +1,5 @@
 /**
- * The hash-chain half of ledger verification (DESIGN §5): for each stored row, in seq order,
+ * The hash-chain half of ledger verification (format in docs/ledger.md): for each stored row, in seq order,
  * recompute the canonical form from the stored event object, its hash, the link to the
  * previous hash and the gapless seq, and name the first row that fails and why.
  *
@@ -48,7 +48,7 @@ export type ChainResult =
 
 /**
  * Checks rows in order. Per row, in this order: the seq is the next one (`gap` names the
- * missing seq), the event has the DESIGN §5 shape and its seq agrees with the row
+ * missing seq), the event has the ledger event's exact shape and its seq agrees with the row
  * (`invalid event`), `prev` is the previous row's hash (`broken link`), and the hash of the
  * recomputed canonical form is the stored hash (`hash mismatch`). The link comes before the
  * hash so that an edited `prev` is reported as what it is.
@@ -76,7 +76,7 @@ export function checkChain(rows: Iterable<ChainRow>, start: ChainStart): ChainRe
 function checkRow(row: ChainRow, seq: number, prevHash: string): string | ChainResult {
   let canonical: string;
   try {
-    // canonicalEvent validates the DESIGN §5 shape before serializing.
+    // canonicalEvent validates the event's shape before serializing.
     canonical = canonicalEvent(row.event as LedgerEvent);
   } catch (error) {
     if (error instanceof InvalidLedgerEventError || error instanceof CanonicalizationError) {

@@ -20,7 +20,7 @@ import {
   type NodeId,
 } from './merkle.js';
 
-/** The signed statement "the tree of `treeSize` events has root `rootHash`" (DESIGN §5). */
+/** The signed statement "the tree of `treeSize` events has root `rootHash`", signed. */
 export interface Checkpoint {
   readonly v: 1;
   readonly treeSize: number;

@@ -1,5 +1,5 @@
 /**
- * Ed25519 JWS for the ledger (DESIGN §5): detached-payload signatures over each event's
+ * Ed25519 JWS for the ledger: detached-payload signatures over each event's
  * canonical form, and attached signatures over checkpoints.
  *
  * Detached means RFC 7515 Appendix F: the ordinary compact serialization, signed over

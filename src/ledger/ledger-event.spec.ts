@@ -40,7 +40,7 @@ function memberOf(fn: () => unknown): string | undefined {
 }
 
 describe('validateEventShape', () => {
-  it('accepts a DESIGN §5 event, for people and for system actors', () => {
+  it('accepts a well-formed event, for people and for system actors', () => {
     expect(validateEventShape(sampleEvent())).toEqual(sampleEvent());
     expect(() =>
       validateEventShape(sampleEvent({ actor: { sub: 'system:rollout' }, traceId: null })),
@@ -220,7 +220,7 @@ describe('formatTimestamp', () => {
 });
 
 describe('LedgerEvent', () => {
-  it('has exactly the DESIGN §5 members (checked at compile time too)', () => {
+  it('has exactly the members of a ledger event (checked at compile time too)', () => {
     const typed: LedgerEvent = {
       v: 1,
       seq: 1,

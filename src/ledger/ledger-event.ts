@@ -1,5 +1,5 @@
 /**
- * The ledger event of DESIGN §5: its exact shape, its canonical form and its hash.
+ * The ledger event (docs/ledger.md): its exact shape, its canonical form and its hash.
  *
  * The format is a fixed contract with the offline verifier and outside auditors, so the
  * shape check is strict (exactly these members, each in one spelling) — two spellings of the
@@ -26,7 +26,7 @@ export interface LedgerEvent {
   prev: string;
 }
 
-/** `prev` of seq 1 (DESIGN §5). */
+/** `prev` of seq 1: 64 zeros, as there is no event before it. */
 export const GENESIS_PREV = '0'.repeat(64);
 
 /** A ledger event that breaks the contract; `member` names the offending member. */
@@ -55,7 +55,7 @@ const SHA256_HEX = /^[0-9a-f]{64}$/;
 // Dotted lowercase names such as model.version.registered or rollout.rolled_back.
 const EVENT_TYPE = /^[a-z][a-z0-9_]*(?:\.[a-z][a-z0-9_]*)+$/;
 
-/** Checks that `e` is exactly a DESIGN §5 event and returns it typed; throws otherwise. */
+/** Checks that `e` is exactly a ledger event and returns it typed; throws otherwise. */
 export function validateEventShape(e: unknown): LedgerEvent {
   checkEvent(e);
   return e as LedgerEvent;
@@ -99,7 +99,7 @@ export interface EventParts {
  * The canonical form of an event put together from its parts, without building and walking the
  * object again: the sealing pass's hot path. The same text as `canonicalEvent` (a test holds
  * them together) provided the parts are what the queue guarantees: actor and payload in RFC 8785
- * form, `id`, `ts`, `type`, `traceId` and `prev` in their DESIGN §5 spellings (no character
+ * form, `id`, `ts`, `type`, `traceId` and `prev` in their one fixed spelling (no character
  * that JSON escapes) and a subject that `canonicalize` accepted (no lone surrogate), for which
  * JSON.stringify writes RFC 8785's string form. Members in RFC 8785 order.
  */
@@ -110,7 +110,7 @@ export function canonicalEventOf(e: EventParts): string {
 
 /**
  * The event hash: lowercase hex SHA-256 of 0x00 ‖ UTF-8(canonical) — the RFC 9162 leaf hash,
- * so the chain and the Merkle tree share one leaf hash (DESIGN §5). "\0" is the 0x00 byte.
+ * so the chain and the Merkle tree share one leaf hash. "\0" is the 0x00 byte.
  */
 export function eventHash(canonical: string): string {
   // crypto.hash hashes a string in one call, markedly faster than createHash per event.
@@ -161,7 +161,7 @@ function checkEvent(e: unknown): boolean {
   return ordered;
 }
 
-/** Exactly the DESIGN §5 members; true when they are listed in JCS order. */
+/** Exactly the ledger event's members; true when they are listed in JCS order. */
 function checkMembers(keys: string[]): boolean {
   if (isMemberList(keys)) return true;
   for (const key of keys) {

@@ -7,7 +7,7 @@ import { CheckpointService } from './checkpoint.service.js';
 import { LedgerKeysService } from './ledger-keys.service.js';
 import { LedgerReader, ndjsonLine } from './ledger-reader.service.js';
 
-/** The ledger for outside auditors: NDJSON export, checkpoints and the public keys (DESIGN §6). */
+/** The ledger for outside auditors: NDJSON export, checkpoints and the public keys. */
 @Controller()
 export class LedgerController {
   constructor(

@@ -11,7 +11,7 @@ export class LedgerActorModel {
 }
 
 @ObjectType('LedgerEvent', {
-  description: 'One event of the hash-chained, signed ledger (DESIGN §5).',
+  description: 'One event of the hash-chained, signed ledger.',
 })
 export class LedgerEventModel {
   @Field(() => Int)

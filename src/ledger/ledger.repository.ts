@@ -5,7 +5,7 @@ import { DataSource, type EntityManager } from 'typeorm';
 import type { PublicJwk } from './signing-keys.js';
 import { extentOf, extentSql, type LedgerExtent, type RawExtent } from './truncation.js';
 
-/** The advisory lock that serializes appends across every process (DESIGN §5). */
+/** The advisory lock that serializes appends across every process, so no two forks of the chain. */
 export const LEDGER_LOCK_KEY = 7_350_002;
 
 const APPEND_EXTENT = extentSql('leaves');

@@ -33,7 +33,7 @@ const driftMonitoringSchema = z
     path: ['minRows'],
   });
 
-/** policies/evaluation.yaml: the rules evaluations are computed under (DESIGN §8). */
+/** policies/evaluation.yaml: the rules evaluations are computed under. */
 export const evaluationPolicySchema = z.strictObject({
   version: z.literal(1),
   fairness: z.strictObject({

@@ -21,7 +21,7 @@ function errorOf(text: string): PolicyFileError {
 }
 
 describe('roles policy', () => {
-  it('loads the shipped policies/roles.yaml with the roles of DESIGN §2', () => {
+  it('loads the shipped policies/roles.yaml with the governance roles', () => {
     const sut = parse(shipped);
     expect(Object.keys(sut.value.roles)).toEqual(
       expect.arrayContaining([

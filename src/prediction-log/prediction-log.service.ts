@@ -42,10 +42,10 @@ const PURGE_CHUNK = 10_000;
 const DAY_MS = 86_400_000;
 /**
  * Predictions are handed to the writer this many at a time at the most, and at the latest
- * this long after the first of them. A message to another thread cost the event loop
- * 25–35 µs on the benchmark machine whatever it carried, and about 200 µs under load (waking
- * a thread on the other core is dear on a virtual machine): one every 10 ms was a microsecond
- * a request at 7700 req/s, one every 50 ms 0.6 µs; every 200 ms, a tenth of that.
+ * this long after the first of them. A message to another thread costs the event loop about the
+ * same whatever it carries, and several times more under load (waking a thread on the other
+ * core is dear on a virtual machine), so messages are made rare: at one per 200 ms their share
+ * of a request is negligible, where one per 10 ms was not (docs/benchmarks.md).
  */
 const HANDOVER_ROWS = 2048;
 const HANDOVER_MS = 200;

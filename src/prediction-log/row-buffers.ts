@@ -3,8 +3,8 @@
  *
  * A fresh buffer of this size is fresh memory from the kernel (above glibc's mmap threshold):
  * every 4 KB page of it faults on first write, and on a virtual machine a page fault costs
- * tens of microseconds. Measured on the 2-core benchmark machine, writing rows into fresh
- * buffers cost 6 µs of the event loop per prediction; reused buffers are already mapped.
+ * tens of microseconds, so writing rows into fresh buffers was one of the log's dearest steps
+ * (docs/benchmarks.md). Reused buffers are already mapped.
  */
 export const ROW_BUFFER_BYTES = 128 * 1024;
 

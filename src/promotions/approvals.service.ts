@@ -21,7 +21,7 @@ export interface ApprovalInput {
 }
 
 /**
- * Approvals (DESIGN §1.4). Each is checked under the request's row lock against separation of
+ * Approvals. Each is checked under the request's row lock against separation of
  * duties and bound to the digest the approver saw; the last required one approves the request.
  */
 @Injectable()

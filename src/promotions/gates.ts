@@ -21,7 +21,7 @@ import {
 } from './vocabulary.js';
 
 /**
- * The gates a promotion must pass before any traffic moves (DESIGN §1.5), as pure functions
+ * The gates a promotion must pass before any traffic moves, as pure functions
  * of facts the gate service gathers. Each gate gives a verdict, a one-line summary a person
  * can act on, and its evidence: plain JSON whose RFC 8785 digest is ledgered, so what a gate
  * saw can be shown later exactly as it was.

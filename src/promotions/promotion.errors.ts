@@ -1,6 +1,6 @@
 import { DomainError } from '../common/errors.js';
 
-/** The requester approving, or one person filling two required roles (DESIGN §1.4). */
+/** The requester approving, or one person filling two required roles. */
 export class SeparationOfDutiesError extends DomainError {
   constructor(message: string, details?: Record<string, unknown>) {
     super('SEPARATION_OF_DUTIES', message, details);

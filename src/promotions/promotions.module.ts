@@ -6,7 +6,7 @@ import { PromotionsResolver } from './promotions.resolver.js';
 import { PromotionsService } from './promotions.service.js';
 import { RepolicyService } from './repolicy.service.js';
 
-/** Promotion requests, approvals with separation of duties, and gates (issue 6). */
+/** Promotion requests, approvals with separation of duties, and gates. */
 @Module({
   providers: [
     PromotionsRepository,

@@ -31,7 +31,7 @@ export interface PromotionInput extends PlanInput {
 const CLOSABLE: readonly PromotionStatus[] = ['PENDING', 'APPROVED'];
 
 /**
- * Promotion requests (issue 6): made with a checked plan and rollback criteria and a digest
+ * Promotion requests: made with a checked plan and rollback criteria and a digest
  * of their content, withdrawn by their requester, rejected by a compliance officer. Every
  * change is a ledger event in its own transaction; every refused decision is ledgered too.
  */

@@ -12,7 +12,7 @@ import {
 } from './vocabulary.js';
 
 /**
- * A promotion's rollout plan and its criteria (DESIGN §7), checked as pure functions against
+ * A promotion's rollout plan and its criteria, checked as pure functions against
  * the policy of the model's risk tier and the endpoint's state. Every refusal names the field
  * and says why; what passes is normalized to plain JSON (absent settings are left out), which
  * is what the request digest covers.

@@ -4,7 +4,7 @@ import { checkStatement } from './statements.js';
 import type { PromotionStatus } from './vocabulary.js';
 
 /**
- * Whether one approval may be recorded (DESIGN §1.4), as a pure function of the attempt and
+ * Whether one approval may be recorded under separation of duties, as a pure function of the attempt and
  * the request as it stands under its row lock. Every refusal is a DomainError the caller
  * ledgers as a refused attempt before it reaches the client.
  */

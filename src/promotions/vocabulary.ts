@@ -1,5 +1,5 @@
 /**
- * The fixed vocabulary of promotions (DESIGN §7): strategies, rollback criteria and the
+ * The fixed vocabulary of promotions: strategies, rollback criteria and the
  * evaluation figures a candidate is compared on. policies/promotion.yaml may only use these
  * names; anything else stops the service at start-up with the line named.
  */

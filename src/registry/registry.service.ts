@@ -35,7 +35,7 @@ export interface ModelFilter {
 
 const SHA256 = /^[0-9a-f]{64}$/;
 
-/** Models and their immutable versions (issue 4). Every registration is a ledger event. */
+/** Models and their immutable versions. Every registration is a ledger event. */
 @Injectable()
 export class RegistryService {
   constructor(

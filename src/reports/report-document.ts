@@ -1,5 +1,5 @@
 /**
- * The audit report as a document (issue 8): what the JSON file holds, shared by the service
+ * The audit report as a document: what the JSON file holds, shared by the service
  * that assembles it, the offline verifier and the PDF and CSV renderers. Plain types only, no
  * framework: the verifier must run with nothing but the file and the public keys.
  *
@@ -51,7 +51,7 @@ export interface SignedCheckpoint {
     readonly rootHash: string;
     readonly ts: string;
   };
-  /** Attached compact JWS over the JCS of `checkpoint` (DESIGN §5). */
+  /** Attached compact JWS over the JCS of `checkpoint`, as the ledger signs it. */
   readonly jws: string;
 }
 

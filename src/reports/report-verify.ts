@@ -1,5 +1,5 @@
 /**
- * Offline verification of an audit report (issue 8): nothing but the file and, optionally, a
+ * Offline verification of an audit report: nothing but the file and, optionally, a
  * JWKS the auditor trusts. No database, no network, no framework — the `gatehouse
  * verify-report` command and the tests run exactly this.
  *

@@ -9,7 +9,7 @@ import {
 } from './statistics.js';
 
 /**
- * An A/B test's verdict (issue 7): both arms with at least `minSamples` outcomes, then one
+ * An A/B test's verdict: both arms with at least `minSamples` outcomes, then one
  * two-sided test at the plan's significance level. The winner is recorded; it does not go
  * live by this — a winning candidate still needs its own promotion.
  */

@@ -12,7 +12,7 @@ import {
 } from './statistics.js';
 
 /**
- * Judging a rollout stage against the request's criteria (DESIGN §7, issue 7): pure, so the
+ * Judging a rollout stage against the request's criteria: pure, so the
  * evidence written to the ledger can be recomputed from the figures it carries.
  *
  * A rollback criterion is breached only when the candidate is past its threshold AND the

@@ -1,7 +1,7 @@
 /**
- * The tests the rollout controller uses so that a fixed threshold does not act on noise
- * (issue 7): the candidate's rate is compared with live's, or with the threshold itself, and
- * only a difference unlikely under chance counts. Pure arithmetic; each result carries what
+ * The tests the rollout controller uses so that a fixed threshold does not act on noise: the
+ * candidate's rate is compared with live's, or with the threshold itself, and only a
+ * difference unlikely under chance counts. Pure arithmetic; each result carries what
  * the evidence needs (test, sample sizes, statistic, p-value).
  */
 

@@ -30,7 +30,8 @@ export interface InferenceSpan {
  * The request span of an inference request (src/inference/infer-lane.ts), made only when it
  * will be recorded: on the hot path an unrecorded span is not worth its price. @fastify/otel,
  * which starts two spans per request whether sampled or not and runs the handler in a context
- * of its own (a quarter of the inference CPU, docs/benchmarks.md), never sees these requests.
+ * of its own (a large share of the inference CPU, docs/benchmarks.md), never sees these
+ * requests.
  *
  * So: when the process records no spans at all (no exporter), nothing is done. Otherwise the
  * span is started — the sampler decides, following an incoming `traceparent` — and only a

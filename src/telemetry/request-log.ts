@@ -85,7 +85,7 @@ interface LoggedRequest extends FastifyRequest {
 /**
  * The request log of the routes Fastify serves, from two Fastify hooks. Hooks rather than
  * nestjs-pino's middleware: Nest runs middleware through @fastify/middie for every request,
- * excluded or not, and on inference that alone cost about a tenth of the service's CPU per
+ * excluded or not, and on inference that alone was a noticeable share of the service's CPU per
  * request (docs/benchmarks.md). Here an unlogged request costs one test of its path.
  */
 export function logRequests(fastify: FastifyInstance, log: RequestLog): void {

@@ -9,9 +9,9 @@ import { startTestApp, type TestApp } from '../support/app.js';
 import { MODEL_CARD, registerModel, seedLiveEndpoint } from '../support/registry.js';
 
 /**
- * Each input here once got through where it must not (an INTERNAL answer, a 500, an unescaped
- * formula cell, Fastify's own error shape, a schema shown to a stranger); each is now refused
- * at its entry point with a client error naming the field.
+ * Inputs that slip through a careless entry point (into an INTERNAL answer, a 500, an
+ * unescaped formula cell, Fastify's own error shape, a schema shown to a stranger); each must be
+ * refused at its entry point with a client error naming the field.
  */
 
 interface RestAnswer {

@@ -39,7 +39,7 @@ const PLAN = {
 const ENDPOINTS = ['credit-a', 'credit-b', 'credit-c'];
 
 /**
- * Issue 10: three `gatehouse serve` processes on one PostgreSQL, with promotions, approvals,
+ * Three `gatehouse serve` processes on one PostgreSQL, with promotions, approvals,
  * rollouts and inference spread over all three at once. Afterwards: one gapless chain that
  * verifies, each rollout decided by one replica at a time, and every answered prediction in
  * the log, in a batch sealed by exactly one ledger event.

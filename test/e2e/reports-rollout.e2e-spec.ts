@@ -31,7 +31,7 @@ import {
 } from '../support/rollout-story.js';
 
 /**
- * Issue 8 §5: "a report of a full German credit rollout verifies offline". The story of one
+ * A report of a full German credit rollout verifies offline. The story of one
  * endpoint: version 1 live by INITIAL, version 2 (retrained) taken shadow → canary-25 →
  * canary-50 → live under steady traffic with ground truth, version 3 (fails runs of an odd
  * number of rows) rolled back by the controller in its shadow stage. Reports of both rollouts,

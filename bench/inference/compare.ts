@@ -9,7 +9,7 @@
  *
  *   git worktree add /tmp/before <commit> && ln -s "$PWD/node_modules" /tmp/before/
  *   (cd /tmp/before && npx tsc -p tsconfig.build.json)
- *   npm run build && BENCH_OTHER=/tmp/before node dist/bench/inference/compare.js
+ *   npm run build:bench && BENCH_OTHER=/tmp/before node dist/bench/inference/compare.js
  *
  * BENCH_ROUNDS (default 6) rounds of BENCH_SECONDS (default 10) per build, BENCH_CONNECTIONS
  * (default 32). GATEHOUSE_* settings of this process reach both services.

@@ -4,7 +4,7 @@
  * open-loop load at BENCH_COST_RATE (default 3000 req/s) for BENCH_SECONDS (default 15), stops
  * it and prints the self time per request by origin (a package, a folder of src/, Node's
  * internals, the garbage collector) and the costliest functions.
- * `npm run build && node dist/bench/inference/profile.js`; BENCH_PREDICTION_LOG=false profiles
+ * `npm run build:bench && node dist/bench/inference/profile.js`; BENCH_PREDICTION_LOG=false profiles
  * with the log off, BENCH_TARGET=bare the bare server (bare-server.ts) for comparison, and
  * BENCH_PROFILE_OUT=FILE keeps the main thread's profile (for Chrome's DevTools). GATEHOUSE_* settings are passed
  * on to the service, and BENCH_NODE_OPTIONS to its Node.js (V8 flags, say).

@@ -8,7 +8,7 @@
  * over the run and over its typical second), every server's CPU per request at a fixed rate
  * (BENCH_COST_RATE, default 3000 req/s), and Gatehouse's resident memory idle with ten
  * endpoints loaded.
- * `npm run build && node dist/bench/inference/run.js`.
+ * `npm run build:bench && node dist/bench/inference/run.js`.
  *
  * BENCH_TRACING=1 adds the defaults with the OpenTelemetry SDK started (no exporter, then OTLP
  * export at the default sampling) for the tracing on/off comparison.

@@ -2,7 +2,7 @@ import { describe, expect, it } from '@jest/globals';
 import { createHash } from 'node:crypto';
 import { buildGermanCreditModels, reweighingWeights } from './demo-models.js';
 import { accuracy, disparateImpact, selectionRates } from './metrics.js';
-import { createSession, runScores } from './onnx-test-support.js';
+import { createSession, runScores } from '../../test/support/onnx-scoring.js';
 
 const sha256 = (bytes: Uint8Array): string => createHash('sha256').update(bytes).digest('hex');
 const models = buildGermanCreditModels();

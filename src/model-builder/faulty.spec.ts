@@ -10,7 +10,7 @@ import {
 } from './faulty.js';
 import { loadGermanCredit } from './german-credit.js';
 import { trainLogisticRegression } from './logistic-regression.js';
-import { createSession, featureTensor, runScores } from './onnx-test-support.js';
+import { createSession, featureTensor, runScores } from '../../test/support/onnx-scoring.js';
 import { decodeModel } from './onnx-writer.js';
 import { trainGradientBoosting } from './tree-ensemble.js';
 

@@ -3,7 +3,7 @@ import { createHash } from 'node:crypto';
 import { loadGermanCredit } from './german-credit.js';
 import { trainLogisticRegression } from './logistic-regression.js';
 import { accuracy } from './metrics.js';
-import { createSession, runScores, scoreWithOnnxRuntime } from './onnx-test-support.js';
+import { createSession, runScores, scoreWithOnnxRuntime } from '../../test/support/onnx-scoring.js';
 import { decodeModel } from './onnx-writer.js';
 import { sigmoid } from './scoring-model.js';
 import { standardizeRows } from './standardize.js';

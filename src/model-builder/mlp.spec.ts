@@ -3,7 +3,7 @@ import { createHash } from 'node:crypto';
 import { loadGermanCredit } from './german-credit.js';
 import { accuracy } from './metrics.js';
 import { trainMlp } from './mlp.js';
-import { createSession, scoreWithOnnxRuntime } from './onnx-test-support.js';
+import { createSession, scoreWithOnnxRuntime } from '../../test/support/onnx-scoring.js';
 import { decodeModel } from './onnx-writer.js';
 
 const data = loadGermanCredit();

@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { createSession, runScores } from './onnx-test-support.js';
+import { createSession, runScores } from '../../test/support/onnx-scoring.js';
 import { encodeModel } from './onnx-writer.js';
 import {
   addSelectColumns,

@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { createSession, ort } from './onnx-test-support.js';
+import { createSession, ort } from '../../test/support/onnx-scoring.js';
 import { encodeModel, GraphBuilder } from './onnx-writer.js';
 import { addStandardizeNodes, fitStandardizer, standardizeRows } from './standardize.js';
 

@@ -2,7 +2,11 @@ import { describe, expect, it } from '@jest/globals';
 import { createHash } from 'node:crypto';
 import { loadGermanCredit } from './german-credit.js';
 import { accuracy } from './metrics.js';
-import { createSession, featureTensor, scoreWithOnnxRuntime } from './onnx-test-support.js';
+import {
+  createSession,
+  featureTensor,
+  scoreWithOnnxRuntime,
+} from '../../test/support/onnx-scoring.js';
 import { decodeModel, ML_DOMAIN } from './onnx-writer.js';
 import {
   evaluateTree,

@@ -4,7 +4,7 @@ import { beforeAll, describe, expect, it } from '@jest/globals';
 import { canonicalize } from '../ledger/canonical-json.js';
 import type { ReportFile } from './report-document.js';
 import { verifyReport } from './report-verify.js';
-import { syntheticReport, type SyntheticReport } from './synthetic-report.spec-helper.js';
+import { syntheticReport, type SyntheticReport } from '../../test/support/synthetic-report.js';
 
 /** The report as JSON text after `change`; the change works on a fresh parsed copy. */
 function edited(text: string, change: (file: Record<string, any>) => void): string {

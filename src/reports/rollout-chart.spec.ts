@@ -1,7 +1,7 @@
 import { beforeAll, describe, expect, it } from '@jest/globals';
 import type { JsonObject, RolloutSection, TimelineEntry } from './report-document.js';
 import { rolloutChart } from './rollout-chart.js';
-import { syntheticReport } from './synthetic-report.spec-helper.js';
+import { syntheticReport } from '../../test/support/synthetic-report.js';
 
 const at = (seq: number, type: string, payload: JsonObject): TimelineEntry => ({
   seq,

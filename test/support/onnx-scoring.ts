@@ -1,11 +1,11 @@
 import type * as Ort from 'onnxruntime-node';
-import { ort } from '../inference/ort.js';
-import { FEATURES_INPUT, SCORE_OUTPUT } from './scoring-model.js';
+import { ort } from '../../src/inference/ort.js';
+import { FEATURES_INPUT, SCORE_OUTPUT } from '../../src/model-builder/scoring-model.js';
 
 /**
- * For the specs of this folder: runs ONNX bytes with ONNX Runtime (CPU). Not part of the
- * public API (index.ts does not export it). ONNX Runtime is loaded through the service's own
- * loader, which also makes it work under Jest's vm contexts (see src/inference/ort.ts).
+ * For the specs of src/model-builder: runs ONNX bytes with ONNX Runtime (CPU). ONNX Runtime is
+ * loaded through the service's own loader, which also makes it work under Jest's vm contexts
+ * (see src/inference/ort.ts).
  */
 export { ort };
 export async function createSession(bytes: Uint8Array): Promise<Ort.InferenceSession> {

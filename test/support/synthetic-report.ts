@@ -5,15 +5,15 @@
  * Built with the ledger's own primitives, exactly as the sequencer and the report service do.
  */
 import { createHash, generateKeyPairSync, randomUUID, type KeyObject } from 'node:crypto';
-import { canonicalBytes, canonicalize } from '../ledger/canonical-json.js';
+import { canonicalBytes, canonicalize } from '../../src/ledger/canonical-json.js';
 import {
   canonicalEvent,
   eventHash,
   GENESIS_PREV,
   type LedgerEvent,
-} from '../ledger/ledger-event.js';
-import { signAttached, signDetached, thumbprintKid } from '../ledger/jws.js';
-import { inclusionProof, rootOf } from '../ledger/merkle.js';
+} from '../../src/ledger/ledger-event.js';
+import { signAttached, signDetached, thumbprintKid } from '../../src/ledger/jws.js';
+import { inclusionProof, rootOf } from '../../src/ledger/merkle.js';
 import {
   REPORT_TYPE,
   type Json,
@@ -21,8 +21,8 @@ import {
   type PublicKey,
   type ReportBody,
   type ReportFile,
-} from './report-document.js';
-import { assembleSections } from './report-sections.js';
+} from '../../src/reports/report-document.js';
+import { assembleSections } from '../../src/reports/report-sections.js';
 
 interface Key {
   readonly kid: string;

@@ -18,7 +18,7 @@ import { graphqlOptions } from './graphql/graphql-options.js';
 import { HealthModule } from './health/health.module.js';
 import { JobsModule } from './jobs/jobs.module.js';
 import { InferenceModule } from './inference/inference.module.js';
-import { RuntimeModule } from './inference/runtime.module.js';
+import { RuntimeModule } from './runtime/runtime.module.js';
 import { LedgerModule } from './ledger/ledger.module.js';
 import type { Policies } from './policy/policies.js';
 import { PolicyModule } from './policy/policy.module.js';

@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import pg from 'pg';
-import { ort } from '../../src/inference/ort.js';
+import { ort } from '../../src/runtime/ort.js';
 import { mulberry32, trainLogisticRegression } from '../../src/model-builder/index.js';
 import { benchDatabase, machine } from '../support/bench-db.js';
 import { MB, startBenchService } from '../support/service.js';

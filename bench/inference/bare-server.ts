@@ -7,7 +7,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import { ort, SESSION_OPTIONS } from '../../src/inference/ort.js';
+import { ort, SESSION_OPTIONS } from '../../src/runtime/ort.js';
 
 interface Request {
   id?: string;

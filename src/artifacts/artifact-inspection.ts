@@ -1,6 +1,6 @@
 import { BadInputError } from '../common/errors.js';
-import { ort, SESSION_OPTIONS, signatureOf, type InferenceSession } from '../inference/ort.js';
-import type { TensorSpec } from './artifact.entity.js';
+import { ort, SESSION_OPTIONS, signatureOf, type InferenceSession } from '../runtime/ort.js';
+import type { TensorSpec } from '../runtime/tensor-spec.js';
 import { checkOnnxModel, onnxRuntimeReason, type OnnxModelFacts } from './onnx-check.js';
 
 export interface InspectedArtifact extends OnnxModelFacts {

@@ -7,7 +7,8 @@ import { CONFIG } from '../config/config.module.js';
 import type { Config } from '../config/config.js';
 import { actorOf } from '../ledger/actor.js';
 import { LedgerService } from '../ledger/ledger.service.js';
-import type { ArtifactEntity, TensorSpec } from './artifact.entity.js';
+import type { TensorSpec } from '../runtime/tensor-spec.js';
+import type { ArtifactEntity } from './artifact.entity.js';
 import { inspectArtifact, type InspectedArtifact } from './artifact-inspection.js';
 import { ArtifactsRepository } from './artifacts.repository.js';
 

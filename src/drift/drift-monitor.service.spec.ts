@@ -14,6 +14,7 @@ const live = (endpoint: string): LiveVersion => ({
   featureColumns: ['a'],
   scoreOutput: 'score',
   scoreIndex: 0,
+  threshold: 0.5,
 });
 
 describe('the drift monitor', () => {

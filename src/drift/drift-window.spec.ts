@@ -1,12 +1,14 @@
 import { describe, expect, it } from '@jest/globals';
 import { driftBaseline } from '../evaluation/metrics/drift.js';
-import { episodeChange, windowDrift, windowValues, type ModelLayout } from './drift-window.js';
+import type { ScoringSpec } from '../runtime/scoring.js';
+import { episodeChange, windowDrift, windowValues } from './drift-window.js';
 
-const layout: ModelLayout = {
+const layout: ScoringSpec = {
   inputName: 'features',
   featureColumns: ['age', 'amount'],
   scoreOutput: 'score',
   scoreIndex: 0,
+  threshold: 0.5,
 };
 
 /** A logged prediction of `rows` (each [age, amount]) and their scores. */

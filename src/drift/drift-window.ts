@@ -1,18 +1,10 @@
 import { driftPsi, type DriftBaseline } from '../evaluation/metrics/drift.js';
+import { scoresOf, type ScoringSpec } from '../runtime/scoring.js';
 
 /** The drift baselines stored in an evaluation's result (src/evaluation/evaluation-compute.ts). */
 export interface StoredDrift {
   readonly score: DriftBaseline;
   readonly features: Readonly<Record<string, DriftBaseline>>;
-}
-
-/** Where a version's features and score sit in its logged request and answer tensors. */
-export interface ModelLayout {
-  readonly inputName: string;
-  /** In the order of the input tensor's last dimension. */
-  readonly featureColumns: readonly string[];
-  readonly scoreOutput: string;
-  readonly scoreIndex: number;
 }
 
 /** One logged prediction as read back: the request's input tensors and the answer's outputs. */
@@ -26,7 +18,7 @@ export interface WindowValues {
   /** Predictions read (each may carry several rows). */
   readonly predictions: number;
   readonly rows: number;
-  /** One column per feature column, in layout order. */
+  /** One column per feature column, in the order of the feature columns. */
   readonly features: readonly Float64Array[];
   readonly scores: Float64Array;
 }
@@ -75,22 +67,22 @@ function pick(list: readonly Tensor[], name: string): Tensor | undefined {
  */
 export function windowValues(
   predictions: readonly ServedPrediction[],
-  layout: ModelLayout,
+  scoring: ScoringSpec,
 ): WindowValues {
-  const width = layout.featureColumns.length;
-  const columns: number[][] = layout.featureColumns.map(() => []);
+  const width = scoring.featureColumns.length;
+  const columns: number[][] = scoring.featureColumns.map(() => []);
   const scores: number[] = [];
   for (const p of predictions) {
-    const input = pick(tensors(p.inputs), layout.inputName);
-    const output = pick(tensors(p.outputs), layout.scoreOutput);
+    const input = pick(tensors(p.inputs), scoring.inputName);
+    const output = pick(tensors(p.outputs), scoring.scoreOutput);
     if (!input || !output || width === 0) continue;
     const rows = input.data.length / width;
     if (!Number.isInteger(rows) || rows === 0 || input.shape[input.shape.length - 1] !== width)
       continue;
-    const perRow = output.data.length / rows;
-    if (!Number.isInteger(perRow) || layout.scoreIndex >= perRow) continue;
+    const rowScores = scoresOf(output.data, rows, scoring.scoreIndex);
+    if (!rowScores) continue;
     for (let r = 0; r < rows; r++) {
-      const score = Number(output.data[r * perRow + layout.scoreIndex]);
+      const score = rowScores[r] ?? Number.NaN;
       if (!Number.isFinite(score)) continue;
       const row: number[] = [];
       for (let j = 0; j < width; j++) {
@@ -118,12 +110,12 @@ export function windowValues(
  */
 export function windowDrift(
   baseline: StoredDrift,
-  layout: ModelLayout,
+  scoring: ScoringSpec,
   values: WindowValues,
 ): WindowDrift {
   if (values.rows === 0) return { rows: 0, scorePsi: null, features: [], maxPsi: 0 };
   const features: FeaturePsi[] = [];
-  layout.featureColumns.forEach((feature, j) => {
+  scoring.featureColumns.forEach((feature, j) => {
     const base = baseline.features[feature];
     const column = values.features[j];
     if (base && column) features.push({ feature, psi: driftPsi(base, column, feature) });

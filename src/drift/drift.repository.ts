@@ -1,9 +1,10 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource, type EntityManager } from 'typeorm';
-import type { FeaturePsi, ModelLayout, ServedPrediction, StoredDrift } from './drift-window.js';
+import type { ScoringSpec } from '../runtime/scoring.js';
+import type { FeaturePsi, ServedPrediction, StoredDrift } from './drift-window.js';
 
-/** An endpoint with a live version, and that version's layout. */
-export interface LiveVersion extends ModelLayout {
+/** An endpoint with a live version, and how that version is scored. */
+export interface LiveVersion extends ScoringSpec {
   readonly endpoint: string;
   readonly endpointId: string;
   readonly modelVersionId: string;
@@ -76,10 +77,11 @@ export class DriftRepository {
         feature_columns: string[];
         score_output: string;
         score_index: number;
+        threshold: number | null;
       }[]
     >(
       `SELECT e.name AS endpoint, e.id AS endpoint_id, v.id AS model_version_id, v.version,
-              v.input_name, v.feature_columns, v.score_output, v.score_index
+              v.input_name, v.feature_columns, v.score_output, v.score_index, v.threshold
          FROM endpoints e
          JOIN model_versions v ON v.model_id = e.model_id AND v.version = e.live_version
         WHERE ($1::text IS NULL OR e.name = $1)
@@ -95,6 +97,7 @@ export class DriftRepository {
       featureColumns: r.feature_columns,
       scoreOutput: r.score_output,
       scoreIndex: r.score_index,
+      threshold: r.threshold,
     }));
   }
 

@@ -7,7 +7,7 @@ import { CONFIG } from '../config/config.module.js';
 import type { Config } from '../config/config.js';
 import { DatasetEntity } from '../datasets/dataset.entity.js';
 import { readDatasetChunks } from '../datasets/dataset-reader.js';
-import { ModelRuntime } from '../inference/model-runtime.js';
+import { ModelRuntime } from '../runtime/model-runtime.service.js';
 import { canonicalize } from '../ledger/canonical-json.js';
 import { LedgerService } from '../ledger/ledger.service.js';
 import { POLICIES, type Policies } from '../policy/policies.js';

@@ -9,7 +9,7 @@ import { Database } from '../database/database.module.js';
 import { ENDPOINTS_CHANNEL } from '../endpoints/endpoint-events.js';
 import type { EndpointState } from './endpoint-state.js';
 import { EndpointStateRepository } from './endpoint-state.repository.js';
-import { ModelRuntime } from './model-runtime.js';
+import { ModelRuntime } from '../runtime/model-runtime.service.js';
 import { NotificationListener } from './notification-listener.js';
 
 /**

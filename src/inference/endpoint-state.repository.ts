@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
-import type { TensorSpec } from '../artifacts/artifact.entity.js';
+import type { TensorSpec } from '../runtime/tensor-spec.js';
 import type { TrafficMode } from '../endpoints/endpoint.entity.js';
 import { servedSignature, type EndpointState, type ServedVersion } from './endpoint-state.js';
 
@@ -112,18 +112,16 @@ function versionOf(row: Row, arm: Arm): ServedVersion | null {
   const inputs = row[`${arm}_inputs`];
   const outputs = row[`${arm}_outputs`];
   if (version === null || sha256 === null || inputs === null || outputs === null) return null;
-  const threshold = row[`${arm}_threshold`];
+  const inputName = row[`${arm}_input_name`] ?? '';
+  const featureColumns = row[`${arm}_features`] ?? [];
   return {
     version,
     artifactSha256: sha256.trim(),
-    signature: servedSignature(
-      inputs,
-      outputs,
-      row[`${arm}_input_name`] ?? '',
-      row[`${arm}_features`]?.length ?? 0,
-    ),
+    signature: servedSignature(inputs, outputs, inputName, featureColumns.length),
+    inputName,
+    featureColumns,
     scoreOutput: row[`${arm}_score_output`] ?? '',
     scoreIndex: row[`${arm}_score_index`] ?? 0,
-    threshold,
+    threshold: row[`${arm}_threshold`],
   };
 }

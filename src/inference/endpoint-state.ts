@@ -1,19 +1,15 @@
-import type { TensorSpec } from '../artifacts/artifact.entity.js';
 import type { TrafficMode } from '../endpoints/endpoint.entity.js';
+import type { ScoringSpec } from '../runtime/scoring.js';
+import type { TensorSpec } from '../runtime/tensor-spec.js';
 import type { ModelSignature } from './oip-tensors.js';
 import type { TrafficSplit } from './traffic-split.js';
 
 /** A model version as the router serves it. */
-export interface ServedVersion {
+export interface ServedVersion extends ScoringSpec {
   readonly version: number;
   readonly artifactSha256: string;
   /** The signature requests are checked against (see `servedSignature`). */
   readonly signature: ModelSignature;
-  /** Where the score is: output name and index along its last axis. */
-  readonly scoreOutput: string;
-  readonly scoreIndex: number;
-  /** Scores at or above it are a positive decision; null for regression. */
-  readonly threshold: number | null;
 }
 
 /** An endpoint's traffic state as one replica caches it. */

@@ -1,16 +1,17 @@
 import { Inject, Injectable, Logger, type OnApplicationShutdown } from '@nestjs/common';
-import type { TensorSpec } from '../artifacts/artifact.entity.js';
 import { ArmMetricsRecorder } from '../arm-metrics/arm-metrics-recorder.service.js';
 import { CONFIG } from '../config/config.module.js';
 import type { Config } from '../config/config.js';
 import type { LoggedTensor, PredictionArm } from '../prediction-log/prediction.js';
 import { PredictionLog } from '../prediction-log/prediction-log.service.js';
 import { roundLatency } from '../prediction-log/prediction-digest.js';
+import { ModelRuntime } from '../runtime/model-runtime.service.js';
+import { scoresOf } from '../runtime/scoring.js';
+import type { TensorSpec } from '../runtime/tensor-spec.js';
 import type { ServedVersion } from './endpoint-state.js';
 import { EndpointRouter } from './endpoint-router.service.js';
 import { ModelFailureError, NoLiveVersionError } from './inference.errors.js';
 import { ModelExecutor } from './model-executor.js';
-import { ModelRuntime } from './model-runtime.js';
 import { uuidV7 } from './request-id.js';
 import {
   checkTensors,
@@ -19,7 +20,6 @@ import {
   type CheckedRequest,
   type InferEnvelope,
   type OutputTensor,
-  type RawTensor,
 } from './oip-tensors.js';
 import { failSpan, startRecordedChildSpan } from '../telemetry/tracing.js';
 import { ShadowQueue } from './shadow-queue.js';
@@ -196,7 +196,12 @@ export class InferenceService implements OnApplicationShutdown {
     try {
       const raw = await this.executor.run(served.artifactSha256, request.inputs, request.rows);
       outputs = presentOutputs(raw, served.signature.outputs, request.outputs);
-      scores = scoresOf(raw.get(served.scoreOutput), served.scoreIndex, request.rows);
+      const scoreTensor = raw.get(served.scoreOutput);
+      // A non-finite score never gets here: presentOutputs refuses it as a model failure.
+      scores =
+        scoreTensor && !Array.isArray(scoreTensor.data)
+          ? scoresOf(scoreTensor.data, request.rows, served.scoreIndex)
+          : null;
       span?.end();
     } catch (error) {
       if (span) {
@@ -301,25 +306,6 @@ export class InferenceService implements OnApplicationShutdown {
       );
     }
   }
-}
-
-/**
- * Each row's score: element `index` along the last axis of the score output. Null when the
- * output is missing or not numeric; a non-finite score never gets here (presentOutputs
- * refuses it as a model failure).
- */
-export function scoresOf(
-  tensor: RawTensor | undefined,
-  index: number,
-  rows: number,
-): Float64Array | null {
-  if (!tensor || Array.isArray(tensor.data) || rows < 1) return null;
-  const data = tensor.data as ArrayLike<number | bigint>;
-  const width = Math.floor(data.length / rows);
-  if (width < 1 || index >= width) return null;
-  const scores = new Float64Array(rows);
-  for (let r = 0; r < rows; r++) scores[r] = Number(data[r * width + index]);
-  return scores;
 }
 
 /** Rows where the candidate's decision equals live's (each at its own threshold). */

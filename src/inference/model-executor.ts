@@ -2,9 +2,9 @@ import { Inject, Injectable } from '@nestjs/common';
 import { CONFIG } from '../config/config.module.js';
 import type { Config } from '../config/config.js';
 import { MicroBatcher, type FeedTensor, type MicroBatchStats } from './micro-batch.js';
-import { ModelRuntime } from './model-runtime.js';
+import { ModelRuntime } from '../runtime/model-runtime.service.js';
 import type { RawTensor } from './oip-tensors.js';
-import { datatypeOf, ort, ortTypeOf, type Tensor } from './ort.js';
+import { datatypeOf, ort, ortTypeOf, type Tensor } from '../runtime/ort.js';
 
 /**
  * Runs model versions for real-time inference: sessions from the shared ModelRuntime, and,

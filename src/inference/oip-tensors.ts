@@ -1,4 +1,4 @@
-import type { TensorSpec } from '../artifacts/artifact.entity.js';
+import type { TensorSpec } from '../runtime/tensor-spec.js';
 import { BadInputError } from '../common/errors.js';
 
 /**

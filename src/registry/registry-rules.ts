@@ -1,5 +1,6 @@
-import type { TensorSpec } from '../artifacts/artifact.entity.js';
 import { BadInputError } from '../common/errors.js';
+import type { ScoringSpec } from '../runtime/scoring.js';
+import type { TensorSpec } from '../runtime/tensor-spec.js';
 import type { ModelCard, RiskTier } from './model.entity.js';
 import type { Task } from './model-version.entity.js';
 
@@ -84,14 +85,6 @@ export interface VersionInput {
   readonly threshold?: number | null | undefined;
 }
 
-export interface ScoringBinding {
-  readonly featureColumns: string[];
-  readonly inputName: string;
-  readonly scoreOutput: string;
-  readonly scoreIndex: number;
-  readonly threshold: number | null;
-}
-
 const NUMERIC_INPUTS = new Set(['FP32', 'FP64']);
 
 /**
@@ -103,7 +96,7 @@ export function bindScoring(
   input: VersionInput,
   inputs: readonly TensorSpec[],
   outputs: readonly TensorSpec[],
-): ScoringBinding {
+): ScoringSpec {
   const featureColumns = checkColumns('featureColumns', input.featureColumns, false);
   const inputName = input.inputName ?? (inputs.length === 1 ? inputs[0]?.name : undefined);
   if (inputName === undefined)

@@ -119,6 +119,7 @@ export class RegistryService {
         artifactSha256: artifact.sha256,
         task: input.task,
         ...binding,
+        featureColumns: [...binding.featureColumns],
         parentVersion: parent,
         trainingMetrics: metrics,
         description,

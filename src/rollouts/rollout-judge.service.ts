@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { REPLICA_ID } from '../common/replica-id.js';
-import { ModelRuntime } from '../inference/model-runtime.js';
+import { ModelRuntime } from '../runtime/model-runtime.service.js';
 import { POLICIES, type Policies } from '../policy/policies.js';
 import type { PromotionRequestEntity } from '../promotions/promotion-request.entity.js';
 import type { Criteria, RollbackCriteria } from '../promotions/rollout-plan.js';

@@ -4,25 +4,23 @@ import { ArmMetricsRepository } from '../arm-metrics/arm-metrics.repository.js';
 import { driftPsi, type DriftBaseline } from '../evaluation/metrics/drift.js';
 import type { PredictionArm } from '../prediction-log/prediction.js';
 import type { CriteriaWindow } from '../promotions/rollout-plan.js';
+import { scoresOf, type ScoringSpec } from '../runtime/scoring.js';
 import { labelledFigures, type ArmWindow, type LabelledFigures } from './arm-window.js';
 import type { Measurements } from './criteria-judge.js';
 import { latencyQuantile } from './latency-histogram.js';
 import type { RolloutStage } from './rollout-stages.js';
 
-/** How a version's score is read from its logged outputs, and its decision threshold. */
-export interface VersionScoring {
+/** A version in a rollout: its number, and how its logged outputs are scored. */
+export interface RolloutVersion extends ScoringSpec {
   readonly version: number;
-  readonly scoreOutput: string;
-  readonly scoreIndex: number;
-  readonly threshold: number | null;
 }
 
 /** What measuring a rollout's current stage needs. */
 export interface StageScope {
   readonly endpoint: string;
   readonly stage: RolloutStage;
-  readonly candidate: VersionScoring;
-  readonly live: VersionScoring;
+  readonly candidate: RolloutVersion;
+  readonly live: RolloutVersion;
   /** The score baseline of the evaluation the promotion was approved on. */
   readonly baseline: DriftBaseline | null;
 }
@@ -132,7 +130,7 @@ export class RolloutMeasurements {
 
   private async labelled(
     endpoint: string,
-    version: VersionScoring,
+    version: RolloutVersion,
     arm: PredictionArm,
     since: Date,
   ): Promise<LabelledFigures | null> {
@@ -172,12 +170,8 @@ export class RolloutMeasurements {
     );
     const scores: number[] = [];
     for (const { data, shape } of rows) {
-      const n = shape[0] ?? 1;
-      const width = Math.max(1, Math.floor(data.length / Math.max(n, 1)));
-      for (let r = 0; r < n; r++) {
-        const v = data[r * width + scope.candidate.scoreIndex];
-        if (typeof v === 'number' && Number.isFinite(v)) scores.push(v);
-      }
+      const logged = scoresOf(data, shape[0] ?? 1, scope.candidate.scoreIndex) ?? [];
+      for (const score of logged) if (Number.isFinite(score)) scores.push(score);
     }
     if (scores.length === 0) return { psi: null, psiCount: 0 };
     return { psi: driftPsi(scope.baseline, scores, 'score'), psiCount: scores.length };

@@ -3,21 +3,23 @@ import { DataSource, type EntityManager } from 'typeorm';
 import { EndpointEntity } from '../endpoints/endpoint.entity.js';
 import type { DriftBaseline } from '../evaluation/metrics/drift.js';
 import { RolloutEntity } from './rollout.entity.js';
-import type { VersionScoring } from './rollout-measurements.repository.js';
+import type { RolloutVersion } from './rollout-measurements.repository.js';
 
 /** What a rollout's decisions read besides its own row. */
 export interface RolloutFacts {
   readonly endpoint: string;
-  readonly candidate: VersionScoring;
+  readonly candidate: RolloutVersion;
   readonly candidateSha256: string;
   /** The version live when it started; null for INITIAL. */
-  readonly previous: VersionScoring | null;
+  readonly previous: RolloutVersion | null;
   readonly baseline: DriftBaseline | null;
 }
 
 interface ScoringRow {
   version: number;
   artifact_sha256: string;
+  input_name: string;
+  feature_columns: string[];
   score_output: string;
   score_index: number;
   threshold: number | string | null;
@@ -74,16 +76,19 @@ export class RolloutsRepository {
       (v): v is number => v !== null,
     );
     const rows = await this.dataSource.query<ScoringRow[]>(
-      `SELECT v.version, v.artifact_sha256, v.score_output, v.score_index, v.threshold
+      `SELECT v.version, v.artifact_sha256, v.input_name, v.feature_columns, v.score_output,
+              v.score_index, v.threshold
          FROM endpoints e JOIN model_versions v ON v.model_id = e.model_id
         WHERE e.id = $1 AND v.version = ANY($2::int[])`,
       [rollout.endpointId, versions],
     );
-    const scoring = (version: number | null): VersionScoring | null => {
+    const scoring = (version: number | null): RolloutVersion | null => {
       const row = rows.find((r) => r.version === version);
       return row
         ? {
             version: row.version,
+            inputName: row.input_name,
+            featureColumns: row.feature_columns,
             scoreOutput: row.score_output,
             scoreIndex: row.score_index,
             threshold: row.threshold === null ? null : Number(row.threshold),

@@ -1,11 +1,11 @@
 import type * as Ort from 'onnxruntime-node';
-import { ort } from '../../src/inference/ort.js';
+import { ort } from '../../src/runtime/ort.js';
 import { FEATURES_INPUT, SCORE_OUTPUT } from '../../src/model-builder/scoring-model.js';
 
 /**
  * For the specs of src/model-builder: runs ONNX bytes with ONNX Runtime (CPU). ONNX Runtime is
  * loaded through the service's own loader, which also makes it work under Jest's vm contexts
- * (see src/inference/ort.ts).
+ * (see src/runtime/ort.ts).
  */
 export { ort };
 export async function createSession(bytes: Uint8Array): Promise<Ort.InferenceSession> {

@@ -1,9 +1,10 @@
 import { Inject, Injectable, Logger, type OnApplicationShutdown } from '@nestjs/common';
-import type { TensorSpec } from '../artifacts/artifact.entity.js';
 import { BlobStore } from '../blobs/blob-store.js';
 import { CONFIG } from '../config/config.module.js';
 import type { Config } from '../config/config.js';
 import { ort, SESSION_OPTIONS, signatureOf, type InferenceSession } from './ort.js';
+import { scoresOf, type ScoringSpec } from './scoring.js';
+import type { TensorSpec } from './tensor-spec.js';
 
 /** A loaded ONNX Runtime session for one artifact. */
 export interface LoadedModel {
@@ -11,15 +12,6 @@ export interface LoadedModel {
   readonly session: InferenceSession;
   readonly inputs: readonly TensorSpec[];
   readonly outputs: readonly TensorSpec[];
-}
-
-/** What scoring a matrix of features needs to know about a model version. */
-export interface ScoringSpec {
-  readonly artifactSha256: string;
-  readonly inputName: string;
-  readonly featureColumns: readonly string[];
-  readonly scoreOutput: string;
-  readonly scoreIndex: number;
 }
 
 interface Entry {
@@ -86,7 +78,11 @@ export class ModelRuntime implements OnApplicationShutdown {
    * Scores `rows` rows of features (row-major, `spec.featureColumns.length` per row): one
    * score per row from the score output at the version's index.
    */
-  async score(spec: ScoringSpec, features: Float32Array, rows: number): Promise<Float64Array> {
+  async score(
+    spec: ScoringSpec & { readonly artifactSha256: string },
+    features: Float32Array,
+    rows: number,
+  ): Promise<Float64Array> {
     const width = spec.featureColumns.length;
     if (features.length !== rows * width)
       throw new Error(`expected ${rows * width} feature values, got ${features.length}`);
@@ -100,11 +96,12 @@ export class ModelRuntime implements OnApplicationShutdown {
       const result = await session.run({ [spec.inputName]: tensor }, [spec.scoreOutput]);
       const output = result[spec.scoreOutput];
       if (!output) throw new Error(`the model did not return output ${spec.scoreOutput}`);
-      const values = output.data as ArrayLike<number | bigint>;
-      const perRow = rows === 0 ? 0 : values.length / rows;
-      const scores = new Float64Array(rows);
-      for (let r = 0; r < rows; r++) scores[r] = Number(values[r * perRow + spec.scoreIndex]);
+      const scores = scoresOf(output.data, rows, spec.scoreIndex);
       output.dispose();
+      if (!scores)
+        throw new Error(
+          `output ${spec.scoreOutput} has no value at index ${spec.scoreIndex} for each of ${rows} rows`,
+        );
       return scores;
     });
   }

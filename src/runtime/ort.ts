@@ -1,6 +1,6 @@
 import { runInThisContext } from 'node:vm';
 import type * as Ort from 'onnxruntime-node';
-import type { TensorSpec } from '../artifacts/artifact.entity.js';
+import type { TensorSpec } from './tensor-spec.js';
 
 /**
  * onnxruntime-node, loaded once for the whole service.

@@ -1,5 +1,5 @@
 import { Global, Module } from '@nestjs/common';
-import { ModelRuntime } from './model-runtime.js';
+import { ModelRuntime } from './model-runtime.service.js';
 
 /** The ONNX Runtime sessions of the process, shared by inference, batch jobs and evaluations. */
 @Global()

@@ -7,7 +7,7 @@ import {
 } from '@nestjs/common';
 import { CONFIG } from '../config/config.module.js';
 import type { Config } from '../config/config.js';
-import { BadInputError, NotFoundError } from '../common/errors.js';
+import { BadInputError, ConflictError, NotFoundError } from '../common/errors.js';
 import { LedgerRepository, type CheckpointRow } from './ledger.repository.js';
 import { LedgerSequencer, type Actor } from './ledger-sequencer.service.js';
 import {
@@ -132,6 +132,33 @@ export class CheckpointService implements OnApplicationBootstrap, OnApplicationS
     };
   }
 
+  /**
+   * Inclusion proofs of many events in the tree a checkpoint signed, from one read of the
+   * stored nodes, each as hex hashes bottom up. Throws StoredTreeError when the stored tree
+   * cannot back the checkpoint: a node the proofs need is missing, or the nodes give another root.
+   */
+  async inclusionProofsAt(
+    checkpoint: { readonly treeSize: number; readonly rootHash: string },
+    seqs: readonly number[],
+  ): Promise<string[][]> {
+    const size = checkpoint.treeSize;
+    const wanted = new Map<string, NodeId>();
+    for (const id of nodesForRoot(size)) wanted.set(`${id.level}:${id.index}`, id);
+    for (const seq of seqs)
+      for (const id of nodesForInclusion(seq - 1, size)) wanted.set(`${id.level}:${id.index}`, id);
+    const nodes = await this.repository.nodes([...wanted.values()]);
+    const lookup = (id: NodeId): Buffer => {
+      const hash = nodes.get(`${id.level}:${id.index}`);
+      if (!hash) throw new StoredTreeError(`Merkle node ${id.level}:${id.index} is missing`);
+      return hash;
+    };
+    if (rootFromNodes(size, lookup).toString('hex') !== checkpoint.rootHash)
+      throw new StoredTreeError(`the stored tree does not have the root of checkpoint ${size}`);
+    return seqs.map((seq) =>
+      inclusionProofFromNodes(seq - 1, size, lookup).map((h) => h.toString('hex')),
+    );
+  }
+
   private async assertTreeSize(field: string, size: number): Promise<void> {
     const head = await this.repository.headSeq();
     if (!Number.isSafeInteger(size) || size < 1 || size > head) {
@@ -148,6 +175,9 @@ export class CheckpointService implements OnApplicationBootstrap, OnApplicationS
     };
   }
 }
+
+/** The stored Merkle tree cannot back a signed checkpoint: the database disagrees with the ledger. */
+export class StoredTreeError extends ConflictError {}
 
 export function checkpointOf(row: CheckpointRow): Checkpoint {
   return { v: 1, treeSize: row.treeSize, rootHash: row.rootHash, ts: row.ts };

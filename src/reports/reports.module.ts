@@ -1,4 +1,5 @@
 import { Module } from '@nestjs/common';
+import { ReportReadModel } from './report-read-model.repository.js';
 import { ReportsController } from './reports.controller.js';
 import { ReportsRepository } from './reports.repository.js';
 import { ReportsResolver } from './reports.resolver.js';
@@ -6,11 +7,13 @@ import { ReportsService } from './reports.service.js';
 
 /**
  * Audit reports: signed JSON with ledger proofs, PDF and CSV renderings, and (in the CLI) the
- * offline verifier. Reads the registry, promotions and rollouts through its own repository,
- * so it depends on no other module's services; the ledger module is global.
+ * offline verifier. Reads the registry, promotions, rollouts, evaluations and ledger events
+ * through its one read model (report-read-model.repository.ts) and the Merkle tree and the
+ * keys through the ledger module's services (the ledger module is global): it uses no other
+ * module's services.
  */
 @Module({
-  providers: [ReportsRepository, ReportsService, ReportsResolver],
+  providers: [ReportsRepository, ReportReadModel, ReportsService, ReportsResolver],
   controllers: [ReportsController],
 })
 export class ReportsModule {}

@@ -5,17 +5,11 @@ import type { Principal } from '../auth/principal.js';
 import { BadInputError, NotFoundError } from '../common/errors.js';
 import { actorOf } from '../ledger/actor.js';
 import { canonicalBytes, canonicalize } from '../ledger/canonical-json.js';
-import { CheckpointService } from '../ledger/checkpoint.service.js';
+import { CheckpointService, StoredTreeError } from '../ledger/checkpoint.service.js';
 import { formatTimestamp, type LedgerEvent } from '../ledger/ledger-event.js';
+import { LedgerKeysService } from '../ledger/ledger-keys.service.js';
 import { LedgerService } from '../ledger/ledger.service.js';
 import { signDetached } from '../ledger/jws.js';
-import {
-  inclusionProofFromNodes,
-  nodesForInclusion,
-  nodesForRoot,
-  rootFromNodes,
-  type NodeId,
-} from '../ledger/merkle.js';
 import { KeyRing } from '../ledger/signing-keys.js';
 import { ReportIntegrityError } from './report.errors.js';
 import {
@@ -30,7 +24,8 @@ import {
 } from './report-document.js';
 import { assembleSections, rolloutWindows, trafficAttribution } from './report-sections.js';
 import { parseSubject } from './report-subject.js';
-import { ReportsRepository, type StoredEvent, type StoredReport } from './reports.repository.js';
+import { ReportReadModel, type StoredEvent } from './report-read-model.repository.js';
+import { ReportsRepository, type StoredReport } from './reports.repository.js';
 
 /** A report holds every event it cites with a proof; beyond this, narrow the subject. */
 export const MAX_REPORT_EVENTS = 20_000;
@@ -55,8 +50,10 @@ interface Scope {
 export class ReportsService {
   constructor(
     private readonly repository: ReportsRepository,
+    private readonly readModel: ReportReadModel,
     private readonly ledger: LedgerService,
     private readonly checkpoints: CheckpointService,
+    private readonly ledgerKeys: LedgerKeysService,
     private readonly ring: KeyRing,
   ) {}
 
@@ -88,13 +85,13 @@ export class ReportsService {
       .filter((e) => e.type === 'gate.evaluated')
       .map((e) => String(e.payload['gateEvaluationId']));
     const facts = {
-      evaluationResults: await this.repository.evaluationResults(evaluationIds),
-      gateEvidence: await this.repository.gateEvidence(gateIds),
+      evaluationResults: await this.readModel.evaluationResults(evaluationIds),
+      gateEvidence: await this.readModel.gateEvidence(gateIds),
     };
     const sections = assembleSections(events, facts);
     checkStoredFigures(sections, facts);
 
-    const keys = await this.repository.keys();
+    const { keys } = await this.ledgerKeys.jwks();
     const current = keys.at(-1);
     const signing = current && this.ring.get(current.kid);
     if (!current || !signing) throw new Error('the ledger has no current signing key here');
@@ -188,7 +185,7 @@ export class ReportsService {
     };
     const limit = MAX_REPORT_EVENTS + 1;
     if (scope.period) {
-      const inPeriod = await this.repository.eventsBetween(
+      const inPeriod = await this.readModel.eventsBetween(
         scope.period.from,
         scope.period.to,
         limit,
@@ -197,7 +194,7 @@ export class ReportsService {
       for (const s of relatedSubjects(inPeriod.map((r) => JSON.parse(r.canonical) as LedgerEvent)))
         scope.subjects.add(s);
     }
-    add(await this.repository.eventsBySubjects([...scope.subjects], limit));
+    add(await this.readModel.eventsBySubjects([...scope.subjects], limit));
     // Second pass: the datasets the evaluations read, and the traffic changes of each rollout.
     const parsed = (): LedgerEvent[] =>
       [...found.values()].map((r) => JSON.parse(r.canonical) as LedgerEvent);
@@ -206,14 +203,14 @@ export class ReportsService {
         (e) => e.type === 'evaluation.requested' && typeof e.payload['datasetId'] === 'string',
       )
       .map((e) => `dataset:${String(e.payload['datasetId'])}`);
-    add(await this.repository.eventsBySubjects(datasets, limit));
+    add(await this.readModel.eventsBySubjects(datasets, limit));
     // The traffic changes of each rollout: those in its window, and the run that directly
     // follows its last event (attributed exactly as the sections attribute them).
     const windows = rolloutWindows(sorted(parsed()));
     const candidates: StoredEvent[] = [];
     for (const w of windows)
       candidates.push(
-        ...(await this.repository.deploymentEvents(w.endpoint, w.fromSeq, w.toSeq + TRAIL, limit)),
+        ...(await this.readModel.deploymentEvents(w.endpoint, w.fromSeq, w.toSeq + TRAIL, limit)),
       );
     const attribution = trafficAttribution(windows);
     const unique = new Map(candidates.map((c) => [c.seq, c]));
@@ -223,7 +220,7 @@ export class ReportsService {
         .filter((c) => attribution.rolloutsOf(JSON.parse(c.canonical) as LedgerEvent).length > 0),
     );
     // Key rotations, so that the key current at each seq can be checked offline.
-    add(await this.repository.eventsOfType(KEY_ROTATED, limit));
+    add(await this.readModel.eventsOfType(KEY_ROTATED, limit));
     return [...found.values()].sort((a, b) => a.seq - b.seq);
   }
 
@@ -231,7 +228,7 @@ export class ReportsService {
     const subjects = new Set<string>();
     const addPromotions = async (ids: readonly string[], rollouts?: readonly string[]) => {
       for (const id of ids) subjects.add(`promotion:${id}`);
-      for (const id of rollouts ?? (await this.repository.rolloutsOf(ids)))
+      for (const id of rollouts ?? (await this.readModel.rolloutsOf(ids)))
         subjects.add(`rollout:${id}`);
     };
     const addModel = (
@@ -247,7 +244,7 @@ export class ReportsService {
     switch (subject.kind) {
       case 'model':
       case 'modelVersion': {
-        const versions = await this.repository.modelVersions(subject.model);
+        const versions = await this.readModel.modelVersions(subject.model);
         if (!versions) throw new NotFoundError('model', subject.model);
         const wanted =
           subject.kind === 'model'
@@ -255,7 +252,7 @@ export class ReportsService {
             : versions.filter((v) => v.version === subject.version);
         if (wanted.length === 0) throw new NotFoundError('model version', subject.text.slice(6));
         addModel(subject.model, wanted);
-        const promotions = await this.repository.promotionsOf(
+        const promotions = await this.readModel.promotionsOf(
           subject.model,
           subject.kind === 'model' ? undefined : subject.version,
         );
@@ -267,8 +264,8 @@ export class ReportsService {
         const promotionId =
           subject.kind === 'promotion'
             ? subject.id
-            : await this.repository.promotionOfRollout(subject.id);
-        const promotion = promotionId && (await this.repository.promotion(promotionId));
+            : await this.readModel.promotionOfRollout(subject.id);
+        const promotion = promotionId && (await this.readModel.promotion(promotionId));
         if (!promotion) throw new NotFoundError(subject.kind, subject.id);
         addModel(promotion.model, [promotion]);
         await addPromotions([promotion.id], subject.kind === 'rollout' ? [subject.id] : undefined);
@@ -288,27 +285,17 @@ export class ReportsService {
     return { checkpoint: { ...made.checkpoint }, jws: made.jws };
   }
 
-  /** Inclusion proofs of every event in the checkpoint's tree, from one read of stored nodes. */
+  /** Inclusion proofs of every event in the checkpoint's tree, from the ledger's stored nodes. */
   private async proofs(stored: readonly StoredEvent[], cp: SignedCheckpoint): Promise<string[][]> {
-    const size = cp.checkpoint.treeSize;
-    const wanted = new Map<string, NodeId>();
-    for (const id of nodesForRoot(size)) wanted.set(`${id.level}:${id.index}`, id);
-    for (const s of stored)
-      for (const id of nodesForInclusion(s.seq - 1, size))
-        wanted.set(`${id.level}:${id.index}`, id);
-    const nodes = await this.repository.merkleNodes([...wanted.values()]);
-    const lookup = (id: NodeId): Buffer => {
-      const hash = nodes.get(`${id.level}:${id.index}`);
-      if (!hash) throw new ReportIntegrityError(`Merkle node ${id.level}:${id.index} is missing`);
-      return hash;
-    };
-    if (rootFromNodes(size, lookup).toString('hex') !== cp.checkpoint.rootHash)
-      throw new ReportIntegrityError(
-        `the stored tree does not have the root of checkpoint ${size}`,
+    try {
+      return await this.checkpoints.inclusionProofsAt(
+        cp.checkpoint,
+        stored.map((s) => s.seq),
       );
-    return stored.map((s) =>
-      inclusionProofFromNodes(s.seq - 1, size, lookup).map((h) => h.toString('hex')),
-    );
+    } catch (error) {
+      if (error instanceof StoredTreeError) throw new ReportIntegrityError(error.message);
+      throw error;
+    }
   }
 }
 

@@ -29,10 +29,10 @@ function sampleEvent(i: number): EventInput {
     subject: `promotion:3f0c8a52-9a4e-4a8e-b1a2-${String(i).padStart(12, '0')}`,
     actor: { sub: 'carol@bank.example', roles: ['compliance-officer'] },
     payload: {
-      role: 'compliance-officer',
+      promotionId: `3f0c8a52-9a4e-4a8e-b1a2-${String(i).padStart(12, '0')}`,
       requestDigest: 'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855',
-      statement: 'Fairness and performance evidence reviewed; rollback criteria adequate.',
-      policyDigest: '27651bf7c6606c0ee7c3e8d5ad0f97cfd0712701e17272dcb9c848c9d6d0ffda',
+      approvals: [{ role: 'compliance-officer', approver: 'carol@bank.example' }],
+      policySha256: '27651bf7c6606c0ee7c3e8d5ad0f97cfd0712701e17272dcb9c848c9d6d0ffda',
     },
   };
 }

@@ -89,7 +89,7 @@ export class DeploymentService {
   }
 }
 
-type Traffic = Required<{ [K in keyof TrafficChange]: NonNullable<TrafficChange[K]> | null }>;
+type Traffic = { readonly [K in keyof TrafficChange]-?: Exclude<TrafficChange[K], undefined> };
 
 function trafficOf(e: EndpointEntity): Traffic {
   return {
@@ -114,10 +114,10 @@ async function checkTraffic(manager: EntityManager, modelId: string, t: Traffic)
   }
   for (const field of ['candidateWeight', 'shadowSample'] as const) {
     const value = t[field];
-    if (value !== null && (!Number.isInteger(value) || value < 0 || value > 10_000))
+    if (!Number.isInteger(value) || value < 0 || value > 10_000)
       throw new BadInputError(field, 'must be basis points, an integer from 0 to 10000');
   }
-  if (t.mode !== 'NONE' && t.mode !== null && t.candidateVersion === null)
+  if (t.mode !== 'NONE' && t.candidateVersion === null)
     throw new ConflictError(`traffic mode ${t.mode} needs a candidate version`);
   if (t.candidateVersion !== null && t.candidateVersion === t.liveVersion)
     throw new ConflictError('the candidate is already the live version');

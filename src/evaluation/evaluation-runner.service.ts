@@ -9,6 +9,7 @@ import { DatasetEntity } from '../datasets/dataset.entity.js';
 import { readDatasetChunks } from '../datasets/dataset-reader.js';
 import { ModelRuntime } from '../runtime/model-runtime.service.js';
 import { canonicalize } from '../ledger/canonical-json.js';
+import type { JsonObject } from '../ledger/event-catalogue.js';
 import { LedgerService } from '../ledger/ledger.service.js';
 import { POLICIES, type Policies } from '../policy/policies.js';
 import { ModelVersionEntity } from '../registry/model-version.entity.js';
@@ -240,7 +241,7 @@ export class EvaluationRunner {
 }
 
 /** The figures a reader of the ledger wants without fetching the whole result. */
-function headline(figures: EvaluationFigures): Record<string, unknown> {
+function headline(figures: EvaluationFigures): JsonObject {
   const c = figures.classification;
   if (c === null) {
     const r = figures.regression;

@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { canonicalize } from './canonical-json.js';
+import type { EventInput } from './event-catalogue.js';
 import { formatTimestamp } from './ledger-event.js';
 import type { PendingRow, Queryable } from './ledger.repository.js';
-import type { Actor } from './ledger-sequencer.service.js';
 import { assertNotTruncated, extentOf, extentSql, type RawExtent } from './truncation.js';
 
 /**
@@ -11,14 +11,6 @@ import { assertNotTruncated, extentOf, extentSql, type RawExtent } from './trunc
  * Plain functions over any connection, so that a writer outside the application's data source
  * (the prediction log's thread) queues its events exactly as `LedgerService` does.
  */
-
-export interface EventInput {
-  readonly type: string;
-  /** e.g. `model:credit-risk@3`, `promotion:<uuid>` */
-  readonly subject: string;
-  readonly actor: Actor;
-  readonly payload: Readonly<Record<string, unknown>>;
-}
 
 const EVENT_TYPE = /^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)+$/;
 

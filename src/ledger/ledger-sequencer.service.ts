@@ -5,6 +5,12 @@ import {
   type OnApplicationShutdown,
 } from '@nestjs/common';
 import { canonicalize } from './canonical-json.js';
+import {
+  checkpointEvent,
+  keyRotatedEvent,
+  type Actor,
+  type EventInput,
+} from './event-catalogue.js';
 import { canonicalEventOf, eventHash, formatTimestamp } from './ledger-event.js';
 import {
   LedgerRepository,
@@ -25,14 +31,7 @@ import {
 import { KeyRing, SigningKeyError, type SigningKey } from './signing-keys.js';
 import { assertNotTruncated } from './truncation.js';
 
-export const KEY_ROTATED = 'ledger.key.rotated';
-export const CHECKPOINT_EVENT = 'ledger.checkpoint';
-
-/** Who caused an event: a verified principal, or a part of the system (`system:rollout`). */
-export interface Actor {
-  readonly sub: string;
-  readonly roles?: readonly string[];
-}
+export type { Actor } from './event-catalogue.js';
 
 /** Something the sequencer appends itself, because it depends on the head: see `run`. */
 export type SequencerCommand =
@@ -284,12 +283,7 @@ export class LedgerSequencer implements OnApplicationBootstrap, OnApplicationShu
       ts: formatTimestamp(new Date()),
     };
     const jws = await signAttached(checkpoint, chain.key.privateKey, chain.key.kid);
-    const event = chain.append({
-      type: CHECKPOINT_EVENT,
-      subject: 'ledger:checkpoints',
-      actor,
-      payload: { ...checkpoint },
-    });
+    const event = chain.append(checkpointEvent(checkpoint, actor));
     const row: CheckpointRow = { ...checkpoint, eventSeq: event.seq, jws };
     await this.repository.insertCheckpoint(tx, row);
     return row;
@@ -308,12 +302,7 @@ export class LedgerSequencer implements OnApplicationBootstrap, OnApplicationShu
     if ((await this.repository.keys(tx)).some((k) => k.kid === to.kid)) {
       throw new SigningKeyError(`${to.kid} was used before; a retired key is never reinstated`);
     }
-    const event = chain.append({
-      type: KEY_ROTATED,
-      subject: 'ledger:keys',
-      actor,
-      payload: { previousKid, kid: to.kid, publicJwk: { ...to.publicJwk } },
-    });
+    const event = chain.append(keyRotatedEvent(previousKid, to.kid, to.publicJwk, actor));
     await this.repository.insertKey(tx, to.publicJwk, event.seq + 1);
     chain.useKey(to);
     return { seq: event.seq, previousKid, kid: to.kid };
@@ -360,15 +349,11 @@ function revalidated(row: PendingRow): QueuedEvent {
   };
 }
 
-export interface NewEvent {
+export type NewEvent = EventInput<'ledger.checkpoint' | 'ledger.key.rotated'> & {
   readonly id?: string;
   readonly ts?: string;
-  readonly type: string;
-  readonly subject: string;
-  readonly actor: Actor;
-  readonly payload: Readonly<Record<string, unknown>>;
   readonly traceId?: string | null;
-}
+};
 
 /** The chain as a pass extends it, in memory until the pass inserts it. */
 class ChainWriter {

@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { BadInputError } from '../common/errors.js';
+import { KEY_ROTATED } from './event-catalogue.js';
 import { LedgerRepository } from './ledger.repository.js';
 import { verifyLedger, type LedgerSource, type VerifyReport } from './ledger-verifier.js';
 import { frontierLevels } from './merkle-append.js';
@@ -45,7 +46,7 @@ export class LedgerVerifierService {
       keys: () => repository.keys(),
       events: (afterSeq, toSeq) => repository.copyForVerify(afterSeq, toSeq),
       hashAt: (seq) => repository.hashAt(seq),
-      rotationsBefore: (seq) => repository.eventsOfTypeBefore('ledger.key.rotated', seq),
+      rotationsBefore: (seq) => repository.eventsOfTypeBefore(KEY_ROTATED, seq),
       frontier: async (size) => {
         const ids = rangeNodes(0, size);
         const nodes = await repository.nodes(ids);

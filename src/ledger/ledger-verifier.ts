@@ -1,3 +1,4 @@
+import { CHECKPOINT_EVENT, KEY_ROTATED } from './event-catalogue.js';
 import { GENESIS_PREV } from './ledger-event.js';
 import type { CheckpointRow, EventRow, KeyRow } from './ledger.repository.js';
 import { headerKid, type ChunkResult } from './verify-batch.js';
@@ -51,8 +52,6 @@ export interface LedgerSource {
   checkpoints(fromSize: number, toSize: number): Promise<CheckpointRow[]>;
 }
 
-const CHECKPOINT = 'ledger.checkpoint';
-const KEY_ROTATED = 'ledger.key.rotated';
 const STOP = Symbol('stop');
 
 /**
@@ -173,7 +172,7 @@ export async function verifyLedger(
       const specials = new Map(chunk.specials.map((s) => [s.index, s]));
       const lastSeq = chunk.firstSeq + chunk.count - 1;
       const byEvent =
-        chunk.specials.some((s) => s.type === CHECKPOINT) ||
+        chunk.specials.some((s) => s.type === CHECKPOINT_EVENT) ||
         (checkpoints[nextCheckpoint]?.treeSize ?? Infinity) <= lastSeq;
       let run = 0;
       for (const i of [...points].filter((p) => p < chunk.count).sort((a, b) => a - b)) {
@@ -214,7 +213,7 @@ export async function verifyLedger(
         const seq = chunk.firstSeq + i;
         if (seq >= firstFailingSeq()) return true;
         const special = specials.get(i);
-        if (special?.type === CHECKPOINT && (await applySpecial(seq, special)) === STOP)
+        if (special?.type === CHECKPOINT_EVENT && (await applySpecial(seq, special)) === STOP)
           return true;
         frontier.push(Buffer.from(chunk.hashes.buffer, chunk.hashes.byteOffset + i * 32, 32));
         eventsChecked++;
@@ -259,7 +258,7 @@ async function checkSpecialEvent(
 ): Promise<string | { reason: VerifyFailureReason; detail: string } | undefined> {
   const event = parseEvent(canonical);
   if (event === undefined) return undefined; // the workers name it
-  if (type === CHECKPOINT) {
+  if (type === CHECKPOINT_EVENT) {
     if (event.payload['treeSize'] !== seq - 1) return undefined;
     const root = frontier.root()?.toString('hex');
     if (event.payload['rootHash'] === root) return undefined;

@@ -4,12 +4,12 @@ import { GatehouseMetrics } from '../telemetry/metrics.js';
 import { currentTraceId } from '../telemetry/trace-id.js';
 import { withSpan } from '../telemetry/tracing.js';
 import type { LedgerEvent } from './ledger-event.js';
-import { queueEventsOnIntactLedger, queuedEventOf, type EventInput } from './ledger-queue.js';
+import type { EventInput } from './event-catalogue.js';
+import { queueEventsOnIntactLedger, queuedEventOf } from './ledger-queue.js';
 import { LedgerRepository, type PendingRow } from './ledger.repository.js';
 import { LedgerSequencer, type QueuedEvent } from './ledger-sequencer.service.js';
 
-export type { Actor } from './ledger-sequencer.service.js';
-export type { EventInput } from './ledger-queue.js';
+export type { Actor, EventInput } from './event-catalogue.js';
 
 export interface AppendedEvent {
   readonly seq: number;

@@ -3,6 +3,7 @@ import type { JWK } from 'jose';
 import { checkChain } from './chain-verify.js';
 import { kidOf } from './jws.js';
 import { splitCopyRows, unescapeCopyField } from './copy-text.js';
+import { CHECKPOINT_EVENT, KEY_ROTATED } from './event-catalogue.js';
 import type { VerifyFailureReason } from './ledger-verifier.js';
 import { compactRange, type FrontierNode } from './merkle-append.js';
 
@@ -28,7 +29,7 @@ export interface ChunkResult {
   readonly failure: { seq: number; reason: VerifyFailureReason; detail: string } | null;
 }
 
-const SPECIAL = new Set(['ledger.key.rotated', 'ledger.checkpoint']);
+const SPECIAL = new Set<string>([KEY_ROTATED, CHECKPOINT_EVENT]);
 
 /**
  * Everything about a run of events that needs no knowledge of other runs: each canonical form,

@@ -7,8 +7,9 @@ import { LedgerService } from '../ledger/ledger.service.js';
 import { POLICIES, type Policies } from '../policy/policies.js';
 import type { PromotionRequestModel } from './promotion.model.js';
 import { PromotionsRepository } from './promotions.repository.js';
+import { promotionApproved } from './promotion-events.js';
 import { PromotionsService } from './promotions.service.js';
-import { recordingRefusals, refusalOf } from './refusals.js';
+import { approvalRefusalOf, recordingRefusals } from './refusals.js';
 import { RepolicyService } from './repolicy.service.js';
 import { checkId } from './request-rules.js';
 import { checkApproval } from './separation-of-duties.js';
@@ -40,8 +41,7 @@ export class ApprovalsService {
     const attempt = { role: input.role, digestSeen: input.requestDigest };
     return recordingRefusals(
       this.ledger,
-      (e) =>
-        refusalOf('promotion.approval.refused', input.id, principal, e, attempt, policy.sha256),
+      (e) => approvalRefusalOf(input.id, principal, e, attempt, policy.sha256),
       async () => {
         await this.repolicy.refresh(input.id);
         await this.ledger.transaction(async (tx) => {
@@ -78,10 +78,9 @@ export class ApprovalsService {
             signOff: checked.isSignOff,
             policySha256: policy.sha256,
           });
-          const subject = `promotion:${request.id}`;
           tx.record({
             type: 'promotion.approval.recorded',
-            subject,
+            subject: `promotion:${request.id}`,
             actor: actorOf(principal),
             payload: {
               promotionId: request.id,
@@ -95,20 +94,14 @@ export class ApprovalsService {
           });
           if (checked.remainingRoles.length > 0) return;
           await this.repository.setStatus(tx.manager, request.id, 'APPROVED');
-          tx.record({
-            type: 'promotion.approved',
-            subject,
-            actor: actorOf(principal),
-            payload: {
-              promotionId: request.id,
-              requestDigest: request.requestSha256,
-              approvals: [
-                ...approvals.map((a) => ({ role: a.role, approver: a.approver })),
-                { role: checked.role, approver: principal.sub },
-              ],
-              policySha256: policy.sha256,
-            },
-          });
+          tx.record(
+            promotionApproved(
+              request,
+              [...approvals, { role: checked.role, approver: principal.sub }],
+              policy.sha256,
+              actorOf(principal),
+            ),
+          );
         });
         return this.promotions.require(input.id);
       },

@@ -5,6 +5,7 @@ import type { Principal } from '../auth/principal.js';
 import { BadInputError, ConflictError, NotFoundError } from '../common/errors.js';
 import { decodeCursor, pageLimit, pageOf } from '../common/pagination.js';
 import { actorOf } from '../ledger/actor.js';
+import type { JsonObject } from '../ledger/event-catalogue.js';
 import { LedgerService } from '../ledger/ledger.service.js';
 import { POLICIES, type Policies } from '../policy/policies.js';
 import type { StoredResult } from './gates.js';
@@ -140,7 +141,7 @@ export class PromotionsService {
             promotionId: id,
             requestDigest: digest.sha256,
             // The whole content: the digest can be recomputed from the ledger alone.
-            content: JSON.parse(digest.canonical) as Record<string, unknown>,
+            content: JSON.parse(digest.canonical) as JsonObject,
             requiredRoles: [...tier.approvers],
             policySha256: policy.sha256,
           },
@@ -165,7 +166,7 @@ export class PromotionsService {
     const policy = this.policies.promotion;
     return recordingRefusals(
       this.ledger,
-      (e) => refusalOf('promotion.withdrawal.refused', id, principal, e, {}, policy.sha256),
+      (e) => refusalOf('promotion.withdrawal.refused', id, principal, e, policy.sha256),
       async () => {
         await this.ledger.transaction(async (tx) => {
           const request = await this.repository.lock(tx.manager, id);
@@ -208,7 +209,7 @@ export class PromotionsService {
     const policy = this.policies.promotion;
     return recordingRefusals(
       this.ledger,
-      (e) => refusalOf('promotion.rejection.refused', id, principal, e, {}, policy.sha256),
+      (e) => refusalOf('promotion.rejection.refused', id, principal, e, policy.sha256),
       async () => {
         await this.ledger.transaction(async (tx) => {
           const request = await this.repository.lock(tx.manager, id);

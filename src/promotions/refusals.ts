@@ -1,7 +1,8 @@
 import type { Principal } from '../auth/principal.js';
 import { DomainError } from '../common/errors.js';
 import { actorOf } from '../ledger/actor.js';
-import type { EventInput, LedgerService } from '../ledger/ledger.service.js';
+import type { EventInput } from '../ledger/event-catalogue.js';
+import type { LedgerService } from '../ledger/ledger.service.js';
 
 /**
  * Runs a decision and, when it is refused, ledgers the refused attempt before the error goes
@@ -23,22 +24,42 @@ export async function recordingRefusals<T>(
   }
 }
 
-/** A refused-attempt event about a promotion (or its rollout). */
+/** The refused decisions on a promotion request that carry nothing but why. */
+export type PromotionRefusal =
+  'promotion.rejection.refused' | 'promotion.withdrawal.refused' | 'rollout.start.refused';
+
+/** A refused-attempt event about a promotion (or the start of its rollout). */
 export function refusalOf(
-  type: string,
+  type: PromotionRefusal,
   promotionId: string,
   principal: Principal,
   error: DomainError,
-  attempt: Readonly<Record<string, string | null>> = {},
   policySha256: string,
-): EventInput {
+): EventInput<PromotionRefusal> {
   return {
     type,
     subject: `promotion:${promotionId}`,
     actor: actorOf(principal),
+    payload: { promotionId, code: error.code, reason: error.message, policySha256 },
+  };
+}
+
+/** A refused approval: also the role it was given in and the request digest the approver saw. */
+export function approvalRefusalOf(
+  promotionId: string,
+  principal: Principal,
+  error: DomainError,
+  attempt: { readonly role: string; readonly digestSeen: string },
+  policySha256: string,
+): EventInput<'promotion.approval.refused'> {
+  return {
+    type: 'promotion.approval.refused',
+    subject: `promotion:${promotionId}`,
+    actor: actorOf(principal),
     payload: {
       promotionId,
-      ...attempt,
+      role: attempt.role,
+      digestSeen: attempt.digestSeen,
       code: error.code,
       reason: error.message,
       policySha256,

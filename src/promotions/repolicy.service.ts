@@ -1,6 +1,7 @@
 import { Inject, Injectable, Logger, type OnApplicationBootstrap } from '@nestjs/common';
 import { LedgerService, type Actor, type LedgerTx } from '../ledger/ledger.service.js';
 import { POLICIES, type Policies } from '../policy/policies.js';
+import { promotionApproved } from './promotion-events.js';
 import type { PromotionRequestEntity } from './promotion-request.entity.js';
 import { PromotionsRepository } from './promotions.repository.js';
 import { REJUDGED_STATUSES, repolicy } from './repolicy.js';
@@ -68,10 +69,9 @@ export class RepolicyService implements OnApplicationBootstrap {
     );
     if (change === null) return request;
     await this.repository.rejudge(tx.manager, request.id, change);
-    const subject = `promotion:${request.id}`;
     tx.record({
       type: 'promotion.repolicied',
-      subject,
+      subject: `promotion:${request.id}`,
       actor: POLICY_ACTOR,
       payload: {
         promotionId: request.id,
@@ -89,17 +89,7 @@ export class RepolicyService implements OnApplicationBootstrap {
     });
     if (change.status === 'APPROVED' && change.previousStatus !== 'APPROVED')
       // The same event as when the last required approver approves: the approvals recorded.
-      tx.record({
-        type: 'promotion.approved',
-        subject,
-        actor: POLICY_ACTOR,
-        payload: {
-          promotionId: request.id,
-          requestDigest: request.requestSha256,
-          approvals: approvals.map((a) => ({ role: a.role, approver: a.approver })),
-          policySha256: policy.sha256,
-        },
-      });
+      tx.record(promotionApproved(request, approvals, policy.sha256, POLICY_ACTOR));
     return Object.assign(request, {
       status: change.status,
       requiredRoles: [...change.requiredRoles],

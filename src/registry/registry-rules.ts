@@ -1,4 +1,5 @@
 import { BadInputError } from '../common/errors.js';
+import type { JsonObject } from '../ledger/event-catalogue.js';
 import type { ScoringSpec } from '../runtime/scoring.js';
 import type { TensorSpec } from '../runtime/tensor-spec.js';
 import type { ModelCard, RiskTier } from './model.entity.js';
@@ -157,5 +158,5 @@ export function checkMetrics(metrics: Record<string, unknown> | null | undefined
   const value = metrics ?? {};
   const text = JSON.stringify(value);
   if (text.length > 100_000) throw new BadInputError('trainingMetrics', 'is larger than 100 kB');
-  return JSON.parse(text) as Record<string, unknown>;
+  return JSON.parse(text) as JsonObject;
 }

@@ -20,6 +20,7 @@
 import { createHash } from 'node:crypto';
 import { base64url } from 'jose';
 import { canonicalBytes, canonicalize } from '../ledger/canonical-json.js';
+import { KEY_ROTATED } from '../ledger/event-catalogue.js';
 import { canonicalEvent, type LedgerEvent } from '../ledger/ledger-event.js';
 import { kidOf, thumbprintKid, verifyAttached, verifyDetached } from '../ledger/jws.js';
 import { leafHash, verifyInclusion } from '../ledger/merkle.js';
@@ -68,7 +69,6 @@ export interface VerifyReportOptions {
 }
 
 const SHA256_HEX = /^[0-9a-f]{64}$/;
-const KEY_ROTATED = 'ledger.key.rotated';
 const SECTION_NAMES = ['models', 'evaluations', 'promotions', 'rollouts'] as const;
 
 /** Verifies the text of a report file. Never throws for a bad report: it says what failed. */

@@ -6,6 +6,7 @@ import { BadInputError, NotFoundError } from '../common/errors.js';
 import { actorOf } from '../ledger/actor.js';
 import { canonicalBytes, canonicalize } from '../ledger/canonical-json.js';
 import { CheckpointService, StoredTreeError } from '../ledger/checkpoint.service.js';
+import { KEY_ROTATED } from '../ledger/event-catalogue.js';
 import { formatTimestamp, type LedgerEvent } from '../ledger/ledger-event.js';
 import { LedgerKeysService } from '../ledger/ledger-keys.service.js';
 import { LedgerService } from '../ledger/ledger.service.js';
@@ -30,7 +31,6 @@ import { ReportsRepository, type StoredReport } from './reports.repository.js';
 /** A report holds every event it cites with a proof; beyond this, narrow the subject. */
 export const MAX_REPORT_EVENTS = 20_000;
 
-const KEY_ROTATED = 'ledger.key.rotated';
 /** How far past a rollout's last event its own trailing traffic change is looked for. */
 const TRAIL = 32;
 

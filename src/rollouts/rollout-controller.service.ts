@@ -13,6 +13,7 @@ import {
 import { REPLICA_ID } from '../common/replica-id.js';
 import { CONFIG } from '../config/config.module.js';
 import type { Config } from '../config/config.js';
+import type { JsonObject } from '../ledger/event-catalogue.js';
 import { LedgerService, type Actor } from '../ledger/ledger.service.js';
 import { PromotionsRepository } from '../promotions/promotions.repository.js';
 import { GatehouseMetrics } from '../telemetry/metrics.js';
@@ -295,6 +296,6 @@ function stageWeight(stage: RolloutStage | undefined): number {
   return typeof percent === 'number' ? percent / 100 : stage.kind === 'LIVE' ? 1 : 0;
 }
 
-function plain(value: unknown): unknown {
-  return JSON.parse(JSON.stringify(value)) as unknown;
+function plain(value: readonly object[]): JsonObject[] {
+  return JSON.parse(JSON.stringify(value)) as JsonObject[];
 }

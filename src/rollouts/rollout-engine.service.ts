@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { DeploymentService } from '../endpoints/deployment.service.js';
+import type { JsonObject, PauseDetails, RollbackDetails } from '../ledger/event-catalogue.js';
 import type { Actor, LedgerTx } from '../ledger/ledger.service.js';
 import { PromotionsRepository } from '../promotions/promotions.repository.js';
 import type { PromotionStatus } from '../promotions/vocabulary.js';
@@ -11,6 +12,7 @@ import {
   type RolloutStatus,
 } from './rollout.entity.js';
 import { enterStage, failStage, passStage, stageTraffic } from './rollout-stages.js';
+import { abTestConcluded, stagedGoLive, stagePassed } from './rollout-events.js';
 import { RolloutsRepository } from './rollouts.repository.js';
 
 /** Who caused a transition: a person (manual) or the controller. */
@@ -80,28 +82,22 @@ export class RolloutEngine {
     tx: LedgerTx,
     rollout: RolloutEntity,
     endpoint: string,
-    evidence: Readonly<Record<string, unknown>>,
+    evidence: JsonObject,
     cause: Cause,
   ): Promise<RolloutEntity> {
     const index = rollout.currentStage;
     const stage = rollout.stages[index];
     if (!stage) throw new Error(`rollout ${rollout.id} has no stage ${index}`);
     const stages = passStage(rollout.stages, index, new Date().toISOString());
-    tx.record({
-      type: 'rollout.stage.passed',
-      subject: `rollout:${rollout.id}`,
-      actor: cause.actor,
-      payload: {
-        rolloutId: rollout.id,
+    tx.record(
+      stagePassed(
+        rollout,
         endpoint,
-        version: rollout.candidateVersion,
-        stage: stage.name,
-        index,
-        kind: stage.kind,
-        manual: cause.manual,
+        { name: stage.name, index, kind: stage.kind },
         evidence,
-      },
-    });
+        cause,
+      ),
+    );
     const passed = rolloutWith(rollout, { stages });
     await this.rollouts.update(tx.manager, rollout.id, { stages });
     return this.enter(tx, passed, endpoint, index + 1, cause);
@@ -116,7 +112,7 @@ export class RolloutEngine {
     rollout: RolloutEntity,
     endpoint: string,
     reason: string,
-    details: Readonly<Record<string, unknown>>,
+    details: RollbackDetails,
     cause: Cause,
   ): Promise<RolloutEntity> {
     const afterGoLive = rollout.status === 'COMPLETED';
@@ -176,7 +172,7 @@ export class RolloutEngine {
     rollout: RolloutEntity,
     endpoint: string,
     result: AbResult,
-    evidence: Readonly<Record<string, unknown>>,
+    evidence: JsonObject,
     cause: Cause,
   ): Promise<RolloutEntity> {
     await this.deployment.applyTraffic(
@@ -188,32 +184,10 @@ export class RolloutEngine {
     );
     const index = rollout.currentStage;
     const stages = passStage(rollout.stages, index, new Date().toISOString());
-    const common = { rolloutId: rollout.id, endpoint, version: rollout.candidateVersion };
-    tx.record({
-      type: 'rollout.stage.passed',
-      subject: `rollout:${rollout.id}`,
-      actor: cause.actor,
-      payload: {
-        ...common,
-        stage: rollout.stages[index]?.name ?? 'ab-test',
-        index,
-        kind: 'AB_TEST',
-        manual: cause.manual,
-        evidence,
-      },
-    });
+    const stage = { name: rollout.stages[index]?.name ?? 'ab-test', index, kind: 'AB_TEST' };
+    tx.record(stagePassed(rollout, endpoint, stage, evidence, cause));
     const outcome: RolloutOutcome = { abTest: result };
-    tx.record({
-      type: 'rollout.completed',
-      subject: `rollout:${rollout.id}`,
-      actor: cause.actor,
-      payload: {
-        ...common,
-        liveVersion: rollout.previousVersion,
-        abTest: result,
-        note: 'an A/B test changes no live version: a winning candidate needs a promotion of its own',
-      },
-    });
+    tx.record(abTestConcluded(rollout, endpoint, result, cause.actor));
     await this.finish(tx, rollout, 'COMPLETED', stages, outcome, 'COMPLETED', cause, null);
     return rolloutWith(rollout, { status: 'COMPLETED', stages, outcome, finishedAt: new Date() });
   }
@@ -224,13 +198,13 @@ export class RolloutEngine {
     rollout: RolloutEntity,
     endpoint: string,
     cause: Cause,
-    details: Readonly<Record<string, unknown>> = {},
+    details?: PauseDetails,
   ): Promise<void> {
     return this.hold(tx, rollout, endpoint, cause, 'PAUSED', details);
   }
 
   resume(tx: LedgerTx, rollout: RolloutEntity, endpoint: string, cause: Cause): Promise<void> {
-    return this.hold(tx, rollout, endpoint, cause, 'RUNNING', {});
+    return this.hold(tx, rollout, endpoint, cause, 'RUNNING');
   }
 
   /** Pauses (`PAUSED`) or resumes (`RUNNING`) the stage it is in; traffic stays as it is. */
@@ -240,21 +214,26 @@ export class RolloutEngine {
     endpoint: string,
     cause: Cause,
     status: 'PAUSED' | 'RUNNING',
-    details: Readonly<Record<string, unknown>>,
+    details?: PauseDetails,
   ): Promise<void> {
     await this.rollouts.update(tx.manager, rollout.id, { status });
-    tx.record({
-      type: status === 'PAUSED' ? 'rollout.paused' : 'rollout.resumed',
-      subject: `rollout:${rollout.id}`,
-      actor: cause.actor,
-      payload: {
-        rolloutId: rollout.id,
-        endpoint,
-        stage: rollout.stages[rollout.currentStage]?.name ?? null,
-        index: rollout.currentStage,
-        ...details,
-      },
-    });
+    const held = {
+      rolloutId: rollout.id,
+      endpoint,
+      stage: rollout.stages[rollout.currentStage]?.name ?? null,
+      index: rollout.currentStage,
+    };
+    const subject = `rollout:${rollout.id}`;
+    tx.record(
+      status === 'RUNNING'
+        ? { type: 'rollout.resumed', subject, actor: cause.actor, payload: held }
+        : {
+            type: 'rollout.paused',
+            subject,
+            actor: cause.actor,
+            payload: details === undefined ? held : { ...held, ...details },
+          },
+    );
   }
 
   private async complete(
@@ -266,19 +245,7 @@ export class RolloutEngine {
     cause: Cause,
   ): Promise<RolloutEntity> {
     const stages = passStage(entered, index, new Date().toISOString());
-    tx.record({
-      type: 'rollout.completed',
-      subject: `rollout:${rollout.id}`,
-      actor: cause.actor,
-      payload: {
-        rolloutId: rollout.id,
-        endpoint,
-        version: rollout.candidateVersion,
-        liveVersion: rollout.candidateVersion,
-        previousVersion: rollout.previousVersion,
-        standbyVersion: rollout.previousVersion,
-      },
-    });
+    tx.record(stagedGoLive(rollout, endpoint, cause.actor));
     await this.finish(
       tx,
       rolloutWith(rollout, { currentStage: index }),

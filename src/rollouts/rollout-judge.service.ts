@@ -1,5 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { REPLICA_ID } from '../common/replica-id.js';
+import type { JsonObject } from '../ledger/event-catalogue.js';
 import { ModelRuntime } from '../runtime/model-runtime.service.js';
 import { POLICIES, type Policies } from '../policy/policies.js';
 import type { PromotionRequestEntity } from '../promotions/promotion-request.entity.js';
@@ -19,7 +20,7 @@ export interface Judgement {
   readonly decision: StageDecision;
   /** For an A/B stage, the test's verdict (the decision is `pass` when it concluded). */
   readonly abTest: AbDecision | null;
-  readonly evidence: Readonly<Record<string, unknown>>;
+  readonly evidence: JsonObject;
   readonly rollback: readonly Verdict[];
 }
 
@@ -138,6 +139,6 @@ function withoutRationale(criteria: RollbackCriteria): Criteria {
 }
 
 /** Plain JSON for the ledger: no undefined members, non-finite numbers as null. */
-function plainJson(value: Record<string, unknown>): Record<string, unknown> {
-  return JSON.parse(JSON.stringify(value)) as Record<string, unknown>;
+function plainJson(value: Record<string, unknown>): JsonObject {
+  return JSON.parse(JSON.stringify(value)) as JsonObject;
 }

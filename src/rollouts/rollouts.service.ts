@@ -18,6 +18,7 @@ import { checkStatement } from '../promotions/statements.js';
 import type { PromotionRequestEntity } from '../promotions/promotion-request.entity.js';
 import { rolloutWith, type RolloutEntity } from './rollout.entity.js';
 import { RolloutEngine, type Cause } from './rollout-engine.service.js';
+import { initialGoLive, rolloutStarted } from './rollout-events.js';
 import { RolloutJudge, type Judgement } from './rollout-judge.service.js';
 import { passStage, plannedStages } from './rollout-stages.js';
 import { RolloutsRepository } from './rollouts.repository.js';
@@ -49,7 +50,7 @@ export class RolloutsService {
     const policy = this.policies.promotion;
     return recordingRefusals(
       this.ledger,
-      (e) => refusalOf('rollout.start.refused', promotionId, principal, e, {}, policy.sha256),
+      (e) => refusalOf('rollout.start.refused', promotionId, principal, e, policy.sha256),
       async () => {
         await this.repolicy.refresh(promotionId);
         const outcome = await this.ledger.transaction(async (tx): Promise<StartOutcome> => {
@@ -125,34 +126,22 @@ export class RolloutsService {
             updatedAt: now,
             finishedAt: now,
           });
-          const common = {
-            rolloutId: id,
-            promotionId: request.id,
-            endpoint: endpoint.name,
-            model: request.content.model,
-            version,
-            strategy: request.strategy,
-            requestDigest: request.requestSha256,
-            policySha256: policy.sha256,
-          };
-          tx.record({
-            type: 'rollout.started',
-            subject: `rollout:${id}`,
-            actor,
-            payload: {
-              ...common,
-              previousVersion: null,
-              stages: stages.map((s) => ({ name: s.name, kind: s.kind })),
-              gateEvaluationId: gates.id,
-              evidenceSha256: gates.evidenceSha256,
-            },
-          });
-          tx.record({
-            type: 'rollout.completed',
-            subject: `rollout:${id}`,
-            actor,
-            payload: { ...common, liveVersion: version },
-          });
+          tx.record(
+            rolloutStarted(
+              {
+                rolloutId: id,
+                request,
+                endpoint: endpoint.name,
+                previousVersion: null,
+                stages,
+                gateEvaluationId: gates.id,
+                evidenceSha256: gates.evidenceSha256,
+                policySha256: policy.sha256,
+              },
+              actor,
+            ),
+          );
+          tx.record(initialGoLive(id, request, endpoint.name, policy.sha256, actor));
           await this.promotions.setStatus(m, request.id, 'COMPLETED', {
             by: principal.sub,
             reason: null,
@@ -204,25 +193,21 @@ export class RolloutsService {
       finishedAt: null,
     });
     const actor = actorOf(principal);
-    tx.record({
-      type: 'rollout.started',
-      subject: `rollout:${id}`,
-      actor,
-      payload: {
-        rolloutId: id,
-        promotionId: request.id,
-        endpoint,
-        model: request.content.model,
-        version: request.content.version,
-        strategy: request.strategy,
-        requestDigest: request.requestSha256,
-        policySha256: this.policies.promotion.sha256,
-        previousVersion: liveVersion,
-        stages: stages.map((s) => ({ name: s.name, kind: s.kind, settings: { ...s.settings } })),
-        gateEvaluationId,
-        evidenceSha256,
-      },
-    });
+    tx.record(
+      rolloutStarted(
+        {
+          rolloutId: id,
+          request,
+          endpoint,
+          previousVersion: liveVersion,
+          stages,
+          gateEvaluationId,
+          evidenceSha256,
+          policySha256: this.policies.promotion.sha256,
+        },
+        actor,
+      ),
+    );
     await this.promotions.setStatus(m, request.id, 'ROLLING_OUT');
     return this.engine.enter(tx, rollout, endpoint, 0, { actor, manual: true });
   }
@@ -355,7 +340,7 @@ export class RolloutsService {
   private act(
     id: string,
     principal: Principal,
-    refusal: string,
+    refusal: 'rollout.advance.refused' | 'rollout.pause.refused' | 'rollout.rollback.refused',
     work: (
       tx: LedgerTx,
       rollout: RolloutEntity,

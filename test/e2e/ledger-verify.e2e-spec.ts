@@ -10,6 +10,7 @@ import { LedgerService } from '../../src/ledger/ledger.service.js';
 import { startTestApp, type TestApp } from '../support/app.js';
 import { runCli } from '../support/cli.js';
 import { MODEL_CARD } from '../support/registry.js';
+import { testEvent } from '../support/test-event.js';
 
 const POLICIES = new URL('../../policies/', import.meta.url).pathname;
 
@@ -17,12 +18,7 @@ async function appendMany(app: TestApp, n: number): Promise<void> {
   const ledger = app.running.app.get(LedgerService);
   for (let i = 0; i < n; i++) {
     await ledger.transaction((tx) => {
-      tx.record({
-        type: 'test.appended',
-        subject: 'model:credit@1',
-        actor: { sub: 'alice', roles: ['data-scientist'] },
-        payload: { i },
-      });
+      tx.record(testEvent('model:credit@1', { sub: 'alice', roles: ['data-scientist'] }, { i }));
     });
   }
 }
@@ -136,10 +132,7 @@ describe('ledger verification is read-only', () => {
     });
     const database = await Database.open(config, { readOnly: true });
     try {
-      const event = queuedEventOf(
-        { type: 'test.appended', subject: 'x', actor: { sub: 'mallory' }, payload: {} },
-        null,
-      );
+      const event = queuedEventOf(testEvent('x', { sub: 'mallory' }, {}), null);
       await expect(
         database.dataSource.transaction((manager) => queueEvents(manager, [event])),
       ).rejects.toThrow(/read-only transaction/);

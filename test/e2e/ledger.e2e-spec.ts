@@ -9,6 +9,7 @@ import { leafHash, verifyConsistency, verifyInclusion } from '../../src/ledger/m
 import { verifyAttached, verifyDetached } from '../../src/ledger/jws.js';
 import { startTestApp, type TestApp } from '../support/app.js';
 import { runCli } from '../support/cli.js';
+import { testEvent } from '../support/test-event.js';
 
 interface Page {
   ledgerEvents: {
@@ -28,12 +29,9 @@ async function appendMany(app: TestApp, n: number, subject = 'model:credit@1'): 
   const ledger = app.running.app.get(LedgerService);
   for (let i = 0; i < n; i++) {
     await ledger.transaction((tx) => {
-      tx.record({
-        type: 'test.appended',
-        subject,
-        actor: { sub: 'alice', roles: ['data-scientist'] },
-        payload: { i, note: 'ünïcödé €' },
-      });
+      tx.record(
+        testEvent(subject, { sub: 'alice', roles: ['data-scientist'] }, { i, note: 'ünïcödé €' }),
+      );
     });
   }
 }

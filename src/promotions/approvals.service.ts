@@ -93,7 +93,10 @@ export class ApprovalsService {
             },
           });
           if (checked.remainingRoles.length > 0) return;
-          await this.repository.setStatus(tx.manager, request.id, 'APPROVED');
+          await this.repository.setStatus(tx.manager, request.id, {
+            from: request.status,
+            event: 'last-approval',
+          });
           tx.record(
             promotionApproved(
               request,

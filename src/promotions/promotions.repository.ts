@@ -8,6 +8,7 @@ import { ModelEntity } from '../registry/model.entity.js';
 import { GateEvaluationEntity } from './gate-evaluation.entity.js';
 import { PromotionApprovalEntity } from './promotion-approval.entity.js';
 import { PromotionRequestEntity } from './promotion-request.entity.js';
+import { transition, type PromotionEvent } from './promotion-state.js';
 import { REJUDGED_STATUSES } from './repolicy.js';
 import { OPEN_STATUSES, type PromotionStatus } from './vocabulary.js';
 
@@ -56,12 +57,14 @@ export class PromotionsRepository {
       .execute();
   }
 
+  /** Moves a request's status along the promotion state machine (CONFLICT if it may not). */
   async setStatus(
     manager: EntityManager,
     id: string,
-    status: PromotionStatus,
+    change: { from: PromotionStatus; event: PromotionEvent },
     close?: { by: string; reason: string | null },
   ): Promise<void> {
+    const status = transition(change.from, change.event);
     const now = new Date();
     await manager.update(
       PromotionRequestEntity,
@@ -76,13 +79,19 @@ export class PromotionsRepository {
   async rejudge(
     manager: EntityManager,
     id: string,
-    judged: { status: PromotionStatus; requiredRoles: readonly string[]; policySha256: string },
+    judged: {
+      previousStatus: PromotionStatus;
+      status: PromotionStatus;
+      requiredRoles: readonly string[];
+      policySha256: string;
+    },
   ): Promise<void> {
+    const event = judged.status === 'APPROVED' ? 'rejudge-approved' : 'rejudge-pending';
     await manager.update(
       PromotionRequestEntity,
       { id },
       {
-        status: judged.status,
+        status: transition(judged.previousStatus, event),
         requiredRoles: [...judged.requiredRoles],
         judgedPolicySha256: judged.policySha256,
         updatedAt: new Date(),

@@ -11,6 +11,7 @@ import { POLICIES, type Policies } from '../policy/policies.js';
 import type { StoredResult } from './gates.js';
 import { PromotionForbiddenError } from './promotion.errors.js';
 import type { PromotionRequestEntity } from './promotion-request.entity.js';
+import { transition } from './promotion-state.js';
 import { promotionView } from './promotion-view.js';
 import type { PromotionRequestModel } from './promotion.model.js';
 import { PromotionsRepository } from './promotions.repository.js';
@@ -28,8 +29,6 @@ export interface PromotionInput extends PlanInput {
   readonly evaluationId: string;
   readonly justification: string;
 }
-
-const CLOSABLE: readonly PromotionStatus[] = ['PENDING', 'APPROVED'];
 
 /**
  * Promotion requests: made with a checked plan and rollback criteria and a digest
@@ -176,17 +175,12 @@ export class PromotionsService {
               `only the requester (${request.requestedBy}) may withdraw this request`,
               { requestedBy: request.requestedBy },
             );
-          if (!CLOSABLE.includes(request.status))
-            throw new ConflictError(
-              `the request is ${request.status}: it can no longer be withdrawn`,
-              {
-                status: request.status,
-              },
-            );
-          await this.repository.setStatus(tx.manager, id, 'WITHDRAWN', {
-            by: principal.sub,
-            reason: null,
-          });
+          await this.repository.setStatus(
+            tx.manager,
+            id,
+            { from: request.status, event: 'withdraw' },
+            { by: principal.sub, reason: null },
+          );
           tx.record({
             type: 'promotion.withdrawn',
             subject: `promotion:${id}`,
@@ -214,18 +208,15 @@ export class PromotionsService {
         await this.ledger.transaction(async (tx) => {
           const request = await this.repository.lock(tx.manager, id);
           if (!request) throw new NotFoundError('promotion request', id);
-          if (!CLOSABLE.includes(request.status))
-            throw new ConflictError(
-              `the request is ${request.status}: it can no longer be rejected`,
-              {
-                status: request.status,
-              },
-            );
+          // The status before the reason: a closed request is refused whatever the reason says.
+          transition(request.status, 'reject');
           const why = checkStatement('reason', reason, policy.value.text.minReasonLength);
-          await this.repository.setStatus(tx.manager, id, 'REJECTED', {
-            by: principal.sub,
-            reason: why,
-          });
+          await this.repository.setStatus(
+            tx.manager,
+            id,
+            { from: request.status, event: 'reject' },
+            { by: principal.sub, reason: why },
+          );
           tx.record({
             type: 'promotion.rejected',
             subject: `promotion:${id}`,

@@ -1,5 +1,6 @@
 import { BadInputError, ConflictError } from '../common/errors.js';
 import { PromotionForbiddenError, SeparationOfDutiesError } from './promotion.errors.js';
+import { transition } from './promotion-state.js';
 import { checkStatement } from './statements.js';
 import type { PromotionStatus } from './vocabulary.js';
 
@@ -42,13 +43,7 @@ export interface CheckedApproval {
 }
 
 export function checkApproval(attempt: ApprovalAttempt, state: ApprovalState): CheckedApproval {
-  if (state.status !== 'PENDING')
-    throw new ConflictError(
-      state.status === 'APPROVED'
-        ? 'the request already has every approval it needs'
-        : `the request is ${state.status}: it can no longer be approved`,
-      { status: state.status },
-    );
+  transition(state.status, 'approve');
   if (attempt.requestDigest !== state.requestDigest)
     throw new ConflictError(
       `the approval is for request digest ${attempt.requestDigest}, but the request's digest is ${state.requestDigest}: review the request as it is and approve that`,

@@ -162,7 +162,7 @@ export class RolloutEngine {
         ...details,
       },
     });
-    await this.finish(tx, rollout, 'ROLLED_BACK', stages, outcome, 'ROLLED_BACK', cause, reason);
+    await this.finish(tx, rollout, 'ROLLED_BACK', stages, outcome, 'roll-back', cause, reason);
     return rolloutWith(rollout, { status: 'ROLLED_BACK', stages, outcome, finishedAt: now });
   }
 
@@ -188,7 +188,7 @@ export class RolloutEngine {
     tx.record(stagePassed(rollout, endpoint, stage, evidence, cause));
     const outcome: RolloutOutcome = { abTest: result };
     tx.record(abTestConcluded(rollout, endpoint, result, cause.actor));
-    await this.finish(tx, rollout, 'COMPLETED', stages, outcome, 'COMPLETED', cause, null);
+    await this.finish(tx, rollout, 'COMPLETED', stages, outcome, 'complete-rollout', cause, null);
     return rolloutWith(rollout, { status: 'COMPLETED', stages, outcome, finishedAt: new Date() });
   }
 
@@ -252,7 +252,7 @@ export class RolloutEngine {
       'COMPLETED',
       stages,
       null,
-      'COMPLETED',
+      'complete-rollout',
       cause,
       null,
     );
@@ -270,10 +270,13 @@ export class RolloutEngine {
     status: RolloutStatus,
     stages: RolloutEntity['stages'],
     outcome: RolloutOutcome | null,
-    promotionStatus: PromotionStatus,
+    promotionEvent: 'complete-rollout' | 'roll-back',
     cause: Cause,
     reason: string | null,
   ): Promise<void> {
+    // The request is ROLLING_OUT while its rollout runs, and COMPLETED once it went live.
+    const promotionStatus: PromotionStatus =
+      rollout.status === 'COMPLETED' ? 'COMPLETED' : 'ROLLING_OUT';
     await this.rollouts.update(tx.manager, rollout.id, {
       status,
       currentStage: rollout.currentStage,
@@ -283,9 +286,11 @@ export class RolloutEngine {
       leaseExpiresAt: null,
       finishedAt: new Date(),
     });
-    await this.promotions.setStatus(tx.manager, rollout.promotionId, promotionStatus, {
-      by: cause.actor.sub,
-      reason,
-    });
+    await this.promotions.setStatus(
+      tx.manager,
+      rollout.promotionId,
+      { from: promotionStatus, event: promotionEvent },
+      { by: cause.actor.sub, reason },
+    );
   }
 }

@@ -9,6 +9,7 @@ import { POLICIES, type Policies } from '../policy/policies.js';
 import type { GateEvaluationEntity } from '../promotions/gate-evaluation.entity.js';
 import { GatesService } from '../promotions/gates.service.js';
 import { GateFailedError } from '../promotions/promotion.errors.js';
+import { transition } from '../promotions/promotion-state.js';
 import { PromotionsRepository } from '../promotions/promotions.repository.js';
 import { recordingRefusals, refusalOf } from '../promotions/refusals.js';
 import { RepolicyService } from '../promotions/repolicy.service.js';
@@ -67,10 +68,8 @@ export class RolloutsService {
               { status: request.status, missingRoles: missing },
             );
           }
-          if (request.status !== 'APPROVED')
-            throw new ConflictError(`the request is ${request.status}: there is nothing to start`, {
-              status: request.status,
-            });
+          const start = request.strategy === 'INITIAL' ? 'start-initial' : 'start-staged';
+          transition(request.status, start);
           const endpoint = await this.promotions.endpointById(m, request.endpointId);
           // Lock the endpoint before the gates read it: the verdict holds until commit.
           const locked = await this.promotions.endpoint(m, endpoint.name, true);
@@ -142,10 +141,12 @@ export class RolloutsService {
             ),
           );
           tx.record(initialGoLive(id, request, endpoint.name, policy.sha256, actor));
-          await this.promotions.setStatus(m, request.id, 'COMPLETED', {
-            by: principal.sub,
-            reason: null,
-          });
+          await this.promotions.setStatus(
+            m,
+            request.id,
+            { from: request.status, event: 'start-initial' },
+            { by: principal.sub, reason: null },
+          );
           return { started: rollout };
         });
         if ('failed' in outcome)
@@ -208,7 +209,7 @@ export class RolloutsService {
         actor,
       ),
     );
-    await this.promotions.setStatus(m, request.id, 'ROLLING_OUT');
+    await this.promotions.setStatus(m, request.id, { from: request.status, event: 'start-staged' });
     return this.engine.enter(tx, rollout, endpoint, 0, { actor, manual: true });
   }
 

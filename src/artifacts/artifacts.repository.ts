@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { DataSource, type EntityManager } from 'typeorm';
+import { DataSource, In, type EntityManager } from 'typeorm';
 import { ArtifactEntity } from './artifact.entity.js';
 
 export type NewArtifact = Omit<ArtifactEntity, 'createdAt'>;
@@ -10,6 +10,10 @@ export class ArtifactsRepository {
 
   find(sha256: string, manager: EntityManager = this.dataSource.manager) {
     return manager.findOneBy(ArtifactEntity, { sha256 });
+  }
+
+  findMany(sha256s: readonly string[]): Promise<ArtifactEntity[]> {
+    return this.dataSource.manager.findBy(ArtifactEntity, { sha256: In([...sha256s]) });
   }
 
   /**

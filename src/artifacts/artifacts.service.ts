@@ -1,5 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { Inject, Injectable } from '@nestjs/common';
+import type { EntityManager } from 'typeorm';
 import type { Principal } from '../auth/principal.js';
 import { BlobStore } from '../blobs/blob-store.js';
 import { BadInputError, NotFoundError } from '../common/errors.js';
@@ -90,9 +91,19 @@ export class ArtifactsService {
     return infoOf(row);
   }
 
-  /** The artifact, or null when no upload produced this digest. */
-  async find(sha256: string): Promise<ArtifactEntity | null> {
-    return this.repository.find(checkDigest('sha256', sha256));
+  /**
+   * The artifact, or null when no upload produced this digest; `manager` when the read belongs
+   * to the caller's unit of work.
+   */
+  async find(sha256: string, manager?: EntityManager): Promise<ArtifactEntity | null> {
+    return this.repository.find(checkDigest('sha256', sha256), manager);
+  }
+
+  /** The artifacts behind some versions, by digest (one query for all of them). */
+  async bySha256(sha256s: readonly string[]): Promise<Map<string, ArtifactEntity>> {
+    if (sha256s.length === 0) return new Map();
+    const rows = await this.repository.findMany([...new Set(sha256s)]);
+    return new Map(rows.map((r) => [r.sha256, r]));
   }
 
   /**

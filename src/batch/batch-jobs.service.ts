@@ -1,15 +1,17 @@
 import { randomUUID } from 'node:crypto';
 import { Injectable, Logger, type OnApplicationBootstrap } from '@nestjs/common';
-import { DataSource } from 'typeorm';
+import type { EntityManager } from 'typeorm';
 import type { Principal } from '../auth/principal.js';
 import { BadInputError, ConflictError, NotFoundError } from '../common/errors.js';
-import { DatasetEntity } from '../datasets/dataset.entity.js';
-import { EndpointEntity } from '../endpoints/endpoint.entity.js';
+import { DatasetsService } from '../datasets/datasets.service.js';
+import { EndpointsService } from '../endpoints/endpoints.service.js';
 import { actorOf } from '../ledger/actor.js';
 import { LedgerService } from '../ledger/ledger.service.js';
-import { ModelVersionEntity } from '../registry/model-version.entity.js';
-import { ModelEntity } from '../registry/model.entity.js';
-import { BatchJobEntity } from './batch-job.entity.js';
+import type { ModelVersionEntity } from '../registry/model-version.entity.js';
+import type { ModelEntity } from '../registry/model.entity.js';
+import { RegistryService } from '../registry/registry.service.js';
+import type { BatchJobEntity } from './batch-job.entity.js';
+import { BatchJobsRepository } from './batch-jobs.repository.js';
 import { JobQueue } from '../jobs/job-queue.service.js';
 import { BatchRunner } from './batch-runner.service.js';
 
@@ -32,7 +34,10 @@ export class BatchJobsService implements OnApplicationBootstrap {
   private static readonly logger = new Logger('BatchJobs');
 
   constructor(
-    private readonly dataSource: DataSource,
+    private readonly repository: BatchJobsRepository,
+    private readonly registry: RegistryService,
+    private readonly endpoints: EndpointsService,
+    private readonly datasets: DatasetsService,
     private readonly ledger: LedgerService,
     private readonly queue: JobQueue,
     private readonly runner: BatchRunner,
@@ -44,11 +49,8 @@ export class BatchJobsService implements OnApplicationBootstrap {
     );
     // A job whose message was lost between its commit and the send (a crash) is sent again;
     // the job id as singleton key keeps a message that did arrive from running twice.
-    const queued = await this.dataSource.manager.find(BatchJobEntity, {
-      where: { status: 'QUEUED' },
-      select: { id: true },
-    });
-    for (const job of queued) await this.queue.send('batch-inference', job.id);
+    const queued = await this.repository.queuedIds();
+    for (const id of queued) await this.queue.send('batch-inference', id);
     if (queued.length > 0) BatchJobsService.logger.log(`re-sent ${queued.length} queued jobs`);
   }
 
@@ -56,8 +58,7 @@ export class BatchJobsService implements OnApplicationBootstrap {
     const datasetId = checkUuid('datasetId', request.datasetId);
     const job = await this.ledger.transaction(async (tx) => {
       const { version, model, endpoint } = await this.resolveVersion(tx.manager, request);
-      const dataset = await tx.manager.findOneBy(DatasetEntity, { id: datasetId });
-      if (!dataset) throw new NotFoundError('dataset', datasetId);
+      const dataset = await this.datasets.get(datasetId, tx.manager);
       const columns = new Map(dataset.columns.map((c) => [c.name, c.type]));
       version.featureColumns.forEach((column, i) => {
         const type = columns.get(column);
@@ -73,7 +74,7 @@ export class BatchJobsService implements OnApplicationBootstrap {
           );
       });
       const id = randomUUID();
-      await tx.manager.insert(BatchJobEntity, {
+      await this.repository.insert(tx.manager, {
         id,
         endpoint,
         modelVersionId: version.id,
@@ -113,24 +114,14 @@ export class BatchJobsService implements OnApplicationBootstrap {
   async cancel(id: string, principal: Principal): Promise<BatchJobEntity> {
     checkUuid('id', id);
     return this.ledger.transaction(async (tx) => {
-      const job = await tx.manager
-        .createQueryBuilder(BatchJobEntity, 'j')
-        .setLock('pessimistic_write')
-        .where('j.id = :id', { id })
-        .getOne();
+      const job = await this.repository.lock(tx.manager, id);
       if (!job) throw new NotFoundError('batch job', id);
       if (job.status !== 'QUEUED' && job.status !== 'RUNNING')
         throw new ConflictError(`batch job ${id} is ${job.status} and cannot be cancelled`);
       if (!job.cancelRequested) {
         // A queued job ends here; a running one sees the flag at its next chunk.
         const ended = job.status === 'QUEUED';
-        await tx.manager.update(
-          BatchJobEntity,
-          { id },
-          ended
-            ? { cancelRequested: true, status: 'CANCELLED', finishedAt: new Date() }
-            : { cancelRequested: true },
-        );
+        await this.repository.requestCancel(tx.manager, id, ended);
         tx.record({
           type: 'batch.cancelled',
           subject: `batch:${id}`,
@@ -142,38 +133,33 @@ export class BatchJobsService implements OnApplicationBootstrap {
     });
   }
 
-  private async require(id: string, manager = this.dataSource.manager): Promise<BatchJobEntity> {
-    const job = await manager.findOneBy(BatchJobEntity, { id });
+  private async require(id: string, manager?: EntityManager): Promise<BatchJobEntity> {
+    const job = await this.repository.find(id, manager);
     if (!job) throw new NotFoundError('batch job', id);
     return job;
   }
 
   private async resolveVersion(
-    manager: DataSource['manager'],
+    manager: EntityManager,
     request: BatchRequest,
   ): Promise<{ version: ModelVersionEntity; model: ModelEntity; endpoint: string | null }> {
     if (request.endpoint !== undefined) {
       if (request.model !== undefined || request.version !== undefined)
         throw new BadInputError('endpoint', 'give an endpoint or a model and version, not both');
-      const endpoint = await manager.findOneBy(EndpointEntity, { name: request.endpoint });
+      const endpoint = await this.endpoints.byName(request.endpoint, manager);
       if (!endpoint) throw new NotFoundError('endpoint', request.endpoint);
       if (endpoint.liveVersion === null)
         throw new ConflictError(`endpoint ${request.endpoint} has no live version`);
-      const model = await manager.findOneByOrFail(ModelEntity, { id: endpoint.modelId });
-      const version = await manager.findOneByOrFail(ModelVersionEntity, {
-        modelId: model.id,
-        version: endpoint.liveVersion,
-      });
+      const model = await this.registry.modelById(endpoint.modelId, manager);
+      const version = await this.registry.versionOfModel(model.id, endpoint.liveVersion, manager);
+      if (!version) throw new Error(`endpoint ${endpoint.name}: its live version is gone`);
       return { version, model, endpoint: endpoint.name };
     }
     if (request.model === undefined || request.version === undefined)
       throw new BadInputError('endpoint', 'give an endpoint, or a model and a version');
-    const model = await manager.findOneBy(ModelEntity, { name: request.model });
+    const model = await this.registry.model(request.model, manager);
     if (!model) throw new NotFoundError('model', request.model);
-    const version = await manager.findOneBy(ModelVersionEntity, {
-      modelId: model.id,
-      version: request.version,
-    });
+    const version = await this.registry.versionOfModel(model.id, request.version, manager);
     if (!version) throw new NotFoundError('model version', `${request.model}@${request.version}`);
     return { version, model, endpoint: null };
   }

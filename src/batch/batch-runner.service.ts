@@ -1,17 +1,18 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import { DataSource } from 'typeorm';
 import { BlobStore } from '../blobs/blob-store.js';
 import { csvText } from '../common/csv-export.js';
 import { CONFIG } from '../config/config.module.js';
 import type { Config } from '../config/config.js';
-import { DatasetEntity } from '../datasets/dataset.entity.js';
+import type { DatasetEntity } from '../datasets/dataset.entity.js';
+import { DatasetsService } from '../datasets/datasets.service.js';
 import { readDatasetChunks } from '../datasets/dataset-reader.js';
 import { ModelRuntime } from '../runtime/model-runtime.service.js';
 import { LedgerService } from '../ledger/ledger.service.js';
-import { ModelVersionEntity } from '../registry/model-version.entity.js';
-import { ModelEntity } from '../registry/model.entity.js';
+import type { ModelVersionEntity } from '../registry/model-version.entity.js';
+import { RegistryService } from '../registry/registry.service.js';
 import { withSpan } from '../telemetry/tracing.js';
-import { BatchJobEntity } from './batch-job.entity.js';
+import type { BatchJobEntity } from './batch-job.entity.js';
+import { BatchJobsRepository } from './batch-jobs.repository.js';
 
 const SYSTEM = { sub: 'system:batch' };
 
@@ -30,7 +31,9 @@ export class BatchRunner {
   private static readonly logger = new Logger('BatchRunner');
 
   constructor(
-    private readonly dataSource: DataSource,
+    private readonly repository: BatchJobsRepository,
+    private readonly registry: RegistryService,
+    private readonly datasets: DatasetsService,
     private readonly ledger: LedgerService,
     private readonly blobs: BlobStore,
     private readonly runtime: ModelRuntime,
@@ -45,37 +48,25 @@ export class BatchRunner {
   }
 
   private async runTraced(jobId: string, signal: AbortSignal): Promise<void> {
-    const manager = this.dataSource.manager;
     // Claim it. A cancelled or finished job is left alone; a RUNNING one is claimed again, as
     // the queue hands a job out again only when the worker that had it stopped heartbeating.
-    const claimed = await manager
-      .createQueryBuilder()
-      .update(BatchJobEntity)
-      .set({ status: 'RUNNING', rowsDone: 0, startedAt: () => 'now()' })
-      .where(`id = :jobId AND status IN ('QUEUED', 'RUNNING')`, { jobId })
-      .execute();
-    if (claimed.affected !== 1) return;
-    const job = await manager.findOneByOrFail(BatchJobEntity, { id: jobId });
-    const version = await manager.findOneByOrFail(ModelVersionEntity, { id: job.modelVersionId });
-    const model = await manager.findOneByOrFail(ModelEntity, { id: version.modelId });
-    const dataset = await manager.findOneByOrFail(DatasetEntity, { id: job.datasetId });
+    if (!(await this.repository.claim(jobId))) return;
+    const job = await this.repository.find(jobId);
+    if (!job) throw new Error(`batch job ${jobId} vanished after it was claimed`);
+    const version = await this.registry.versionById(job.modelVersionId);
+    const model = await this.registry.modelById(version.modelId);
+    const dataset = await this.datasets.get(job.datasetId);
     try {
       const output = await this.blobs.put(this.scoredCsv(job, version, dataset, signal), {
         maxBytes: Number.MAX_SAFE_INTEGER,
         what: 'batch output',
       });
       await this.ledger.transaction(async (tx) => {
-        await tx.manager.update(
-          BatchJobEntity,
-          { id: jobId },
-          {
-            status: 'SUCCEEDED',
-            rowsDone: dataset.rows,
-            outputSha256: output.sha256,
-            outputSize: output.size,
-            finishedAt: new Date(),
-          },
-        );
+        await this.repository.succeed(tx.manager, jobId, {
+          rowsDone: dataset.rows,
+          outputSha256: output.sha256,
+          outputSize: output.size,
+        });
         tx.record({
           type: 'batch.completed',
           subject: `batch:${jobId}`,
@@ -95,21 +86,13 @@ export class BatchRunner {
       });
     } catch (error) {
       if (error instanceof Cancelled || signal.aborted) {
-        await manager.update(
-          BatchJobEntity,
-          { id: jobId },
-          { status: 'CANCELLED', finishedAt: new Date() },
-        );
+        await this.repository.cancelled(jobId);
         return;
       }
       const message = error instanceof Error ? error.message : String(error);
       BatchRunner.logger.warn(`batch job ${jobId} failed: ${message}`);
       await this.ledger.transaction(async (tx) => {
-        await tx.manager.update(
-          BatchJobEntity,
-          { id: jobId },
-          { status: 'FAILED', error: message.slice(0, 2000), finishedAt: new Date() },
-        );
+        await this.repository.fail(tx.manager, jobId, message.slice(0, 2000));
         tx.record({
           type: 'batch.failed',
           subject: `batch:${jobId}`,
@@ -153,11 +136,7 @@ export class BatchRunner {
   }
 
   private async progress(jobId: string, done: number, signal: AbortSignal): Promise<void> {
-    await this.dataSource.manager.update(BatchJobEntity, { id: jobId }, { rowsDone: done });
-    const job = await this.dataSource.manager.findOne(BatchJobEntity, {
-      where: { id: jobId },
-      select: { id: true, cancelRequested: true },
-    });
-    if (signal.aborted || job?.cancelRequested === true) throw new Cancelled();
+    const cancelRequested = await this.repository.progress(jobId, done);
+    if (signal.aborted || cancelRequested) throw new Cancelled();
   }
 }

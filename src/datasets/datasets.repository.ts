@@ -9,8 +9,8 @@ export type NewDataset = Omit<DatasetEntity, 'createdAt'>;
 export class DatasetsRepository {
   constructor(private readonly dataSource: DataSource) {}
 
-  find(id: string): Promise<DatasetEntity | null> {
-    return this.dataSource.manager.findOneBy(DatasetEntity, { id });
+  find(id: string, manager = this.dataSource.manager): Promise<DatasetEntity | null> {
+    return manager.findOneBy(DatasetEntity, { id });
   }
 
   findByContent(

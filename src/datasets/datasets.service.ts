@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
+import type { EntityManager } from 'typeorm';
 import type { Principal } from '../auth/principal.js';
 import { BlobStore } from '../blobs/blob-store.js';
 import { BadInputError, NotFoundError } from '../common/errors.js';
@@ -105,14 +106,17 @@ export class DatasetsService {
     return infoOf(row);
   }
 
-  async find(id: string): Promise<DatasetEntity | null> {
+  async find(id: string, manager?: EntityManager): Promise<DatasetEntity | null> {
     if (!UUID.test(id)) throw new BadInputError('id', 'must be a dataset id (a UUID)');
-    return this.repository.find(id);
+    return this.repository.find(id, manager);
   }
 
-  /** For modules that refer to a dataset (evaluations, batch jobs): NotFoundError if unknown. */
-  async get(id: string): Promise<DatasetEntity> {
-    const found = await this.find(id);
+  /**
+   * For modules that refer to a dataset (evaluations, batch jobs): NotFoundError if unknown;
+   * `manager` when the read belongs to the caller's unit of work.
+   */
+  async get(id: string, manager?: EntityManager): Promise<DatasetEntity> {
+    const found = await this.find(id, manager);
     if (!found) throw new NotFoundError('dataset', id);
     return found;
   }

@@ -1,12 +1,10 @@
 import { Injectable } from '@nestjs/common';
-import type { EntityManager } from 'typeorm';
 import { BadInputError, ConflictError, NotFoundError } from '../common/errors.js';
 import type { Actor, LedgerTx } from '../ledger/ledger.service.js';
 import { LedgerService } from '../ledger/ledger.service.js';
-import { ModelVersionEntity } from '../registry/model-version.entity.js';
-import { ModelEntity } from '../registry/model.entity.js';
-import { EndpointEntity, type TrafficMode } from './endpoint.entity.js';
-import { ENDPOINTS_CHANNEL } from './endpoint-events.js';
+import { RegistryService } from '../registry/registry.service.js';
+import type { EndpointEntity, TrafficMode } from './endpoint.entity.js';
+import { EndpointsRepository } from './endpoints.repository.js';
 
 /** A change of an endpoint's traffic state; absent members stay as they are. */
 export interface TrafficChange {
@@ -27,7 +25,11 @@ export interface TrafficChange {
  */
 @Injectable()
 export class DeploymentService {
-  constructor(private readonly ledger: LedgerService) {}
+  constructor(
+    private readonly repository: EndpointsRepository,
+    private readonly registry: RegistryService,
+    private readonly ledger: LedgerService,
+  ) {}
 
   /** In a unit of work of its own. */
   setTraffic(
@@ -47,11 +49,7 @@ export class DeploymentService {
     actor: Actor,
     reason: string,
   ): Promise<EndpointEntity> {
-    const current = await tx.manager
-      .createQueryBuilder(EndpointEntity, 'e')
-      .setLock('pessimistic_write')
-      .where('e.name = :endpoint', { endpoint })
-      .getOne();
+    const current = await this.repository.lock(tx.manager, endpoint);
     if (!current) throw new NotFoundError('endpoint', endpoint);
     const next = {
       liveVersion: change.liveVersion === undefined ? current.liveVersion : change.liveVersion,
@@ -63,13 +61,14 @@ export class DeploymentService {
       candidateWeight: change.candidateWeight ?? current.candidateWeight,
       shadowSample: change.shadowSample ?? current.shadowSample,
     };
-    await checkTraffic(tx.manager, current.modelId, next);
-    await tx.manager.update(
-      EndpointEntity,
-      { id: current.id },
-      { ...next, revision: current.revision + 1, updatedAt: new Date() },
+    await this.checkVersions(tx, current.modelId, next);
+    checkTraffic(next);
+    await this.repository.updateTraffic(
+      tx.manager,
+      { id: current.id, name: endpoint },
+      next,
+      current.revision + 1,
     );
-    await tx.manager.query('SELECT pg_notify($1, $2)', [ENDPOINTS_CHANNEL, endpoint]);
     const liveChanged = next.liveVersion !== current.liveVersion;
     tx.record({
       type: liveChanged ? 'deployment.live.changed' : 'deployment.traffic.changed',
@@ -83,9 +82,20 @@ export class DeploymentService {
         reason,
       },
     });
-    const updated = await tx.manager.findOneBy(EndpointEntity, { id: current.id });
+    const updated = await this.repository.byName(endpoint, tx.manager);
     if (!updated) throw new Error(`endpoint ${endpoint} vanished inside its own transaction`);
     return updated;
+  }
+
+  private async checkVersions(tx: LedgerTx, modelId: string, t: Traffic): Promise<void> {
+    for (const field of ['liveVersion', 'candidateVersion', 'standbyVersion'] as const) {
+      const version = t[field];
+      if (version === null) continue;
+      if (!(await this.registry.versionExists(modelId, version, tx.manager))) {
+        const model = await this.registry.modelById(modelId, tx.manager);
+        throw new NotFoundError('model version', `${model.name}@${version}`);
+      }
+    }
   }
 }
 
@@ -102,16 +112,7 @@ function trafficOf(e: EndpointEntity): Traffic {
   };
 }
 
-async function checkTraffic(manager: EntityManager, modelId: string, t: Traffic): Promise<void> {
-  for (const field of ['liveVersion', 'candidateVersion', 'standbyVersion'] as const) {
-    const version = t[field];
-    if (version === null) continue;
-    const exists = await manager.existsBy(ModelVersionEntity, { modelId, version });
-    if (!exists) {
-      const model = await manager.findOneBy(ModelEntity, { id: modelId });
-      throw new NotFoundError('model version', `${model?.name ?? modelId}@${version}`);
-    }
-  }
+function checkTraffic(t: Traffic): void {
   for (const field of ['candidateWeight', 'shadowSample'] as const) {
     const value = t[field];
     if (!Number.isInteger(value) || value < 0 || value > 10_000)

@@ -1,32 +1,38 @@
 import { randomUUID } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
-import { DataSource } from 'typeorm';
+import type { EntityManager } from 'typeorm';
 import type { Principal } from '../auth/principal.js';
 import { ConflictError, NotFoundError } from '../common/errors.js';
-import { decodeCursor, keysetPage, pageLimit, pageOf } from '../common/pagination.js';
+import { decodeCursor, pageLimit, pageOf } from '../common/pagination.js';
 import { actorOf } from '../ledger/actor.js';
 import { LedgerService } from '../ledger/ledger.service.js';
-import { ModelEntity } from '../registry/model.entity.js';
 import { checkSlug } from '../registry/registry-rules.js';
-import { EndpointEntity } from './endpoint.entity.js';
+import { RegistryService } from '../registry/registry.service.js';
+import type { EndpointEntity } from './endpoint.entity.js';
+import { EndpointsRepository } from './endpoints.repository.js';
 
-/** Endpoints are created empty: a version goes live only through a promotion. */
+/**
+ * Endpoints are created empty: a version goes live only through a promotion. Other modules
+ * read endpoints through the lookups here, passing their transaction's manager when the read
+ * belongs to their unit of work; traffic changes go through DeploymentService.
+ */
 @Injectable()
 export class EndpointsService {
   constructor(
-    private readonly dataSource: DataSource,
+    private readonly repository: EndpointsRepository,
+    private readonly registry: RegistryService,
     private readonly ledger: LedgerService,
   ) {}
 
   async create(name: string, model: string, principal: Principal): Promise<EndpointEntity> {
     checkSlug('name', name);
     return this.ledger.transaction(async (tx) => {
-      const owner = await tx.manager.findOneBy(ModelEntity, { name: model });
+      const owner = await this.registry.model(model, tx.manager);
       if (!owner) throw new NotFoundError('model', model);
-      if (await tx.manager.existsBy(EndpointEntity, { name }))
+      if (await this.repository.exists(name, tx.manager))
         throw new ConflictError(`endpoint ${name} already exists`, { name });
       const id = randomUUID();
-      await tx.manager.insert(EndpointEntity, {
+      await this.repository.insert(tx.manager, {
         id,
         name,
         modelId: owner.id,
@@ -46,14 +52,29 @@ export class EndpointsService {
         actor: actorOf(principal),
         payload: { id, name, model },
       });
-      const row = await tx.manager.findOneBy(EndpointEntity, { id });
+      const row = await this.repository.byName(name, tx.manager);
       if (!row) throw new Error(`endpoint ${name} vanished inside its own transaction`);
       return row;
     });
   }
 
-  byName(name: string): Promise<EndpointEntity | null> {
-    return this.dataSource.manager.findOneBy(EndpointEntity, { name });
+  byName(name: string, manager?: EntityManager): Promise<EndpointEntity | null> {
+    return this.repository.byName(name, manager);
+  }
+
+  /** The endpoint a stored row refers to (a promotion request, a rollout): it always exists. */
+  byId(id: string, manager?: EntityManager): Promise<EndpointEntity> {
+    return this.repository.byId(id, manager);
+  }
+
+  /** The endpoint under a row lock, inside the caller's unit of work. */
+  lock(manager: EntityManager, name: string): Promise<EndpointEntity | null> {
+    return this.repository.lock(manager, name);
+  }
+
+  /** Every endpoint's name, in order. */
+  names(): Promise<string[]> {
+    return this.repository.names();
   }
 
   async list(args: {
@@ -63,16 +84,12 @@ export class EndpointsService {
   }): Promise<{ items: EndpointEntity[]; nextCursor: string | null }> {
     const limit = pageLimit(args.limit);
     const cursor = decodeCursor(args.cursor);
-    const q = keysetPage(
-      this.dataSource.manager.createQueryBuilder(EndpointEntity, 'e'),
-      'e',
-      limit,
-      cursor,
-    );
-    if (args.model)
-      q.innerJoin(ModelEntity, 'm', 'm.id = e.model_id').andWhere('m.name = :model', {
-        model: args.model,
-      });
-    return pageOf(await q.getMany(), limit);
+    let modelId: string | undefined;
+    if (args.model) {
+      const model = await this.registry.model(args.model);
+      if (!model) return { items: [], nextCursor: null };
+      modelId = model.id;
+    }
+    return pageOf(await this.repository.page(limit, cursor, modelId), limit);
   }
 }

@@ -1,22 +1,23 @@
 import { createHash } from 'node:crypto';
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import { DataSource } from 'typeorm';
-import { ArtifactEntity } from '../artifacts/artifact.entity.js';
+import { ArtifactsService } from '../artifacts/artifacts.service.js';
 import { BlobStore } from '../blobs/blob-store.js';
 import { CONFIG } from '../config/config.module.js';
 import type { Config } from '../config/config.js';
-import { DatasetEntity } from '../datasets/dataset.entity.js';
+import type { DatasetEntity } from '../datasets/dataset.entity.js';
+import { DatasetsService } from '../datasets/datasets.service.js';
 import { readDatasetChunks } from '../datasets/dataset-reader.js';
 import { ModelRuntime } from '../runtime/model-runtime.service.js';
 import { canonicalize } from '../ledger/canonical-json.js';
 import type { JsonObject } from '../ledger/event-catalogue.js';
 import { LedgerService } from '../ledger/ledger.service.js';
 import { POLICIES, type Policies } from '../policy/policies.js';
-import { ModelVersionEntity } from '../registry/model-version.entity.js';
-import { ModelEntity } from '../registry/model.entity.js';
+import type { ModelVersionEntity } from '../registry/model-version.entity.js';
+import { RegistryService } from '../registry/registry.service.js';
 import { strideFor, type EvaluationData, type EvaluationFigures } from './evaluation-compute.js';
 import { FAIRNESS_FIGURES, PERFORMANCE_FIGURES } from './metrics/index.js';
-import { EvaluationEntity } from './evaluation.entity.js';
+import type { EvaluationEntity } from './evaluation.entity.js';
+import { EvaluationsRepository } from './evaluations.repository.js';
 import { computeOffThread } from './evaluation-threads.js';
 import { withSpan } from '../telemetry/tracing.js';
 
@@ -37,7 +38,10 @@ export class EvaluationRunner {
   private static readonly logger = new Logger('EvaluationRunner');
 
   constructor(
-    private readonly dataSource: DataSource,
+    private readonly repository: EvaluationsRepository,
+    private readonly registry: RegistryService,
+    private readonly datasets: DatasetsService,
+    private readonly artifacts: ArtifactsService,
     private readonly ledger: LedgerService,
     private readonly blobs: BlobStore,
     private readonly runtime: ModelRuntime,
@@ -53,20 +57,12 @@ export class EvaluationRunner {
   }
 
   private async runTraced(id: string): Promise<void> {
-    const manager = this.dataSource.manager;
-    const claimed = await manager
-      .createQueryBuilder()
-      .update(EvaluationEntity)
-      .set({ status: 'RUNNING', rowsDone: 0, startedAt: () => 'now()' })
-      .where(`id = :id AND status IN ('QUEUED', 'RUNNING')`, { id })
-      .execute();
-    if (claimed.affected !== 1) return;
-    const evaluation = await manager.findOneByOrFail(EvaluationEntity, { id });
-    const version = await manager.findOneByOrFail(ModelVersionEntity, {
-      id: evaluation.modelVersionId,
-    });
-    const model = await manager.findOneByOrFail(ModelEntity, { id: version.modelId });
-    const dataset = await manager.findOneByOrFail(DatasetEntity, { id: evaluation.datasetId });
+    if (!(await this.repository.claim(id))) return;
+    const evaluation = await this.repository.find(id);
+    if (!evaluation) throw new Error(`evaluation ${id} vanished after it was claimed`);
+    const version = await this.registry.versionById(evaluation.modelVersionId);
+    const model = await this.registry.modelById(version.modelId);
+    const dataset = await this.datasets.get(evaluation.datasetId);
     const started = performance.now();
     try {
       const data = await this.collect(evaluation, version, dataset);
@@ -94,20 +90,11 @@ export class EvaluationRunner {
       const canonical = canonicalize(result);
       const resultSha256 = createHash('sha256').update(canonical, 'utf8').digest('hex');
       await this.ledger.transaction(async (tx) => {
-        await tx.manager
-          .createQueryBuilder()
-          .update(EvaluationEntity)
-          .set({
-            status: 'SUCCEEDED',
-            rowsDone: dataset.rows,
-            // jsonb of the canonical text that was hashed
-            result: () => ':result::jsonb',
-            resultSha256,
-            finishedAt: new Date(),
-          })
-          .where('id = :id', { id })
-          .setParameter('result', canonical)
-          .execute();
+        await this.repository.succeed(tx.manager, id, {
+          rowsDone: dataset.rows,
+          canonicalResult: canonical,
+          resultSha256,
+        });
         tx.record({
           type: 'evaluation.completed',
           subject: `model:${model.name}@${version.version}`,
@@ -130,11 +117,7 @@ export class EvaluationRunner {
       const message = error instanceof Error ? error.message : String(error);
       EvaluationRunner.logger.warn(`evaluation ${id} failed: ${message}`);
       await this.ledger.transaction(async (tx) => {
-        await tx.manager.update(
-          EvaluationEntity,
-          { id },
-          { status: 'FAILED', error: message.slice(0, 2000), finishedAt: new Date() },
-        );
+        await this.repository.fail(tx.manager, id, message.slice(0, 2000));
         tx.record({
           type: 'evaluation.failed',
           subject: `model:${model.name}@${version.version}`,
@@ -206,11 +189,7 @@ export class EvaluationRunner {
       done += chunk.rows;
       if (performance.now() - lastProgress > 500) {
         lastProgress = performance.now();
-        await this.dataSource.manager.update(
-          EvaluationEntity,
-          { id: evaluation.id },
-          { rowsDone: done },
-        );
+        await this.repository.progress(evaluation.id, done);
       }
     }
     if (done !== rows)
@@ -222,11 +201,9 @@ export class EvaluationRunner {
       labels,
       threshold: version.threshold,
       scoreDatatype:
-        (
-          await this.dataSource.manager.findOneByOrFail(ArtifactEntity, {
-            sha256: version.artifactSha256,
-          })
-        ).outputs.find((o) => o.name === version.scoreOutput)?.datatype ?? 'FP32',
+        (await this.artifacts.get(version.artifactSha256)).outputs.find(
+          (o) => o.name === version.scoreOutput,
+        )?.datatype ?? 'FP32',
       attributes: attributes.map((a) => ({
         name: a.name,
         groups: { dictionary: a.dictionary, codes: a.codes },

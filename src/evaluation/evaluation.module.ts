@@ -1,10 +1,16 @@
 import { Module } from '@nestjs/common';
+import { ArtifactsModule } from '../artifacts/artifacts.module.js';
+import { DatasetsModule } from '../datasets/datasets.module.js';
+import { RegistryModule } from '../registry/registry.module.js';
 import { EvaluationRunner } from './evaluation-runner.service.js';
+import { EvaluationsRepository } from './evaluations.repository.js';
 import { EvaluationsResolver } from './evaluations.resolver.js';
 import { EvaluationsService } from './evaluations.service.js';
 
+/** Evaluations: the only module that reads or writes `evaluations`. */
 @Module({
-  providers: [EvaluationRunner, EvaluationsService, EvaluationsResolver],
+  imports: [RegistryModule, DatasetsModule, ArtifactsModule],
+  providers: [EvaluationsRepository, EvaluationRunner, EvaluationsService, EvaluationsResolver],
   exports: [EvaluationsService],
 })
 export class EvaluationModule {}

@@ -1,17 +1,20 @@
 import { randomUUID } from 'node:crypto';
 import { Inject, Injectable, Logger, type OnApplicationBootstrap } from '@nestjs/common';
-import { DataSource } from 'typeorm';
+import type { EntityManager } from 'typeorm';
 import type { Principal } from '../auth/principal.js';
 import { BadInputError, NotFoundError } from '../common/errors.js';
-import { DatasetEntity } from '../datasets/dataset.entity.js';
+import type { DatasetEntity } from '../datasets/dataset.entity.js';
+import { DatasetsService } from '../datasets/datasets.service.js';
 import { JobQueue } from '../jobs/job-queue.service.js';
 import { actorOf } from '../ledger/actor.js';
 import { LedgerService } from '../ledger/ledger.service.js';
 import { POLICIES, type Policies } from '../policy/policies.js';
-import { ModelVersionEntity } from '../registry/model-version.entity.js';
-import { ModelEntity } from '../registry/model.entity.js';
-import { EvaluationEntity } from './evaluation.entity.js';
+import type { ModelVersionEntity } from '../registry/model-version.entity.js';
+import { RegistryService } from '../registry/registry.service.js';
+import type { DriftBaseline } from './metrics/drift.js';
+import type { EvaluationEntity } from './evaluation.entity.js';
 import { EvaluationRunner } from './evaluation-runner.service.js';
+import { EvaluationsRepository } from './evaluations.repository.js';
 
 export interface EvaluationRequest {
   readonly model: string;
@@ -27,14 +30,17 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
 /**
  * Evaluations are requested here, checked against the dataset's recorded columns before
- * anything runs, and run as jobs on the shared queue (EvaluationRunner).
+ * anything runs, and run as jobs on the shared queue (EvaluationRunner). Other modules read
+ * evaluations through the lookups here.
  */
 @Injectable()
 export class EvaluationsService implements OnApplicationBootstrap {
   private static readonly logger = new Logger('Evaluations');
 
   constructor(
-    private readonly dataSource: DataSource,
+    private readonly repository: EvaluationsRepository,
+    private readonly registry: RegistryService,
+    private readonly datasets: DatasetsService,
     private readonly ledger: LedgerService,
     private readonly queue: JobQueue,
     private readonly runner: EvaluationRunner,
@@ -43,11 +49,8 @@ export class EvaluationsService implements OnApplicationBootstrap {
 
   async onApplicationBootstrap(): Promise<void> {
     await this.queue.work('evaluation', (message) => this.runner.run(message.id));
-    const queued = await this.dataSource.manager.find(EvaluationEntity, {
-      where: { status: 'QUEUED' },
-      select: { id: true },
-    });
-    for (const e of queued) await this.queue.send('evaluation', e.id);
+    const queued = await this.repository.queuedIds();
+    for (const id of queued) await this.queue.send('evaluation', id);
     if (queued.length > 0) EvaluationsService.logger.log(`re-sent ${queued.length} evaluations`);
   }
 
@@ -72,21 +75,17 @@ export class EvaluationsService implements OnApplicationBootstrap {
         throw new BadInputError('bootstrap.seed', 'must be a non-negative integer');
     }
     const evaluation = await this.ledger.transaction(async (tx) => {
-      const model = await tx.manager.findOneBy(ModelEntity, { name: input.model });
+      const model = await this.registry.model(input.model, tx.manager);
       if (!model) throw new NotFoundError('model', input.model);
-      const version = await tx.manager.findOneBy(ModelVersionEntity, {
-        modelId: model.id,
-        version: input.version,
-      });
+      const version = await this.registry.versionOfModel(model.id, input.version, tx.manager);
       if (!version) throw new NotFoundError('model version', `${input.model}@${input.version}`);
-      const dataset = await tx.manager.findOneBy(DatasetEntity, { id: input.dataset });
-      if (!dataset) throw new NotFoundError('dataset', input.dataset);
+      const dataset = await this.datasets.get(input.dataset, tx.manager);
 
       const attributes = [...(input.protectedAttributes ?? model.protectedAttributes)];
       const references = referenceMap(input.referenceGroups ?? [], attributes);
       checkColumns(dataset, version, input.labelColumn, attributes);
       const id = randomUUID();
-      await tx.manager.insert(EvaluationEntity, {
+      const row = await this.repository.insert(tx.manager, {
         id,
         modelVersionId: version.id,
         datasetId: dataset.id,
@@ -116,7 +115,7 @@ export class EvaluationsService implements OnApplicationBootstrap {
           policySha256: policy.sha256,
         },
       });
-      return tx.manager.findOneByOrFail(EvaluationEntity, { id });
+      return row;
     });
     await this.queue.send('evaluation', evaluation.id);
     return evaluation;
@@ -124,17 +123,35 @@ export class EvaluationsService implements OnApplicationBootstrap {
 
   async get(id: string): Promise<EvaluationEntity | null> {
     if (!UUID.test(id)) throw new BadInputError('id', 'must be an evaluation id');
-    return this.dataSource.manager.findOneBy(EvaluationEntity, { id });
+    return this.repository.find(id);
+  }
+
+  /** An evaluation a stored row refers to (a promotion request), inside the caller's work. */
+  byId(id: string, manager?: EntityManager): Promise<EvaluationEntity | null> {
+    return this.repository.find(id, manager);
+  }
+
+  /**
+   * The latest successful evaluation of a version, preferring one on the dataset with the
+   * given digest, so the live version is compared on the same data where that is possible.
+   */
+  baseline(
+    manager: EntityManager,
+    modelVersionId: string,
+    datasetSha256: string | null,
+  ): Promise<EvaluationEntity | null> {
+    return this.repository.baseline(manager, modelVersionId, datasetSha256);
+  }
+
+  /** The score distribution an evaluation recorded (its drift baseline), if any. */
+  scoreBaseline(id: string): Promise<DriftBaseline | null> {
+    return this.repository.scoreBaseline(id);
   }
 
   /** The model name and version number of a version id. */
   async versionOf(modelVersionId: string): Promise<{ model: string; version: number }> {
-    const version = await this.dataSource.manager.findOneByOrFail(ModelVersionEntity, {
-      id: modelVersionId,
-    });
-    const model = await this.dataSource.manager.findOneByOrFail(ModelEntity, {
-      id: version.modelId,
-    });
+    const version = await this.registry.versionById(modelVersionId);
+    const model = await this.registry.modelById(version.modelId);
     return { model: model.name, version: version.version };
   }
 }

@@ -1,6 +1,15 @@
 import { Module } from '@nestjs/common';
+import { EndpointsModule } from '../endpoints/endpoints.module.js';
+import { PredictionLogModule } from '../prediction-log/prediction-log.module.js';
+import { RegistryModule } from '../registry/registry.module.js';
 import { FeedbackController } from './feedback.controller.js';
+import { FeedbackRepository } from './feedback.repository.js';
 import { FeedbackService } from './feedback.service.js';
 
-@Module({ providers: [FeedbackService], controllers: [FeedbackController] })
+/** Ground-truth labels: the only module that writes `feedback`. */
+@Module({
+  imports: [PredictionLogModule, EndpointsModule, RegistryModule],
+  providers: [FeedbackRepository, FeedbackService],
+  controllers: [FeedbackController],
+})
 export class FeedbackModule {}

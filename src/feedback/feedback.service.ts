@@ -1,7 +1,10 @@
 import { Injectable } from '@nestjs/common';
-import { DataSource } from 'typeorm';
 import type { Principal } from '../auth/principal.js';
 import { BadInputError, ConflictError, NotFoundError } from '../common/errors.js';
+import { EndpointsService } from '../endpoints/endpoints.service.js';
+import { PredictionLog } from '../prediction-log/prediction-log.service.js';
+import { RegistryService } from '../registry/registry.service.js';
+import { FeedbackRepository } from './feedback.repository.js';
 
 export interface FeedbackInput {
   readonly requestId: string;
@@ -19,18 +22,6 @@ export interface FeedbackView {
   readonly created: boolean;
 }
 
-interface PredictionRow {
-  model_version: number;
-  rows: string | null;
-  task: string;
-}
-
-interface FeedbackRow {
-  label: number;
-  received_by: string;
-  received_at: Date;
-}
-
 const MAX_REQUEST_ID_LENGTH = 256;
 
 /**
@@ -41,22 +32,19 @@ const MAX_REQUEST_ID_LENGTH = 256;
  */
 @Injectable()
 export class FeedbackService {
-  constructor(private readonly dataSource: DataSource) {}
+  constructor(
+    private readonly repository: FeedbackRepository,
+    private readonly predictions: PredictionLog,
+    private readonly endpoints: EndpointsService,
+    private readonly registry: RegistryService,
+  ) {}
 
   async record(
     endpoint: string,
     input: FeedbackInput,
     principal: Principal,
   ): Promise<FeedbackView> {
-    const [prediction] = await this.dataSource.query<PredictionRow[]>(
-      `SELECT p.model_version, p.inputs -> 0 -> 'shape' ->> 0 AS rows, v.task
-         FROM predictions p
-         JOIN endpoints e ON e.name = p.endpoint
-         JOIN model_versions v ON v.model_id = e.model_id AND v.version = p.model_version
-        WHERE p.endpoint = $1 AND p.request_id = $2
-        ORDER BY p.id LIMIT 1`,
-      [endpoint, input.requestId],
-    );
+    const prediction = await this.answered(endpoint, input.requestId);
     if (!prediction)
       throw new NotFoundError(
         'prediction',
@@ -69,23 +57,14 @@ export class FeedbackService {
       );
     if (prediction.task === 'BINARY_CLASSIFICATION' && input.label !== 0 && input.label !== 1)
       throw new BadInputError('label', 'must be 0 or 1 for a binary classifier');
-    const inserted = await this.dataSource.query<FeedbackRow[]>(
-      `INSERT INTO feedback (endpoint, request_id, label, received_by)
-       VALUES ($1, $2, $3, $4)
-       ON CONFLICT (endpoint, request_id) DO NOTHING
-       RETURNING label, received_by, received_at`,
-      [endpoint, input.requestId, input.label, principal.sub],
+    const inserted = await this.repository.insertIfAbsent(
+      endpoint,
+      input.requestId,
+      input.label,
+      principal.sub,
     );
-    const created = inserted.length > 0;
-    const row =
-      inserted[0] ??
-      (
-        await this.dataSource.query<FeedbackRow[]>(
-          `SELECT label, received_by, received_at FROM feedback
-            WHERE endpoint = $1 AND request_id = $2`,
-          [endpoint, input.requestId],
-        )
-      )[0];
+    const created = inserted !== undefined;
+    const row = inserted ?? (await this.repository.find(endpoint, input.requestId));
     if (!row) throw new Error('feedback vanished between its insert and its read');
     if (!created && row.label !== input.label)
       throw new ConflictError(
@@ -96,11 +75,24 @@ export class FeedbackService {
       endpoint,
       requestId: input.requestId,
       label: row.label,
-      modelVersion: prediction.model_version,
+      modelVersion: prediction.modelVersion,
       receivedBy: row.received_by,
       receivedAt: row.received_at.toISOString(),
       created,
     };
+  }
+
+  /** The logged answer to a request, with the task of the version that gave it. */
+  private async answered(
+    endpoint: string,
+    requestId: string,
+  ): Promise<{ modelVersion: number; rows: string | null; task: string } | null> {
+    const prediction = await this.predictions.answered(endpoint, requestId);
+    if (!prediction) return null;
+    const row = await this.endpoints.byName(endpoint);
+    const version =
+      row && (await this.registry.versionOfModel(row.modelId, prediction.modelVersion));
+    return version ? { ...prediction, task: version.task } : null;
   }
 }
 

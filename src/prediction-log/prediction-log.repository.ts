@@ -4,7 +4,8 @@ import { LedgerService } from '../ledger/ledger.service.js';
 import { PREDICTION_LOG_ACTOR } from './batch-store.js';
 
 /**
- * The prediction log's SQL on the application's data source: retention. Batches are written
+ * The prediction log's SQL on the application's data source: retention, and the lookup of an
+ * answered request (feedback). Batches are written
  * by the log's writer on a connection of its own (batch-store.ts).
  */
 @Injectable()
@@ -52,11 +53,18 @@ export class PredictionLogRepository {
     });
   }
 
-  /** Every endpoint name: predictions are only ever logged under one. */
-  async endpoints(): Promise<string[]> {
-    const rows = await this.dataSource.query<{ name: string }[]>(
-      `SELECT name FROM endpoints ORDER BY name`,
+  /** The first logged prediction of a request: its version and its first input's row count. */
+  async answered(
+    endpoint: string,
+    requestId: string,
+  ): Promise<{ modelVersion: number; rows: string | null } | null> {
+    const [row] = await this.dataSource.query<{ model_version: number; rows: string | null }[]>(
+      `SELECT p.model_version, p.inputs -> 0 -> 'shape' ->> 0 AS rows
+         FROM predictions p
+        WHERE p.endpoint = $1 AND p.request_id = $2
+        ORDER BY p.id LIMIT 1`,
+      [endpoint, requestId],
     );
-    return rows.map((r) => r.name);
+    return row ? { modelVersion: row.model_version, rows: row.rows } : null;
   }
 }

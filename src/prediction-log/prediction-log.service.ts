@@ -9,6 +9,7 @@ import {
 import { CONFIG } from '../config/config.module.js';
 import type { Config, PredictionLogConfig } from '../config/config.js';
 import { Database } from '../database/database.module.js';
+import { EndpointsService } from '../endpoints/endpoints.service.js';
 import { LedgerService } from '../ledger/ledger.service.js';
 import { GatehouseMetrics } from '../telemetry/metrics.js';
 import type { WriterReport } from './log-writer.js';
@@ -93,6 +94,7 @@ export class PredictionLog implements OnApplicationBootstrap, BeforeApplicationS
 
   constructor(
     private readonly repository: PredictionLogRepository,
+    private readonly endpoints: EndpointsService,
     private readonly ledger: LedgerService,
     private readonly database: Database,
     @Inject(CONFIG) config: Config,
@@ -178,7 +180,7 @@ export class PredictionLog implements OnApplicationBootstrap, BeforeApplicationS
     if (this.options.retentionDays <= 0) return 0;
     const cutoff = new Date(now.getTime() - this.options.retentionDays * DAY_MS);
     let total = 0;
-    for (const endpoint of await this.repository.endpoints()) {
+    for (const endpoint of await this.endpoints.names()) {
       for (;;) {
         const deleted = await this.repository.purgeBefore(endpoint, cutoff, PURGE_CHUNK);
         total += deleted;
@@ -191,6 +193,17 @@ export class PredictionLog implements OnApplicationBootstrap, BeforeApplicationS
         `retention: deleted ${total} predictions made before ${cutoff.toISOString()}`,
       );
     return total;
+  }
+
+  /**
+   * The version that answered a request on an endpoint, and how many rows its first input
+   * had (null when its shape was not logged); null when no such prediction is logged.
+   */
+  answered(
+    endpoint: string,
+    requestId: string,
+  ): Promise<{ modelVersion: number; rows: string | null } | null> {
+    return this.repository.answered(endpoint, requestId);
   }
 
   async beforeApplicationShutdown(): Promise<void> {

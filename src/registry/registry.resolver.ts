@@ -1,4 +1,5 @@
 import { Args, Int, Mutation, Parent, Query, ResolveField, Resolver } from '@nestjs/graphql';
+import { ArtifactsService } from '../artifacts/artifacts.service.js';
 import { Can, CurrentPrincipal } from '../auth/decorators.js';
 import type { Principal } from '../auth/principal.js';
 import type { ModelVersionEntity } from './model-version.entity.js';
@@ -15,7 +16,10 @@ import { RegistryService } from './registry.service.js';
 
 @Resolver(() => ModelModel)
 export class RegistryResolver {
-  constructor(private readonly registry: RegistryService) {}
+  constructor(
+    private readonly registry: RegistryService,
+    private readonly artifacts: ArtifactsService,
+  ) {}
 
   @Query(() => ModelPageModel, {
     description: 'Registered models, oldest first, with optional filters.',
@@ -73,7 +77,7 @@ export class RegistryResolver {
   }
 
   private async present(model: string, rows: ModelVersionEntity[]): Promise<ModelVersionModel[]> {
-    const artifacts = await this.registry.artifacts(rows.map((r) => r.artifactSha256));
+    const artifacts = await this.artifacts.bySha256(rows.map((r) => r.artifactSha256));
     return rows.map((row) => {
       const artifact = artifacts.get(row.artifactSha256);
       return {

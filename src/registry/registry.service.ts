@@ -1,14 +1,14 @@
 import { randomUUID } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
-import { DataSource, In, type EntityManager } from 'typeorm';
-import { ArtifactEntity } from '../artifacts/artifact.entity.js';
+import type { EntityManager } from 'typeorm';
+import { ArtifactsService } from '../artifacts/artifacts.service.js';
 import type { Principal } from '../auth/principal.js';
 import { BadInputError, ConflictError, NotFoundError } from '../common/errors.js';
-import { decodeCursor, keysetPage, pageLimit, pageOf } from '../common/pagination.js';
+import { decodeCursor, pageLimit, pageOf } from '../common/pagination.js';
 import { actorOf } from '../ledger/actor.js';
 import { LedgerService } from '../ledger/ledger.service.js';
-import { ModelVersionEntity } from './model-version.entity.js';
-import { ModelEntity, type RiskTier } from './model.entity.js';
+import type { ModelVersionEntity } from './model-version.entity.js';
+import type { ModelEntity, RiskTier } from './model.entity.js';
 import {
   bindScoring,
   checkMetrics,
@@ -16,6 +16,7 @@ import {
   type ModelInput,
   type VersionInput,
 } from './registry-rules.js';
+import { RegistryRepository } from './registry.repository.js';
 
 export interface RegisterVersionInput extends VersionInput {
   readonly model: string;
@@ -35,27 +36,32 @@ export interface ModelFilter {
 
 const SHA256 = /^[0-9a-f]{64}$/;
 
-/** Models and their immutable versions. Every registration is a ledger event. */
+/**
+ * Models and their immutable versions; every registration is a ledger event. Other modules
+ * read models and versions through the lookups here, passing their transaction's manager when
+ * the read belongs to their unit of work.
+ */
 @Injectable()
 export class RegistryService {
   constructor(
-    private readonly dataSource: DataSource,
+    private readonly repository: RegistryRepository,
+    private readonly artifacts: ArtifactsService,
     private readonly ledger: LedgerService,
   ) {}
 
   async registerModel(input: ModelInput, principal: Principal): Promise<ModelEntity> {
     const model = checkModel(input);
     return this.ledger.transaction(async (tx) => {
-      const existing = await tx.manager.findOneBy(ModelEntity, { name: model.name });
+      const existing = await this.repository.model(model.name, tx.manager);
       if (existing)
         throw new ConflictError(`model ${model.name} already exists`, { name: model.name });
-      const row = tx.manager.create(ModelEntity, {
+      const row = {
         id: randomUUID(),
         ...model,
         protectedAttributes: [...model.protectedAttributes],
         createdBy: principal.sub,
-      });
-      await tx.manager.insert(ModelEntity, row);
+      };
+      await this.repository.insertModel(tx.manager, row);
       tx.record({
         type: 'model.registered',
         subject: `model:${model.name}`,
@@ -82,26 +88,16 @@ export class RegistryService {
     const metrics = checkMetrics(input.trainingMetrics);
     const description = (input.description ?? '').trim().slice(0, 10_000);
     return this.ledger.transaction(async (tx) => {
-      // The model row lock numbers versions one at a time, whatever the replica.
-      const model = await tx.manager
-        .createQueryBuilder(ModelEntity, 'm')
-        .setLock('pessimistic_write')
-        .where('m.name = :name', { name: input.model })
-        .getOne();
+      const model = await this.repository.lockModel(tx.manager, input.model);
       if (!model) throw new NotFoundError('model', input.model);
-      const artifact = await tx.manager.findOneBy(ArtifactEntity, {
-        sha256: input.artifactSha256,
-      });
+      const artifact = await this.artifacts.find(input.artifactSha256, tx.manager);
       if (!artifact)
         throw new BadInputError(
           'artifactSha256',
           'no artifact with this digest was uploaded (PUT /v1/artifacts)',
         );
       const binding = bindScoring(input, artifact.inputs, artifact.outputs);
-      const versions = await tx.manager.find(ModelVersionEntity, {
-        where: { modelId: model.id },
-        order: { version: 'ASC' },
-      });
+      const versions = await this.repository.versionsOf(model.id, tx.manager);
       const same = versions.find((v) => v.artifactSha256 === artifact.sha256);
       if (same)
         throw new ConflictError(
@@ -112,7 +108,7 @@ export class RegistryService {
       if (parent !== null && !versions.some((v) => v.version === parent))
         throw new BadInputError('parentVersion', `${model.name} has no version ${parent}`);
       const version = (versions.at(-1)?.version ?? 0) + 1;
-      const row = tx.manager.create(ModelVersionEntity, {
+      const row = {
         id: randomUUID(),
         modelId: model.id,
         version,
@@ -124,8 +120,8 @@ export class RegistryService {
         trainingMetrics: metrics,
         description,
         createdBy: principal.sub,
-      });
-      await tx.manager.save(ModelVersionEntity, row);
+      };
+      await this.repository.insertVersion(tx.manager, row);
       tx.record({
         type: 'model.version.registered',
         subject: `model:${model.name}@${version}`,
@@ -152,45 +148,35 @@ export class RegistryService {
   async models(filter: ModelFilter): Promise<{ items: ModelEntity[]; nextCursor: string | null }> {
     const limit = pageLimit(filter.limit);
     const cursor = decodeCursor(filter.cursor);
-    const q = keysetPage(
-      this.dataSource.manager.createQueryBuilder(ModelEntity, 'm'),
-      'm',
-      limit,
-      cursor,
-    );
-    if (filter.riskTier) q.andWhere('m.risk_tier = :tier', { tier: filter.riskTier });
-    if (filter.owner) q.andWhere('m.owner = :owner', { owner: filter.owner });
-    if (filter.nameContains) q.andWhere(`strpos(m.name, :part) > 0`, { part: filter.nameContains });
-    return pageOf(await q.getMany(), limit);
+    return pageOf(await this.repository.modelsPage(limit, cursor, filter), limit);
   }
 
-  model(name: string): Promise<ModelEntity | null> {
-    return this.dataSource.manager.findOneBy(ModelEntity, { name });
+  model(name: string, manager?: EntityManager): Promise<ModelEntity | null> {
+    return this.repository.model(name, manager);
+  }
+
+  /** The model a stored row refers to (an endpoint, a version): it always exists. */
+  modelById(id: string, manager?: EntityManager): Promise<ModelEntity> {
+    return this.repository.modelById(id, manager);
   }
 
   async requireModel(manager: EntityManager, name: string): Promise<ModelEntity> {
-    const model = await manager.findOneBy(ModelEntity, { name });
+    const model = await this.repository.model(name, manager);
     if (!model) throw new NotFoundError('model', name);
     return model;
   }
 
-  async versionsOf(modelId: string): Promise<ModelVersionEntity[]> {
-    return this.dataSource.manager.find(ModelVersionEntity, {
-      where: { modelId },
-      order: { version: 'ASC' },
-    });
+  versionsOf(modelId: string): Promise<ModelVersionEntity[]> {
+    return this.repository.versionsOf(modelId);
   }
 
-  async version(
+  /** A version by its model's name and number. */
+  version(
     model: string,
     version: number,
-    manager: EntityManager = this.dataSource.manager,
+    manager?: EntityManager,
   ): Promise<ModelVersionEntity | null> {
-    return manager
-      .createQueryBuilder(ModelVersionEntity, 'v')
-      .innerJoin(ModelEntity, 'm', 'm.id = v.model_id')
-      .where('m.name = :model AND v.version = :version', { model, version })
-      .getOne();
+    return this.repository.versionByName(model, version, manager);
   }
 
   async requireVersion(
@@ -203,23 +189,26 @@ export class RegistryService {
     return row;
   }
 
-  /** Model names by id, for presenting versions (one query for a page of them). */
-  async modelNames(ids: readonly string[]): Promise<Map<string, string>> {
-    if (ids.length === 0) return new Map();
-    const rows = await this.dataSource.manager
-      .createQueryBuilder(ModelEntity, 'm')
-      .select(['m.id', 'm.name'])
-      .where('m.id IN (:...ids)', { ids: [...new Set(ids)] })
-      .getMany();
-    return new Map(rows.map((r) => [r.id, r.name]));
+  /** A version by its model's id and number. */
+  versionOfModel(
+    modelId: string,
+    version: number,
+    manager?: EntityManager,
+  ): Promise<ModelVersionEntity | null> {
+    return this.repository.version(modelId, version, manager);
   }
 
-  /** The artifacts behind some versions, by digest (one query for all of them). */
-  async artifacts(sha256s: readonly string[]): Promise<Map<string, ArtifactEntity>> {
-    if (sha256s.length === 0) return new Map();
-    const rows = await this.dataSource.manager.findBy(ArtifactEntity, {
-      sha256: In([...new Set(sha256s)]),
-    });
-    return new Map(rows.map((r) => [r.sha256, r]));
+  /** The version a stored row refers to (an evaluation, a promotion request): it always exists. */
+  versionById(id: string, manager?: EntityManager): Promise<ModelVersionEntity> {
+    return this.repository.versionById(id, manager);
+  }
+
+  versionExists(modelId: string, version: number, manager?: EntityManager): Promise<boolean> {
+    return this.repository.versionExists(modelId, version, manager);
+  }
+
+  /** Model names by id, for presenting versions (one query for a page of them). */
+  modelNames(ids: readonly string[]): Promise<Map<string, string>> {
+    return this.repository.modelNames(ids);
   }
 }

@@ -4,10 +4,13 @@ import type { EntityManager } from 'typeorm';
 import type { Principal } from '../auth/principal.js';
 import { BlobStore } from '../blobs/blob-store.js';
 import { ConflictError, NotFoundError } from '../common/errors.js';
+import { EndpointsService } from '../endpoints/endpoints.service.js';
 import type { EvaluationEntity } from '../evaluation/evaluation.entity.js';
+import { EvaluationsService } from '../evaluation/evaluations.service.js';
 import { actorOf } from '../ledger/actor.js';
 import { LedgerService, type Actor, type LedgerTx } from '../ledger/ledger.service.js';
 import { POLICIES, type Policies } from '../policy/policies.js';
+import { RegistryService } from '../registry/registry.service.js';
 import { GatehouseMetrics } from '../telemetry/metrics.js';
 import { withSpan } from '../telemetry/tracing.js';
 import type { GateEvaluationEntity, GatePurpose } from './gate-evaluation.entity.js';
@@ -27,6 +30,9 @@ import { checkId } from './request-rules.js';
 export class GatesService {
   constructor(
     private readonly repository: PromotionsRepository,
+    private readonly endpoints: EndpointsService,
+    private readonly registry: RegistryService,
+    private readonly evaluations: EvaluationsService,
     private readonly repolicy: RepolicyService,
     private readonly blobs: BlobStore,
     private readonly ledger: LedgerService,
@@ -126,19 +132,19 @@ export class GatesService {
   private async facts(m: EntityManager, request: PromotionRequestEntity): Promise<GateFacts> {
     const policy = this.policies.promotion.value;
     const content = request.content;
-    const endpoint = await this.repository.endpointById(m, request.endpointId);
-    const version = await this.repository.versionById(m, request.modelVersionId);
-    const model = await this.repository.modelById(m, version.modelId);
+    const endpoint = await this.endpoints.byId(request.endpointId, m);
+    const version = await this.registry.versionById(request.modelVersionId, m);
+    const model = await this.registry.modelById(version.modelId, m);
     const approvals = await this.repository.approvals(m, request.id);
-    const evaluation = await this.repository.evaluation(m, request.evaluationId);
+    const evaluation = await this.evaluations.byId(request.evaluationId, m);
     if (!evaluation) throw new NotFoundError('evaluation', request.evaluationId);
     const candidate = factsOf(evaluation);
     let live: GateFacts['live'] = null;
     if (endpoint.liveVersion !== null && endpoint.liveVersion !== version.version) {
-      const liveVersion = await this.repository.version(m, model.id, endpoint.liveVersion);
+      const liveVersion = await this.registry.versionOfModel(model.id, endpoint.liveVersion, m);
       const baseline =
         liveVersion &&
-        (await this.repository.baselineEvaluation(
+        (await this.evaluations.baseline(
           m,
           liveVersion.id,
           candidate.result?.dataset.sha256 ?? null,

@@ -1,4 +1,7 @@
 import { Module } from '@nestjs/common';
+import { EndpointsModule } from '../endpoints/endpoints.module.js';
+import { EvaluationModule } from '../evaluation/evaluation.module.js';
+import { RegistryModule } from '../registry/registry.module.js';
 import { ApprovalsService } from './approvals.service.js';
 import { GatesService } from './gates.service.js';
 import { PromotionsRepository } from './promotions.repository.js';
@@ -8,6 +11,7 @@ import { RepolicyService } from './repolicy.service.js';
 
 /** Promotion requests, approvals with separation of duties, and gates. */
 @Module({
+  imports: [EndpointsModule, RegistryModule, EvaluationModule],
   providers: [
     PromotionsRepository,
     PromotionsService,

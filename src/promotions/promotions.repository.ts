@@ -1,10 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource, In, Not, type EntityManager } from 'typeorm';
 import { keysetPage, type Cursor } from '../common/pagination.js';
-import { EndpointEntity } from '../endpoints/endpoint.entity.js';
-import { EvaluationEntity } from '../evaluation/evaluation.entity.js';
-import { ModelVersionEntity } from '../registry/model-version.entity.js';
-import { ModelEntity } from '../registry/model.entity.js';
 import { GateEvaluationEntity } from './gate-evaluation.entity.js';
 import { PromotionApprovalEntity } from './promotion-approval.entity.js';
 import { PromotionRequestEntity } from './promotion-request.entity.js';
@@ -17,7 +13,7 @@ export type NewRequest = Omit<
   'createdAt' | 'updatedAt' | 'closedAt' | 'closedBy' | 'closeReason' | 'content'
 >;
 
-/** All database access of promotions: requests, approvals, gate evaluations, and the lookups. */
+/** All database access of promotions: requests, approvals and gate evaluations. */
 @Injectable()
 export class PromotionsRepository {
   constructor(private readonly dataSource: DataSource) {}
@@ -173,66 +169,5 @@ export class PromotionsRepository {
     if (filter.status) q.andWhere('p.status = :status', { status: filter.status });
     if (filter.endpointId) q.andWhere('p.endpoint_id = :endpoint', { endpoint: filter.endpointId });
     return q.getMany();
-  }
-
-  endpoint(manager: EntityManager, name: string, lock = false): Promise<EndpointEntity | null> {
-    const q = manager.createQueryBuilder(EndpointEntity, 'e').where('e.name = :name', { name });
-    if (lock) q.setLock('pessimistic_write');
-    return q.getOne();
-  }
-
-  endpointById(manager: EntityManager, id: string): Promise<EndpointEntity> {
-    return manager.findOneByOrFail(EndpointEntity, { id });
-  }
-
-  model(manager: EntityManager, name: string): Promise<ModelEntity | null> {
-    return manager.findOneBy(ModelEntity, { name });
-  }
-
-  modelById(manager: EntityManager, id: string): Promise<ModelEntity> {
-    return manager.findOneByOrFail(ModelEntity, { id });
-  }
-
-  version(
-    manager: EntityManager,
-    modelId: string,
-    version: number,
-  ): Promise<ModelVersionEntity | null> {
-    return manager.findOneBy(ModelVersionEntity, { modelId, version });
-  }
-
-  versionById(manager: EntityManager, id: string): Promise<ModelVersionEntity> {
-    return manager.findOneByOrFail(ModelVersionEntity, { id });
-  }
-
-  evaluation(manager: EntityManager, id: string): Promise<EvaluationEntity | null> {
-    return manager.findOneBy(EvaluationEntity, { id });
-  }
-
-  /**
-   * The latest successful evaluation of a version, preferring one on the dataset with the
-   * given digest, so the live version is compared on the same data where that is possible.
-   */
-  async baselineEvaluation(
-    manager: EntityManager,
-    modelVersionId: string,
-    datasetSha256: string | null,
-  ): Promise<EvaluationEntity | null> {
-    const q = () =>
-      manager
-        .createQueryBuilder(EvaluationEntity, 'e')
-        .where(`e.model_version_id = :modelVersionId AND e.status = 'SUCCEEDED'`, {
-          modelVersionId,
-        })
-        .orderBy('e.finished_at', 'DESC')
-        .addOrderBy('e.id', 'DESC')
-        .limit(1);
-    if (datasetSha256 !== null) {
-      const same = await q()
-        .andWhere(`e.result -> 'dataset' ->> 'sha256' = :sha`, { sha: datasetSha256 })
-        .getOne();
-      if (same) return same;
-    }
-    return q().getOne();
   }
 }

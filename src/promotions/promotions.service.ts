@@ -4,10 +4,13 @@ import { QueryFailedError } from 'typeorm';
 import type { Principal } from '../auth/principal.js';
 import { BadInputError, ConflictError, NotFoundError } from '../common/errors.js';
 import { decodeCursor, pageLimit, pageOf } from '../common/pagination.js';
+import { EndpointsService } from '../endpoints/endpoints.service.js';
+import { EvaluationsService } from '../evaluation/evaluations.service.js';
 import { actorOf } from '../ledger/actor.js';
 import type { JsonObject } from '../ledger/event-catalogue.js';
 import { LedgerService } from '../ledger/ledger.service.js';
 import { POLICIES, type Policies } from '../policy/policies.js';
+import { RegistryService } from '../registry/registry.service.js';
 import type { StoredResult } from './gates.js';
 import { PromotionForbiddenError } from './promotion.errors.js';
 import type { PromotionRequestEntity } from './promotion-request.entity.js';
@@ -39,6 +42,9 @@ export interface PromotionInput extends PlanInput {
 export class PromotionsService {
   constructor(
     private readonly repository: PromotionsRepository,
+    private readonly endpoints: EndpointsService,
+    private readonly registry: RegistryService,
+    private readonly evaluations: EvaluationsService,
     private readonly ledger: LedgerService,
     @Inject(POLICIES) private readonly policies: Policies,
   ) {}
@@ -54,18 +60,18 @@ export class PromotionsService {
     try {
       const id = await this.ledger.transaction(async (tx) => {
         const m = tx.manager;
-        const endpoint = await this.repository.endpoint(m, input.endpoint);
+        const endpoint = await this.endpoints.byName(input.endpoint, m);
         if (!endpoint) throw new NotFoundError('endpoint', input.endpoint);
-        const model = await this.repository.model(m, input.model);
+        const model = await this.registry.model(input.model, m);
         if (!model) throw new NotFoundError('model', input.model);
         if (endpoint.modelId !== model.id) {
-          const served = await this.repository.modelById(m, endpoint.modelId);
+          const served = await this.registry.modelById(endpoint.modelId, m);
           throw new BadInputError(
             'model',
             `endpoint ${endpoint.name} serves model ${served.name}, not ${model.name}`,
           );
         }
-        const version = await this.repository.version(m, model.id, input.version);
+        const version = await this.registry.versionOfModel(model.id, input.version, m);
         if (!version) throw new NotFoundError('model version', `${model.name}@${input.version}`);
         if (endpoint.liveVersion === version.version)
           throw new ConflictError(
@@ -74,7 +80,7 @@ export class PromotionsService {
         const open = await this.repository.openFor(m, endpoint.id);
         if (open) throw openConflict(endpoint.name, open);
         const tier = policy.value.tiers[model.riskTier];
-        const evaluation = await this.repository.evaluation(m, input.evaluationId);
+        const evaluation = await this.evaluations.byId(input.evaluationId, m);
         if (!evaluation) throw new NotFoundError('evaluation', input.evaluationId);
         const now = new Date();
         const { resultSha256 } = checkEvaluation(
@@ -151,7 +157,7 @@ export class PromotionsService {
     } catch (error) {
       // Two requests for one endpoint at once: the partial unique index lets one through.
       if (isOpenRequestViolation(error)) {
-        const endpoint = await this.repository.endpoint(this.repository.manager, input.endpoint);
+        const endpoint = await this.endpoints.byName(input.endpoint);
         const open =
           endpoint && (await this.repository.openFor(this.repository.manager, endpoint.id));
         if (open) throw openConflict(input.endpoint, open);
@@ -257,7 +263,7 @@ export class PromotionsService {
     const cursor = decodeCursor(args.cursor);
     let endpointId: string | undefined;
     if (args.endpoint) {
-      const endpoint = await this.repository.endpoint(this.repository.manager, args.endpoint);
+      const endpoint = await this.endpoints.byName(args.endpoint);
       if (!endpoint) return { items: [], nextCursor: null };
       endpointId = endpoint.id;
     }

@@ -1,17 +1,35 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { REPLICA_ID } from '../common/replica-id.js';
+import { EndpointsService } from '../endpoints/endpoints.service.js';
+import { EvaluationsService } from '../evaluation/evaluations.service.js';
+import type { DriftBaseline } from '../evaluation/metrics/drift.js';
 import type { JsonObject } from '../ledger/event-catalogue.js';
 import { ModelRuntime } from '../runtime/model-runtime.service.js';
 import { POLICIES, type Policies } from '../policy/policies.js';
 import type { PromotionRequestEntity } from '../promotions/promotion-request.entity.js';
 import type { Criteria, RollbackCriteria } from '../promotions/rollout-plan.js';
+import type { ModelVersionEntity } from '../registry/model-version.entity.js';
+import { RegistryService } from '../registry/registry.service.js';
 import { decideAbTest, type AbDecision } from './ab-test.js';
 import { judgeAll, type Measurements, type Verdict } from './criteria-judge.js';
 import type { RolloutEntity } from './rollout.entity.js';
-import { RolloutMeasurements, type StageScope } from './rollout-measurements.repository.js';
+import {
+  RolloutMeasurements,
+  type StageScope,
+  type RolloutVersion,
+} from './rollout-measurements.repository.js';
 import type { RolloutStage } from './rollout-stages.js';
-import { RolloutsRepository, type RolloutFacts } from './rollouts.repository.js';
 import { decideStage, stageMinimums, type StageDecision } from './stage-decision.js';
+
+/** What a rollout's decisions read besides its own row. */
+export interface RolloutFacts {
+  readonly endpoint: string;
+  readonly candidate: RolloutVersion;
+  readonly candidateSha256: string;
+  /** The version live when it started; null for INITIAL. */
+  readonly previous: RolloutVersion | null;
+  readonly baseline: DriftBaseline | null;
+}
 
 /** A rollout's stage as judged at one moment: the decision and the evidence behind it. */
 export interface Judgement {
@@ -32,7 +50,9 @@ export interface Judgement {
 export class RolloutJudge {
   constructor(
     private readonly measurements: RolloutMeasurements,
-    private readonly rollouts: RolloutsRepository,
+    private readonly endpoints: EndpointsService,
+    private readonly registry: RegistryService,
+    private readonly evaluations: EvaluationsService,
     private readonly runtime: ModelRuntime,
     @Inject(POLICIES) private readonly policies: Policies,
   ) {}
@@ -44,7 +64,7 @@ export class RolloutJudge {
   ): Promise<Judgement | null> {
     const stage = rollout.stages[rollout.currentStage];
     if (!stage || stage.kind === 'LIVE') return null;
-    const facts = await this.rollouts.facts(rollout, request.content.evaluation.id);
+    const facts = await this.facts(rollout, request.content.evaluation.id);
     if (!facts.previous) return null;
     const scope: StageScope = {
       endpoint: facts.endpoint,
@@ -122,6 +142,30 @@ export class RolloutJudge {
       ...(abTest?.action === 'conclude' ? { abTest: abTest.result } : {}),
     });
     return { facts, stage, decision, abTest, evidence, rollback };
+  }
+
+  private async facts(rollout: RolloutEntity, evaluationId: string): Promise<RolloutFacts> {
+    const endpoint = await this.endpoints.byId(rollout.endpointId);
+    const versionOf = async (version: number | null) =>
+      version === null ? null : this.registry.versionOfModel(endpoint.modelId, version);
+    const rolloutVersion = (row: ModelVersionEntity): RolloutVersion => ({
+      version: row.version,
+      inputName: row.inputName,
+      featureColumns: row.featureColumns,
+      scoreOutput: row.scoreOutput,
+      scoreIndex: row.scoreIndex,
+      threshold: row.threshold,
+    });
+    const candidate = await versionOf(rollout.candidateVersion);
+    if (!candidate) throw new Error(`rollout ${rollout.id}: its candidate version is gone`);
+    const previous = await versionOf(rollout.previousVersion);
+    return {
+      endpoint: endpoint.name,
+      candidate: rolloutVersion(candidate),
+      candidateSha256: candidate.artifactSha256.trim(),
+      previous: previous && rolloutVersion(previous),
+      baseline: await this.evaluations.scoreBaseline(evaluationId),
+    };
   }
 
   private async ready(sha256: string): Promise<boolean> {

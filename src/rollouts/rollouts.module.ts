@@ -1,7 +1,9 @@
 import { Module } from '@nestjs/common';
 import { ArmMetricsModule } from '../arm-metrics/arm-metrics.module.js';
 import { EndpointsModule } from '../endpoints/endpoints.module.js';
+import { EvaluationModule } from '../evaluation/evaluation.module.js';
 import { PromotionsModule } from '../promotions/promotions.module.js';
+import { RegistryModule } from '../registry/registry.module.js';
 import { RolloutController } from './rollout-controller.service.js';
 import { RolloutEngine } from './rollout-engine.service.js';
 import { RolloutJudge } from './rollout-judge.service.js';
@@ -16,7 +18,7 @@ import { RolloutsService } from './rollouts.service.js';
  * at a time.
  */
 @Module({
-  imports: [PromotionsModule, EndpointsModule, ArmMetricsModule],
+  imports: [PromotionsModule, EndpointsModule, RegistryModule, EvaluationModule, ArmMetricsModule],
   providers: [
     RolloutsRepository,
     RolloutMeasurements,

@@ -1,30 +1,8 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource, type EntityManager } from 'typeorm';
-import { EndpointEntity } from '../endpoints/endpoint.entity.js';
-import type { DriftBaseline } from '../evaluation/metrics/drift.js';
 import { RolloutEntity } from './rollout.entity.js';
-import type { RolloutVersion } from './rollout-measurements.repository.js';
 
-/** What a rollout's decisions read besides its own row. */
-export interface RolloutFacts {
-  readonly endpoint: string;
-  readonly candidate: RolloutVersion;
-  readonly candidateSha256: string;
-  /** The version live when it started; null for INITIAL. */
-  readonly previous: RolloutVersion | null;
-  readonly baseline: DriftBaseline | null;
-}
-
-interface ScoringRow {
-  version: number;
-  artifact_sha256: string;
-  input_name: string;
-  feature_columns: string[];
-  score_output: string;
-  score_index: number;
-  threshold: number | string | null;
-}
-
+/** All database access of rollouts, their stages and their controller leases. */
 @Injectable()
 export class RolloutsRepository {
   constructor(private readonly dataSource: DataSource) {}
@@ -60,56 +38,6 @@ export class RolloutsRepository {
 
   ofPromotion(promotionId: string): Promise<RolloutEntity | null> {
     return this.dataSource.manager.findOneBy(RolloutEntity, { promotionId });
-  }
-
-  async endpointName(endpointId: string): Promise<string> {
-    return (await this.endpoint(endpointId)).name;
-  }
-
-  endpoint(endpointId: string): Promise<EndpointEntity> {
-    return this.dataSource.manager.findOneByOrFail(EndpointEntity, { id: endpointId });
-  }
-
-  async facts(rollout: RolloutEntity, evaluationId: string): Promise<RolloutFacts> {
-    const endpoint = await this.endpointName(rollout.endpointId);
-    const versions = [rollout.candidateVersion, rollout.previousVersion].filter(
-      (v): v is number => v !== null,
-    );
-    const rows = await this.dataSource.query<ScoringRow[]>(
-      `SELECT v.version, v.artifact_sha256, v.input_name, v.feature_columns, v.score_output,
-              v.score_index, v.threshold
-         FROM endpoints e JOIN model_versions v ON v.model_id = e.model_id
-        WHERE e.id = $1 AND v.version = ANY($2::int[])`,
-      [rollout.endpointId, versions],
-    );
-    const scoring = (version: number | null): RolloutVersion | null => {
-      const row = rows.find((r) => r.version === version);
-      return row
-        ? {
-            version: row.version,
-            inputName: row.input_name,
-            featureColumns: row.feature_columns,
-            scoreOutput: row.score_output,
-            scoreIndex: row.score_index,
-            threshold: row.threshold === null ? null : Number(row.threshold),
-          }
-        : null;
-    };
-    const candidate = scoring(rollout.candidateVersion);
-    if (!candidate) throw new Error(`rollout ${rollout.id}: its candidate version is gone`);
-    const [evaluation] = await this.dataSource.query<{ baseline: DriftBaseline | null }[]>(
-      `SELECT result -> 'drift' -> 'score' AS baseline FROM evaluations WHERE id = $1`,
-      [evaluationId],
-    );
-    const candidateSha256 =
-      rows.find((r) => r.version === rollout.candidateVersion)?.artifact_sha256.trim() ?? '';
-    return {
-      endpoint,
-      candidate,
-      candidateSha256,
-      previous: scoring(rollout.previousVersion),
-      baseline: evaluation?.baseline ?? null,
-    };
   }
 
   /** Rollouts in progress that `owner` holds or may take (no lease, or an expired one). */

@@ -3,6 +3,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import type { Principal } from '../auth/principal.js';
 import { ConflictError, NotFoundError } from '../common/errors.js';
 import { DeploymentService } from '../endpoints/deployment.service.js';
+import { EndpointsService } from '../endpoints/endpoints.service.js';
 import { actorOf } from '../ledger/actor.js';
 import { LedgerService, type LedgerTx } from '../ledger/ledger.service.js';
 import { POLICIES, type Policies } from '../policy/policies.js';
@@ -40,6 +41,7 @@ export class RolloutsService {
     private readonly gates: GatesService,
     private readonly repolicy: RepolicyService,
     private readonly deployment: DeploymentService,
+    private readonly endpoints: EndpointsService,
     private readonly ledger: LedgerService,
     private readonly engine: RolloutEngine,
     private readonly judge: RolloutJudge,
@@ -70,9 +72,9 @@ export class RolloutsService {
           }
           const start = request.strategy === 'INITIAL' ? 'start-initial' : 'start-staged';
           transition(request.status, start);
-          const endpoint = await this.promotions.endpointById(m, request.endpointId);
+          const endpoint = await this.endpoints.byId(request.endpointId, m);
           // Lock the endpoint before the gates read it: the verdict holds until commit.
-          const locked = await this.promotions.endpoint(m, endpoint.name, true);
+          const locked = await this.endpoints.lock(m, endpoint.name);
           const live = locked?.liveVersion ?? null;
           if (live !== request.content.liveVersion)
             throw new ConflictError(
@@ -291,7 +293,7 @@ export class RolloutsService {
       'rollout.rollback.refused',
       async (tx, rollout, judged, cause) => {
         if (rollout.status === 'COMPLETED') {
-          const endpoint = await this.promotions.endpoint(tx.manager, judged.endpoint, true);
+          const endpoint = await this.endpoints.lock(tx.manager, judged.endpoint);
           const wentLive = rollout.stages.some((s) => s.kind === 'LIVE' && s.status === 'PASSED');
           if (
             !wentLive ||
@@ -367,7 +369,7 @@ export class RolloutsService {
         const seen = await this.rollouts.find(id);
         if (!seen) throw new NotFoundError('rollout', id);
         const judged = await this.judgement(seen);
-        const endpoint = await this.rollouts.endpointName(seen.endpointId);
+        const endpoint = await this.endpointName(seen.endpointId);
         const cause = { actor: actorOf(principal), manual: true };
         return this.ledger.transaction(async (tx) => {
           const rollout = await this.rollouts.lock(tx.manager, id);
@@ -393,7 +395,7 @@ export class RolloutsService {
   }> {
     const rollout = await this.rollouts.find(id);
     if (!rollout) throw new NotFoundError('rollout', id);
-    const e = await this.rollouts.endpoint(rollout.endpointId);
+    const e = await this.endpoints.byId(rollout.endpointId);
     return {
       mode: e.mode,
       liveVersion: e.liveVersion,
@@ -412,7 +414,7 @@ export class RolloutsService {
     return this.rollouts.ofPromotion(promotionId);
   }
 
-  endpointName(endpointId: string): Promise<string> {
-    return this.rollouts.endpointName(endpointId);
+  async endpointName(endpointId: string): Promise<string> {
+    return (await this.endpoints.byId(endpointId)).name;
   }
 }

@@ -14,6 +14,7 @@ import { DriftModule } from './drift/drift.module.js';
 import { EvaluationModule } from './evaluation/evaluation.module.js';
 import { FeedbackModule } from './feedback/feedback.module.js';
 import { EndpointsModule } from './endpoints/endpoints.module.js';
+import { ENTITIES } from './entities.js';
 import { graphqlOptions } from './graphql/graphql-options.js';
 import { HealthModule } from './health/health.module.js';
 import { JobsModule } from './jobs/jobs.module.js';
@@ -38,7 +39,7 @@ export class AppModule {
         ConfigModule.forRoot(config),
         TelemetryModule.forRoot(config),
         PolicyModule.forRoot(policies),
-        DatabaseModule,
+        DatabaseModule.forRoot(ENTITIES),
         LedgerModule,
         AuthModule,
         GraphQLModule.forRootAsync<MercuriusDriverConfig>({

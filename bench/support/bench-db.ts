@@ -2,6 +2,7 @@ import { closeSync, openSync, writeSync } from 'node:fs';
 import pg from 'pg';
 import { createDataSource } from '../../src/database/data-source.js';
 import { runMigrations } from '../../src/database/migrate.js';
+import { ENTITIES } from '../../src/entities.js';
 import type { DataSource } from 'typeorm';
 
 /** A fresh, migrated database on DATABASE_URL's server (default: the local PostgreSQL). */
@@ -17,7 +18,7 @@ export async function benchDatabase(
   await admin.end();
   const url = new URL(server);
   url.pathname = `/${database}`;
-  const dataSource = createDataSource(url.toString(), { poolSize });
+  const dataSource = createDataSource(url.toString(), ENTITIES, { poolSize });
   await dataSource.initialize();
   await runMigrations(dataSource);
   return {

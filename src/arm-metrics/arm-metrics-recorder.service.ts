@@ -10,8 +10,8 @@ import { CONFIG } from '../config/config.module.js';
 import type { Config } from '../config/config.js';
 import { sqlStateOf, writeErrorMessage, writeFaultOf } from '../database/write-fault.js';
 import { wellFormed } from '../prediction-log/prediction-digest.js';
-import { addArmWindow, emptyArmWindow, groupCell, type ArmWindow } from '../rollouts/arm-window.js';
-import { latencyBucket } from '../rollouts/latency-histogram.js';
+import { addArmWindow, emptyArmWindow, groupCell, type ArmWindow } from './arm-window.js';
+import { latencyBucket } from './latency-histogram.js';
 import { GatehouseMetrics } from '../telemetry/metrics.js';
 import {
   ArmMetricsRepository,

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import type { PredictionArm } from '../prediction-log/prediction.js';
-import { addArmWindow, emptyArmWindow, type ArmWindow } from '../rollouts/arm-window.js';
+import { addArmWindow, emptyArmWindow, type ArmWindow } from './arm-window.js';
 
 export interface ArmKey {
   readonly endpoint: string;

@@ -2,6 +2,7 @@ import { afterEach, describe, expect, it, jest } from '@jest/globals';
 import { SignJWT } from 'jose';
 import { fileURLToPath } from 'node:url';
 import { loadPolicies } from '../policy/policies.js';
+import { permissionsOf } from '../policy/roles-policy.js';
 import { AuthService } from './auth.service.js';
 import type { TokenVerifier, VerifiedIdentity } from './token-verifier.js';
 
@@ -28,7 +29,10 @@ function service(): { auth: AuthService; verified: string[] } {
       });
     },
   } as unknown as TokenVerifier;
-  return { auth: new AuthService(verifier, POLICIES), verified };
+  return {
+    auth: new AuthService(verifier, (roles) => permissionsOf(POLICIES.roles.value, roles)),
+    verified,
+  };
 }
 
 describe('AuthService token cache', () => {

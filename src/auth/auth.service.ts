@@ -1,10 +1,9 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { decodeJwt } from 'jose';
-import { POLICIES, type Policies } from '../policy/policies.js';
-import { permissionsOf } from '../policy/roles-policy.js';
 import { buildAbility } from './ability.js';
 import { UnauthenticatedError } from './auth.errors.js';
 import type { Principal } from './principal.js';
+import { ROLE_GRANTS, type RoleGrants } from './role-grants.js';
 import { TokenVerifier } from './token-verifier.js';
 
 /**
@@ -28,7 +27,7 @@ export class AuthService {
 
   constructor(
     private readonly verifier: TokenVerifier,
-    @Inject(POLICIES) private readonly policies: Policies,
+    @Inject(ROLE_GRANTS) private readonly grants: RoleGrants,
   ) {}
 
   /**
@@ -60,7 +59,7 @@ export class AuthService {
     if (cached && cached.until > now) return cached.principal;
     const identity = await this.verifier.verify(token);
     if (identity.sub === '') throw new UnauthenticatedError('token has no subject');
-    const permissions = permissionsOf(this.policies.roles.value, identity.roles);
+    const permissions = this.grants(identity.roles);
     const principal: Principal = { ...identity, permissions, ability: buildAbility(permissions) };
     this.remember(token, principal, now);
     return principal;

@@ -4,16 +4,7 @@ import { link, mkdir, readFile, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { DomainError } from '../common/errors.js';
-
-/** A body larger than the configured limit: answered 413 and nothing is kept. */
-export class TooLargeError extends DomainError {
-  constructor(what: string, limit: number) {
-    super('PAYLOAD_TOO_LARGE', `${what} is larger than the limit of ${limit} bytes`, {
-      limit,
-    });
-  }
-}
+import { TooLargeError } from '../common/errors.js';
 
 /** A stored blob whose bytes no longer hash to its name: refused, never used. */
 export class BlobCorruptError extends Error {

@@ -3,6 +3,7 @@ import { NestFactory } from '@nestjs/core';
 import { ConfigModule } from '../config/config.module.js';
 import { loadConfig, type Config } from '../config/config.js';
 import { DatabaseModule, ReadOnlyDatabaseModule } from '../database/database.module.js';
+import { ENTITIES } from '../entities.js';
 import { LedgerModule, LedgerVerifyModule } from '../ledger/ledger.module.js';
 
 /**
@@ -23,8 +24,12 @@ class CliModule {
       module: CliModule,
       imports:
         access === 'read-only'
-          ? [ConfigModule.forRoot(config), ReadOnlyDatabaseModule, LedgerVerifyModule]
-          : [ConfigModule.forRoot(config), DatabaseModule, LedgerModule],
+          ? [
+              ConfigModule.forRoot(config),
+              ReadOnlyDatabaseModule.forRoot(ENTITIES),
+              LedgerVerifyModule,
+            ]
+          : [ConfigModule.forRoot(config), DatabaseModule.forRoot(ENTITIES), LedgerModule],
     };
   }
 }

@@ -52,6 +52,15 @@ export class ConflictError extends DomainError {
   }
 }
 
+/** A body larger than the configured limit: answered 413 and nothing is kept. */
+export class TooLargeError extends DomainError {
+  constructor(what: string, limit: number) {
+    super('PAYLOAD_TOO_LARGE', `${what} is larger than the limit of ${limit} bytes`, {
+      limit,
+    });
+  }
+}
+
 export function httpStatusOf(code: ErrorCode): number {
   switch (code) {
     case 'UNAUTHENTICATED':

@@ -1,7 +1,6 @@
 import { Readable } from 'node:stream';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { TooLargeError } from '../blobs/blob-store.js';
-import { BadInputError } from './errors.js';
+import { BadInputError, TooLargeError } from './errors.js';
 
 /**
  * Uploads (ONNX artifacts, CSV datasets) are streamed to the blob store by their handlers,

@@ -1,6 +1,8 @@
-import { DataSource } from 'typeorm';
+import { DataSource, type DataSourceOptions } from 'typeorm';
 import { MIGRATIONS } from '../../migrations/index.js';
-import { ENTITIES } from './entities.js';
+
+/** The entities a data source maps: every table's, listed in src/entities.ts. */
+export type Entities = NonNullable<DataSourceOptions['entities']>;
 
 /**
  * The one TypeORM data source. The schema comes only from the migrations in `migrations/`;
@@ -12,6 +14,7 @@ import { ENTITIES } from './entities.js';
  */
 export function createDataSource(
   url: string,
+  entities: Entities,
   options: { poolSize?: number; readOnly?: boolean } = {},
 ): DataSource {
   return new DataSource({
@@ -22,7 +25,7 @@ export function createDataSource(
     migrations: MIGRATIONS,
     migrationsTableName: 'schema_migrations',
     migrationsTransactionMode: 'each',
-    entities: ENTITIES,
+    entities,
     poolSize: options.poolSize ?? 10,
     applicationName: 'gatehouse',
     ...(options.readOnly === true

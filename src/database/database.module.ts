@@ -1,8 +1,15 @@
-import { Global, Injectable, Logger, Module, type OnApplicationShutdown } from '@nestjs/common';
+import {
+  Global,
+  Injectable,
+  Logger,
+  Module,
+  type DynamicModule,
+  type OnApplicationShutdown,
+} from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { CONFIG } from '../config/config.module.js';
 import type { Config } from '../config/config.js';
-import { createDataSource } from './data-source.js';
+import { createDataSource, type Entities } from './data-source.js';
 import {
   embeddedClusterExists,
   startEmbeddedPostgres,
@@ -28,7 +35,11 @@ export class Database implements OnApplicationShutdown {
    * read-only, nothing is migrated (a schema behind the code is an error naming
    * `gatehouse migrate`), and no embedded cluster is created where there is none.
    */
-  static async open(config: Config, options: { readOnly?: boolean } = {}): Promise<Database> {
+  static async open(
+    config: Config,
+    entities: Entities,
+    options: { readOnly?: boolean } = {},
+  ): Promise<Database> {
     const readOnly = options.readOnly === true;
     let embedded: EmbeddedDatabase | undefined;
     let url = config.databaseUrl;
@@ -44,7 +55,7 @@ export class Database implements OnApplicationShutdown {
       );
       url = embedded.url;
     }
-    const dataSource = createDataSource(url, { readOnly });
+    const dataSource = createDataSource(url, entities, { readOnly });
     try {
       await dataSource.initialize();
       const database = new Database(dataSource, url, embedded);
@@ -101,27 +112,42 @@ async function assertReadOnly(dataSource: DataSource): Promise<void> {
   }
 }
 
+/** The database of the service: migrated at start-up. */
 @Global()
-@Module({
-  providers: [
-    { provide: Database, inject: [CONFIG], useFactory: (config: Config) => Database.open(config) },
-    { provide: DataSource, inject: [Database], useFactory: (db: Database) => db.dataSource },
-  ],
-  exports: [Database, DataSource],
-})
-export class DatabaseModule {}
+@Module({})
+export class DatabaseModule {
+  static forRoot(entities: Entities): DynamicModule {
+    return {
+      module: DatabaseModule,
+      providers: [
+        {
+          provide: Database,
+          inject: [CONFIG],
+          useFactory: (config: Config) => Database.open(config, entities),
+        },
+        { provide: DataSource, inject: [Database], useFactory: (db: Database) => db.dataSource },
+      ],
+      exports: [Database, DataSource],
+    };
+  }
+}
 
 /** The database for commands that only read: read-only sessions, no migrations. */
 @Global()
-@Module({
-  providers: [
-    {
-      provide: Database,
-      inject: [CONFIG],
-      useFactory: (config: Config) => Database.open(config, { readOnly: true }),
-    },
-    { provide: DataSource, inject: [Database], useFactory: (db: Database) => db.dataSource },
-  ],
-  exports: [Database, DataSource],
-})
-export class ReadOnlyDatabaseModule {}
+@Module({})
+export class ReadOnlyDatabaseModule {
+  static forRoot(entities: Entities): DynamicModule {
+    return {
+      module: ReadOnlyDatabaseModule,
+      providers: [
+        {
+          provide: Database,
+          inject: [CONFIG],
+          useFactory: (config: Config) => Database.open(config, entities, { readOnly: true }),
+        },
+        { provide: DataSource, inject: [Database], useFactory: (db: Database) => db.dataSource },
+      ],
+      exports: [Database, DataSource],
+    };
+  }
+}

@@ -1,13 +1,13 @@
 import { z } from 'zod';
 import { buildAbility } from '../auth/ability.js';
-import { parseDurationSeconds } from '../cli/duration.js';
+import { parseDurationSeconds } from '../common/duration.js';
 import {
   COMPARED_METRICS,
   CRITERIA,
   STAGED_STRATEGIES,
   type StagedStrategy,
-} from '../promotions/vocabulary.js';
-import { RISK_TIERS, type RiskTier } from '../registry/model.entity.js';
+} from './promotion-vocabulary.js';
+import { RISK_TIERS, type RiskTier } from './risk-tiers.js';
 import { permissionsOf, type RolesPolicy } from './roles-policy.js';
 
 const DURATION = /^[1-9][0-9]*[smhd]$/;

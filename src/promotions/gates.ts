@@ -2,7 +2,8 @@ import { DomainError } from '../common/errors.js';
 import type { EvaluationFigures } from '../evaluation/evaluation-compute.js';
 import type { AttributeFairness } from '../evaluation/metrics/index.js';
 import type { PromotionPolicy, TierPolicy } from '../policy/promotion-policy.js';
-import type { ModelCard, RiskTier } from '../registry/model.entity.js';
+import type { ModelCard } from '../registry/model.entity.js';
+import type { RiskTier } from '../policy/risk-tiers.js';
 import {
   checkCriteriaOf,
   checkRolloutPlan,
@@ -18,7 +19,7 @@ import {
   type ComparedMetric,
   type FairnessThreshold,
   type Strategy,
-} from './vocabulary.js';
+} from '../policy/promotion-vocabulary.js';
 
 /**
  * The gates a promotion must pass before any traffic moves, as pure functions

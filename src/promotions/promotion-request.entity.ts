@@ -1,7 +1,8 @@
 import { Column, CreateDateColumn, Entity, PrimaryColumn } from 'typeorm';
-import type { RiskTier } from '../registry/model.entity.js';
+import type { RiskTier } from '../policy/risk-tiers.js';
 import type { RequestContent } from './request-digest.js';
-import type { PromotionStatus, Strategy } from './vocabulary.js';
+import type { PromotionStatus } from './vocabulary.js';
+import type { Strategy } from '../policy/promotion-vocabulary.js';
 
 /**
  * A request to put a version on an endpoint. Its content — what approvers approve — never

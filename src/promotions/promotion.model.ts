@@ -11,17 +11,16 @@ import {
 import { GraphQLJSONObject } from 'graphql-scalars';
 import { PageArgs } from '../common/pagination.js';
 import { RiskTierEnum } from '../registry/registry.model.js';
-import type { RiskTier } from '../registry/model.entity.js';
+import type { RiskTier } from '../policy/risk-tiers.js';
 import { GATE_PURPOSES, type GatePurpose } from './gate-evaluation.entity.js';
 import { GATES, type Gate } from './gates.js';
+import { PROMOTION_STATUSES, type PromotionStatus } from './vocabulary.js';
 import {
   AB_OUTCOMES,
-  PROMOTION_STATUSES,
   STRATEGIES,
   type AbOutcome,
-  type PromotionStatus,
   type Strategy,
-} from './vocabulary.js';
+} from '../policy/promotion-vocabulary.js';
 
 const enumOf = <T extends string>(values: readonly T[]) =>
   Object.fromEntries(values.map((v) => [v, v])) as { [K in T]: K };

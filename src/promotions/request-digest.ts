@@ -1,8 +1,8 @@
 import { createHash } from 'node:crypto';
 import { canonicalize } from '../ledger/canonical-json.js';
-import type { RiskTier } from '../registry/model.entity.js';
+import type { RiskTier } from '../policy/risk-tiers.js';
 import type { Criteria, RollbackCriteria, RolloutPlan } from './rollout-plan.js';
-import type { Strategy } from './vocabulary.js';
+import type { Strategy } from '../policy/promotion-vocabulary.js';
 
 /**
  * Everything an approver approves. Its SHA-256 over the RFC 8785 form is the request digest:

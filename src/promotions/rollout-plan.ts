@@ -1,6 +1,6 @@
 import { BadInputError } from '../common/errors.js';
 import type { PromotionPolicy, TierPolicy } from '../policy/promotion-policy.js';
-import type { RiskTier } from '../registry/model.entity.js';
+import type { RiskTier } from '../policy/risk-tiers.js';
 import { checkStatement } from './statements.js';
 import {
   AB_OUTCOMES,
@@ -9,7 +9,7 @@ import {
   type Criterion,
   type StagedStrategy,
   type Strategy,
-} from './vocabulary.js';
+} from '../policy/promotion-vocabulary.js';
 
 /**
  * A promotion's rollout plan and its criteria, checked as pure functions against

@@ -1,7 +1,5 @@
 import { Column, CreateDateColumn, Entity, PrimaryColumn } from 'typeorm';
-
-export const RISK_TIERS = ['LOW', 'MEDIUM', 'HIGH'] as const;
-export type RiskTier = (typeof RISK_TIERS)[number];
+import type { RiskTier } from '../policy/risk-tiers.js';
 
 /** The model card (Mitchell et al., "Model Cards for Model Reporting"), as registered. */
 export interface ModelCard {

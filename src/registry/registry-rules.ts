@@ -2,7 +2,8 @@ import { BadInputError } from '../common/errors.js';
 import type { JsonObject } from '../ledger/event-catalogue.js';
 import type { ScoringSpec } from '../runtime/scoring.js';
 import type { TensorSpec } from '../runtime/tensor-spec.js';
-import type { ModelCard, RiskTier } from './model.entity.js';
+import type { ModelCard } from './model.entity.js';
+import type { RiskTier } from '../policy/risk-tiers.js';
 import type { Task } from './model-version.entity.js';
 
 /**

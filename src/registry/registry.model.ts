@@ -10,7 +10,7 @@ import {
 import { GraphQLJSONObject } from 'graphql-scalars';
 import { TensorSpecModel } from '../artifacts/artifact.model.js';
 import { PageArgs } from '../common/pagination.js';
-import { RISK_TIERS, type RiskTier } from './model.entity.js';
+import { RISK_TIERS, type RiskTier } from '../policy/risk-tiers.js';
 import { TASKS, type Task } from './model-version.entity.js';
 
 export const RiskTierEnum = Object.fromEntries(RISK_TIERS.map((t) => [t, t])) as {

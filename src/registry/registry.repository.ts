@@ -2,7 +2,8 @@ import { Injectable } from '@nestjs/common';
 import { DataSource, type EntityManager } from 'typeorm';
 import { keysetPage, type Cursor } from '../common/pagination.js';
 import { ModelVersionEntity } from './model-version.entity.js';
-import { ModelEntity, type RiskTier } from './model.entity.js';
+import type { RiskTier } from '../policy/risk-tiers.js';
+import { ModelEntity } from './model.entity.js';
 
 export type NewModel = Omit<ModelEntity, 'createdAt'>;
 export type NewVersion = Omit<ModelVersionEntity, 'createdAt'>;

@@ -8,7 +8,8 @@ import { decodeCursor, pageLimit, pageOf } from '../common/pagination.js';
 import { actorOf } from '../ledger/actor.js';
 import { LedgerService } from '../ledger/ledger.service.js';
 import type { ModelVersionEntity } from './model-version.entity.js';
-import type { ModelEntity, RiskTier } from './model.entity.js';
+import type { ModelEntity } from './model.entity.js';
+import type { RiskTier } from '../policy/risk-tiers.js';
 import {
   bindScoring,
   checkMetrics,

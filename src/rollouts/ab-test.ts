@@ -1,6 +1,6 @@
 import type { AbTestPlan } from '../promotions/rollout-plan.js';
-import type { ArmWindow, LabelledFigures } from './arm-window.js';
-import { latencyQuantile } from './latency-histogram.js';
+import type { ArmWindow, LabelledFigures } from '../arm-metrics/arm-window.js';
+import { latencyQuantile } from '../arm-metrics/latency-histogram.js';
 import {
   aucDifferenceTest,
   mannWhitneyBinned,

@@ -1,13 +1,13 @@
 import { describe, expect, it } from '@jest/globals';
 import { decideAbTest } from './ab-test.js';
-import { emptyArmWindow, labelledFigures, type ArmWindow } from './arm-window.js';
+import { emptyArmWindow, labelledFigures, type ArmWindow } from '../arm-metrics/arm-window.js';
 import {
   judgeAll,
   judgeRollback,
   lowestSelectionRatio,
   type Measurements,
 } from './criteria-judge.js';
-import { latencyBucket } from './latency-histogram.js';
+import { latencyBucket } from '../arm-metrics/latency-histogram.js';
 import { decideStage } from './stage-decision.js';
 import type { RolloutStage } from './rollout-stages.js';
 

@@ -1,7 +1,7 @@
 import type { Criteria, CriteriaWindow } from '../promotions/rollout-plan.js';
-import { CRITERIA, type Criterion } from '../promotions/vocabulary.js';
-import type { ArmWindow, LabelledFigures } from './arm-window.js';
-import { latencyQuantile } from './latency-histogram.js';
+import { CRITERIA, type Criterion } from '../policy/promotion-vocabulary.js';
+import type { ArmWindow, LabelledFigures } from '../arm-metrics/arm-window.js';
+import { latencyQuantile } from '../arm-metrics/latency-histogram.js';
 import type { StageKind } from './rollout-stages.js';
 import {
   mannWhitneyBinned,

@@ -5,9 +5,13 @@ import { driftPsi, type DriftBaseline } from '../evaluation/metrics/drift.js';
 import type { PredictionArm } from '../prediction-log/prediction.js';
 import type { CriteriaWindow } from '../promotions/rollout-plan.js';
 import { scoresOf, type ScoringSpec } from '../runtime/scoring.js';
-import { labelledFigures, type ArmWindow, type LabelledFigures } from './arm-window.js';
+import {
+  labelledFigures,
+  type ArmWindow,
+  type LabelledFigures,
+} from '../arm-metrics/arm-window.js';
 import type { Measurements } from './criteria-judge.js';
-import { latencyQuantile } from './latency-histogram.js';
+import { latencyQuantile } from '../arm-metrics/latency-histogram.js';
 import type { RolloutStage } from './rollout-stages.js';
 
 /** A version in a rollout: its number, and how its logged outputs are scored. */

@@ -1,5 +1,5 @@
 import type { RolloutPlan } from '../promotions/rollout-plan.js';
-import type { Strategy } from '../promotions/vocabulary.js';
+import type { Strategy } from '../policy/promotion-vocabulary.js';
 
 /**
  * A rollout is its plan expanded into stages, in order; the last is LIVE, the moment the

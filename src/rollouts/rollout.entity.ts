@@ -1,5 +1,5 @@
 import { Column, CreateDateColumn, Entity, PrimaryColumn } from 'typeorm';
-import type { Strategy } from '../promotions/vocabulary.js';
+import type { Strategy } from '../policy/promotion-vocabulary.js';
 import type { AbResult } from './ab-test.js';
 import type { RolloutStage } from './rollout-stages.js';
 

@@ -1,7 +1,7 @@
 import { Field, Float, ID, Int, ObjectType, registerEnumType } from '@nestjs/graphql';
 import { GraphQLJSONObject } from 'graphql-scalars';
 import { StrategyEnum } from '../promotions/promotion.model.js';
-import type { Strategy } from '../promotions/vocabulary.js';
+import type { Strategy } from '../policy/promotion-vocabulary.js';
 import { ROLLOUT_STATUSES, type RolloutStatus } from './rollout.entity.js';
 import { STAGE_KINDS, STAGE_STATUSES, type StageKind, type StageStatus } from './rollout-stages.js';
 

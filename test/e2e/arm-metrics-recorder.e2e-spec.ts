@@ -8,6 +8,7 @@ import { ArmMetricsRepository } from '../../src/arm-metrics/arm-metrics.reposito
 import { REPLICA_ID } from '../../src/common/replica-id.js';
 import { loadConfig } from '../../src/config/config.js';
 import { createDataSource } from '../../src/database/data-source.js';
+import { ENTITIES } from '../../src/entities.js';
 import { MetricsExposition } from '../../src/telemetry/metrics-exposition.js';
 import { createTestDatabase, type TestDatabase } from '../support/database.js';
 
@@ -45,7 +46,7 @@ describe('arm metrics: a row PostgreSQL refuses', () => {
 
   beforeAll(async () => {
     database = await createTestDatabase();
-    dataSource = createDataSource(database.url, { poolSize: 2 });
+    dataSource = createDataSource(database.url, ENTITIES, { poolSize: 2 });
     await dataSource.initialize();
     const config = loadConfig({ NODE_ENV: 'test', DATABASE_URL: database.url });
     exposition = MetricsExposition.create(config.telemetry);

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import pg from 'pg';
 import { loadConfig } from '../../src/config/config.js';
 import { Database } from '../../src/database/database.module.js';
+import { ENTITIES } from '../../src/entities.js';
 import { queueEvents, queuedEventOf } from '../../src/ledger/ledger-queue.js';
 import { LedgerService } from '../../src/ledger/ledger.service.js';
 import { startTestApp, type TestApp } from '../support/app.js';
@@ -130,7 +131,7 @@ describe('ledger verification is read-only', () => {
       DATABASE_URL: app.database.url,
       GATEHOUSE_DATA_DIR: app.config.dataDir,
     });
-    const database = await Database.open(config, { readOnly: true });
+    const database = await Database.open(config, ENTITIES, { readOnly: true });
     try {
       const event = queuedEventOf(testEvent('x', { sub: 'mallory' }, {}), null);
       await expect(
@@ -146,7 +147,7 @@ describe('ledger verification is read-only', () => {
     const url = new URL(app.database.url);
     url.searchParams.set('options', '-c default_transaction_read_only=off');
     await expect(
-      Database.open({ ...config, databaseUrl: url.toString() }, { readOnly: true }),
+      Database.open({ ...config, databaseUrl: url.toString() }, ENTITIES, { readOnly: true }),
     ).rejects.toThrow(/not read-only/);
   });
 

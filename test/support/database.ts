@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { createDataSource } from '../../src/database/data-source.js';
+import { ENTITIES } from '../../src/entities.js';
 import { runMigrations } from '../../src/database/migrate.js';
 import { withDatabase } from './postgres-admin.js';
 
@@ -61,7 +62,7 @@ export async function createTestDatabase(): Promise<TestDatabase> {
 
 async function buildTemplate(admin: pg.Client, serverUrl: string, template: string): Promise<void> {
   await admin.query(`CREATE DATABASE ${template}`);
-  const dataSource = createDataSource(withDatabase(serverUrl, template), { poolSize: 2 });
+  const dataSource = createDataSource(withDatabase(serverUrl, template), ENTITIES, { poolSize: 2 });
   await dataSource.initialize();
   try {
     await runMigrations(dataSource);

@@ -1,6 +1,6 @@
 import { issueDevToken, loadOrCreateDevIssuerKey } from '../../auth/dev-issuer.js';
 import { ConfigError, loadConfig } from '../../config/config.js';
-import { parseDurationSeconds } from '../duration.js';
+import { parseDurationSeconds } from '../../common/duration.js';
 
 export interface TokenOptions {
   readonly sub: string;

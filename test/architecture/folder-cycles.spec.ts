@@ -111,7 +111,25 @@ function cyclesOf(graph: FolderGraph): string[][] {
   return components.sort((a, b) => a[0]!.localeCompare(b[0]!));
 }
 
+/**
+ * The layers of the "Layers" table of a docs page, bottom first: in each row, the folders
+ * named `name/`, and `.` for `src/*.ts` (the files directly in src/).
+ */
+function documentedLayers(markdown: string): string[][] {
+  const section = markdown.split(/^## /m).find((s) => s.startsWith('Layers\n')) ?? '';
+  return section
+    .split('\n')
+    .filter((line) => line.startsWith('|') && !/^\|\s*(layer\b|-)/.test(line))
+    .map((line) =>
+      [...(line.split('|')[2] ?? '').matchAll(/`([^`]+)`/g)].flatMap(([, token = '']) => {
+        if (token === 'src/*.ts') return ['.'];
+        return token.endsWith('/') ? [token.slice(0, -1)] : [];
+      }),
+    );
+}
+
 const SRC = fileURLToPath(new URL('../../src/', import.meta.url));
+const ARCHITECTURE = fileURLToPath(new URL('../../docs/architecture.md', import.meta.url));
 
 describe('folder graph', () => {
   it('finds a cycle through three folders and leaves the acyclic rest alone', () => {
@@ -175,10 +193,45 @@ describe('folder graph', () => {
     }
   });
 
+  it('reads the layers table of a docs page, bottom first', () => {
+    const page = [
+      '# Architecture',
+      '## Layers',
+      '| layer | folders |',
+      '| ----- | ------- |',
+      '| low   | `common/`, `config/` |',
+      '| top   | `src/*.ts` (`app.ts`), `cli/` |',
+      '## Start-up',
+      '| not | `a/` |',
+    ].join('\n');
+    expect(documentedLayers(page)).toEqual([
+      ['common', 'config'],
+      ['.', 'cli'],
+    ]);
+  });
+
   it('names a path by its top folder under the root', () => {
     expect(topFolderOf('/r/src', '/r/src/ledger/keys/key.ts')).toBe('ledger');
     expect(topFolderOf('/r/src', '/r/src/app.ts')).toBe('.');
     expect(topFolderOf('/r/src', '/r/test/x.ts')).toBeUndefined();
+  });
+});
+
+describe('the folders of src/', () => {
+  it('import only from their own layer and the layers below it', () => {
+    const layers = documentedLayers(readFileSync(ARCHITECTURE, 'utf8'));
+    expect(layers.length).toBeGreaterThan(1);
+    const layerOf = new Map(layers.flatMap((folders, i) => folders.map((f) => [f, i] as const)));
+    const folders = readdirSync(SRC, { withFileTypes: true })
+      .filter((e) => e.isDirectory())
+      .map((e) => e.name);
+    const unplaced = ['.', ...folders]
+      .filter((folder) => !layerOf.has(folder))
+      .map((folder) => `${folder}: in no layer of docs/architecture.md`);
+    const upward = folderEdgesUnder(SRC)
+      .filter((e) => (layerOf.get(e.to) ?? 0) > (layerOf.get(e.from) ?? 0))
+      .map((e) => `${e.from} → ${e.to} (a higher layer): ${e.file} imports ${e.specifier}`);
+    expect([...unplaced, ...upward]).toEqual([]);
   });
 });
 

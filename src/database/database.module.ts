@@ -112,23 +112,27 @@ async function assertReadOnly(dataSource: DataSource): Promise<void> {
   }
 }
 
+/** `Database` and its `DataSource` as providers, the database opened by `open`. */
+function databaseModule(
+  module: DynamicModule['module'],
+  open: (config: Config) => Promise<Database>,
+): DynamicModule {
+  return {
+    module,
+    providers: [
+      { provide: Database, inject: [CONFIG], useFactory: open },
+      { provide: DataSource, inject: [Database], useFactory: (db: Database) => db.dataSource },
+    ],
+    exports: [Database, DataSource],
+  };
+}
+
 /** The database of the service: migrated at start-up. */
 @Global()
 @Module({})
 export class DatabaseModule {
   static forRoot(entities: Entities): DynamicModule {
-    return {
-      module: DatabaseModule,
-      providers: [
-        {
-          provide: Database,
-          inject: [CONFIG],
-          useFactory: (config: Config) => Database.open(config, entities),
-        },
-        { provide: DataSource, inject: [Database], useFactory: (db: Database) => db.dataSource },
-      ],
-      exports: [Database, DataSource],
-    };
+    return databaseModule(DatabaseModule, (config) => Database.open(config, entities));
   }
 }
 
@@ -137,17 +141,8 @@ export class DatabaseModule {
 @Module({})
 export class ReadOnlyDatabaseModule {
   static forRoot(entities: Entities): DynamicModule {
-    return {
-      module: ReadOnlyDatabaseModule,
-      providers: [
-        {
-          provide: Database,
-          inject: [CONFIG],
-          useFactory: (config: Config) => Database.open(config, entities, { readOnly: true }),
-        },
-        { provide: DataSource, inject: [Database], useFactory: (db: Database) => db.dataSource },
-      ],
-      exports: [Database, DataSource],
-    };
+    return databaseModule(ReadOnlyDatabaseModule, (config) =>
+      Database.open(config, entities, { readOnly: true }),
+    );
   }
 }

@@ -112,14 +112,22 @@ describe('the gatehouse command', () => {
       );
 
       // The prediction log's writer runs on a thread of its own, below the service's priority.
+      // The thread names itself once its module has loaded, which may come after readiness.
       const pid = String(server.child.pid);
-      const threads = readdirSync(`/proc/${pid}/task`).map((tid) => {
-        const stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
-        const name = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
-        // stat(5): after the name, state is the 3rd field and nice the 19th.
-        const nice = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[16]);
-        return { tid, name, nice };
-      });
+      const threadsOf = () =>
+        readdirSync(`/proc/${pid}/task`).map((tid) => {
+          const stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
+          const name = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
+          // stat(5): after the name, state is the 3rd field and nice the 19th.
+          const nice = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[16]);
+          return { tid, name, nice };
+        });
+      let threads = threadsOf();
+      for (let tries = 0; tries < 300; tries++) {
+        if (threads.some((t) => t.name === WRITER_THREAD_NAME && t.nice === 10)) break;
+        await new Promise((resolve) => setTimeout(resolve, 100));
+        threads = threadsOf();
+      }
       const writers = threads.filter((t) => t.name === WRITER_THREAD_NAME);
       expect(writers.map((t) => t.nice)).toEqual([10]);
       expect(threads.find((t) => t.tid === pid)?.nice).toBeLessThan(10);

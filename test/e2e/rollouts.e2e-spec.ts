@@ -526,8 +526,9 @@ describe('the rollout engine: shadow, canary, blue-green and A/B, judged on live
       });
       return { status: r.status, body: (await r.json()) as Record<string, unknown> };
     };
+    // The prediction is logged off the request path: feedback for it is a 404 until it is.
     let first = await send({ requestId: 'application-42', label: 1 });
-    for (let i = 0; i < 30 && first.status === 404; i++) {
+    for (let i = 0; i < 300 && first.status === 404; i++) {
       await new Promise((resolve) => setTimeout(resolve, 100));
       first = await send({ requestId: 'application-42', label: 1 });
     }

@@ -144,7 +144,8 @@ describe('the rollout engine: shadow, canary, blue-green and A/B, judged on live
     const traffic = new Traffic(client, 'credit-good', models.data, { feedback: true }).start();
     await traffic.answered(50);
     const started = await staged('credit-good', 'retrained', {
-      maxP99LatencyMs: { value: 200, window: W },
+      // Judged, but far above what a busy test machine can add to a good version's tail.
+      maxP99LatencyMs: { value: 10_000, window: W },
       minAgreementWithLive: { value: 0.8, window: W },
       minAccuracy: { value: 0.55, window: W },
     });

@@ -3,7 +3,8 @@ import type { LedgerService } from '../ledger/ledger.service.js';
 import type { Policies } from '../policy/policies.js';
 import type { GatehouseMetrics } from '../telemetry/metrics.js';
 import { DriftMonitor } from './drift-monitor.service.js';
-import type { DriftRepository, LiveVersion } from './drift.repository.js';
+import type { DriftInputs, LiveVersion } from './drift-inputs.service.js';
+import type { DriftRepository } from './drift.repository.js';
 
 const live = (endpoint: string): LiveVersion => ({
   endpoint,
@@ -19,18 +20,19 @@ const live = (endpoint: string): LiveVersion => ({
 
 describe('the drift monitor', () => {
   it('checks every endpoint even when one check fails', async () => {
-    const repository = {
+    const inputs = {
       liveVersions: () => Promise.resolve([live('broken'), live('fine')]),
       baseline: (v: LiveVersion) =>
         v.endpoint === 'broken'
           ? Promise.reject(new Error('drift_status refused the row'))
           : Promise.resolve(null),
-    } as unknown as DriftRepository;
+    } as unknown as DriftInputs;
     const policies = {
       evaluation: { value: { drift: { monitoring: { intervalSeconds: 0 } } } },
     } as unknown as Policies;
     const monitor = new DriftMonitor(
-      repository,
+      inputs,
+      {} as DriftRepository,
       {} as LedgerService,
       {} as GatehouseMetrics,
       policies,

@@ -10,7 +10,8 @@ import { POLICIES, type Policies } from '../policy/policies.js';
 import { GatehouseMetrics } from '../telemetry/metrics.js';
 import { withSpan } from '../telemetry/tracing.js';
 import { episodeChange, windowDrift, windowValues, type WindowDrift } from './drift-window.js';
-import { DriftRepository, type DriftStatusRow, type LiveVersion } from './drift.repository.js';
+import { DriftInputs, type LiveVersion } from './drift-inputs.service.js';
+import { DriftRepository, type DriftStatusRow } from './drift.repository.js';
 
 const ACTOR = { sub: 'system:drift' };
 
@@ -49,6 +50,7 @@ export class DriftMonitor implements OnApplicationBootstrap, OnApplicationShutdo
   private readonly failing = new Map<string, string>();
 
   constructor(
+    private readonly inputs: DriftInputs,
     private readonly repository: DriftRepository,
     private readonly ledger: LedgerService,
     private readonly metrics: GatehouseMetrics,
@@ -83,7 +85,7 @@ export class DriftMonitor implements OnApplicationBootstrap, OnApplicationShutdo
   /** Checks every endpoint with a live version now. */
   async checkAll(now: Date = new Date()): Promise<DriftCheck[]> {
     const results: DriftCheck[] = [];
-    for (const live of await this.repository.liveVersions()) {
+    for (const live of await this.inputs.liveVersions()) {
       try {
         results.push(await this.check(live, now));
         this.failing.delete(live.endpoint);
@@ -102,7 +104,7 @@ export class DriftMonitor implements OnApplicationBootstrap, OnApplicationShutdo
 
   /** Checks one endpoint now (null when it has no live version). */
   async checkEndpoint(endpoint: string, now: Date = new Date()): Promise<DriftCheck | null> {
-    const [live] = await this.repository.liveVersions(endpoint);
+    const [live] = await this.inputs.liveVersions(endpoint);
     return live ? this.check(live, now) : null;
   }
 
@@ -129,10 +131,10 @@ export class DriftMonitor implements OnApplicationBootstrap, OnApplicationShutdo
 
   private async checkTraced(live: LiveVersion, now: Date): Promise<DriftCheck> {
     const policy = this.policy;
-    const baseline = await this.repository.baseline(live);
+    const baseline = await this.inputs.baseline(live);
     if (!baseline) return { endpoint: live.endpoint, outcome: 'no-baseline' };
     const windowStart = new Date(now.getTime() - policy.windowSeconds * 1000);
-    const served = await this.repository.served(
+    const served = await this.inputs.served(
       live.endpoint,
       live.version,
       windowStart,

@@ -1,15 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource, type EntityManager } from 'typeorm';
-import type { ScoringSpec } from '../runtime/scoring.js';
-import type { FeaturePsi, ServedPrediction, StoredDrift } from './drift-window.js';
-
-/** An endpoint with a live version, and how that version is scored. */
-export interface LiveVersion extends ScoringSpec {
-  readonly endpoint: string;
-  readonly endpointId: string;
-  readonly modelVersionId: string;
-  readonly version: number;
-}
+import type { FeaturePsi } from './drift-window.js';
 
 export interface DriftStatusRow {
   readonly endpoint: string;
@@ -61,81 +52,10 @@ function statusOf(r: StatusRecord): DriftStatusRow {
   };
 }
 
-/** All SQL of drift monitoring. */
+/** All SQL of drift monitoring: its own table, `drift_status`. */
 @Injectable()
 export class DriftRepository {
   constructor(private readonly dataSource: DataSource) {}
-
-  async liveVersions(endpoint?: string): Promise<LiveVersion[]> {
-    const rows = await this.dataSource.query<
-      {
-        endpoint: string;
-        endpoint_id: string;
-        model_version_id: string;
-        version: number;
-        input_name: string;
-        feature_columns: string[];
-        score_output: string;
-        score_index: number;
-        threshold: number | null;
-      }[]
-    >(
-      `SELECT e.name AS endpoint, e.id AS endpoint_id, v.id AS model_version_id, v.version,
-              v.input_name, v.feature_columns, v.score_output, v.score_index, v.threshold
-         FROM endpoints e
-         JOIN model_versions v ON v.model_id = e.model_id AND v.version = e.live_version
-        WHERE ($1::text IS NULL OR e.name = $1)
-        ORDER BY e.name`,
-      [endpoint ?? null],
-    );
-    return rows.map((r) => ({
-      endpoint: r.endpoint,
-      endpointId: r.endpoint_id,
-      modelVersionId: r.model_version_id,
-      version: r.version,
-      inputName: r.input_name,
-      featureColumns: r.feature_columns,
-      scoreOutput: r.score_output,
-      scoreIndex: r.score_index,
-      threshold: r.threshold,
-    }));
-  }
-
-  /**
-   * The baseline of a live version: the evaluation its latest promotion to this endpoint was
-   * made on, or else its latest successful evaluation.
-   */
-  async baseline(live: LiveVersion): Promise<{ evaluationId: string; drift: StoredDrift } | null> {
-    const [row] = await this.dataSource.query<{ id: string; drift: StoredDrift }[]>(
-      `SELECT ev.id, ev.result -> 'drift' AS drift
-         FROM evaluations ev
-        WHERE ev.model_version_id = $1 AND ev.status = 'SUCCEEDED' AND ev.result ? 'drift'
-        ORDER BY ev.id = (SELECT pr.evaluation_id FROM promotion_requests pr
-                           WHERE pr.endpoint_id = $2 AND pr.model_version_id = $1
-                           ORDER BY pr.created_at DESC LIMIT 1) DESC NULLS LAST,
-                 ev.finished_at DESC
-        LIMIT 1`,
-      [live.modelVersionId, live.endpointId],
-    );
-    return row ? { evaluationId: row.id, drift: row.drift } : null;
-  }
-
-  /** The most recent `limit` answered predictions of the live arm since `from`. */
-  served(
-    endpoint: string,
-    version: number,
-    from: Date,
-    limit: number,
-  ): Promise<ServedPrediction[]> {
-    return this.dataSource.query<ServedPrediction[]>(
-      `SELECT inputs, outputs FROM predictions
-        WHERE endpoint = $1 AND model_version = $2 AND arm = 'live' AND outputs IS NOT NULL
-          AND created_at >= $3
-        ORDER BY created_at DESC
-        LIMIT $4`,
-      [endpoint, version, from, limit],
-    );
-  }
 
   async status(endpoint: string, version: number): Promise<DriftStatusRow | null> {
     const [row] = await this.dataSource.query<StatusRecord[]>(

@@ -74,6 +74,20 @@ export class EndpointsRepository {
     return q.getMany();
   }
 
+  all(): Promise<EndpointEntity[]> {
+    return this.manager.find(EndpointEntity);
+  }
+
+  /** Endpoints with a live version (one, when named), by name. */
+  withLiveVersion(name: string | undefined): Promise<EndpointEntity[]> {
+    const q = this.manager
+      .createQueryBuilder(EndpointEntity, 'e')
+      .where('e.live_version IS NOT NULL')
+      .orderBy('e.name');
+    if (name !== undefined) q.andWhere('e.name = :name', { name });
+    return q.getMany();
+  }
+
   async names(): Promise<string[]> {
     const rows = await this.manager.query<{ name: string }[]>(
       `SELECT name FROM endpoints ORDER BY name`,

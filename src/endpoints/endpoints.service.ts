@@ -77,6 +77,16 @@ export class EndpointsService {
     return this.repository.names();
   }
 
+  /** Every endpoint. */
+  all(): Promise<EndpointEntity[]> {
+    return this.repository.all();
+  }
+
+  /** Endpoints with a live version (one, when named), by name. */
+  withLiveVersion(name?: string): Promise<EndpointEntity[]> {
+    return this.repository.withLiveVersion(name);
+  }
+
   async list(args: {
     limit?: number;
     cursor?: string | null | undefined;

@@ -3,6 +3,12 @@ import { DataSource, type EntityManager } from 'typeorm';
 import type { DriftBaseline } from './metrics/drift.js';
 import { EvaluationEntity } from './evaluation.entity.js';
 
+/** The drift figures an evaluation recorded: the score's and each feature's distribution. */
+export interface RecordedDrift {
+  readonly score: DriftBaseline;
+  readonly features: Readonly<Record<string, DriftBaseline>>;
+}
+
 export type NewEvaluation = Omit<
   EvaluationEntity,
   'createdAt' | 'startedAt' | 'finishedAt' | 'result' | 'resultSha256' | 'error'
@@ -107,6 +113,26 @@ export class EvaluationsRepository {
       if (same) return same;
     }
     return q().getOne();
+  }
+
+  /**
+   * The drift figures of a version's successful evaluations: those of `preferred` when it is
+   * one of them, or else of the latest.
+   */
+  async driftBaseline(
+    modelVersionId: string,
+    preferred: string | null,
+  ): Promise<{ evaluationId: string; drift: RecordedDrift } | null> {
+    const [row] = await this.manager.query<{ id: string; drift: RecordedDrift }[]>(
+      `SELECT ev.id, ev.result -> 'drift' AS drift
+         FROM evaluations ev
+        WHERE ev.model_version_id = $1 AND ev.status = 'SUCCEEDED' AND ev.result ? 'drift'
+        ORDER BY ev.id = $2::uuid DESC NULLS LAST,
+                 ev.finished_at DESC
+        LIMIT 1`,
+      [modelVersionId, preferred],
+    );
+    return row ? { evaluationId: row.id, drift: row.drift } : null;
   }
 
   /** The score distribution an evaluation recorded, the baseline of drift and of rollouts. */

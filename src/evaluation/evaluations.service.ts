@@ -14,7 +14,7 @@ import { RegistryService } from '../registry/registry.service.js';
 import type { DriftBaseline } from './metrics/drift.js';
 import type { EvaluationEntity } from './evaluation.entity.js';
 import { EvaluationRunner } from './evaluation-runner.service.js';
-import { EvaluationsRepository } from './evaluations.repository.js';
+import { EvaluationsRepository, type RecordedDrift } from './evaluations.repository.js';
 
 export interface EvaluationRequest {
   readonly model: string;
@@ -141,6 +141,17 @@ export class EvaluationsService implements OnApplicationBootstrap {
     datasetSha256: string | null,
   ): Promise<EvaluationEntity | null> {
     return this.repository.baseline(manager, modelVersionId, datasetSha256);
+  }
+
+  /**
+   * The drift figures of a version's successful evaluations: those of `preferred` when it is
+   * one of them, or else of the latest.
+   */
+  driftBaseline(
+    modelVersionId: string,
+    preferred: string | null,
+  ): Promise<{ evaluationId: string; drift: RecordedDrift } | null> {
+    return this.repository.driftBaseline(modelVersionId, preferred);
   }
 
   /** The score distribution an evaluation recorded (its drift baseline), if any. */

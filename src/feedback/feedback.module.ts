@@ -11,5 +11,6 @@ import { FeedbackService } from './feedback.service.js';
   imports: [PredictionLogModule, EndpointsModule, RegistryModule],
   providers: [FeedbackRepository, FeedbackService],
   controllers: [FeedbackController],
+  exports: [FeedbackService],
 })
 export class FeedbackModule {}

@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
+import type { PredictionArm } from '../prediction-log/prediction.js';
 
 export interface FeedbackRow {
   label: number;
@@ -7,7 +8,7 @@ export interface FeedbackRow {
   received_at: Date;
 }
 
-/** All database access of ground-truth labels (`feedback`). */
+/** All database access of ground-truth labels (`feedback`), and labels joined to predictions. */
 @Injectable()
 export class FeedbackRepository {
   constructor(private readonly dataSource: DataSource) {}
@@ -27,6 +28,30 @@ export class FeedbackRepository {
       [endpoint, requestId, label, receivedBy],
     );
     return inserted[0];
+  }
+
+  /**
+   * The newest `limit` labelled scores of an arm since `since`: the logged score of each
+   * answered request that has a label, with the label. Labels have no meaning apart from the
+   * prediction they label, so this one query joins `predictions`.
+   */
+  labelledScores(
+    scope: { endpoint: string; version: number; arm: PredictionArm },
+    score: { output: string; index: number },
+    since: Date,
+    limit: number,
+  ): Promise<{ score: number | null; label: number }[]> {
+    return this.dataSource.query<{ score: number | null; label: number }[]>(
+      `SELECT (o.value -> 'data' ->> $5::int)::float8 AS score, f.label
+         FROM feedback f
+         JOIN predictions p ON p.request_id = f.request_id AND p.endpoint = f.endpoint
+         CROSS JOIN LATERAL json_array_elements(p.outputs) AS o(value)
+        WHERE f.endpoint = $1 AND p.model_version = $2 AND p.arm = $3 AND p.created_at >= $4
+          AND p.outputs IS NOT NULL AND o.value ->> 'name' = $6
+        ORDER BY p.id DESC
+        LIMIT $7`,
+      [scope.endpoint, scope.version, scope.arm, since, score.index, score.output, limit],
+    );
   }
 
   async find(endpoint: string, requestId: string): Promise<FeedbackRow | undefined> {

@@ -3,6 +3,7 @@ import type { Principal } from '../auth/principal.js';
 import { BadInputError, ConflictError, NotFoundError } from '../common/errors.js';
 import { EndpointsService } from '../endpoints/endpoints.service.js';
 import { PredictionLog } from '../prediction-log/prediction-log.service.js';
+import type { PredictionArm } from '../prediction-log/prediction.js';
 import { RegistryService } from '../registry/registry.service.js';
 import { FeedbackRepository } from './feedback.repository.js';
 
@@ -80,6 +81,19 @@ export class FeedbackService {
       receivedAt: row.received_at.toISOString(),
       created,
     };
+  }
+
+  /**
+   * The newest `limit` labelled scores of an arm since `since`: the logged score of each
+   * answered request that has a label, with the label.
+   */
+  labelledScores(
+    scope: { endpoint: string; version: number; arm: PredictionArm },
+    score: { output: string; index: number },
+    since: Date,
+    limit: number,
+  ): Promise<{ score: number | null; label: number }[]> {
+    return this.repository.labelledScores(scope, score, since, limit);
   }
 
   /** The logged answer to a request, with the task of the version that gave it. */

@@ -8,7 +8,7 @@ import { NotFoundError } from '../common/errors.js';
 import { Database } from '../database/database.module.js';
 import { ENDPOINTS_CHANNEL } from '../endpoints/endpoint-events.js';
 import type { EndpointState } from './endpoint-state.js';
-import { EndpointStateRepository } from './endpoint-state.repository.js';
+import { EndpointStateReader } from './endpoint-state-reader.service.js';
 import { ModelRuntime } from '../runtime/model-runtime.service.js';
 import { NotificationListener } from './notification-listener.js';
 
@@ -32,7 +32,7 @@ export class EndpointRouter implements OnApplicationBootstrap, OnApplicationShut
 
   constructor(
     private readonly database: Database,
-    private readonly repository: EndpointStateRepository,
+    private readonly reader: EndpointStateReader,
     private readonly runtime: ModelRuntime,
   ) {}
 
@@ -80,7 +80,7 @@ export class EndpointRouter implements OnApplicationBootstrap, OnApplicationShut
     if (cached) return cached;
     let miss = this.misses.get(name);
     if (!miss) {
-      miss = this.repository.byName(name).finally(() => this.misses.delete(name));
+      miss = this.reader.byName(name).finally(() => this.misses.delete(name));
       this.misses.set(name, miss);
     }
     const loaded = await miss;
@@ -93,7 +93,7 @@ export class EndpointRouter implements OnApplicationBootstrap, OnApplicationShut
     const previous = this.refreshing.get(name) ?? Promise.resolve();
     const next = previous
       .then(async () => {
-        const loaded = await this.repository.byName(name);
+        const loaded = await this.reader.byName(name);
         if (!loaded) {
           this.states.delete(name);
           return;
@@ -113,7 +113,7 @@ export class EndpointRouter implements OnApplicationBootstrap, OnApplicationShut
 
   /** Reloads every endpoint; those that no longer exist are forgotten. */
   async reloadAll(): Promise<void> {
-    const all = await this.repository.all();
+    const all = await this.reader.all();
     await Promise.all(all.map((s) => this.warm(s)));
     const names = new Set(all.map((s) => s.name));
     for (const name of this.states.keys()) if (!names.has(name)) this.states.delete(name);

@@ -1,15 +1,24 @@
 import { Module } from '@nestjs/common';
 import { ArmMetricsModule } from '../arm-metrics/arm-metrics.module.js';
+import { ArtifactsModule } from '../artifacts/artifacts.module.js';
+import { EndpointsModule } from '../endpoints/endpoints.module.js';
 import { PredictionLogModule } from '../prediction-log/prediction-log.module.js';
+import { RegistryModule } from '../registry/registry.module.js';
 import { EndpointRouter } from './endpoint-router.service.js';
-import { EndpointStateRepository } from './endpoint-state.repository.js';
+import { EndpointStateReader } from './endpoint-state-reader.service.js';
 import { InferenceService } from './inference.service.js';
 import { ModelExecutor } from './model-executor.js';
 import { OipController } from './oip.controller.js';
 
 @Module({
-  imports: [PredictionLogModule, ArmMetricsModule],
-  providers: [EndpointStateRepository, EndpointRouter, ModelExecutor, InferenceService],
+  imports: [
+    PredictionLogModule,
+    ArmMetricsModule,
+    EndpointsModule,
+    RegistryModule,
+    ArtifactsModule,
+  ],
+  providers: [EndpointStateReader, EndpointRouter, ModelExecutor, InferenceService],
   controllers: [OipController],
   exports: [EndpointRouter, InferenceService],
 })

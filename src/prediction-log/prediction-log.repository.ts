@@ -2,10 +2,11 @@ import { Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { LedgerService } from '../ledger/ledger.service.js';
 import { PREDICTION_LOG_ACTOR } from './batch-store.js';
+import type { PredictionArm } from './prediction.js';
 
 /**
  * The prediction log's SQL on the application's data source: retention, and the lookup of an
- * answered request (feedback). Batches are written
+ * answered request, served inputs and outputs (drift, rollouts). Batches are written
  * by the log's writer on a connection of its own (batch-store.ts).
  */
 @Injectable()
@@ -51,6 +52,41 @@ export class PredictionLogRepository {
       });
       return count;
     });
+  }
+
+  /** The most recent `limit` answered predictions of the live arm since `from`. */
+  servedLive(
+    endpoint: string,
+    version: number,
+    from: Date,
+    limit: number,
+  ): Promise<{ inputs: unknown; outputs: unknown }[]> {
+    return this.dataSource.query<{ inputs: unknown; outputs: unknown }[]>(
+      `SELECT inputs, outputs FROM predictions
+        WHERE endpoint = $1 AND model_version = $2 AND arm = 'live' AND outputs IS NOT NULL
+          AND created_at >= $3
+        ORDER BY created_at DESC
+        LIMIT $4`,
+      [endpoint, version, from, limit],
+    );
+  }
+
+  /** The newest `limit` logged values of one output of an arm since `since`, newest first. */
+  outputValues(
+    scope: { endpoint: string; version: number; arm: PredictionArm; output: string },
+    since: Date,
+    limit: number,
+  ): Promise<{ data: number[]; shape: number[] }[]> {
+    return this.dataSource.query<{ data: number[]; shape: number[] }[]>(
+      `SELECT o.value -> 'data' AS data, o.value -> 'shape' AS shape
+         FROM predictions p
+         CROSS JOIN LATERAL json_array_elements(p.outputs) AS o(value)
+        WHERE p.endpoint = $1 AND p.model_version = $2 AND p.arm = $3 AND p.created_at >= $4
+          AND p.outputs IS NOT NULL AND o.value ->> 'name' = $5
+        ORDER BY p.id DESC
+        LIMIT $6`,
+      [scope.endpoint, scope.version, scope.arm, since, scope.output, limit],
+    );
   }
 
   /** The first logged prediction of a request: its version and its first input's row count. */

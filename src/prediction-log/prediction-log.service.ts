@@ -13,7 +13,7 @@ import { EndpointsService } from '../endpoints/endpoints.service.js';
 import { LedgerService } from '../ledger/ledger.service.js';
 import { GatehouseMetrics } from '../telemetry/metrics.js';
 import type { WriterReport } from './log-writer.js';
-import type { PredictionRecord } from './prediction.js';
+import type { PredictionArm, PredictionRecord } from './prediction.js';
 import { PredictionLogRepository } from './prediction-log.repository.js';
 import { RecordPacker } from './record-codec.js';
 import { startWriter, type WriterHost } from './writer-host.js';
@@ -204,6 +204,25 @@ export class PredictionLog implements OnApplicationBootstrap, BeforeApplicationS
     requestId: string,
   ): Promise<{ modelVersion: number; rows: string | null } | null> {
     return this.repository.answered(endpoint, requestId);
+  }
+
+  /** The most recent `limit` answered predictions of the live arm since `from`. */
+  servedLive(
+    endpoint: string,
+    version: number,
+    from: Date,
+    limit: number,
+  ): Promise<{ inputs: unknown; outputs: unknown }[]> {
+    return this.repository.servedLive(endpoint, version, from, limit);
+  }
+
+  /** The newest `limit` logged values of one output of an arm since `since`, newest first. */
+  outputValues(
+    scope: { endpoint: string; version: number; arm: PredictionArm; output: string },
+    since: Date,
+    limit: number,
+  ): Promise<{ data: number[]; shape: number[] }[]> {
+    return this.repository.outputValues(scope, since, limit);
   }
 
   async beforeApplicationShutdown(): Promise<void> {

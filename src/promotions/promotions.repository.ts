@@ -105,6 +105,17 @@ export class PromotionsRepository {
     return rows.map((r) => r.id);
   }
 
+  /** The evaluation of the latest request to promote this version on this endpoint. */
+  async latestEvaluationId(endpointId: string, modelVersionId: string): Promise<string | null> {
+    const [row] = await this.manager.query<{ evaluation_id: string }[]>(
+      `SELECT pr.evaluation_id FROM promotion_requests pr
+        WHERE pr.endpoint_id = $1 AND pr.model_version_id = $2
+        ORDER BY pr.created_at DESC LIMIT 1`,
+      [endpointId, modelVersionId],
+    );
+    return row?.evaluation_id ?? null;
+  }
+
   approvals(manager: EntityManager, promotionId: string): Promise<PromotionApprovalEntity[]> {
     return manager.find(PromotionApprovalEntity, {
       where: { promotionId },

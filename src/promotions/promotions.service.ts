@@ -253,6 +253,11 @@ export class PromotionsService {
     return view;
   }
 
+  /** The evaluation of the latest request to promote this version on this endpoint. */
+  latestEvaluationId(endpointId: string, modelVersionId: string): Promise<string | null> {
+    return this.repository.latestEvaluationId(endpointId, modelVersionId);
+  }
+
   async list(args: {
     limit?: number;
     cursor?: string | null | undefined;

@@ -98,6 +98,16 @@ export class RegistryRepository {
     return manager.findOneBy(ModelVersionEntity, { modelId, version });
   }
 
+  /** The versions named by (model, number); none for an empty list. */
+  versionsByNumber(
+    keys: readonly { modelId: string; version: number }[],
+  ): Promise<ModelVersionEntity[]> {
+    if (keys.length === 0) return Promise.resolve([]);
+    return this.manager.find(ModelVersionEntity, {
+      where: keys.map((k) => ({ modelId: k.modelId, version: k.version })),
+    });
+  }
+
   versionById(id: string, manager = this.manager): Promise<ModelVersionEntity> {
     return manager.findOneByOrFail(ModelVersionEntity, { id });
   }

@@ -199,6 +199,13 @@ export class RegistryService {
     return this.repository.version(modelId, version, manager);
   }
 
+  /** The versions named by (model, number), in one query (an endpoint's arms, say). */
+  versionsByNumber(
+    keys: readonly { modelId: string; version: number }[],
+  ): Promise<ModelVersionEntity[]> {
+    return this.repository.versionsByNumber(keys);
+  }
+
   /** The version a stored row refers to (an evaluation, a promotion request): it always exists. */
   versionById(id: string, manager?: EntityManager): Promise<ModelVersionEntity> {
     return this.repository.versionById(id, manager);

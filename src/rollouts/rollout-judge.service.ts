@@ -17,7 +17,7 @@ import {
   RolloutMeasurements,
   type StageScope,
   type RolloutVersion,
-} from './rollout-measurements.repository.js';
+} from './rollout-measurements.service.js';
 import type { RolloutStage } from './rollout-stages.js';
 import { decideStage, stageMinimums, type StageDecision } from './stage-decision.js';
 

@@ -6,7 +6,7 @@ import { LedgerEventModel } from '../ledger/ledger.model.js';
 import { PromotionRequestModel } from '../promotions/promotion.model.js';
 import type { Verdict } from './criteria-judge.js';
 import type { RolloutEntity } from './rollout.entity.js';
-import type { ArmSummary } from './rollout-measurements.repository.js';
+import type { ArmSummary } from './rollout-measurements.service.js';
 import {
   RolloutArmModel,
   RolloutModel,

@@ -1,7 +1,8 @@
 import { Injectable } from '@nestjs/common';
-import { DataSource } from 'typeorm';
 import { ArmMetricsRepository } from '../arm-metrics/arm-metrics.repository.js';
 import { driftPsi, type DriftBaseline } from '../evaluation/metrics/drift.js';
+import { FeedbackService } from '../feedback/feedback.service.js';
+import { PredictionLog } from '../prediction-log/prediction-log.service.js';
 import type { PredictionArm } from '../prediction-log/prediction.js';
 import type { CriteriaWindow } from '../promotions/rollout-plan.js';
 import { scoresOf, type ScoringSpec } from '../runtime/scoring.js';
@@ -80,15 +81,16 @@ export function summarize(arm: PredictionArm, version: number, w: ArmWindow): Ar
 }
 
 /**
- * Reads what the controller judges a stage by: the arms' counts from `arm_metrics` (every
- * replica's windows), and from the prediction log the scores behind PSI and, joined with
- * feedback, the labelled figures.
+ * Gathers what the controller judges a stage by: the arms' counts from the arm metrics (every
+ * replica's windows), from the prediction log the scores behind PSI, and from feedback the
+ * labelled scores.
  */
 @Injectable()
 export class RolloutMeasurements {
   constructor(
-    private readonly dataSource: DataSource,
     private readonly arms: ArmMetricsRepository,
+    private readonly predictions: PredictionLog,
+    private readonly feedback: FeedbackService,
   ) {}
 
   /** Candidate requests since the stage was entered. */
@@ -139,16 +141,11 @@ export class RolloutMeasurements {
     since: Date,
   ): Promise<LabelledFigures | null> {
     if (version.threshold === null) return null;
-    const rows = await this.dataSource.query<{ score: number | null; label: number }[]>(
-      `SELECT (o.value -> 'data' ->> $5::int)::float8 AS score, f.label
-         FROM feedback f
-         JOIN predictions p ON p.request_id = f.request_id AND p.endpoint = f.endpoint
-         CROSS JOIN LATERAL json_array_elements(p.outputs) AS o(value)
-        WHERE f.endpoint = $1 AND p.model_version = $2 AND p.arm = $3 AND p.created_at >= $4
-          AND p.outputs IS NOT NULL AND o.value ->> 'name' = $6
-        ORDER BY p.id DESC
-        LIMIT ${MAX_SCORED_ROWS}`,
-      [endpoint, version.version, arm, since, version.scoreIndex, version.scoreOutput],
+    const rows = await this.feedback.labelledScores(
+      { endpoint, version: version.version, arm },
+      { output: version.scoreOutput, index: version.scoreIndex },
+      since,
+      MAX_SCORED_ROWS,
     );
     const pairs = rows
       .filter((r): r is { score: number; label: number } => r.score !== null)
@@ -162,15 +159,15 @@ export class RolloutMeasurements {
     since: Date,
   ): Promise<{ psi: number | null; psiCount: number }> {
     if (!scope.baseline) return { psi: null, psiCount: 0 };
-    const rows = await this.dataSource.query<{ data: number[]; shape: number[] }[]>(
-      `SELECT o.value -> 'data' AS data, o.value -> 'shape' AS shape
-         FROM predictions p
-         CROSS JOIN LATERAL json_array_elements(p.outputs) AS o(value)
-        WHERE p.endpoint = $1 AND p.model_version = $2 AND p.arm = $3 AND p.created_at >= $4
-          AND p.outputs IS NOT NULL AND o.value ->> 'name' = $5
-        ORDER BY p.id DESC
-        LIMIT ${MAX_SCORED_ROWS}`,
-      [scope.endpoint, scope.candidate.version, arm, since, scope.candidate.scoreOutput],
+    const rows = await this.predictions.outputValues(
+      {
+        endpoint: scope.endpoint,
+        version: scope.candidate.version,
+        arm,
+        output: scope.candidate.scoreOutput,
+      },
+      since,
+      MAX_SCORED_ROWS,
     );
     const scores: number[] = [];
     for (const { data, shape } of rows) {

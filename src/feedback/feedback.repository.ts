@@ -8,6 +8,19 @@ export interface FeedbackRow {
   received_at: Date;
 }
 
+/** An arm of an endpoint's version, whose predictions are meant. */
+export interface ArmScope {
+  readonly endpoint: string;
+  readonly version: number;
+  readonly arm: PredictionArm;
+}
+
+/** A logged score (null where the output held none) and the label its request received. */
+export interface LabelledScore {
+  score: number | null;
+  label: number;
+}
+
 /** All database access of ground-truth labels (`feedback`), and labels joined to predictions. */
 @Injectable()
 export class FeedbackRepository {
@@ -36,12 +49,12 @@ export class FeedbackRepository {
    * prediction they label, so this one query joins `predictions`.
    */
   labelledScores(
-    scope: { endpoint: string; version: number; arm: PredictionArm },
+    scope: ArmScope,
     score: { output: string; index: number },
     since: Date,
     limit: number,
-  ): Promise<{ score: number | null; label: number }[]> {
-    return this.dataSource.query<{ score: number | null; label: number }[]>(
+  ): Promise<LabelledScore[]> {
+    return this.dataSource.query<LabelledScore[]>(
       `SELECT (o.value -> 'data' ->> $5::int)::float8 AS score, f.label
          FROM feedback f
          JOIN predictions p ON p.request_id = f.request_id AND p.endpoint = f.endpoint

@@ -3,9 +3,8 @@ import type { Principal } from '../auth/principal.js';
 import { BadInputError, ConflictError, NotFoundError } from '../common/errors.js';
 import { EndpointsService } from '../endpoints/endpoints.service.js';
 import { PredictionLog } from '../prediction-log/prediction-log.service.js';
-import type { PredictionArm } from '../prediction-log/prediction.js';
 import { RegistryService } from '../registry/registry.service.js';
-import { FeedbackRepository } from './feedback.repository.js';
+import { FeedbackRepository, type ArmScope, type LabelledScore } from './feedback.repository.js';
 
 export interface FeedbackInput {
   readonly requestId: string;
@@ -83,16 +82,13 @@ export class FeedbackService {
     };
   }
 
-  /**
-   * The newest `limit` labelled scores of an arm since `since`: the logged score of each
-   * answered request that has a label, with the label.
-   */
+  /** Scores with their labels, by which a rollout judges an arm's accuracy. */
   labelledScores(
-    scope: { endpoint: string; version: number; arm: PredictionArm },
+    scope: ArmScope,
     score: { output: string; index: number },
     since: Date,
     limit: number,
-  ): Promise<{ score: number | null; label: number }[]> {
+  ): Promise<LabelledScore[]> {
     return this.repository.labelledScores(scope, score, since, limit);
   }
 

@@ -4,6 +4,26 @@ import { LedgerService } from '../ledger/ledger.service.js';
 import { PREDICTION_LOG_ACTOR } from './batch-store.js';
 import type { PredictionArm } from './prediction.js';
 
+/** A logged request's input tensors and its answer's outputs, as stored. */
+export interface LoggedExchange {
+  inputs: unknown;
+  outputs: unknown;
+}
+
+/** One logged output tensor's values and shape. */
+export interface LoggedOutput {
+  data: number[];
+  shape: number[];
+}
+
+/** One output of an arm of an endpoint's version. */
+export interface OutputScope {
+  readonly endpoint: string;
+  readonly version: number;
+  readonly arm: PredictionArm;
+  readonly output: string;
+}
+
 /**
  * The prediction log's SQL on the application's data source: retention, and the lookup of an
  * answered request, served inputs and outputs (drift, rollouts). Batches are written
@@ -60,8 +80,8 @@ export class PredictionLogRepository {
     version: number,
     from: Date,
     limit: number,
-  ): Promise<{ inputs: unknown; outputs: unknown }[]> {
-    return this.dataSource.query<{ inputs: unknown; outputs: unknown }[]>(
+  ): Promise<LoggedExchange[]> {
+    return this.dataSource.query<LoggedExchange[]>(
       `SELECT inputs, outputs FROM predictions
         WHERE endpoint = $1 AND model_version = $2 AND arm = 'live' AND outputs IS NOT NULL
           AND created_at >= $3
@@ -72,12 +92,8 @@ export class PredictionLogRepository {
   }
 
   /** The newest `limit` logged values of one output of an arm since `since`, newest first. */
-  outputValues(
-    scope: { endpoint: string; version: number; arm: PredictionArm; output: string },
-    since: Date,
-    limit: number,
-  ): Promise<{ data: number[]; shape: number[] }[]> {
-    return this.dataSource.query<{ data: number[]; shape: number[] }[]>(
+  outputValues(scope: OutputScope, since: Date, limit: number): Promise<LoggedOutput[]> {
+    return this.dataSource.query<LoggedOutput[]>(
       `SELECT o.value -> 'data' AS data, o.value -> 'shape' AS shape
          FROM predictions p
          CROSS JOIN LATERAL json_array_elements(p.outputs) AS o(value)

@@ -13,8 +13,13 @@ import { EndpointsService } from '../endpoints/endpoints.service.js';
 import { LedgerService } from '../ledger/ledger.service.js';
 import { GatehouseMetrics } from '../telemetry/metrics.js';
 import type { WriterReport } from './log-writer.js';
-import type { PredictionArm, PredictionRecord } from './prediction.js';
-import { PredictionLogRepository } from './prediction-log.repository.js';
+import type { PredictionRecord } from './prediction.js';
+import {
+  PredictionLogRepository,
+  type LoggedExchange,
+  type LoggedOutput,
+  type OutputScope,
+} from './prediction-log.repository.js';
 import { RecordPacker } from './record-codec.js';
 import { startWriter, type WriterHost } from './writer-host.js';
 
@@ -195,10 +200,7 @@ export class PredictionLog implements OnApplicationBootstrap, BeforeApplicationS
     return total;
   }
 
-  /**
-   * The version that answered a request on an endpoint, and how many rows its first input
-   * had (null when its shape was not logged); null when no such prediction is logged.
-   */
+  /** The version that answered a request, and its row count: what feedback is checked against. */
   answered(
     endpoint: string,
     requestId: string,
@@ -206,22 +208,18 @@ export class PredictionLog implements OnApplicationBootstrap, BeforeApplicationS
     return this.repository.answered(endpoint, requestId);
   }
 
-  /** The most recent `limit` answered predictions of the live arm since `from`. */
+  /** The live arm's recent predictions, which drift is measured on. */
   servedLive(
     endpoint: string,
     version: number,
     from: Date,
     limit: number,
-  ): Promise<{ inputs: unknown; outputs: unknown }[]> {
+  ): Promise<LoggedExchange[]> {
     return this.repository.servedLive(endpoint, version, from, limit);
   }
 
-  /** The newest `limit` logged values of one output of an arm since `since`, newest first. */
-  outputValues(
-    scope: { endpoint: string; version: number; arm: PredictionArm; output: string },
-    since: Date,
-    limit: number,
-  ): Promise<{ data: number[]; shape: number[] }[]> {
+  /** One output's logged values, from which a rollout computes its score PSI. */
+  outputValues(scope: OutputScope, since: Date, limit: number): Promise<LoggedOutput[]> {
     return this.repository.outputValues(scope, since, limit);
   }
 

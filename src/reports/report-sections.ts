@@ -8,6 +8,7 @@
  * types and payload members it does not know (the rollout engine adds some): unknown types are
  * left out of the sections (they stay in the event list), unknown members are carried along.
  */
+import type { LedgerEventType } from '../ledger/event-catalogue.js';
 import type { LedgerEvent } from '../ledger/ledger-event.js';
 import type {
   ApprovalSection,
@@ -38,10 +39,17 @@ export interface RolloutWindow {
   readonly toSeq: number;
 }
 
-const DEPLOYMENT_TYPES = new Set(['deployment.live.changed', 'deployment.traffic.changed']);
-const TERMINAL_ROLLOUT = new Set(['rollout.completed', 'rollout.rolled_back', 'rollout.failed']);
+// Typed by the catalogue, so a type no writer records cannot be listed here.
+const DEPLOYMENT_TYPES = new Set<string>([
+  'deployment.live.changed',
+  'deployment.traffic.changed',
+] satisfies LedgerEventType[]);
+const TERMINAL_ROLLOUT = new Set<string>([
+  'rollout.completed',
+  'rollout.rolled_back',
+] satisfies LedgerEventType[]);
 
-const ROLLOUT_STATUS: Readonly<Record<string, string>> = {
+const ROLLOUT_STATUS: Readonly<Partial<Record<string, string>>> = {
   'rollout.started': 'RUNNING',
   'rollout.stage.entered': 'RUNNING',
   'rollout.stage.passed': 'RUNNING',
@@ -49,15 +57,14 @@ const ROLLOUT_STATUS: Readonly<Record<string, string>> = {
   'rollout.paused': 'PAUSED',
   'rollout.rolled_back': 'ROLLED_BACK',
   'rollout.completed': 'COMPLETED',
-  'rollout.failed': 'FAILED',
-};
+} satisfies Partial<Record<LedgerEventType, string>>;
 
-const PROMOTION_STATUS: Readonly<Record<string, string>> = {
+const PROMOTION_STATUS: Readonly<Partial<Record<string, string>>> = {
   'promotion.requested': 'PENDING',
   'promotion.approved': 'APPROVED',
   'promotion.rejected': 'REJECTED',
   'promotion.withdrawn': 'WITHDRAWN',
-};
+} satisfies Partial<Record<LedgerEventType, string>>;
 
 export function assembleSections(
   events: readonly LedgerEvent[],

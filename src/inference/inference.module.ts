@@ -7,7 +7,7 @@ import { RegistryModule } from '../registry/registry.module.js';
 import { EndpointRouter } from './endpoint-router.service.js';
 import { EndpointStateReader } from './endpoint-state-reader.service.js';
 import { InferenceService } from './inference.service.js';
-import { ModelExecutor } from './model-executor.js';
+import { ModelExecutor } from './model-executor.service.js';
 import { OipController } from './oip.controller.js';
 
 @Module({

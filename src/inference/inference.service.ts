@@ -11,7 +11,7 @@ import type { TensorSpec } from '../runtime/tensor-spec.js';
 import type { ServedVersion } from './endpoint-state.js';
 import { EndpointRouter } from './endpoint-router.service.js';
 import { ModelFailureError, NoLiveVersionError } from './inference.errors.js';
-import { ModelExecutor } from './model-executor.js';
+import { ModelExecutor } from './model-executor.service.js';
 import { uuidV7 } from './request-id.js';
 import {
   checkTensors,

@@ -1,7 +1,7 @@
 import { CheckpointService } from '../../ledger/checkpoint.service.js';
 import { LedgerKeysService } from '../../ledger/ledger-keys.service.js';
 import { LedgerVerifierService } from '../../ledger/ledger-verifier.service.js';
-import { withAppContext } from '../context.js';
+import { withAppContext } from '../cli.module.js';
 import { EXIT } from '../exit.js';
 
 const OPERATOR = { sub: 'system:cli' };

@@ -1,3 +1,4 @@
+import type { PromotionRepoliciedPayload } from '../ledger/event-catalogue.js';
 import { missingRoles } from './separation-of-duties.js';
 import type { PromotionStatus } from './vocabulary.js';
 
@@ -30,19 +31,15 @@ export interface PolicyInForce {
   readonly requiredRoles: readonly string[];
 }
 
-/** What `promotion.repolicied` records. */
-export interface Repolicy {
-  readonly previousPolicySha256: string;
-  readonly policySha256: string;
-  readonly previousRequiredRoles: readonly string[];
-  readonly requiredRoles: readonly string[];
-  readonly addedRoles: readonly string[];
-  readonly removedRoles: readonly string[];
+/** What `promotion.repolicied` records of the judgement (the event adds the request's ids). */
+export type Repolicy = Omit<
+  PromotionRepoliciedPayload,
+  'promotionId' | 'requestDigest' | 'previousStatus' | 'status'
+> & {
   readonly previousStatus: RejudgedStatus;
   /** APPROVED exactly when the approvals recorded fill every role now required. */
   readonly status: RejudgedStatus;
-  readonly missingRoles: readonly string[];
-}
+};
 
 /**
  * The change of an open request judged under another policy than the one in force; null when

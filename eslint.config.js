@@ -5,6 +5,8 @@ export default tseslint.config(
   {
     ignores: [
       'dist/',
+      'web/dist/',
+      'web/src/api/generated/',
       'node_modules/',
       'coverage/',
       '.data/',

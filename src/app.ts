@@ -4,6 +4,8 @@ import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fa
 import { Logger } from 'nestjs-pino';
 import { AppModule } from './app.module.js';
 import { AuthService } from './auth/auth.service.js';
+import { consolePlugin } from './console/console.plugin.js';
+import { defaultConsoleDir } from './console/console-files.js';
 import { ErrorFilter } from './common/error.filter.js';
 import { answerFrameworkError, registerRestEdge } from './common/rest-edge.js';
 import { registerUploadParsers } from './common/upload-body.js';
@@ -55,6 +57,7 @@ export async function startApp(config: Config): Promise<RunningApp> {
   app.useGlobalFilters(new ErrorFilter());
   registerUploadParsers(fastify);
   registerRestEdge(fastify, '/graphql');
+  await app.register(consolePlugin, { prefix: '/console', dir: defaultConsoleDir() });
   try {
     await app.listen(config.port, config.host);
   } catch (error) {

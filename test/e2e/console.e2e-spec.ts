@@ -1,0 +1,140 @@
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import type { ConsoleMessage, Page } from 'playwright-core';
+import { CONSOLE_HEADERS } from '../../src/console/console-files.js';
+import { startTestApp, type TestApp } from '../support/app.js';
+import { launchBrowser, type TestBrowser } from '../support/browser.js';
+
+/**
+ * The web console (docs/console.md) in a real Chromium against the real service: its headers,
+ * a page that runs under its Content-Security-Policy without an error, and axe-core's audit.
+ * `npm test` builds the console first.
+ */
+
+const AXE_SOURCE = readFileSync(
+  createRequire(import.meta.url).resolve('axe-core/axe.min.js'),
+  'utf8',
+);
+
+interface AxeViolation {
+  readonly id: string;
+  readonly impact: string | null;
+  readonly help: string;
+  readonly nodes: readonly { readonly target: readonly string[] }[];
+}
+
+/** The serious and critical violations axe-core finds on the page as it stands. */
+async function seriousViolations(page: Page): Promise<string[]> {
+  // Evaluated through the DevTools protocol, which the page's CSP does not govern.
+  await page.evaluate(AXE_SOURCE);
+  const violations = await page.evaluate(async () => {
+    const axe = (globalThis as unknown as { axe: { run(): Promise<{ violations: unknown[] }> } })
+      .axe;
+    return (await axe.run()).violations;
+  });
+  return (violations as AxeViolation[])
+    .filter((v) => v.impact === 'serious' || v.impact === 'critical')
+    .map(
+      (v) =>
+        `${v.id} (${v.impact}): ${v.help} at ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`,
+    );
+}
+
+/**
+ * What the page reports that a working console never does: errors on its console (CSP
+ * violations among them) and uncaught exceptions. The browser also logs every answer with an
+ * error status, and the sign-in routes answer 401 and 404 by design: those are left out.
+ */
+function collectFaults(page: Page): string[] {
+  const faults: string[] = [];
+  page.on('console', (message: ConsoleMessage) => {
+    if (message.type() !== 'error' && message.type() !== 'warning') return;
+    const expectedStatus =
+      message.text().startsWith('Failed to load resource') &&
+      new URL(message.location().url).pathname.startsWith('/console/auth/');
+    if (!expectedStatus) faults.push(`${message.type()}: ${message.text()}`);
+  });
+  page.on('pageerror', (error) => faults.push(`pageerror: ${error.message}`));
+  return faults;
+}
+
+describe('web console', () => {
+  let app: TestApp;
+  let browser: TestBrowser;
+
+  beforeAll(async () => {
+    [app, browser] = await Promise.all([startTestApp(), launchBrowser()]);
+  });
+
+  afterAll(async () => {
+    await browser.close();
+    await app.close();
+  });
+
+  it('opens signed out under its Content-Security-Policy, with no fault and no serious axe finding', async () => {
+    const context = await browser.context();
+    const page = await context.newPage();
+    const faults = collectFaults(page);
+    const response = await page.goto(`${app.url}/console`);
+    expect(response?.status()).toBe(200);
+    const headers = response?.headers() ?? {};
+    for (const [name, value] of Object.entries(CONSOLE_HEADERS)) expect(headers[name]).toBe(value);
+    expect(headers['content-security-policy']).toBe(
+      "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; " +
+        "connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'; " +
+        "object-src 'none'",
+    );
+    // Vite's output is files only: nothing the policy would have to allow inline.
+    const html = await response?.text();
+    expect(html).not.toMatch(/<script(?![^>]*\ssrc=)[^>]*>/);
+    expect(html).not.toMatch(/\sstyle=/);
+
+    const banner = page.getByRole('banner');
+    await banner.waitFor();
+    expect(await banner.textContent()).toContain('Gatehouse console');
+    const main = page.getByRole('main');
+    await main.waitFor();
+    const sessionStatus = (await fetch(`${app.url}/console/auth/session`)).status;
+    if (sessionStatus === 401) {
+      const signIn = page.getByRole('link', { name: 'Sign in', exact: true });
+      await signIn.waitFor();
+      expect(await signIn.getAttribute('href')).toBe(
+        `/console/auth/login?${new URLSearchParams({ returnTo: '/console' }).toString()}`,
+      );
+    } else {
+      // A server without the sign-in backend says so in words.
+      await main.getByRole('alert').waitFor();
+      expect(await main.getByRole('alert').textContent()).toContain(
+        'This server does not offer sign-in to the console.',
+      );
+    }
+    expect(await seriousViolations(page)).toEqual([]);
+    expect(faults).toEqual([]);
+    await context.close();
+  });
+
+  it('answers client routes with the page, files by name, and anything else 404', async () => {
+    const route = await fetch(`${app.url}/console/ledger`);
+    expect(route.status).toBe(200);
+    expect(route.headers.get('content-type')).toMatch(/^text\/html/);
+    expect(route.headers.get('content-security-policy')).toBe(
+      CONSOLE_HEADERS['content-security-policy'],
+    );
+    const html = await route.text();
+    const script = /src="(\/console\/assets\/[^"]+\.js)"/.exec(html)?.[1];
+    expect(script).toBeDefined();
+    const asset = await fetch(`${app.url}${script}`);
+    expect(asset.status).toBe(200);
+    expect(asset.headers.get('content-type')).toMatch(/javascript/);
+    expect(asset.headers.get('cache-control')).toContain('immutable');
+    expect(asset.headers.get('x-content-type-options')).toBe('nosniff');
+
+    const missing = await fetch(`${app.url}/console/assets/missing.js`);
+    expect(missing.status).toBe(404);
+    expect(missing.headers.get('referrer-policy')).toBe('no-referrer');
+    const outside = await fetch(`${app.url}/console/..%2f..%2fpackage.json`);
+    expect(outside.status).toBeGreaterThanOrEqual(400);
+    expect(await outside.text()).not.toContain('"name": "gatehouse"');
+  });
+});

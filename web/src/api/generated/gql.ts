@@ -1,0 +1,32 @@
+/* eslint-disable */
+import * as types from './graphql';
+
+
+
+/**
+ * Map of all GraphQL operations in the project.
+ *
+ * This map has several performance disadvantages:
+ * 1. It is not tree-shakeable, so it will include all operations in the project.
+ * 2. It is not minifiable, so the string of a GraphQL query will be multiple times inside the bundle.
+ * 3. It does not support dead code elimination, so it will add unused operations.
+ *
+ * Therefore it is highly recommended to use the babel or swc plugin for production.
+ * Learn more about it here: https://the-guild.dev/graphql/codegen/plugins/presets/preset-client#reducing-bundle-size
+ */
+type Documents = {
+    "query LedgerEvents($afterSeq: Int!, $limit: Int!, $type: String) {\n  ledgerEvents(afterSeq: $afterSeq, limit: $limit, type: $type) {\n    events {\n      seq\n      id\n      ts\n      type\n      subject\n      hash\n      actor {\n        sub\n        roles\n      }\n    }\n    nextAfterSeq\n  }\n}\n\nquery LedgerIntegrity {\n  verifyLedger {\n    ok\n    fromSeq\n    toSeq\n    eventsChecked\n    signaturesChecked\n    checkpointsChecked\n    durationMs\n    failure {\n      seq\n      reason\n      detail\n    }\n  }\n  ledgerCheckpoint {\n    treeSize\n    rootHash\n    ts\n  }\n}": typeof types.LedgerEventsDocument,
+};
+const documents: Documents = {
+    "query LedgerEvents($afterSeq: Int!, $limit: Int!, $type: String) {\n  ledgerEvents(afterSeq: $afterSeq, limit: $limit, type: $type) {\n    events {\n      seq\n      id\n      ts\n      type\n      subject\n      hash\n      actor {\n        sub\n        roles\n      }\n    }\n    nextAfterSeq\n  }\n}\n\nquery LedgerIntegrity {\n  verifyLedger {\n    ok\n    fromSeq\n    toSeq\n    eventsChecked\n    signaturesChecked\n    checkpointsChecked\n    durationMs\n    failure {\n      seq\n      reason\n      detail\n    }\n  }\n  ledgerCheckpoint {\n    treeSize\n    rootHash\n    ts\n  }\n}": types.LedgerEventsDocument,
+};
+
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "query LedgerEvents($afterSeq: Int!, $limit: Int!, $type: String) {\n  ledgerEvents(afterSeq: $afterSeq, limit: $limit, type: $type) {\n    events {\n      seq\n      id\n      ts\n      type\n      subject\n      hash\n      actor {\n        sub\n        roles\n      }\n    }\n    nextAfterSeq\n  }\n}\n\nquery LedgerIntegrity {\n  verifyLedger {\n    ok\n    fromSeq\n    toSeq\n    eventsChecked\n    signaturesChecked\n    checkpointsChecked\n    durationMs\n    failure {\n      seq\n      reason\n      detail\n    }\n  }\n  ledgerCheckpoint {\n    treeSize\n    rootHash\n    ts\n  }\n}"): typeof import('./graphql').LedgerEventsDocument;
+
+
+export function graphql(source: string) {
+  return (documents as any)[source] ?? {};
+}

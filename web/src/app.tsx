@@ -1,0 +1,123 @@
+import { useCallback, useEffect, useState, type ReactNode } from 'react';
+import { problemOf, type Problem } from './api/problem.js';
+import { fetchSession, signOut, type Session } from './api/session.js';
+import { LedgerPage } from './pages/ledger-page.js';
+import { ProblemView } from './problem-view.js';
+import { Link, useRoute } from './router.js';
+import { SignIn } from './sign-in.js';
+
+type SessionState =
+  | { readonly state: 'loading' }
+  | { readonly state: 'signed-out' }
+  | { readonly state: 'signed-in'; readonly session: Session }
+  | { readonly state: 'failed'; readonly problem: Problem };
+
+/** The pages of the console, each with its nav entry; `/` shows the first. */
+const PAGES = [
+  {
+    route: '/ledger',
+    label: 'Ledger',
+    render: (session: Session) => <LedgerPage session={session} />,
+  },
+] as const;
+
+export function App(): ReactNode {
+  const [session, setSession] = useState<SessionState>({ state: 'loading' });
+  const load = useCallback(() => {
+    fetchSession().then(
+      (found) => {
+        setSession(found ? { state: 'signed-in', session: found } : { state: 'signed-out' });
+      },
+      (error: unknown) => {
+        setSession({ state: 'failed', problem: problemOf(error) });
+      },
+    );
+  }, []);
+  useEffect(load, [load]);
+  const route = useRoute();
+  const page =
+    PAGES.find((candidate) => candidate.route === route) ?? (route === '/' ? PAGES[0] : undefined);
+
+  return (
+    <>
+      <a className="skip" href="#main">
+        Skip to content
+      </a>
+      <header className="top">
+        <p className="product">Gatehouse console</p>
+        {session.state === 'signed-in' && (
+          <nav aria-label="Console">
+            <ul>
+              {PAGES.map((entry) => (
+                <li key={entry.route}>
+                  <Link to={entry.route} current={entry === page}>
+                    {entry.label}
+                  </Link>
+                </li>
+              ))}
+            </ul>
+          </nav>
+        )}
+        {session.state === 'signed-in' && (
+          <SignedIn
+            session={session.session}
+            onSignedOut={() => {
+              setSession({ state: 'signed-out' });
+            }}
+          />
+        )}
+      </header>
+      <main id="main" tabIndex={-1}>
+        {session.state === 'loading' && <p role="status">Checking your session…</p>}
+        {session.state === 'failed' && (
+          <ProblemView title="Your session could not be checked" problem={session.problem} />
+        )}
+        {session.state === 'signed-out' && <SignIn onSignedIn={load} />}
+        {session.state === 'signed-in' &&
+          (page ? page.render(session.session) : <NotFound route={route} />)}
+      </main>
+    </>
+  );
+}
+
+function SignedIn({
+  session,
+  onSignedOut,
+}: {
+  session: Session;
+  onSignedOut: () => void;
+}): ReactNode {
+  const [problem, setProblem] = useState<Problem | null>(null);
+  return (
+    <div className="who">
+      <p>
+        Signed in as <strong>{session.subject}</strong>
+        <span className="roles">
+          {session.roles.length > 0 ? ` (${session.roles.join(', ')})` : ' (no roles)'}
+        </span>
+      </p>
+      <button
+        type="button"
+        onClick={() => {
+          signOut(session).then(onSignedOut, (error: unknown) => {
+            setProblem(problemOf(error));
+          });
+        }}
+      >
+        Sign out
+      </button>
+      {problem && <ProblemView title="Sign-out failed" problem={problem} />}
+    </div>
+  );
+}
+
+function NotFound({ route }: { route: string }): ReactNode {
+  return (
+    <>
+      <h1>Page not found</h1>
+      <p>
+        The console has no page at <code>{route}</code>. <Link to="/ledger">Open the ledger</Link>.
+      </p>
+    </>
+  );
+}

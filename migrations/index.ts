@@ -10,6 +10,7 @@ import { DriftMonitoring1764520000000 } from './1764520000000-DriftMonitoring.js
 import { PredictionBatchDefault1764530000000 } from './1764530000000-PredictionBatchDefault.js';
 import { ArmMetricsHeartbeats1764540000000 } from './1764540000000-ArmMetricsHeartbeats.js';
 import { PromotionRequiredRoles1764550000000 } from './1764550000000-PromotionRequiredRoles.js';
+import { ConsoleSessions1764560000000 } from './1764560000000-ConsoleSessions.js';
 
 /**
  * Every migration, oldest first. A landed migration is never edited: a schema change is a new
@@ -28,4 +29,5 @@ export const MIGRATIONS = [
   PredictionBatchDefault1764530000000,
   ArmMetricsHeartbeats1764540000000,
   PromotionRequiredRoles1764550000000,
+  ConsoleSessions1764560000000,
 ];

@@ -7,6 +7,7 @@ import { AuthService } from './auth/auth.service.js';
 import { BatchModule } from './batch/batch.module.js';
 import { BlobsModule } from './blobs/blobs.module.js';
 import { ConfigModule } from './config/config.module.js';
+import { ConsoleAuthModule } from './console-auth/console-auth.module.js';
 import type { Config } from './config/config.js';
 import { DatabaseModule } from './database/database.module.js';
 import { DatasetsModule } from './datasets/datasets.module.js';
@@ -42,6 +43,7 @@ export class AppModule {
         DatabaseModule.forRoot(ENTITIES),
         LedgerModule,
         AuthModule,
+        ConsoleAuthModule,
         GraphQLModule.forRootAsync<MercuriusDriverConfig>({
           driver: MercuriusDriver,
           inject: [AuthService],

@@ -1,4 +1,5 @@
 import 'reflect-metadata';
+import fastifyCookie from '@fastify/cookie';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import { Logger } from 'nestjs-pino';
@@ -47,6 +48,8 @@ export async function startApp(config: Config): Promise<RunningApp> {
   app.useLogger(app.get(Logger));
   // Before any route exists: the plugin wraps each route's handler in the request's span.
   await app.register(requestTracingPlugin());
+  // `request.cookies` and `reply.setCookie` for the console's session (src/console-auth/).
+  await app.register(fastifyCookie);
   const fastify = app.getHttpAdapter().getInstance();
   logRequests(fastify, requestLog);
   lane.attach(app.get(AuthService), app.get(InferenceService));

@@ -1,5 +1,7 @@
 import { ArtifactEntity } from './artifacts/artifact.entity.js';
 import { BatchJobEntity } from './batch/batch-job.entity.js';
+import { ConsoleSessionEntity } from './console-auth/console-session.entity.js';
+import { ConsoleSignInEntity } from './console-auth/console-sign-in.entity.js';
 import { DatasetEntity } from './datasets/dataset.entity.js';
 import { EvaluationEntity } from './evaluation/evaluation.entity.js';
 import { EndpointEntity } from './endpoints/endpoint.entity.js';
@@ -29,4 +31,6 @@ export const ENTITIES = [
   PromotionApprovalEntity,
   GateEvaluationEntity,
   RolloutEntity,
+  ConsoleSessionEntity,
+  ConsoleSignInEntity,
 ];

@@ -4,7 +4,7 @@ import { buildAbility } from './ability.js';
 import { UnauthenticatedError } from './auth.errors.js';
 import type { Principal } from './principal.js';
 import { ROLE_GRANTS, type RoleGrants } from './role-grants.js';
-import { TokenVerifier } from './token-verifier.js';
+import { TokenVerifier, type VerifiedIdentity } from './token-verifier.js';
 
 /**
  * A verified token is remembered for a short while (never past its `exp`), keyed by the whole
@@ -57,12 +57,16 @@ export class AuthService {
     const now = Date.now();
     const cached = this.verified.get(token);
     if (cached && cached.until > now) return cached.principal;
-    const identity = await this.verifier.verify(token);
-    if (identity.sub === '') throw new UnauthenticatedError('token has no subject');
-    const permissions = this.grants(identity.roles);
-    const principal: Principal = { ...identity, permissions, ability: buildAbility(permissions) };
+    const principal = this.principalOf(await this.verifier.verify(token));
     this.remember(token, principal, now);
     return principal;
+  }
+
+  /** The principal of an identity verified elsewhere (a console session): what its roles grant. */
+  principalOf(identity: VerifiedIdentity): Principal {
+    if (identity.sub === '') throw new UnauthenticatedError('token has no subject');
+    const permissions = this.grants(identity.roles);
+    return { ...identity, permissions, ability: buildAbility(permissions) };
   }
 
   private remember(token: string, principal: Principal, now: number): void {

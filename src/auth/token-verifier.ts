@@ -76,11 +76,7 @@ export class TokenVerifier {
         typeof key === 'function'
           ? await jwtVerify(token, key, options)
           : await jwtVerify(token, key, options);
-      return checkedIdentity(
-        payload.sub ?? '',
-        readRolesClaim(payload, this.auth.rolesClaim),
-        issuer,
-      );
+      return identityOfClaims(payload, this.auth.rolesClaim, issuer);
     } catch (error) {
       if (error instanceof UnauthenticatedError) throw error;
       throw new UnauthenticatedError(reasonOf(error));
@@ -89,11 +85,18 @@ export class TokenVerifier {
 }
 
 /**
- * The subject and roles go into ledger events, approvals and exports: a token whose claims
- * break the text rule is refused, however well signed (an issuer is trusted for who someone
- * is, not for what its strings may hold).
+ * The identity in a verified token's claims, the roles read at `rolesClaim`. The subject and
+ * roles go into ledger events, approvals and exports: a token whose claims break the text rule
+ * is refused, however well signed (an issuer is trusted for who someone is, not for what its
+ * strings may hold).
  */
-function checkedIdentity(sub: string, roles: string[], issuer: string): VerifiedIdentity {
+export function identityOfClaims(
+  claims: Readonly<Record<string, unknown>>,
+  rolesClaim: string,
+  issuer: string,
+): VerifiedIdentity {
+  const sub = typeof claims['sub'] === 'string' ? claims['sub'] : '';
+  const roles = readRolesClaim(claims, rolesClaim);
   const subFault = textFault(sub);
   if (subFault) throw new UnauthenticatedError(`claim sub ${subFault}`);
   for (const role of roles) {

@@ -61,4 +61,41 @@ describe('loadConfig', () => {
       /^GATEHOUSE_JWT_ISSUER/,
     );
   });
+
+  it('derives the console redirect from the public origin and needs what a provider sign-in needs', () => {
+    const oidc = {
+      GATEHOUSE_CONSOLE_OIDC_ISSUER: 'https://idp.example/realms/ml',
+      GATEHOUSE_CONSOLE_OIDC_CLIENT_ID: 'gatehouse-console',
+    };
+    const sut = loadConfig({ ...oidc, GATEHOUSE_PUBLIC_URL: 'https://gatehouse.example/' });
+    expect(sut.console).toEqual({
+      publicUrl: 'https://gatehouse.example',
+      sessionTtlSeconds: 28_800,
+      oidc: {
+        issuer: 'https://idp.example/realms/ml',
+        clientId: 'gatehouse-console',
+        clientSecret: undefined,
+        redirectUrl: 'https://gatehouse.example/console/auth/callback',
+      },
+    });
+    expect(() => loadConfig(oidc)).toThrow(/^GATEHOUSE_PUBLIC_URL: expected the origin/);
+    expect(() => loadConfig({ GATEHOUSE_PUBLIC_URL: 'https://gatehouse.example/console' })).toThrow(
+      /^GATEHOUSE_PUBLIC_URL: expected an origin/,
+    );
+    expect(() =>
+      loadConfig({
+        GATEHOUSE_CONSOLE_OIDC_ISSUER: 'https://idp.example',
+        GATEHOUSE_PUBLIC_URL: 'https://g.example',
+      }),
+    ).toThrow(/^GATEHOUSE_CONSOLE_OIDC_CLIENT_ID/);
+    expect(() =>
+      loadConfig({
+        NODE_ENV: 'production',
+        GATEHOUSE_DEV_ISSUER: 'true',
+        GATEHOUSE_PUBLIC_URL: 'https://g.example',
+        ...oidc,
+        GATEHOUSE_CONSOLE_OIDC_ISSUER: 'http://idp.example',
+      }),
+    ).toThrow(/^GATEHOUSE_CONSOLE_OIDC_ISSUER: expected an https URL in production/);
+  });
 });

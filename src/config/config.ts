@@ -25,6 +25,7 @@ export interface Config {
     readonly introspection: 'public' | 'authenticated';
   };
   readonly auth: AuthConfig;
+  readonly console: ConsoleConfig;
   readonly ledger: LedgerConfig;
   readonly limits: UploadLimits;
   readonly inference: InferenceConfig;
@@ -154,6 +155,28 @@ export interface AuthConfig {
   readonly devIssuer: boolean;
 }
 
+/** Sign-in to the web console: the service is the OpenID Connect client, the browser holds a cookie. */
+export interface ConsoleConfig {
+  /**
+   * The origin browsers reach the service at (`https://gatehouse.example.com`): the provider
+   * redirects back to `<publicUrl>/console/auth/callback`, and state-changing console requests
+   * must come from it. Unset: the request's own `Host` is the origin.
+   */
+  readonly publicUrl: string | undefined;
+  /** Unset: no provider sign-in (the dev issuer's sign-in may still be on). */
+  readonly oidc: ConsoleOidcConfig | undefined;
+  /** A session ends this long after sign-in, whatever happens meanwhile. */
+  readonly sessionTtlSeconds: number;
+}
+
+export interface ConsoleOidcConfig {
+  readonly issuer: string;
+  readonly clientId: string;
+  /** Unset: a public client (PKCE alone). Secret. */
+  readonly clientSecret: string | undefined;
+  readonly redirectUrl: string;
+}
+
 /** The one way configuration fails: names the variable and what it expects. */
 export class ConfigError extends Error {
   constructor(
@@ -212,6 +235,8 @@ export function loadConfig(env: Env, cwd: string = process.cwd()): Config {
     );
   }
 
+  const consoleConfig = consoleSignIn(read, production);
+
   return {
     env: nodeEnv,
     host: read.string('GATEHOUSE_HOST', '127.0.0.1'),
@@ -246,6 +271,7 @@ export function loadConfig(env: Env, cwd: string = process.cwd()): Config {
       clockToleranceSeconds: read.integer('GATEHOUSE_JWT_CLOCK_TOLERANCE_SECONDS', 5, 0, 300),
       devIssuer,
     },
+    console: consoleConfig,
     ledger: {
       signingKeyFile: optionalPath(read.optionalString('GATEHOUSE_SIGNING_KEY_FILE'), cwd),
       signingKeysDir: absolute(
@@ -303,6 +329,57 @@ export function loadConfig(env: Env, cwd: string = process.cwd()): Config {
       level: read.oneOf('GATEHOUSE_LOG_LEVEL', LOG_LEVELS, nodeEnv === 'test' ? 'warn' : 'info'),
       requests: read.oneOf('GATEHOUSE_LOG_REQUESTS', REQUEST_LOGGING, 'governance'),
     },
+  };
+}
+
+function consoleSignIn(read: EnvReader, production: boolean): ConsoleConfig {
+  const publicUrl = read.optionalUrl('GATEHOUSE_PUBLIC_URL');
+  if (publicUrl !== undefined && new URL(publicUrl).origin !== publicUrl.replace(/\/+$/, ''))
+    throw new ConfigError(
+      'GATEHOUSE_PUBLIC_URL',
+      'an origin, without path, query or fragment',
+      publicUrl,
+    );
+  if (production && publicUrl !== undefined && !publicUrl.startsWith('https:'))
+    throw new ConfigError('GATEHOUSE_PUBLIC_URL', 'an https URL in production', publicUrl);
+  const origin = publicUrl === undefined ? undefined : new URL(publicUrl).origin;
+  const issuer = read.optionalUrl('GATEHOUSE_CONSOLE_OIDC_ISSUER');
+  const clientId = read.optionalString('GATEHOUSE_CONSOLE_OIDC_CLIENT_ID');
+  const clientSecret = read.optionalString('GATEHOUSE_CONSOLE_OIDC_CLIENT_SECRET');
+  const sessionTtlSeconds = read.integer(
+    'GATEHOUSE_CONSOLE_SESSION_TTL_SECONDS',
+    8 * 3600,
+    60,
+    7 * 86_400,
+  );
+  if (issuer === undefined) {
+    if (clientId !== undefined || clientSecret !== undefined)
+      throw new ConfigError(
+        'GATEHOUSE_CONSOLE_OIDC_ISSUER',
+        'the provider the console client id belongs to',
+        undefined,
+      );
+    return { publicUrl: origin, oidc: undefined, sessionTtlSeconds };
+  }
+  // The provider's metadata, keys and tokens travel over this connection.
+  if (production && !issuer.startsWith('https:'))
+    throw new ConfigError('GATEHOUSE_CONSOLE_OIDC_ISSUER', 'an https URL in production', issuer);
+  if (clientId === undefined)
+    throw new ConfigError(
+      'GATEHOUSE_CONSOLE_OIDC_CLIENT_ID',
+      "the console's client id at GATEHOUSE_CONSOLE_OIDC_ISSUER",
+      undefined,
+    );
+  if (origin === undefined)
+    throw new ConfigError(
+      'GATEHOUSE_PUBLIC_URL',
+      'the origin browsers reach the service at (the provider redirects back to it)',
+      undefined,
+    );
+  return {
+    publicUrl: origin,
+    oidc: { issuer, clientId, clientSecret, redirectUrl: `${origin}/console/auth/callback` },
+    sessionTtlSeconds,
   };
 }
 

@@ -33,6 +33,8 @@ const OWNERS: Readonly<Record<string, string>> = {
   feedback: 'feedback',
   drift_status: 'drift',
   audit_reports: 'reports',
+  console_sessions: 'console-auth',
+  console_sign_ins: 'console-auth',
 };
 
 /**

@@ -18,11 +18,9 @@ export async function ledgerEventPage(
   afterSeq: number,
   type: string,
 ): Promise<LedgerEventPage> {
-  const data = await runOperation(
-    LedgerEventsDocument,
-    { afterSeq, limit: LEDGER_PAGE_SIZE, type: type === '' ? null : type },
-    csrfToken,
-  );
+  // No filter is no `type` at all: the service reads an explicit null as a type to match.
+  const variables = { afterSeq, limit: LEDGER_PAGE_SIZE, ...(type === '' ? {} : { type }) };
+  const data = await runOperation(LedgerEventsDocument, variables, csrfToken);
   return data.ledgerEvents;
 }
 

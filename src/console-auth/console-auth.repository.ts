@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { DataSource, LessThanOrEqual } from 'typeorm';
+import { DataSource, LessThanOrEqual, type EntityManager } from 'typeorm';
 import { ConsoleSessionEntity } from './console-session.entity.js';
 import { ConsoleSignInEntity } from './console-sign-in.entity.js';
 
@@ -8,8 +8,8 @@ export class ConsoleAuthRepository {
   constructor(private readonly dataSource: DataSource) {}
 
   /** Stores a new session, and drops the sessions that have ended meanwhile. */
-  async createSession(session: ConsoleSessionEntity): Promise<void> {
-    const sessions = this.dataSource.getRepository(ConsoleSessionEntity);
+  async createSession(tx: EntityManager, session: ConsoleSessionEntity): Promise<void> {
+    const sessions = tx.getRepository(ConsoleSessionEntity);
     await sessions.delete({ expiresAt: LessThanOrEqual(new Date()) });
     await sessions.insert(session);
   }
@@ -20,8 +20,10 @@ export class ConsoleAuthRepository {
     return row !== null && row.expiresAt > now ? row : undefined;
   }
 
-  async deleteSession(idSha256: string): Promise<void> {
-    await this.dataSource.getRepository(ConsoleSessionEntity).delete({ idSha256 });
+  /** Whether there was such a session to delete (two sign-outs at once end it once). */
+  async deleteSession(tx: EntityManager, idSha256: string): Promise<boolean> {
+    const result = await tx.getRepository(ConsoleSessionEntity).delete({ idSha256 });
+    return (result.affected ?? 0) > 0;
   }
 
   async createSignIn(signIn: ConsoleSignInEntity): Promise<void> {

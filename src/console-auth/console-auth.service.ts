@@ -1,4 +1,4 @@
-import { Inject, Injectable, Logger } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
 import type { FastifyRequest } from 'fastify';
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { UnauthenticatedError } from '../auth/auth.errors.js';
@@ -10,6 +10,7 @@ import { BadInputError, DomainError, NotFoundError } from '../common/errors.js';
 import { textFault } from '../common/text-rules.js';
 import { CONFIG } from '../config/config.module.js';
 import { DEV_ISSUER, type Config } from '../config/config.js';
+import { LedgerService } from '../ledger/ledger.service.js';
 import { POLICIES, type Policies } from '../policy/policies.js';
 import { ConsoleAuthRepository } from './console-auth.repository.js';
 import { CSRF_HEADER, SESSION_COOKIE, SIGN_IN_COOKIE } from './console-cookies.js';
@@ -51,12 +52,12 @@ export class CsrfError extends DomainError {
  */
 @Injectable()
 export class ConsoleAuthService implements SessionPrincipals {
-  private readonly logger = new Logger('ConsoleAuth');
   private readonly oidc: ConsoleOidc | undefined;
 
   constructor(
     private readonly repository: ConsoleAuthRepository,
     private readonly auth: AuthService,
+    private readonly ledger: LedgerService,
     @Inject(CONFIG) private readonly config: Config,
     @Inject(POLICIES) private readonly policies: Policies,
   ) {
@@ -140,8 +141,16 @@ export class ConsoleAuthService implements SessionPrincipals {
     const session = await this.repository.liveSession(sha256(id), new Date());
     if (session === undefined) return;
     if (!sameToken(request.headers[CSRF_HEADER], session.csrfToken)) throw new CsrfError();
-    await this.repository.deleteSession(session.idSha256);
-    this.logger.log({ subject: session.subject }, 'console sign-out');
+    await this.ledger.transaction(async (tx) => {
+      if (!(await this.repository.deleteSession(tx.manager, session.idSha256))) return;
+      const ref = sessionRef(session.idSha256);
+      tx.record({
+        type: 'console.signed_out',
+        subject: `console-session:${ref}`,
+        actor: { sub: session.subject, roles: session.roles },
+        payload: { session: ref },
+      });
+    });
   }
 
   private async createSession(identity: VerifiedIdentity): Promise<NewSession> {
@@ -158,11 +167,21 @@ export class ConsoleAuthService implements SessionPrincipals {
       createdAt: now,
       expiresAt: new Date(now.getTime() + ttl * 1000),
     };
-    await this.repository.createSession(row);
-    this.logger.log(
-      { subject: row.subject, roles: row.roles, issuer: row.issuer },
-      'console sign-in',
-    );
+    const ref = sessionRef(row.idSha256);
+    await this.ledger.transaction(async (tx) => {
+      await this.repository.createSession(tx.manager, row);
+      tx.record({
+        type: 'console.signed_in',
+        subject: `console-session:${ref}`,
+        actor: { sub: row.subject, roles: row.roles },
+        payload: {
+          session: ref,
+          issuer: row.issuer,
+          roles: row.roles,
+          expiresAt: row.expiresAt.toISOString(),
+        },
+      });
+    });
     return { id, view: viewOf(row), maxAgeSeconds: ttl };
   }
 
@@ -215,6 +234,11 @@ function devSignInBody(
       throw new BadInputError('roles', `must each be one of ${knownRoles.join(', ')}`);
   }
   return { subject, roles: [...new Set(roles as string[])] };
+}
+
+/** How the ledger names a session: enough to tell sessions apart, nothing a browser presents. */
+function sessionRef(idSha256: string): string {
+  return idSha256.slice(0, 16);
 }
 
 function sha256(value: string): string {

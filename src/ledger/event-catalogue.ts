@@ -491,6 +491,25 @@ export type ReportExportedPayload = {
 };
 
 // ---------------------------------------------------------------------------------------------
+// The web console
+// ---------------------------------------------------------------------------------------------
+
+/**
+ * A console session begun; the actor is the person signed in. `session` is the first 16 hex
+ * digits of the SHA-256 of the session id: it names the session in the ledger without being
+ * anything a browser could present.
+ */
+export type ConsoleSignedInPayload = {
+  readonly session: string;
+  /** The provider's issuer, or `gatehouse-dev` for the dev issuer's sign-in. */
+  readonly issuer: string;
+  readonly roles: readonly string[];
+  readonly expiresAt: string;
+};
+
+export type ConsoleSignedOutPayload = { readonly session: string };
+
+// ---------------------------------------------------------------------------------------------
 // The catalogue
 // ---------------------------------------------------------------------------------------------
 
@@ -543,6 +562,8 @@ export type LedgerEvents = JsonPayloads<{
   'rollout.pause.refused': RolloutRefusedPayload;
   'rollout.rollback.refused': RolloutRefusedPayload;
   'report.exported': ReportExportedPayload;
+  'console.signed_in': ConsoleSignedInPayload;
+  'console.signed_out': ConsoleSignedOutPayload;
 }>;
 
 export type LedgerEventType = keyof LedgerEvents;
@@ -604,6 +625,8 @@ export const LEDGER_EVENT_TYPES = Object.keys({
   'rollout.pause.refused': true,
   'rollout.rollback.refused': true,
   'report.exported': true,
+  'console.signed_in': true,
+  'console.signed_out': true,
 } satisfies Record<LedgerEventType, true>) as LedgerEventType[];
 
 export const KEY_ROTATED = 'ledger.key.rotated' satisfies LedgerEventType;

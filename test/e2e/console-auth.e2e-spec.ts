@@ -90,6 +90,17 @@ async function session(
   return { status: response.status, body: (await response.json()) as Record<string, unknown> };
 }
 
+/** Straight from the app's database: what the service stored, not what it says. */
+async function query<T extends Record<string, unknown>>(app: TestApp, sql: string): Promise<T[]> {
+  const client = new pg.Client({ connectionString: app.database.url });
+  await client.connect();
+  try {
+    return (await client.query<T>(sql)).rows;
+  } finally {
+    await client.end();
+  }
+}
+
 describe('console sign-in through an OpenID provider', () => {
   let app: TestApp;
   let idp: Server;
@@ -177,25 +188,19 @@ describe('console sign-in through an OpenID provider', () => {
     }
 
     // The session row holds a hash of the id, never the id, and no provider token.
-    const client = new pg.Client({ connectionString: app.database.url });
-    await client.connect();
-    try {
-      const rows = await client.query<Record<string, unknown>>('SELECT * FROM console_sessions');
-      expect(rows.rows).toHaveLength(1);
-      const id = SESSION_COOKIE.exec(cookie ?? '')?.[1] ?? '';
-      expect(JSON.stringify(rows.rows)).not.toContain(id);
-      expect(Object.keys(rows.rows[0] ?? {}).sort()).toEqual([
-        'created_at',
-        'csrf_token',
-        'expires_at',
-        'id_sha256',
-        'issuer',
-        'roles',
-        'subject',
-      ]);
-    } finally {
-      await client.end();
-    }
+    const rows = await query<Record<string, unknown>>(app, 'SELECT * FROM console_sessions');
+    expect(rows).toHaveLength(1);
+    const id = SESSION_COOKIE.exec(cookie ?? '')?.[1] ?? '';
+    expect(JSON.stringify(rows)).not.toContain(id);
+    expect(Object.keys(rows[0] ?? {}).sort()).toEqual([
+      'created_at',
+      'csrf_token',
+      'expires_at',
+      'id_sha256',
+      'issuer',
+      'roles',
+      'subject',
+    ]);
 
     const unsafe = await browser.fetch(`${app.url}/console/auth/logout`, { method: 'POST' });
     expect(unsafe.status).toBe(403);
@@ -209,6 +214,21 @@ describe('console sign-in through an OpenID provider', () => {
     );
     expect(browser.cookies.has(SESSION)).toBe(false);
     expect((await session(app, browser)).status).toBe(401);
+
+    const ledgered = await query<{ type: string; subject: string; canonical: string }>(
+      app,
+      `SELECT type, subject, canonical FROM ledger_events WHERE type LIKE 'console.%' ORDER BY seq`,
+    );
+    expect(ledgered.map((e) => e.type)).toEqual(['console.signed_in', 'console.signed_out']);
+    const [signedIn, signedOut] = ledgered.map(
+      (e) => JSON.parse(e.canonical) as { actor: unknown; payload: Record<string, unknown> },
+    );
+    expect(signedIn).toMatchObject({
+      actor: { sub: 'alice', roles: ['model-validator', 'auditor'] },
+      payload: { issuer, roles: ['model-validator', 'auditor'], expiresAt: live.body['expiresAt'] },
+    });
+    expect(signedOut?.payload).toEqual({ session: signedIn?.payload['session'] });
+    expect(ledgered[0]?.subject).toBe(`console-session:${String(signedIn?.payload['session'])}`);
   });
 
   it('refuses an ended, expired, tampered or unknown session cookie', async () => {
@@ -232,13 +252,7 @@ describe('console sign-in through an OpenID provider', () => {
       expect(me.errors?.[0]?.extensions?.code).toBe('UNAUTHENTICATED');
     }
 
-    const client = new pg.Client({ connectionString: app.database.url });
-    await client.connect();
-    try {
-      await client.query(`UPDATE console_sessions SET expires_at = now() - interval '1 second'`);
-    } finally {
-      await client.end();
-    }
+    await query(app, `UPDATE console_sessions SET expires_at = now() - interval '1 second'`);
     expect((await session(app, browser)).status).toBe(401);
     const me = await gql(app, browser, { 'x-csrf-token': csrf });
     expect(me.errors?.[0]?.extensions?.code).toBe('UNAUTHENTICATED');

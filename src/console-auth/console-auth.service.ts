@@ -6,7 +6,7 @@ import { AuthService } from '../auth/auth.service.js';
 import type { Principal } from '../auth/principal.js';
 import type { SessionPrincipals } from '../auth/session-principals.js';
 import type { VerifiedIdentity } from '../auth/token-verifier.js';
-import { BadInputError, DomainError, NotFoundError } from '../common/errors.js';
+import { BadInputError, DomainError } from '../common/errors.js';
 import { textFault } from '../common/text-rules.js';
 import { CONFIG } from '../config/config.module.js';
 import { DEV_ISSUER, type Config } from '../config/config.js';
@@ -112,7 +112,7 @@ export class ConsoleAuthService implements SessionPrincipals {
     const signIn = await this.repository.takeSignIn(sha256(state), new Date());
     if (signIn === undefined)
       throw new UnauthenticatedError('the sign-in is unknown, used or expired; sign in again');
-    const query = request.url.slice(request.url.indexOf('?') + 1);
+    const query = request.url.includes('?') ? request.url.slice(request.url.indexOf('?') + 1) : '';
     const identity = await oidc.complete(query, {
       state,
       codeVerifier: signIn.codeVerifier,
@@ -127,7 +127,10 @@ export class ConsoleAuthService implements SessionPrincipals {
    */
   async devSignIn(request: FastifyRequest, body: unknown): Promise<NewSession> {
     if (!this.config.auth.devIssuer)
-      throw new NotFoundError('console sign-in', 'as the dev issuer (the dev issuer is off)');
+      throw new DomainError(
+        'NOT_FOUND',
+        'dev sign-in is off: the dev issuer is off on this server',
+      );
     if (!isSameOrigin(request.headers.origin, this.config.console.publicUrl, request.headers.host))
       throw new DomainError('FORBIDDEN', 'dev sign-in must come from the console (Origin)');
     const { subject, roles } = devSignInBody(body, Object.keys(this.policies.roles.value.roles));
@@ -196,7 +199,10 @@ export class ConsoleAuthService implements SessionPrincipals {
 
   private requireOidc(): ConsoleOidc {
     if (this.oidc === undefined)
-      throw new NotFoundError('console sign-in', 'through a provider (none is configured)');
+      throw new DomainError(
+        'NOT_FOUND',
+        'sign-in through a provider is not configured on this server',
+      );
     return this.oidc;
   }
 }

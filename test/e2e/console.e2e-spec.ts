@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import pg from 'pg';
 import type { ConsoleMessage, Page } from 'playwright-core';
 import { CONSOLE_HEADERS } from '../../src/console/console-files.js';
 import { LedgerService } from '../../src/ledger/ledger.service.js';
@@ -167,11 +168,41 @@ describe('web console', () => {
     await main.getByRole('button', { name: 'Filter' }).click();
     await main.getByText('No events of type “no.such.type”.').waitFor();
 
+    // A session that ends under the page: the failure says so and offers the way back in.
+    const db = new pg.Client({ connectionString: app.database.url });
+    await db.connect();
+    await db.query('DELETE FROM console_sessions');
+    await db.end();
+    await main.getByRole('button', { name: 'Filter' }).click();
+    const ended = main.getByRole('alert').filter({ hasText: 'Your session has ended.' });
+    await ended.waitFor();
+    expect(await ended.getByRole('link', { name: 'Sign in again' }).getAttribute('href')).toBe(
+      `/console/auth/login?${new URLSearchParams({ returnTo: '/console/ledger' }).toString()}`,
+    );
+
     await banner.getByRole('button', { name: 'Sign out' }).click();
     await main.getByRole('link', { name: 'Sign in', exact: true }).waitFor();
     expect((await context.cookies()).map((cookie) => cookie.name)).not.toContain(
       '__Host-gatehouse_session',
     );
+    expect(faults).toEqual([]);
+    await context.close();
+  });
+
+  it('routes in place from an unknown page to the ledger, focus following', async () => {
+    const context = await browser.context();
+    const page = await context.newPage();
+    const faults = collectFaults(page);
+    await signInAsAuditor(app, page);
+    await page.getByRole('banner').getByText('Signed in as').waitFor();
+    await page.goto(`${app.url}/console/nowhere`);
+    const main = page.getByRole('main');
+    await main.getByRole('heading', { name: 'Page not found' }).waitFor();
+    await main.getByRole('link', { name: 'Open the ledger' }).focus();
+    await page.keyboard.press('Enter');
+    await main.getByRole('heading', { name: 'Ledger', level: 1 }).waitFor();
+    expect(new URL(page.url()).pathname).toBe('/console/ledger');
+    expect(await page.locator('main:focus').count()).toBe(1);
     expect(faults).toEqual([]);
     await context.close();
   });

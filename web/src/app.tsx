@@ -1,4 +1,4 @@
-import { useCallback, useEffect, useState, type ReactNode } from 'react';
+import { useCallback, useEffect, useRef, useState, type ReactNode } from 'react';
 import { problemOf, type Problem } from './api/problem.js';
 import { fetchSession, signOut, type Session } from './api/session.js';
 import { LedgerPage } from './pages/ledger-page.js';
@@ -35,6 +35,13 @@ export function App(): ReactNode {
   }, []);
   useEffect(load, [load]);
   const route = useRoute();
+  // After a move between pages, focus goes to the new content, as a page load would put it.
+  const main = useRef<HTMLElement>(null);
+  const moved = useRef(false);
+  useEffect(() => {
+    if (moved.current) main.current?.focus();
+    moved.current = true;
+  }, [route]);
   const page =
     PAGES.find((candidate) => candidate.route === route) ?? (route === '/' ? PAGES[0] : undefined);
 
@@ -67,7 +74,7 @@ export function App(): ReactNode {
           />
         )}
       </header>
-      <main id="main" tabIndex={-1}>
+      <main id="main" tabIndex={-1} ref={main}>
         {session.state === 'loading' && <p role="status">Checking your session…</p>}
         {session.state === 'failed' && (
           <ProblemView title="Your session could not be checked" problem={session.problem} />

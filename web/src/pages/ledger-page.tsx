@@ -103,15 +103,18 @@ function Events({ session }: { session: Session }): ReactNode {
   const [type, setType] = useState('');
   // The afterSeq of every page shown so far: the last is the current page's.
   const [cursors, setCursors] = useState<readonly number[]>([0]);
+  // Each Filter press reads afresh, the same filter included: the ledger only grows.
+  const [reads, setReads] = useState(0);
   const afterSeq = cursors[cursors.length - 1] ?? 0;
   const page = useLoaded<LedgerEventPage>(
     () => ledgerEventPage(session.csrfToken, afterSeq, type),
-    [session.csrfToken, afterSeq, type],
+    [session.csrfToken, afterSeq, type, reads],
   );
   const filter = (event: SubmitEvent<HTMLFormElement>): void => {
     event.preventDefault();
     setType(typeInput.trim());
     setCursors([0]);
+    setReads(reads + 1);
   };
   const next = page.state === 'loaded' ? page.value.nextAfterSeq : null;
   return (

@@ -347,8 +347,15 @@ describe('console dev sign-in', () => {
   });
 
   it('keeps bearer-token callers as they were, and has no provider sign-in without a provider', async () => {
-    const res = await app.gql<{ me: { sub: string } }>(ME, {}, await app.token('bob', 'auditor'));
+    const bearer = await app.token('bob', 'auditor');
+    const res = await app.gql<{ me: { sub: string } }>(ME, {}, bearer);
     expect(res.data?.me.sub).toBe('bob');
+    // With a bearer token, a session cookie beside it is not looked at (nor its CSRF rule).
+    const browser = new Browser();
+    browser.cookies.set(SESSION, 'whatever');
+    const both = await gql(app, browser, { authorization: `Bearer ${bearer}` });
+    expect(both.errors).toBeUndefined();
+    expect(both.data?.me?.sub).toBe('bob');
     const login = await fetch(`${app.url}/console/auth/login`, { redirect: 'manual' });
     expect(login.status).toBe(404);
   });

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import pg from 'pg';
-import type { ConsoleMessage, Page } from 'playwright-core';
+import type { BrowserContext, ConsoleMessage, Page } from 'playwright-core';
 import { CONSOLE_HEADERS } from '../../src/console/console-files.js';
 import { LedgerService } from '../../src/ledger/ledger.service.js';
 import { startTestApp, type TestApp } from '../support/app.js';
@@ -63,6 +63,15 @@ function collectFaults(page: Page): string[] {
   return faults;
 }
 
+/** A page in a context of its own, its faults collected from the start. */
+async function freshPage(
+  browser: TestBrowser,
+): Promise<{ context: BrowserContext; page: Page; faults: string[] }> {
+  const context = await browser.context();
+  const page = await context.newPage();
+  return { context, page, faults: collectFaults(page) };
+}
+
 /** Signs in as an auditor through the console's Dev sign-in form (the dev issuer is on). */
 async function signInAsAuditor(app: TestApp, page: Page): Promise<void> {
   await page.goto(`${app.url}/console/ledger`);
@@ -98,9 +107,7 @@ describe('web console', () => {
   });
 
   it('opens signed out under its Content-Security-Policy, with no fault and no serious axe finding', async () => {
-    const context = await browser.context();
-    const page = await context.newPage();
-    const faults = collectFaults(page);
+    const { context, page, faults } = await freshPage(browser);
     const response = await page.goto(`${app.url}/console`);
     expect(response?.status()).toBe(200);
     const headers = response?.headers() ?? {};
@@ -133,9 +140,7 @@ describe('web console', () => {
   });
 
   it('shows the ledger to a signed-in auditor: verification, checkpoint, pages and a filter', async () => {
-    const context = await browser.context();
-    const page = await context.newPage();
-    const faults = collectFaults(page);
+    const { context, page, faults } = await freshPage(browser);
     await signInAsAuditor(app, page);
     const banner = page.getByRole('banner');
     await banner.getByText('Signed in as').waitFor();
@@ -190,9 +195,7 @@ describe('web console', () => {
   });
 
   it('routes in place from an unknown page to the ledger, focus following', async () => {
-    const context = await browser.context();
-    const page = await context.newPage();
-    const faults = collectFaults(page);
+    const { context, page, faults } = await freshPage(browser);
     await signInAsAuditor(app, page);
     await page.getByRole('banner').getByText('Signed in as').waitFor();
     await page.goto(`${app.url}/console/nowhere`);

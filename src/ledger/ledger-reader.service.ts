@@ -19,15 +19,20 @@ export class LedgerReader {
   async page(args: {
     afterSeq: number;
     limit: number;
-    subject?: string | undefined;
-    type?: string | undefined;
+    subject?: string | null | undefined;
+    type?: string | null | undefined;
   }): Promise<{ events: ReadEvent[]; nextAfterSeq: number | null }> {
     if (!Number.isSafeInteger(args.afterSeq) || args.afterSeq < 0)
       throw new BadInputError('afterSeq', 'must be 0 or more');
     if (!Number.isSafeInteger(args.limit) || args.limit < 1 || args.limit > MAX_PAGE) {
       throw new BadInputError('limit', `must be from 1 to ${MAX_PAGE}`);
     }
-    const rows = await this.repository.events({ ...args, limit: args.limit + 1 });
+    const rows = await this.repository.events({
+      afterSeq: args.afterSeq,
+      limit: args.limit + 1,
+      subject: args.subject ?? undefined,
+      type: args.type ?? undefined,
+    });
     const events = rows.slice(0, args.limit).map(readEvent);
     return { events, nextAfterSeq: rows.length > args.limit ? (events.at(-1)?.seq ?? null) : null };
   }

@@ -76,11 +76,12 @@ export class LedgerEventsArgs {
   @Field(() => Int, { defaultValue: 100, description: 'At most 1000.' })
   limit!: number;
 
+  // GraphQL passes an explicit null for a nullable argument: no filter, like an absent one.
   @Field(() => String, { nullable: true })
-  subject?: string;
+  subject?: string | null;
 
   @Field(() => String, { nullable: true })
-  type?: string;
+  type?: string | null;
 }
 
 @ObjectType('LedgerCheckpoint', {

@@ -84,6 +84,13 @@ describe('the audit ledger', () => {
     const promo = await app.gql<Page>(q, { after: 0, subject: 'promotion:abc' }, auditor);
     expect(promo.data!.ledgerEvents.events).toHaveLength(3);
     expect(promo.data!.ledgerEvents.nextAfterSeq).toBeNull();
+    // An explicit null filter is no filter, as leaving it out is.
+    const unfiltered = await app.gql<Page>(
+      'query($type: String, $subject: String) { ledgerEvents(limit: 5, type: $type, subject: $subject) { events { seq } } }',
+      { type: null, subject: null },
+      auditor,
+    );
+    expect(unfiltered.data!.ledgerEvents.events.map((e) => e.seq)).toEqual([1, 2, 3, 4, 5]);
     const bad = await app.gql(q.replace('limit: 5', 'limit: 5000'), { after: 0 }, auditor);
     expect(bad.errors?.[0]?.extensions?.code).toBe('BAD_USER_INPUT');
   });

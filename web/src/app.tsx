@@ -1,6 +1,7 @@
 import { useCallback, useEffect, useRef, useState, type ReactNode } from 'react';
 import { problemOf, type Problem } from './api/problem.js';
 import { fetchSession, signOut, type Session } from './api/session.js';
+import { InboxPage } from './pages/inbox-page.js';
 import { LedgerPage } from './pages/ledger-page.js';
 import { ProblemView } from './problem-view.js';
 import { Link, useRoute } from './router.js';
@@ -18,6 +19,11 @@ const PAGES = [
     route: '/ledger',
     label: 'Ledger',
     render: (session: Session) => <LedgerPage session={session} />,
+  },
+  {
+    route: '/inbox',
+    label: 'Inbox',
+    render: (session: Session) => <InboxPage session={session} />,
   },
 ] as const;
 

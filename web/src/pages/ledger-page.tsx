@@ -1,4 +1,4 @@
-import { useEffect, useId, useState, type SubmitEvent, type ReactNode } from 'react';
+import { useId, useState, type SubmitEvent, type ReactNode } from 'react';
 import {
   LEDGER_PAGE_SIZE,
   ledgerEventPage,
@@ -6,36 +6,9 @@ import {
   type LedgerEventPage,
   type LedgerIntegrity,
 } from '../api/ledger.js';
-import { problemOf, type Problem } from '../api/problem.js';
 import type { Session } from '../api/session.js';
 import { ProblemView } from '../problem-view.js';
-
-type Loaded<T> =
-  | { readonly state: 'loading' }
-  | { readonly state: 'failed'; readonly problem: Problem }
-  | { readonly state: 'loaded'; readonly value: T };
-
-/** Loads `load()` again whenever one of `keys` changes; a late answer to old keys is dropped. */
-function useLoaded<T>(load: () => Promise<T>, keys: readonly unknown[]): Loaded<T> {
-  const [loaded, setLoaded] = useState<Loaded<T>>({ state: 'loading' });
-  useEffect(() => {
-    let live = true;
-    setLoaded({ state: 'loading' });
-    load().then(
-      (value) => {
-        if (live) setLoaded({ state: 'loaded', value });
-      },
-      (error: unknown) => {
-        if (live) setLoaded({ state: 'failed', problem: problemOf(error) });
-      },
-    );
-    return () => {
-      live = false;
-    };
-    // `load` closes over exactly `keys`: the callers pass what it reads.
-  }, keys);
-  return loaded;
-}
+import { useLoaded } from '../use-loaded.js';
 
 /** The ledger: whether the chain verifies, its latest checkpoint, and its events page by page. */
 export function LedgerPage({ session }: { session: Session }): ReactNode {

@@ -16,15 +16,21 @@ import * as types from './graphql';
  */
 type Documents = {
     "query LedgerEvents($afterSeq: Int!, $limit: Int!, $type: String) {\n  ledgerEvents(afterSeq: $afterSeq, limit: $limit, type: $type) {\n    events {\n      seq\n      id\n      ts\n      type\n      subject\n      hash\n      actor {\n        sub\n        roles\n      }\n    }\n    nextAfterSeq\n  }\n}\n\nquery LedgerIntegrity {\n  verifyLedger {\n    ok\n    fromSeq\n    toSeq\n    eventsChecked\n    signaturesChecked\n    checkpointsChecked\n    durationMs\n    failure {\n      seq\n      reason\n      detail\n    }\n  }\n  ledgerCheckpoint {\n    treeSize\n    rootHash\n    ts\n  }\n}": typeof types.LedgerEventsDocument,
+    "query PendingPromotions($cursor: String) {\n  promotionRequests(status: PENDING, limit: 200, cursor: $cursor) {\n    items {\n      id\n      model\n      version\n      endpoint\n      riskTier\n      strategy\n      requestedBy\n      createdAt\n      requiredRoles\n      missingRoles\n      approvals {\n        role\n        approver\n      }\n    }\n    nextCursor\n  }\n}": typeof types.PendingPromotionsDocument,
 };
 const documents: Documents = {
     "query LedgerEvents($afterSeq: Int!, $limit: Int!, $type: String) {\n  ledgerEvents(afterSeq: $afterSeq, limit: $limit, type: $type) {\n    events {\n      seq\n      id\n      ts\n      type\n      subject\n      hash\n      actor {\n        sub\n        roles\n      }\n    }\n    nextAfterSeq\n  }\n}\n\nquery LedgerIntegrity {\n  verifyLedger {\n    ok\n    fromSeq\n    toSeq\n    eventsChecked\n    signaturesChecked\n    checkpointsChecked\n    durationMs\n    failure {\n      seq\n      reason\n      detail\n    }\n  }\n  ledgerCheckpoint {\n    treeSize\n    rootHash\n    ts\n  }\n}": types.LedgerEventsDocument,
+    "query PendingPromotions($cursor: String) {\n  promotionRequests(status: PENDING, limit: 200, cursor: $cursor) {\n    items {\n      id\n      model\n      version\n      endpoint\n      riskTier\n      strategy\n      requestedBy\n      createdAt\n      requiredRoles\n      missingRoles\n      approvals {\n        role\n        approver\n      }\n    }\n    nextCursor\n  }\n}": types.PendingPromotionsDocument,
 };
 
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
 export function graphql(source: "query LedgerEvents($afterSeq: Int!, $limit: Int!, $type: String) {\n  ledgerEvents(afterSeq: $afterSeq, limit: $limit, type: $type) {\n    events {\n      seq\n      id\n      ts\n      type\n      subject\n      hash\n      actor {\n        sub\n        roles\n      }\n    }\n    nextAfterSeq\n  }\n}\n\nquery LedgerIntegrity {\n  verifyLedger {\n    ok\n    fromSeq\n    toSeq\n    eventsChecked\n    signaturesChecked\n    checkpointsChecked\n    durationMs\n    failure {\n      seq\n      reason\n      detail\n    }\n  }\n  ledgerCheckpoint {\n    treeSize\n    rootHash\n    ts\n  }\n}"): typeof import('./graphql').LedgerEventsDocument;
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "query PendingPromotions($cursor: String) {\n  promotionRequests(status: PENDING, limit: 200, cursor: $cursor) {\n    items {\n      id\n      model\n      version\n      endpoint\n      riskTier\n      strategy\n      requestedBy\n      createdAt\n      requiredRoles\n      missingRoles\n      approvals {\n        role\n        approver\n      }\n    }\n    nextCursor\n  }\n}"): typeof import('./graphql').PendingPromotionsDocument;
 
 
 export function graphql(source: string) {

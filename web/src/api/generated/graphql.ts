@@ -4,6 +4,21 @@ type Exact<T extends { [key: string]: unknown }> = { [K in keyof T]: T[K] };
 /** Internal type. DO NOT USE DIRECTLY. */
 export type Incremental<T> = T | { [P in keyof T]?: P extends ' $fragmentName' | '__typename' ? T[P] : never };
 import type { DocumentTypeDecoration } from '@graphql-typed-document-node/core';
+/** INITIAL: the first version of an endpoint (gates and approvals, then live). The others replace a live version in stages. */
+export type PromotionStrategy =
+  | 'AB_TEST'
+  | 'BLUE_GREEN'
+  | 'CANARY'
+  | 'INITIAL'
+  | 'SHADOW'
+  | 'SHADOW_THEN_CANARY';
+
+/** How much harm a wrong decision can do; HIGH needs the strictest promotion. */
+export type RiskTier =
+  | 'HIGH'
+  | 'LOW'
+  | 'MEDIUM';
+
 export type LedgerEventsQueryVariables = Exact<{
   afterSeq: number;
   limit: number;
@@ -17,6 +32,13 @@ export type LedgerIntegrityQueryVariables = Exact<{ [key: string]: never; }>;
 
 
 export type LedgerIntegrityQuery = { verifyLedger: { ok: boolean, fromSeq: number, toSeq: number, eventsChecked: number, signaturesChecked: number, checkpointsChecked: number, durationMs: number, failure: { seq: number, reason: string, detail: string } | null }, ledgerCheckpoint: { treeSize: number, rootHash: string, ts: string } | null };
+
+export type PendingPromotionsQueryVariables = Exact<{
+  cursor?: string | null | undefined;
+}>;
+
+
+export type PendingPromotionsQuery = { promotionRequests: { nextCursor: string | null, items: Array<{ id: string, model: string, version: number, endpoint: string, riskTier: RiskTier, strategy: PromotionStrategy, requestedBy: string, createdAt: string, requiredRoles: Array<string>, missingRoles: Array<string>, approvals: Array<{ role: string, approver: string }> }> } };
 
 export class TypedDocumentString<TResult, TVariables>
   extends String
@@ -79,3 +101,26 @@ export const LedgerIntegrityDocument = new TypedDocumentString(`
   }
 }
     `) as unknown as TypedDocumentString<LedgerIntegrityQuery, LedgerIntegrityQueryVariables>;
+export const PendingPromotionsDocument = new TypedDocumentString(`
+    query PendingPromotions($cursor: String) {
+  promotionRequests(status: PENDING, limit: 200, cursor: $cursor) {
+    items {
+      id
+      model
+      version
+      endpoint
+      riskTier
+      strategy
+      requestedBy
+      createdAt
+      requiredRoles
+      missingRoles
+      approvals {
+        role
+        approver
+      }
+    }
+    nextCursor
+  }
+}
+    `) as unknown as TypedDocumentString<PendingPromotionsQuery, PendingPromotionsQueryVariables>;

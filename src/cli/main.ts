@@ -18,6 +18,12 @@ function integer(value: string): string {
   return value;
 }
 
+function port(value: string): number {
+  const n = Number(value);
+  if (!/^\d+$/.test(value) || n > 65_535) throw new InvalidArgumentError('expected 0 to 65535');
+  return n;
+}
+
 const program = new Command('gatehouse')
   .description('Deployment governance for machine-learning models')
   .showHelpAfterError()
@@ -34,6 +40,16 @@ program
   )
   .option('--data-dir <dir>', 'where the service data goes (default: gatehouse-demo/<time>)')
   .option('--database-url <url>', 'a PostgreSQL server to use instead of the embedded one')
+  .option(
+    '--keep-serving',
+    'afterwards, keep the service running with one request waiting for the compliance officer',
+  )
+  .option(
+    '--port <port>',
+    'with --keep-serving, the port to serve on (0: any free one)',
+    port,
+    3000,
+  )
   .action((options: DemoCommandOptions) => demo(options));
 
 program

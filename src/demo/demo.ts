@@ -30,6 +30,12 @@ export interface DemoOptions {
   readonly dataDir: string;
   /** A PostgreSQL server's URL instead of the embedded one (a fresh database is expected). */
   readonly databaseUrl?: string;
+  /**
+   * After the story, leave the service running with one promotion request waiting for the
+   * compliance officer, until `untilStopped()` resolves: a person can then sign it off in the
+   * console.
+   */
+  readonly keepServing?: { readonly port: number; readonly untilStopped: () => Promise<void> };
   readonly write: (line: string) => void;
 }
 
@@ -102,7 +108,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
     NODE_ENV: 'development',
     GATEHOUSE_DATA_DIR: options.dataDir,
     GATEHOUSE_POLICIES_DIR: policiesDir,
-    GATEHOUSE_PORT: '0',
+    GATEHOUSE_PORT: String(options.keepServing?.port ?? 0),
     GATEHOUSE_HOST: '127.0.0.1',
     GATEHOUSE_LOG_LEVEL: 'warn',
     DATABASE_URL: options.databaseUrl,
@@ -353,6 +359,28 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
     say(`          ${reportPdf}`);
     say(`  check it yourself: npx gatehouse verify-report ${reportJson}`);
     say(`  service data (PostgreSQL, blobs, keys, policies): ${options.dataDir}`);
+    if (ok && options.keepServing) {
+      const waiting = await requestPromotion(client, {
+        endpoint: 'credit',
+        model: 'credit-risk',
+        version: fair,
+        evaluationId: evaluations.get(fair) ?? '',
+        strategy: 'SHADOW_THEN_CANARY',
+        plan: STAGED_PLAN,
+        rollbackCriteria: CRITERIA,
+      });
+      const digest = waiting.requestDigest;
+      await gql(client, approve, { id: waiting.id, role: 'ml-engineer', digest }, 'erin');
+      await gql(client, approve, { id: waiting.id, role: 'model-validator', digest }, 'vera');
+      say('');
+      say(`Still serving at ${running.url}; stop with Ctrl-C.`);
+      say(`  console: ${running.url}/console`);
+      say(
+        `  waiting for the compliance officer: promotion request ${waiting.id} (version ${fair} back to live, shadow then canary)`,
+      );
+      say('  sign in with Dev sign-in as cora, role compliance-officer, and sign it off');
+      await options.keepServing.untilStopped();
+    }
     return { ok, seconds, reportJson, reportPdf };
   } finally {
     await running.close();

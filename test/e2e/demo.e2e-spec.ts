@@ -3,7 +3,9 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { verifyReport } from '../../src/reports/report-verify.js';
-import { runCli } from '../support/cli.js';
+import { issueDevToken, loadOrCreateDevIssuerKey } from '../../src/auth/dev-issuer.js';
+import { loadConfig } from '../../src/config/config.js';
+import { startLongRunning } from '../support/cli.js';
 import { createTestDatabase, type TestDatabase } from '../support/database.js';
 
 /**
@@ -25,29 +27,65 @@ describe('gatehouse demo', () => {
     rmSync(dataDir, { recursive: true, force: true });
   });
 
-  it('tells the whole story and ends with a verified ledger and an offline-verified report', async () => {
-    const r = await runCli(
-      ['demo', '--data-dir', dataDir, '--database-url', database.url],
+  it('tells the whole story, ends with a verified ledger and report, and can leave a request for the console', async () => {
+    const demo = await startLongRunning(
+      [
+        'demo',
+        '--data-dir',
+        dataDir,
+        '--database-url',
+        database.url,
+        '--keep-serving',
+        '--port',
+        '0',
+      ],
       {},
+      /console: (http:\/\/\S+)\/console\n[^]*sign it off\n/,
       170_000,
     );
-    expect(r.stderr).not.toMatch(/Error/);
-    expect(r.code).toBe(0);
-    const out = r.stdout;
-    expect(out).toMatch(/\[ 1\/11\] .*starting Gatehouse/);
-    expect(out).toMatch(/version 2: .*sex 0\.686 \(FAILS four-fifths\)/);
-    expect(out).toMatch(/FAIRNESS: sex: disparate impact 0\.686 below 0\.8/);
-    expect(out).toMatch(/dana approving her own request: SEPARATION_OF_DUTIES/);
-    expect(out).toMatch(/rolled back automatically in stage shadow: maxErrorRate breached/);
-    expect(out).toMatch(/passed canary-50/);
-    expect(out).toMatch(/COMPLETED: version 3 is live/);
-    expect(out).toMatch(/intact: \d+ events/);
-    expect(out).toMatch(/offline verification: intact/);
-    expect(out).toMatch(/^Done in [\d.]+ s\.$/m);
-    const report = /report: (\S+\.json)/.exec(out)?.[1] ?? '';
-    expect(existsSync(report)).toBe(true);
-    expect(existsSync(report.replace(/\.json$/, '.pdf'))).toBe(true);
-    const verified = await verifyReport(readFileSync(report, 'utf8'));
-    expect(verified.ok).toBe(true);
+    try {
+      const out = demo.output();
+      expect(demo.errorOutput()).not.toMatch(/Error/);
+      expect(out).toMatch(/\[ 1\/11\] .*starting Gatehouse/);
+      expect(out).toMatch(/version 2: .*sex 0\.686 \(FAILS four-fifths\)/);
+      expect(out).toMatch(/FAIRNESS: sex: disparate impact 0\.686 below 0\.8/);
+      expect(out).toMatch(/dana approving her own request: SEPARATION_OF_DUTIES/);
+      expect(out).toMatch(/rolled back automatically in stage shadow: maxErrorRate breached/);
+      expect(out).toMatch(/passed canary-50/);
+      expect(out).toMatch(/COMPLETED: version 3 is live/);
+      expect(out).toMatch(/intact: \d+ events/);
+      expect(out).toMatch(/offline verification: intact/);
+      expect(out).toMatch(/^Done in [\d.]+ s\.$/m);
+      const report = /report: (\S+\.json)/.exec(out)?.[1] ?? '';
+      expect(existsSync(report)).toBe(true);
+      expect(existsSync(report.replace(/\.json$/, '.pdf'))).toBe(true);
+      const verified = await verifyReport(readFileSync(report, 'utf8'));
+      expect(verified.ok).toBe(true);
+
+      // Left serving: the request waits for the compliance officer alone.
+      const id = /promotion request (\S+) \(/.exec(out)?.[1] ?? '';
+      const config = loadConfig({ NODE_ENV: 'development', GATEHOUSE_DATA_DIR: dataDir });
+      const token = await issueDevToken(await loadOrCreateDevIssuerKey(dataDir), {
+        sub: 'cora',
+        roles: ['compliance-officer'],
+        ttlSeconds: 600,
+        audience: config.auth.audience,
+        rolesClaim: config.auth.rolesClaim,
+      });
+      const response = await fetch(`${demo.url}/graphql`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+        body: JSON.stringify({
+          query: 'query($id: ID!) { promotionRequest(id: $id) { status missingRoles } }',
+          variables: { id },
+        }),
+      });
+      expect(await response.json()).toEqual({
+        data: { promotionRequest: { status: 'PENDING', missingRoles: ['compliance-officer'] } },
+      });
+      expect((await fetch(`${demo.url}/console/`)).status).toBe(200);
+    } finally {
+      expect(await demo.stop('SIGINT')).toBe(0);
+    }
   }, 180_000);
 });

@@ -41,6 +41,8 @@ export interface ServingProcess {
   readonly child: ChildProcess;
   readonly url: string;
   output(): string;
+  /** What it wrote to stderr alone. */
+  errorOutput(): string;
   /** Sends a signal and resolves with the exit code. */
   stop(signal?: NodeJS.Signals): Promise<number | null>;
 }
@@ -51,12 +53,28 @@ export function startServe(
   timeoutMs = 60_000,
   nodeArgs: readonly string[] = [],
 ): Promise<ServingProcess> {
+  return startLongRunning(['serve'], env, /listening on (http:\/\/\S+)/, timeoutMs, nodeArgs);
+}
+
+/**
+ * Starts a `gatehouse` command that keeps running, and resolves once its output matches `ready`,
+ * whose first group is the URL it serves at.
+ */
+export function startLongRunning(
+  args: readonly string[],
+  env: Record<string, string | undefined>,
+  ready: RegExp,
+  timeoutMs = 60_000,
+  nodeArgs: readonly string[] = [],
+): Promise<ServingProcess> {
+  const command = `gatehouse ${args.join(' ')}`;
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [...nodeArgs, BIN, 'serve'], {
+    const child = spawn(process.execPath, [...nodeArgs, BIN, ...args], {
       env: cleanEnv(env),
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let output = '';
+    let errorOutput = '';
     const exited = new Promise<number | null>((r) =>
       child.on('close', (code) => {
         r(code);
@@ -64,17 +82,18 @@ export function startServe(
     );
     const timer = setTimeout(() => {
       child.kill('SIGKILL');
-      reject(new Error(`gatehouse serve did not start: ${output}`));
+      reject(new Error(`${command} was not ready in time: ${output}`));
     }, timeoutMs);
     const onData = (d: Buffer): void => {
       output += d.toString();
-      const match = /listening on (http:\/\/\S+)/.exec(output);
+      const match = ready.exec(output);
       if (match?.[1]) {
         clearTimeout(timer);
         resolve({
           child,
           url: match[1],
           output: () => output,
+          errorOutput: () => errorOutput,
           stop: (signal = 'SIGTERM') => {
             child.kill(signal);
             return exited;
@@ -83,10 +102,13 @@ export function startServe(
       }
     };
     child.stdout.on('data', onData);
-    child.stderr.on('data', onData);
+    child.stderr.on('data', (d: Buffer) => {
+      errorOutput += d.toString();
+      onData(d);
+    });
     void exited.then((code) => {
       clearTimeout(timer);
-      reject(new Error(`gatehouse serve exited with ${code}: ${output}`));
+      reject(new Error(`${command} exited with ${code}: ${output}`));
     });
   });
 }

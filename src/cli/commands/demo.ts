@@ -4,6 +4,8 @@ import { runDemo } from '../../demo/demo.js';
 export interface DemoCommandOptions {
   readonly dataDir?: string;
   readonly databaseUrl?: string;
+  readonly keepServing?: boolean;
+  readonly port?: number;
 }
 
 /**
@@ -17,7 +19,26 @@ export async function demo(options: DemoCommandOptions): Promise<void> {
   const result = await runDemo({
     dataDir,
     ...(options.databaseUrl === undefined ? {} : { databaseUrl: options.databaseUrl }),
+    ...(options.keepServing
+      ? { keepServing: { port: options.port ?? 3000, untilStopped: signalled } }
+      : {}),
     write: (line) => process.stdout.write(`${line}\n`),
   });
   process.exitCode = result.ok ? 0 : 1;
+}
+
+/**
+ * Resolves at the next SIGINT or SIGTERM, which then ends the demo's service cleanly. Listened
+ * for only once the story is told: a Ctrl-C during it stops the process as usual.
+ */
+function signalled(): Promise<void> {
+  return new Promise((resolve) => {
+    const stop = () => {
+      process.off('SIGINT', stop);
+      process.off('SIGTERM', stop);
+      resolve();
+    };
+    process.once('SIGINT', stop);
+    process.once('SIGTERM', stop);
+  });
 }

@@ -61,9 +61,11 @@ function located(error: unknown, path: string): unknown {
   return new CanonicalizationError(path + error.segments.reverse().join(''), error.problem);
 }
 
+const UTF8 = new TextEncoder();
+
 /** The canonical text as UTF-8 bytes: RFC 8785 §3.2.4 mandates UTF-8 for the output. */
 export function canonicalBytes(value: unknown): Uint8Array {
-  return Buffer.from(canonicalize(value), 'utf8');
+  return UTF8.encode(canonicalize(value));
 }
 
 // ---------------------------------------------------------------------------------------------

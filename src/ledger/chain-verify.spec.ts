@@ -3,10 +3,10 @@ import { checkChain, type ChainRow } from './chain-verify.js';
 import {
   GENESIS_PREV,
   canonicalEvent,
-  eventHash,
   validateEventShape,
   type LedgerEvent,
 } from './ledger-event.js';
+import { eventHash } from './event-hash.js';
 
 interface Row {
   seq: number | string;

@@ -9,12 +9,8 @@
  * batch's start.
  */
 import { CanonicalizationError } from './canonical-json.js';
-import {
-  InvalidLedgerEventError,
-  canonicalEvent,
-  eventHash,
-  type LedgerEvent,
-} from './ledger-event.js';
+import { InvalidLedgerEventError, canonicalEvent, type LedgerEvent } from './ledger-event.js';
+import { eventHash } from './event-hash.js';
 
 /** One stored ledger row; `seq` may come from PostgreSQL bigint as a string. */
 export interface ChainRow {

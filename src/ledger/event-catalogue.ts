@@ -8,7 +8,7 @@
  * form for it and `canonicalize` refuses it), no optional member, no Date. A member some
  * writers leave out is a separate variant of the payload, not an optional one.
  */
-import type { PublicJwk } from './signing-keys.js';
+import type { PublicJwk } from './jws-verify.js';
 
 /** Who caused an event: a verified principal, or a part of the system (`system:rollout`). */
 export interface Actor {

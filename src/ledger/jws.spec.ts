@@ -1,14 +1,8 @@
 import { generateKeyPairSync } from 'node:crypto';
 import { describe, expect, it } from '@jest/globals';
 import { CompactSign, base64url, compactVerify, exportJWK, generateKeyPair, type JWK } from 'jose';
-import {
-  kidOf,
-  signAttached,
-  signDetached,
-  thumbprintKid,
-  verifyAttached,
-  verifyDetached,
-} from './jws.js';
+import { kidOf, thumbprintKid, verifyAttached, verifyDetached } from './jws-verify.js';
+import { signAttached, signDetached } from './jws.js';
 
 const { privateKey, publicKey } = generateKeyPairSync('ed25519');
 const other = generateKeyPairSync('ed25519');

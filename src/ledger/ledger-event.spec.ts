@@ -6,11 +6,11 @@ import {
   InvalidLedgerEventError,
   canonicalEvent,
   canonicalEventOf,
-  eventHash,
   formatTimestamp,
   validateEventShape,
   type LedgerEvent,
 } from './ledger-event.js';
+import { eventHash } from './event-hash.js';
 import { leafHash } from './merkle.js';
 
 function sampleEvent(overrides: Record<string, unknown> = {}): Record<string, unknown> {

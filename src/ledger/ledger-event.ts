@@ -1,11 +1,11 @@
 /**
- * The ledger event (docs/ledger.md): its exact shape, its canonical form and its hash.
+ * The ledger event (docs/ledger.md): its exact shape and its canonical form (its hash is in
+ * event-hash.ts, apart, so that this module needs no node: module and runs in a browser).
  *
  * The format is a fixed contract with the offline verifier and outside auditors, so the
  * shape check is strict (exactly these members, each in one spelling) — two spellings of the
  * same fact would be two different hashes.
  */
-import { hash } from 'node:crypto';
 import { canonicalize, isInCanonicalOrder } from './canonical-json.js';
 
 export interface LedgerActor {
@@ -109,21 +109,16 @@ export function canonicalEventOf(e: EventParts): string {
 }
 
 /**
- * The event hash: lowercase hex SHA-256 of 0x00 ‖ UTF-8(canonical) — the RFC 9162 leaf hash,
- * so the chain and the Merkle tree share one leaf hash. "\0" is the 0x00 byte.
- */
-export function eventHash(canonical: string): string {
-  // crypto.hash hashes a string in one call, markedly faster than createHash per event.
-  lastEventHash = hash('sha256', '\0' + canonical, 'hex');
-  return lastEventHash;
-}
-
-/**
- * The latest eventHash output, 64 lowercase hex by construction. When a chain is checked, each
- * event's prev is the hash just computed for the event before it; comparing with this string
- * spares a 64-character pattern match per event.
+ * The latest eventHash output (event-hash.ts), 64 lowercase hex by construction. When a chain
+ * is checked, each event's prev is the hash just computed for the event before it; comparing
+ * with this string spares a 64-character pattern match per event.
  */
 let lastEventHash = GENESIS_PREV;
+
+/** Notes the hash eventHash just computed; anything else passed here would skip a check. */
+export function rememberEventHash(hash: string): void {
+  lastEventHash = hash;
+}
 
 /** `ts` for a Date: RFC 3339 in UTC with milliseconds and `Z`, e.g. 2026-11-29T01:02:03.456Z. */
 export function formatTimestamp(date: Date): string {

@@ -1,7 +1,8 @@
 import { Injectable, type OnApplicationBootstrap } from '@nestjs/common';
 import { LedgerRepository } from './ledger.repository.js';
 import { LedgerSequencer, type Actor } from './ledger-sequencer.service.js';
-import { KeyRing, SigningKeyError, type PublicJwk } from './signing-keys.js';
+import type { PublicJwk } from './jws-verify.js';
+import { KeyRing, SigningKeyError } from './signing-keys.js';
 
 /**
  * The ledger's signing keys as the ledger itself records them. The first key is registered

@@ -11,7 +11,8 @@ import {
   type Actor,
   type EventInput,
 } from './event-catalogue.js';
-import { canonicalEventOf, eventHash, formatTimestamp } from './ledger-event.js';
+import { eventHash } from './event-hash.js';
+import { canonicalEventOf, formatTimestamp } from './ledger-event.js';
 import {
   LedgerRepository,
   type Queryable,

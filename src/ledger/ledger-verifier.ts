@@ -2,7 +2,7 @@ import { CHECKPOINT_EVENT, KEY_ROTATED } from './event-catalogue.js';
 import { GENESIS_PREV } from './ledger-event.js';
 import type { CheckpointRow, EventRow, KeyRow } from './ledger.repository.js';
 import { headerKid, type ChunkResult } from './verify-batch.js';
-import { thumbprintKid, verifyAttached } from './jws.js';
+import { thumbprintKid, verifyAttached } from './jws-verify.js';
 import { MerkleFrontier, type FrontierNode } from './merkle-append.js';
 import { VerifyPool } from './verify-pool.js';
 import { createPublicKey } from 'node:crypto';

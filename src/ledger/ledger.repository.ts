@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import type pg from 'pg';
 import { to as copyTo } from 'pg-copy-streams';
 import { DataSource, type EntityManager } from 'typeorm';
-import type { PublicJwk } from './signing-keys.js';
+import type { PublicJwk } from './jws-verify.js';
 import { extentOf, extentSql, type LedgerExtent, type RawExtent } from './truncation.js';
 
 /** The advisory lock that serializes appends across every process, so no two forks of the chain. */

@@ -12,6 +12,7 @@
  * operators, so trees larger than 2^31 leaves work.
  */
 import { createHash, hash } from 'node:crypto';
+import { half, inclusionSides, isIndex, isOdd } from './merkle-inclusion.js';
 
 /** The 32-byte SHA-256 of the empty string: MTH({}), RFC 9162 §2.1.1. */
 export const EMPTY_ROOT: Buffer = createHash('sha256').digest();
@@ -135,23 +136,9 @@ function checkSizes(first: number, second: number): void {
   }
 }
 
-function isIndex(n: number): boolean {
-  return Number.isSafeInteger(n) && n >= 0;
-}
-
 // ---------------------------------------------------------------------------------------------
 // Verification: RFC 9162 §2.1.3.2 and §2.1.4.2, step by step.
 // ---------------------------------------------------------------------------------------------
-
-/** LSB(n) is set; arithmetic rather than `&`, which would truncate to 32 bits. */
-function isOdd(n: number): boolean {
-  return n % 2 === 1;
-}
-
-/** n >> 1 without the 32-bit truncation of `>>`. */
-function half(n: number): number {
-  return Math.floor(n / 2);
-}
 
 function isHash(value: Uint8Array): boolean {
   return value.length === HASH_SIZE;
@@ -169,36 +156,12 @@ export function verifyInclusion(
   proof: readonly Uint8Array[],
   root: Uint8Array,
 ): boolean {
-  if (!isIndex(index) || !isIndex(treeSize) || !isHash(leaf) || !proof.every(isHash)) {
-    return false;
-  }
-  // 1. leaf_index >= tree_size fails.
-  if (index >= treeSize) return false;
-  // 2.-3. fn = leaf_index, sn = tree_size - 1, r = hash.
-  let fn = index;
-  let sn = treeSize - 1;
+  if (!isHash(leaf) || !proof.every(isHash)) return false;
+  const sides = inclusionSides(index, treeSize, proof.length);
+  if (sides === null) return false;
   let r: Uint8Array = leaf;
-  // 4.
-  for (const p of proof) {
-    // a. sn = 0 with proof left over fails.
-    if (sn === 0) return false;
-    if (isOdd(fn) || fn === sn) {
-      // b. p is a left sibling.
-      r = nodeHash(p, r);
-      // ii. Climb past the levels where this node has no right sibling in the tree.
-      while (!isOdd(fn) && fn !== 0) {
-        fn = half(fn);
-        sn = half(sn);
-      }
-    } else {
-      r = nodeHash(r, p);
-    }
-    // c.
-    fn = half(fn);
-    sn = half(sn);
-  }
-  // 5.
-  return sn === 0 && sameBytes(r, root);
+  for (const [i, p] of proof.entries()) r = sides[i] === true ? nodeHash(p, r) : nodeHash(r, p);
+  return sameBytes(r, root);
 }
 
 /**

@@ -8,22 +8,13 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 
 import { join } from 'node:path';
 import type { JWK } from 'jose';
 import type { LedgerConfig } from '../config/config.js';
-import { thumbprintKid } from './jws.js';
+import { thumbprintKid, type PublicJwk } from './jws-verify.js';
 
 /** An Ed25519 signing key of the ledger; `kid` is the RFC 7638 thumbprint of its public JWK. */
 export interface SigningKey {
   readonly kid: string;
   readonly privateKey: KeyObject;
   readonly publicJwk: PublicJwk;
-}
-
-export interface PublicJwk {
-  readonly kty: 'OKP';
-  readonly crv: 'Ed25519';
-  readonly x: string;
-  readonly kid: string;
-  readonly alg: 'EdDSA';
-  readonly use: 'sig';
 }
 
 export class SigningKeyError extends Error {

@@ -1,7 +1,7 @@
 import { createPublicKey, verify, type KeyObject } from 'node:crypto';
 import type { JWK } from 'jose';
 import { checkChain } from './chain-verify.js';
-import { kidOf } from './jws.js';
+import { kidOf } from './jws-verify.js';
 import { splitCopyRows, unescapeCopyField } from './copy-text.js';
 import { CHECKPOINT_EVENT, KEY_ROTATED } from './event-catalogue.js';
 import type { VerifyFailureReason } from './ledger-verifier.js';

@@ -6,7 +6,7 @@
  */
 import { csvText } from '../common/csv-export.js';
 import { canonicalize } from '../ledger/canonical-json.js';
-import { kidOf } from '../ledger/jws.js';
+import { kidOf } from '../ledger/jws-verify.js';
 import type { ReportBody } from './report-document.js';
 
 export const CSV_COLUMNS = [

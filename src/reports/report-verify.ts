@@ -16,14 +16,16 @@
  *   events and compared member by member), the evaluation results and gate evidence hash to
  *   the digests their events record, the request content to its digest, and the approvals to
  *   the `promotion.approved` event that closed them.
+ *
+ * Environment-neutral: WebCrypto and jose, no node: module and no Buffer, so the console runs
+ * this same module in the browser (web/ imports it by relative path).
  */
-import { createHash } from 'node:crypto';
 import { base64url } from 'jose';
 import { canonicalBytes, canonicalize } from '../ledger/canonical-json.js';
 import { KEY_ROTATED } from '../ledger/event-catalogue.js';
 import { canonicalEvent, type LedgerEvent } from '../ledger/ledger-event.js';
-import { kidOf, thumbprintKid, verifyAttached, verifyDetached } from '../ledger/jws.js';
-import { leafHash, verifyInclusion } from '../ledger/merkle.js';
+import { kidOf, thumbprintKid, verifyAttached, verifyDetached } from '../ledger/jws-verify.js';
+import { leafHashHex, sha256Hex, verifyInclusionHex } from '../ledger/merkle-inclusion.js';
 import {
   REPORT_TYPE,
   type Json,
@@ -70,6 +72,7 @@ export interface VerifyReportOptions {
 
 const SHA256_HEX = /^[0-9a-f]{64}$/;
 const SECTION_NAMES = ['models', 'evaluations', 'promotions', 'rollouts'] as const;
+const UTF8 = new TextEncoder();
 
 /** Verifies the text of a report file. Never throws for a bad report: it says what failed. */
 export async function verifyReport(
@@ -86,7 +89,7 @@ export async function verifyReport(
       subject: null,
       keysFrom: options.jwks === undefined ? 'report' : 'jwks-file',
       checkpoint: null,
-      fileSha256: sha256(text),
+      fileSha256: await sha256Hex(text),
       canonicalFile: false,
       eventsChecked: 0,
       proofsChecked: 0,
@@ -104,6 +107,7 @@ async function verify(text: string, options: VerifyReportOptions): Promise<Repor
   const counts = { events: 0, proofs: 0, signatures: 0 };
   let canonicalFile = false;
   const keysFrom = options.jwks === undefined ? 'report' : 'jwks-file';
+  const fileSha256 = await sha256Hex(text);
   const result = (report: ReportBody | null): ReportVerification => ({
     ok: failures.length === 0,
     reportId: report && typeof report.id === 'string' ? report.id : null,
@@ -115,7 +119,7 @@ async function verify(text: string, options: VerifyReportOptions): Promise<Repor
           rootHash: report.checkpoint.checkpoint.rootHash,
         }
       : null,
-    fileSha256: sha256(text),
+    fileSha256,
     canonicalFile,
     eventsChecked: counts.events,
     proofsChecked: counts.proofs,
@@ -174,9 +178,7 @@ async function verify(text: string, options: VerifyReportOptions): Promise<Repor
 
   // The checkpoint.
   const cp = report.checkpoint;
-  const root = SHA256_HEX.test(cp.checkpoint.rootHash)
-    ? Buffer.from(cp.checkpoint.rootHash, 'hex')
-    : undefined;
+  const root = SHA256_HEX.test(cp.checkpoint.rootHash) ? cp.checkpoint.rootHash : undefined;
   if (root === undefined) fail('checkpoint', 'rootHash is not 64 lowercase hex digits');
   const key = keys.get(kidOf(cp.jws) ?? '');
   if (!key) {
@@ -213,7 +215,7 @@ async function verify(text: string, options: VerifyReportOptions): Promise<Repor
       fail(where, `prev does not link to the hash of seq ${previous.seq}`);
     }
     if (root !== undefined) {
-      if (proofHolds(entry, cp.checkpoint.treeSize, root)) counts.proofs++;
+      if (await proofHolds(entry, cp.checkpoint.treeSize, root)) counts.proofs++;
       else
         fail(
           where,
@@ -231,7 +233,7 @@ async function verify(text: string, options: VerifyReportOptions): Promise<Repor
   }
 
   try {
-    checkFigures(report, events, bySeq, fail);
+    await checkFigures(report, events, bySeq, fail);
   } catch (error) {
     // A section of the wrong shape: the derivation or a digest could not even be computed.
     fail('figures', `a section is malformed: ${(error as Error).message}`);
@@ -362,7 +364,7 @@ async function checkEvent(
     fail(`invalid event: ${(error as Error).message}`);
   }
   if (parsed && entry.event.seq !== entry.seq) fail(`the event's seq is ${entry.event.seq}`);
-  const hash = leafHash(Buffer.from(entry.canonical, 'utf8')).toString('hex');
+  const hash = await leafHashHex(entry.canonical);
   if (hash !== entry.hash) fail(`hash mismatch: recorded ${entry.hash}, recomputed ${hash}`);
   const kid = kidOf(entry.jws);
   const expected = keyAt(entry.seq);
@@ -377,32 +379,25 @@ async function checkEvent(
   }
   const good =
     canonicalParts(entry.jws) &&
-    (await verifyDetached(entry.jws, Buffer.from(entry.canonical, 'utf8'), key));
+    (await verifyDetached(entry.jws, UTF8.encode(entry.canonical), key));
   if (!good) fail('bad signature');
   return { parsed, signature: good };
 }
 
-function proofHolds(entry: ReportEvent, treeSize: number, root: Buffer): boolean {
-  if (!SHA256_HEX.test(entry.hash) || !entry.proof.every((h) => SHA256_HEX.test(h))) return false;
-  return verifyInclusion(
-    Buffer.from(entry.hash, 'hex'),
-    entry.seq - 1,
-    treeSize,
-    entry.proof.map((h) => Buffer.from(h, 'hex')),
-    root,
-  );
+async function proofHolds(entry: ReportEvent, treeSize: number, root: string): Promise<boolean> {
+  return verifyInclusionHex(entry.hash, entry.seq - 1, treeSize, entry.proof, root);
 }
 
 // ---------------------------------------------------------------------------------------------
 // Figures: the sections against the events they cite.
 // ---------------------------------------------------------------------------------------------
 
-function checkFigures(
+async function checkFigures(
   report: ReportBody,
   events: readonly LedgerEvent[],
   bySeq: ReadonlyMap<number, ReportEvent>,
   fail: (check: string, detail: string) => void,
-): void {
+): Promise<void> {
   const facts = factsOf(report);
   const derived = assembleSections(events, facts);
   for (const name of SECTION_NAMES) {
@@ -418,13 +413,13 @@ function checkFigures(
   const payloadAt = (seq: number | null): JsonObject | undefined =>
     seq === null ? undefined : (bySeq.get(seq)?.event.payload as JsonObject | undefined);
 
-  report.evaluations.forEach((e, i) => {
+  for (const [i, e] of report.evaluations.entries()) {
     const where = `evaluations[${i}] (evaluation ${e.id}, event seq ${e.completedSeq})`;
     if (e.result === null) {
       fail('figures', `${where}: the result is missing`);
-      return;
+      continue;
     }
-    if (sha256(canonicalize(e.result)) !== e.resultSha256)
+    if ((await sha256Hex(canonicalize(e.result))) !== e.resultSha256)
       fail('figures', `${where}: the result does not hash to resultSha256 of evaluation.completed`);
     const dataset = e.result['dataset'];
     if (
@@ -438,12 +433,12 @@ function checkFigures(
     const wrong = isRecord(headline) ? headlineDifference(headline, e.result) : null;
     if (wrong !== null)
       fail('figures', `${where}: ${wrong} differs from the headline of evaluation.completed`);
-  });
+  }
 
-  report.promotions.forEach((p, i) => {
+  for (const [i, p] of report.promotions.entries()) {
     const where = `promotions[${i}] (promotion ${p.id})`;
     const path = `promotions[${i}]`;
-    if (p.content !== null && sha256(canonicalize(p.content)) !== p.requestDigest)
+    if (p.content !== null && (await sha256Hex(canonicalize(p.content))) !== p.requestDigest)
       fail('figures', `${where}: the request content does not hash to its requestDigest`);
     if (p.approvedSeq !== null) {
       const approved = payloadAt(p.approvedSeq)?.['approvals'];
@@ -461,13 +456,13 @@ function checkFigures(
           `${where}: the approvals are not those of promotion.approved (event seq ${p.approvedSeq})`,
         );
     }
-    p.gateEvaluations.forEach((g, j) => {
+    for (const [j, g] of p.gateEvaluations.entries()) {
       const at = `${path}.gateEvaluations[${j}] (gate evaluation ${g.id}, event seq ${g.evaluatedSeq})`;
       if (g.gates === null) {
         fail('figures', `${at}: the gate results are missing`);
-        return;
+        continue;
       }
-      if (sha256(canonicalize(g.gates)) !== g.evidenceSha256)
+      if ((await sha256Hex(canonicalize(g.gates))) !== g.evidenceSha256)
         fail('figures', `${at}: the gate results do not hash to evidenceSha256 of gate.evaluated`);
       const summary = g.gates.map((r) =>
         isRecord(r)
@@ -477,8 +472,8 @@ function checkFigures(
       const recorded = payloadAt(g.evaluatedSeq)?.['gates'];
       if (recorded === undefined || canonicalize(summary) !== canonicalize(recorded))
         fail('figures', `${at}: the gate results are not those gate.evaluated records`);
-    });
-  });
+    }
+  }
 
   const subject = report.subject;
   const present =
@@ -570,10 +565,6 @@ function headlineDifference(headline: JsonObject, result: JsonObject): string | 
 
 function sameJson(a: unknown, b: unknown): boolean {
   return firstDifference(a, b, '$') === null;
-}
-
-function sha256(text: string): string {
-  return createHash('sha256').update(text, 'utf8').digest('hex');
 }
 
 function isRecord(value: unknown): value is Record<string, Json> {

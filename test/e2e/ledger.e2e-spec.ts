@@ -6,7 +6,7 @@ import pg from 'pg';
 import { LedgerService } from '../../src/ledger/ledger.service.js';
 import { canonicalize } from '../../src/ledger/canonical-json.js';
 import { leafHash, verifyConsistency, verifyInclusion } from '../../src/ledger/merkle.js';
-import { verifyAttached, verifyDetached } from '../../src/ledger/jws.js';
+import { verifyAttached, verifyDetached } from '../../src/ledger/jws-verify.js';
 import { startTestApp, type TestApp } from '../support/app.js';
 import { runCli } from '../support/cli.js';
 import { testEvent } from '../support/test-event.js';

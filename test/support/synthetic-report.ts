@@ -6,13 +6,10 @@
  */
 import { createHash, generateKeyPairSync, randomUUID, type KeyObject } from 'node:crypto';
 import { canonicalBytes, canonicalize } from '../../src/ledger/canonical-json.js';
-import {
-  canonicalEvent,
-  eventHash,
-  GENESIS_PREV,
-  type LedgerEvent,
-} from '../../src/ledger/ledger-event.js';
-import { signAttached, signDetached, thumbprintKid } from '../../src/ledger/jws.js';
+import { canonicalEvent, GENESIS_PREV, type LedgerEvent } from '../../src/ledger/ledger-event.js';
+import { eventHash } from '../../src/ledger/event-hash.js';
+import { signAttached, signDetached } from '../../src/ledger/jws.js';
+import { thumbprintKid } from '../../src/ledger/jws-verify.js';
 import { inclusionProof, rootOf } from '../../src/ledger/merkle.js';
 import {
   REPORT_TYPE,

@@ -1,5 +1,5 @@
 /** The cover: subject, period, the checkpoint the report is anchored to, contents, how to verify. */
-import { kidOf } from '../../ledger/jws.js';
+import { kidOf } from '../../ledger/jws-verify.js';
 import type { ReportBody } from '../report-document.js';
 import { dateTime } from './pdf-text.js';
 import { ACCENT, INK, MARGIN, MUTED, type PdfWriter } from './pdf-writer.js';

@@ -1,6 +1,7 @@
 import { useCallback, useEffect, useRef, useState, type ReactNode } from 'react';
 import { problemOf, type Problem } from './api/problem.js';
 import { fetchSession, signOut, type Session } from './api/session.js';
+import { EndpointsPage } from './pages/endpoints-page.js';
 import { InboxPage } from './pages/inbox-page.js';
 import { LedgerPage } from './pages/ledger-page.js';
 import { ProblemView } from './problem-view.js';
@@ -24,6 +25,11 @@ const PAGES = [
     route: '/inbox',
     label: 'Inbox',
     render: (session: Session) => <InboxPage session={session} />,
+  },
+  {
+    route: '/endpoints',
+    label: 'Endpoints',
+    render: (session: Session) => <EndpointsPage session={session} />,
   },
 ] as const;
 

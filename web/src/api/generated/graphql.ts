@@ -19,6 +19,26 @@ export type RiskTier =
   | 'LOW'
   | 'MEDIUM';
 
+export type RolloutStatus =
+  | 'COMPLETED'
+  | 'FAILED'
+  | 'PAUSED'
+  | 'ROLLED_BACK'
+  | 'RUNNING';
+
+/** How a candidate version takes traffic: NONE, SHADOW (mirrored, never answers), or a weighted split by routing key. */
+export type TrafficMode =
+  | 'AB_TEST'
+  | 'BLUE_GREEN'
+  | 'CANARY'
+  | 'NONE'
+  | 'SHADOW';
+
+export type EndpointsQueryVariables = Exact<{ [key: string]: never; }>;
+
+
+export type EndpointsQuery = { endpoints: { nextCursor: string | null, items: Array<{ name: string, model: string, liveVersion: number | null, candidateVersion: number | null, standbyVersion: number | null, mode: TrafficMode, candidateWeight: number, shadowSample: number, revision: number, updatedAt: string, drift: { alerting: boolean, since: string | null, checkedAt: string, version: number, scorePsi: number | null, threshold: number, rows: number, features: Array<{ feature: string, psi: number }> } | null }> }, promotionRequests: { items: Array<{ endpoint: string, rollout: { id: string, status: RolloutStatus } | null }> } };
+
 export type LedgerEventsQueryVariables = Exact<{
   afterSeq: number;
   limit: number;
@@ -59,6 +79,47 @@ export class TypedDocumentString<TResult, TVariables>
   }
 }
 
+export const EndpointsDocument = new TypedDocumentString(`
+    query Endpoints {
+  endpoints(limit: 200) {
+    items {
+      name
+      model
+      liveVersion
+      candidateVersion
+      standbyVersion
+      mode
+      candidateWeight
+      shadowSample
+      revision
+      updatedAt
+      drift {
+        alerting
+        since
+        checkedAt
+        version
+        scorePsi
+        threshold
+        rows
+        features {
+          feature
+          psi
+        }
+      }
+    }
+    nextCursor
+  }
+  promotionRequests(status: ROLLING_OUT, limit: 200) {
+    items {
+      endpoint
+      rollout {
+        id
+        status
+      }
+    }
+  }
+}
+    `) as unknown as TypedDocumentString<EndpointsQuery, EndpointsQueryVariables>;
 export const LedgerEventsDocument = new TypedDocumentString(`
     query LedgerEvents($afterSeq: Int!, $limit: Int!, $type: String) {
   ledgerEvents(afterSeq: $afterSeq, limit: $limit, type: $type) {

@@ -1,12 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import pg from 'pg';
-import type { BrowserContext, ConsoleMessage, Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { CONSOLE_HEADERS } from '../../src/console/console-files.js';
 import { LedgerService } from '../../src/ledger/ledger.service.js';
 import { startTestApp, type TestApp } from '../support/app.js';
 import { launchBrowser, type TestBrowser } from '../support/browser.js';
+import { freshPage, seriousViolations } from '../support/console-page.js';
 import { testEvent } from '../support/test-event.js';
 
 /**
@@ -14,63 +13,6 @@ import { testEvent } from '../support/test-event.js';
  * a page that runs under its Content-Security-Policy without an error, and axe-core's audit.
  * `npm test` builds the console first.
  */
-
-const AXE_SOURCE = readFileSync(
-  createRequire(import.meta.url).resolve('axe-core/axe.min.js'),
-  'utf8',
-);
-
-interface AxeViolation {
-  readonly id: string;
-  readonly impact: string | null;
-  readonly help: string;
-  readonly nodes: readonly { readonly target: readonly string[] }[];
-}
-
-/** The serious and critical violations axe-core finds on the page as it stands. */
-async function seriousViolations(page: Page): Promise<string[]> {
-  // Evaluated through the DevTools protocol, which the page's CSP does not govern.
-  await page.evaluate(AXE_SOURCE);
-  const violations = await page.evaluate(async () => {
-    const axe = (globalThis as unknown as { axe: { run(): Promise<{ violations: unknown[] }> } })
-      .axe;
-    return (await axe.run()).violations;
-  });
-  return (violations as AxeViolation[])
-    .filter((v) => v.impact === 'serious' || v.impact === 'critical')
-    .map(
-      (v) =>
-        `${v.id} (${v.impact}): ${v.help} at ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`,
-    );
-}
-
-/**
- * What the page reports that a working console never does: errors on its console (CSP
- * violations among them) and uncaught exceptions. The browser also logs every answer with an
- * error status, and the sign-in routes answer 401 (signed out) and 400 (the console asking
- * whether dev sign-in exists) by design: those are left out.
- */
-function collectFaults(page: Page): string[] {
-  const faults: string[] = [];
-  page.on('console', (message: ConsoleMessage) => {
-    if (message.type() !== 'error' && message.type() !== 'warning') return;
-    const expectedStatus =
-      message.text().startsWith('Failed to load resource') &&
-      new URL(message.location().url).pathname.startsWith('/console/auth/');
-    if (!expectedStatus) faults.push(`${message.type()}: ${message.text()}`);
-  });
-  page.on('pageerror', (error) => faults.push(`pageerror: ${error.message}`));
-  return faults;
-}
-
-/** A page in a context of its own, its faults collected from the start. */
-async function freshPage(
-  browser: TestBrowser,
-): Promise<{ context: BrowserContext; page: Page; faults: string[] }> {
-  const context = await browser.context();
-  const page = await context.newPage();
-  return { context, page, faults: collectFaults(page) };
-}
 
 /** Signs in as an auditor through the console's Dev sign-in form (the dev issuer is on). */
 async function signInAsAuditor(app: TestApp, page: Page): Promise<void> {

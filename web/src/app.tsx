@@ -4,6 +4,7 @@ import { fetchSession, signOut, type Session } from './api/session.js';
 import { EndpointsPage } from './pages/endpoints-page.js';
 import { InboxPage } from './pages/inbox-page.js';
 import { LedgerPage } from './pages/ledger-page.js';
+import { RequestPage } from './pages/request-page.js';
 import { ProblemView } from './problem-view.js';
 import { Link, useRoute } from './router.js';
 import { SignIn } from './sign-in.js';
@@ -33,6 +34,8 @@ const PAGES = [
   },
 ] as const;
 
+const REQUEST_ROUTE = /^\/requests\/([^/]+)$/;
+
 export function App(): ReactNode {
   const [session, setSession] = useState<SessionState>({ state: 'loading' });
   const load = useCallback(() => {
@@ -56,6 +59,8 @@ export function App(): ReactNode {
   }, [route]);
   const page =
     PAGES.find((candidate) => candidate.route === route) ?? (route === '/' ? PAGES[0] : undefined);
+  // A promotion request's page is reached from the inbox, and is no entry of the navigation.
+  const requestId = REQUEST_ROUTE.exec(route)?.[1];
 
   return (
     <>
@@ -93,7 +98,13 @@ export function App(): ReactNode {
         )}
         {session.state === 'signed-out' && <SignIn onSignedIn={load} />}
         {session.state === 'signed-in' &&
-          (page ? page.render(session.session) : <NotFound route={route} />)}
+          (page ? (
+            page.render(session.session)
+          ) : requestId === undefined ? (
+            <NotFound route={route} />
+          ) : (
+            <RequestPage session={session.session} id={decodeURIComponent(requestId)} />
+          ))}
       </main>
     </>
   );

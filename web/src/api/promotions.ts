@@ -1,7 +1,26 @@
-import { PendingPromotionsDocument, type PendingPromotionsQuery } from './generated/graphql.js';
+import {
+  ApprovePromotionDocument,
+  PendingPromotionsDocument,
+  PromotionRequestReviewDocument,
+  RejectPromotionDocument,
+  ReviewEvidenceDocument,
+  type ApprovePromotionMutation,
+  type PendingPromotionsQuery,
+  type PromotionRequestReviewQuery,
+  type ReviewEvidenceQuery,
+} from './generated/graphql.js';
 import { runOperation } from './graphql-client.js';
+import { ProblemError } from './problem.js';
 
 export type PendingPromotion = PendingPromotionsQuery['promotionRequests']['items'][number];
+export type PromotionReview = NonNullable<PromotionRequestReviewQuery['promotionRequest']>;
+export type RequestStatus = Pick<
+  PromotionReview,
+  'status' | 'missingRoles' | 'closeReason' | 'closedBy' | 'closedAt' | 'approvals'
+>;
+export type Ability = PromotionRequestReviewQuery['me']['abilities'][number];
+export type PolicyDocument = PromotionRequestReviewQuery['policies'][number];
+export type ReviewEvidence = ReviewEvidenceQuery;
 
 /** Every PENDING promotion request, oldest first, read page by page to the end. */
 export async function pendingPromotions(csrfToken: string): Promise<PendingPromotion[]> {
@@ -15,4 +34,84 @@ export async function pendingPromotions(csrfToken: string): Promise<PendingPromo
     cursor = data.promotionRequests.nextCursor ?? null;
   } while (cursor !== null);
   return all;
+}
+
+/** A request as its signer reviews it, what the caller may do, and the policies in force. */
+export async function promotionReview(
+  csrfToken: string,
+  id: string,
+): Promise<{
+  request: PromotionReview;
+  abilities: readonly Ability[];
+  policies: readonly PolicyDocument[];
+}> {
+  const data = await runOperation(PromotionRequestReviewDocument, { id }, csrfToken);
+  if (!data.promotionRequest) {
+    throw new ProblemError({ code: 'NOT_FOUND', message: `There is no promotion request ${id}.` });
+  }
+  return { request: data.promotionRequest, abilities: data.me.abilities, policies: data.policies };
+}
+
+/** The model card and the evaluation a request names. */
+export function reviewEvidence(
+  csrfToken: string,
+  model: string,
+  evaluationId: string,
+): Promise<ReviewEvidence> {
+  return runOperation(ReviewEvidenceDocument, { model, evaluationId }, csrfToken);
+}
+
+/** Where the approval stands in the ledger: its `promotion.approval.recorded` event. */
+export interface ApprovalReceipt {
+  readonly seq: number;
+  readonly hash: string;
+  readonly ts: string;
+  readonly role: string;
+}
+
+type HistoryEvent = ApprovePromotionMutation['approvePromotion']['history'][number];
+
+/** The signer's approval event in a request's history: the last one recorded for that role. */
+export function approvalReceiptOf(
+  history: readonly HistoryEvent[],
+  subject: string,
+  role: string,
+): ApprovalReceipt | null {
+  const event = history.findLast(
+    (candidate) =>
+      candidate.type === 'promotion.approval.recorded' &&
+      candidate.actor.sub === subject &&
+      candidate.payload['role'] === role,
+  );
+  return event ? { seq: event.seq, hash: event.hash, ts: event.ts, role } : null;
+}
+
+export interface Approval {
+  readonly id: string;
+  readonly requestDigest: string;
+  readonly role: string;
+  /** Empty is no statement. */
+  readonly statement: string;
+}
+
+/** Approves, and finds the approval's ledger event in the request's history it answers. */
+export async function approvePromotion(
+  csrfToken: string,
+  subject: string,
+  approval: Approval,
+): Promise<{ status: RequestStatus; receipt: ApprovalReceipt | null }> {
+  const { statement, ...rest } = approval;
+  const variables = statement.trim() === '' ? rest : { ...rest, statement };
+  const data = await runOperation(ApprovePromotionDocument, variables, csrfToken);
+  const answer = data.approvePromotion;
+  return { status: answer, receipt: approvalReceiptOf(answer.history, subject, approval.role) };
+}
+
+export async function rejectPromotion(
+  csrfToken: string,
+  id: string,
+  reason: string,
+): Promise<RequestStatus> {
+  const data = await runOperation(RejectPromotionDocument, { id, reason }, csrfToken);
+  return data.rejectPromotion;
 }

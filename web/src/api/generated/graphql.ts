@@ -4,6 +4,37 @@ type Exact<T extends { [key: string]: unknown }> = { [K in keyof T]: T[K] };
 /** Internal type. DO NOT USE DIRECTLY. */
 export type Incremental<T> = T | { [P in keyof T]?: P extends ' $fragmentName' | '__typename' ? T[P] : never };
 import type { DocumentTypeDecoration } from '@graphql-typed-document-node/core';
+/** What an A/B test compares between the two versions. */
+export type AbTestOutcome =
+  | 'ACCURACY'
+  | 'AUC'
+  | 'ERROR_RATE'
+  | 'P99_LATENCY';
+
+export type Gate =
+  | 'APPROVALS'
+  | 'ARTIFACT_INTEGRITY'
+  | 'EVALUATION_FRESH'
+  | 'FAIRNESS'
+  | 'MODEL_CARD'
+  | 'PERFORMANCE'
+  | 'ROLLBACK_CRITERIA'
+  | 'ROLLOUT_PLAN';
+
+export type GatePurpose =
+  | 'REVIEW'
+  | 'ROLLOUT_START';
+
+/** PENDING until every required role approved, APPROVED until its rollout starts, then ROLLING_OUT and COMPLETED or ROLLED_BACK; REJECTED and WITHDRAWN end a request early. */
+export type PromotionStatus =
+  | 'APPROVED'
+  | 'COMPLETED'
+  | 'PENDING'
+  | 'REJECTED'
+  | 'ROLLED_BACK'
+  | 'ROLLING_OUT'
+  | 'WITHDRAWN';
+
 /** INITIAL: the first version of an endpoint (gates and approvals, then live). The others replace a live version in stages. */
 export type PromotionStrategy =
   | 'AB_TEST'
@@ -60,6 +91,47 @@ export type PendingPromotionsQueryVariables = Exact<{
 
 export type PendingPromotionsQuery = { promotionRequests: { nextCursor: string | null, items: Array<{ id: string, model: string, version: number, endpoint: string, riskTier: RiskTier, strategy: PromotionStrategy, requestedBy: string, createdAt: string, requiredRoles: Array<string>, missingRoles: Array<string>, approvals: Array<{ role: string, approver: string }> }> } };
 
+export type ThresholdFieldsFragment = { value: number, window: { minRequests: number, seconds: number } };
+
+export type CriteriaFieldsFragment = { maxErrorRate: { value: number, window: { minRequests: number, seconds: number } } | null, maxP99LatencyMs: { value: number, window: { minRequests: number, seconds: number } } | null, maxPsiDrift: { value: number, window: { minRequests: number, seconds: number } } | null, minAccuracy: { value: number, window: { minRequests: number, seconds: number } } | null, minAgreementWithLive: { value: number, window: { minRequests: number, seconds: number } } | null, minAuc: { value: number, window: { minRequests: number, seconds: number } } | null, minDisparateImpact: { value: number, window: { minRequests: number, seconds: number } } | null };
+
+export type RollbackFieldsFragment = { rationale: string, maxErrorRate: { value: number, window: { minRequests: number, seconds: number } } | null, maxP99LatencyMs: { value: number, window: { minRequests: number, seconds: number } } | null, maxPsiDrift: { value: number, window: { minRequests: number, seconds: number } } | null, minAccuracy: { value: number, window: { minRequests: number, seconds: number } } | null, minAgreementWithLive: { value: number, window: { minRequests: number, seconds: number } } | null, minAuc: { value: number, window: { minRequests: number, seconds: number } } | null, minDisparateImpact: { value: number, window: { minRequests: number, seconds: number } } | null };
+
+export type RequestStatusFieldsFragment = { status: PromotionStatus, missingRoles: Array<string>, closeReason: string | null, closedBy: string | null, closedAt: string | null, approvals: Array<{ role: string, approver: string, approvedAt: string, signOff: boolean, statement: string | null }> };
+
+export type PromotionRequestReviewQueryVariables = Exact<{
+  id: string | number;
+}>;
+
+
+export type PromotionRequestReviewQuery = { promotionRequest: { id: string, model: string, version: number, endpoint: string, riskTier: RiskTier, strategy: PromotionStrategy, liveVersion: number | null, requestedBy: string, createdAt: string, justification: string, requestDigest: string, policySha256: string, judgedUnderPolicySha256: string, requiredRoles: Array<string>, evaluationId: string, status: PromotionStatus, missingRoles: Array<string>, closeReason: string | null, closedBy: string | null, closedAt: string | null, plan: { shadow: { sampleRate: number, minRequests: number, minDurationSeconds: number } | null, canary: { steps: Array<number>, minRequestsPerStep: number, bakeSeconds: number } | null, abTest: { splitPercent: number, outcome: AbTestOutcome, minSamples: number, significanceLevel: number } | null }, rollbackCriteria: { rationale: string, maxErrorRate: { value: number, window: { minRequests: number, seconds: number } } | null, maxP99LatencyMs: { value: number, window: { minRequests: number, seconds: number } } | null, maxPsiDrift: { value: number, window: { minRequests: number, seconds: number } } | null, minAccuracy: { value: number, window: { minRequests: number, seconds: number } } | null, minAgreementWithLive: { value: number, window: { minRequests: number, seconds: number } } | null, minAuc: { value: number, window: { minRequests: number, seconds: number } } | null, minDisparateImpact: { value: number, window: { minRequests: number, seconds: number } } | null }, successCriteria: { maxErrorRate: { value: number, window: { minRequests: number, seconds: number } } | null, maxP99LatencyMs: { value: number, window: { minRequests: number, seconds: number } } | null, maxPsiDrift: { value: number, window: { minRequests: number, seconds: number } } | null, minAccuracy: { value: number, window: { minRequests: number, seconds: number } } | null, minAgreementWithLive: { value: number, window: { minRequests: number, seconds: number } } | null, minAuc: { value: number, window: { minRequests: number, seconds: number } } | null, minDisparateImpact: { value: number, window: { minRequests: number, seconds: number } } | null } | null, gateEvaluations: Array<{ id: string, evaluatedAt: string, evaluatedBy: string, purpose: GatePurpose, passed: boolean, gates: Array<{ gate: Gate, passed: boolean, summary: string }> }>, approvals: Array<{ role: string, approver: string, approvedAt: string, signOff: boolean, statement: string | null }> } | null, me: { abilities: Array<{ action: string, subject: string }> }, policies: Array<{ name: string, sha256: string, content: string }> };
+
+export type ReviewEvidenceQueryVariables = Exact<{
+  model: string;
+  evaluationId: string | number;
+}>;
+
+
+export type ReviewEvidenceQuery = { model: { owner: string, protectedAttributes: Array<string>, modelCard: { intendedUse: string, limitations: string, outOfScopeUses: Array<string>, trainingData: string, ethicalConsiderations: string } } | null, evaluation: { id: string, status: string, finishedAt: string | null, datasetId: string, resultSha256: string | null, performance: Array<{ name: string, value: number | null, interval: { lower: number | null, upper: number | null } | null }>, fairness: Array<{ attribute: string, referenceGroup: string | null, passesFourFifths: boolean | null, figures: Array<{ name: string, value: number | null }>, groups: Array<{ group: string, count: number, selectionRate: number, truePositiveRate: number | null, falsePositiveRate: number | null, belowMinimumSize: boolean }> }> } | null };
+
+export type ApprovePromotionMutationVariables = Exact<{
+  id: string | number;
+  requestDigest: string;
+  role: string;
+  statement?: string | null | undefined;
+}>;
+
+
+export type ApprovePromotionMutation = { approvePromotion: { id: string, status: PromotionStatus, missingRoles: Array<string>, closeReason: string | null, closedBy: string | null, closedAt: string | null, history: Array<{ seq: number, hash: string, type: string, ts: string, payload: Record<string, unknown>, actor: { sub: string } }>, approvals: Array<{ role: string, approver: string, approvedAt: string, signOff: boolean, statement: string | null }> } };
+
+export type RejectPromotionMutationVariables = Exact<{
+  id: string | number;
+  reason: string;
+}>;
+
+
+export type RejectPromotionMutation = { rejectPromotion: { id: string, status: PromotionStatus, missingRoles: Array<string>, closeReason: string | null, closedBy: string | null, closedAt: string | null, approvals: Array<{ role: string, approver: string, approvedAt: string, signOff: boolean, statement: string | null }> } };
+
 export class TypedDocumentString<TResult, TVariables>
   extends String
   implements DocumentTypeDecoration<TResult, TVariables>
@@ -78,7 +150,94 @@ export class TypedDocumentString<TResult, TVariables>
     return this.value;
   }
 }
-
+export const ThresholdFieldsFragmentDoc = new TypedDocumentString(`
+    fragment ThresholdFields on Threshold {
+  value
+  window {
+    minRequests
+    seconds
+  }
+}
+    `, {"fragmentName":"ThresholdFields"}) as unknown as TypedDocumentString<ThresholdFieldsFragment, unknown>;
+export const CriteriaFieldsFragmentDoc = new TypedDocumentString(`
+    fragment CriteriaFields on SuccessCriteria {
+  maxErrorRate {
+    ...ThresholdFields
+  }
+  maxP99LatencyMs {
+    ...ThresholdFields
+  }
+  maxPsiDrift {
+    ...ThresholdFields
+  }
+  minAccuracy {
+    ...ThresholdFields
+  }
+  minAgreementWithLive {
+    ...ThresholdFields
+  }
+  minAuc {
+    ...ThresholdFields
+  }
+  minDisparateImpact {
+    ...ThresholdFields
+  }
+}
+    fragment ThresholdFields on Threshold {
+  value
+  window {
+    minRequests
+    seconds
+  }
+}`, {"fragmentName":"CriteriaFields"}) as unknown as TypedDocumentString<CriteriaFieldsFragment, unknown>;
+export const RollbackFieldsFragmentDoc = new TypedDocumentString(`
+    fragment RollbackFields on RollbackCriteria {
+  rationale
+  maxErrorRate {
+    ...ThresholdFields
+  }
+  maxP99LatencyMs {
+    ...ThresholdFields
+  }
+  maxPsiDrift {
+    ...ThresholdFields
+  }
+  minAccuracy {
+    ...ThresholdFields
+  }
+  minAgreementWithLive {
+    ...ThresholdFields
+  }
+  minAuc {
+    ...ThresholdFields
+  }
+  minDisparateImpact {
+    ...ThresholdFields
+  }
+}
+    fragment ThresholdFields on Threshold {
+  value
+  window {
+    minRequests
+    seconds
+  }
+}`, {"fragmentName":"RollbackFields"}) as unknown as TypedDocumentString<RollbackFieldsFragment, unknown>;
+export const RequestStatusFieldsFragmentDoc = new TypedDocumentString(`
+    fragment RequestStatusFields on PromotionRequest {
+  status
+  missingRoles
+  closeReason
+  closedBy
+  closedAt
+  approvals {
+    role
+    approver
+    approvedAt
+    signOff
+    statement
+  }
+}
+    `, {"fragmentName":"RequestStatusFields"}) as unknown as TypedDocumentString<RequestStatusFieldsFragment, unknown>;
 export const EndpointsDocument = new TypedDocumentString(`
     query Endpoints {
   endpoints(limit: 200) {
@@ -185,3 +344,243 @@ export const PendingPromotionsDocument = new TypedDocumentString(`
   }
 }
     `) as unknown as TypedDocumentString<PendingPromotionsQuery, PendingPromotionsQueryVariables>;
+export const PromotionRequestReviewDocument = new TypedDocumentString(`
+    query PromotionRequestReview($id: ID!) {
+  promotionRequest(id: $id) {
+    id
+    model
+    version
+    endpoint
+    riskTier
+    strategy
+    liveVersion
+    requestedBy
+    createdAt
+    justification
+    requestDigest
+    policySha256
+    judgedUnderPolicySha256
+    requiredRoles
+    evaluationId
+    ...RequestStatusFields
+    plan {
+      shadow {
+        sampleRate
+        minRequests
+        minDurationSeconds
+      }
+      canary {
+        steps
+        minRequestsPerStep
+        bakeSeconds
+      }
+      abTest {
+        splitPercent
+        outcome
+        minSamples
+        significanceLevel
+      }
+    }
+    rollbackCriteria {
+      ...RollbackFields
+    }
+    successCriteria {
+      ...CriteriaFields
+    }
+    gateEvaluations {
+      id
+      evaluatedAt
+      evaluatedBy
+      purpose
+      passed
+      gates {
+        gate
+        passed
+        summary
+      }
+    }
+  }
+  me {
+    abilities {
+      action
+      subject
+    }
+  }
+  policies {
+    name
+    sha256
+    content
+  }
+}
+    fragment ThresholdFields on Threshold {
+  value
+  window {
+    minRequests
+    seconds
+  }
+}
+fragment CriteriaFields on SuccessCriteria {
+  maxErrorRate {
+    ...ThresholdFields
+  }
+  maxP99LatencyMs {
+    ...ThresholdFields
+  }
+  maxPsiDrift {
+    ...ThresholdFields
+  }
+  minAccuracy {
+    ...ThresholdFields
+  }
+  minAgreementWithLive {
+    ...ThresholdFields
+  }
+  minAuc {
+    ...ThresholdFields
+  }
+  minDisparateImpact {
+    ...ThresholdFields
+  }
+}
+fragment RollbackFields on RollbackCriteria {
+  rationale
+  maxErrorRate {
+    ...ThresholdFields
+  }
+  maxP99LatencyMs {
+    ...ThresholdFields
+  }
+  maxPsiDrift {
+    ...ThresholdFields
+  }
+  minAccuracy {
+    ...ThresholdFields
+  }
+  minAgreementWithLive {
+    ...ThresholdFields
+  }
+  minAuc {
+    ...ThresholdFields
+  }
+  minDisparateImpact {
+    ...ThresholdFields
+  }
+}
+fragment RequestStatusFields on PromotionRequest {
+  status
+  missingRoles
+  closeReason
+  closedBy
+  closedAt
+  approvals {
+    role
+    approver
+    approvedAt
+    signOff
+    statement
+  }
+}`) as unknown as TypedDocumentString<PromotionRequestReviewQuery, PromotionRequestReviewQueryVariables>;
+export const ReviewEvidenceDocument = new TypedDocumentString(`
+    query ReviewEvidence($model: String!, $evaluationId: ID!) {
+  model(name: $model) {
+    owner
+    protectedAttributes
+    modelCard {
+      intendedUse
+      limitations
+      outOfScopeUses
+      trainingData
+      ethicalConsiderations
+    }
+  }
+  evaluation(id: $evaluationId) {
+    id
+    status
+    finishedAt
+    datasetId
+    resultSha256
+    performance {
+      name
+      value
+      interval {
+        lower
+        upper
+      }
+    }
+    fairness {
+      attribute
+      referenceGroup
+      passesFourFifths
+      figures {
+        name
+        value
+      }
+      groups {
+        group
+        count
+        selectionRate
+        truePositiveRate
+        falsePositiveRate
+        belowMinimumSize
+      }
+    }
+  }
+}
+    `) as unknown as TypedDocumentString<ReviewEvidenceQuery, ReviewEvidenceQueryVariables>;
+export const ApprovePromotionDocument = new TypedDocumentString(`
+    mutation ApprovePromotion($id: ID!, $requestDigest: String!, $role: String!, $statement: String) {
+  approvePromotion(
+    id: $id
+    requestDigest: $requestDigest
+    role: $role
+    statement: $statement
+  ) {
+    id
+    ...RequestStatusFields
+    history {
+      seq
+      hash
+      type
+      ts
+      actor {
+        sub
+      }
+      payload
+    }
+  }
+}
+    fragment RequestStatusFields on PromotionRequest {
+  status
+  missingRoles
+  closeReason
+  closedBy
+  closedAt
+  approvals {
+    role
+    approver
+    approvedAt
+    signOff
+    statement
+  }
+}`) as unknown as TypedDocumentString<ApprovePromotionMutation, ApprovePromotionMutationVariables>;
+export const RejectPromotionDocument = new TypedDocumentString(`
+    mutation RejectPromotion($id: ID!, $reason: String!) {
+  rejectPromotion(id: $id, reason: $reason) {
+    id
+    ...RequestStatusFields
+  }
+}
+    fragment RequestStatusFields on PromotionRequest {
+  status
+  missingRoles
+  closeReason
+  closedBy
+  closedAt
+  approvals {
+    role
+    approver
+    approvedAt
+    signOff
+    statement
+  }
+}`) as unknown as TypedDocumentString<RejectPromotionMutation, RejectPromotionMutationVariables>;

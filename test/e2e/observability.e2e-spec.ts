@@ -313,6 +313,71 @@ describe('observability: traces, trace ids in the ledger, /metrics', () => {
     });
   });
 
+  describe('the console', () => {
+    const SESSION = '__Host-gatehouse_session';
+    interface Recorded {
+      type: string;
+      traceId: string | null;
+      actor: { sub: string; roles: string[] };
+    }
+    async function lastEventOf(subject: string, type: string): Promise<Recorded> {
+      await eventsOf(subject, type);
+      const r = await ok<{ ledgerEvents: { events: Recorded[] } }>(
+        `query($subject: String, $type: String) { ledgerEvents(limit: 100, subject: $subject, type: $type) {
+          events { type traceId actor { sub roles } } } }`,
+        { subject, type },
+        'audrey',
+      );
+      return r.ledgerEvents.events[r.ledgerEvents.events.length - 1]!;
+    }
+
+    it("ledgers a console action with the signed-in subject and the trace id of the browser's request", async () => {
+      // The console is the browser's GraphQL over a session cookie and its CSRF header: this is
+      // that request, sent as the browser sends it.
+      await startCollecting();
+      const login = await fetch(`${app.url}/console/auth/dev-login`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', origin: app.url },
+        body: JSON.stringify({ subject: 'elena', roles: ['ml-engineer'] }),
+      });
+      expect(login.status).toBe(200);
+      const { csrfToken } = (await login.json()) as { csrfToken: string };
+      const cookie = login.headers
+        .getSetCookie()
+        .map((line) => line.split(';')[0]!)
+        .find((pair) => pair.startsWith(`${SESSION}=`))!;
+      const signedIn = (await spansOfTheLastRequest()).find((s) => s.kind === SpanKind.SERVER);
+      expect(signedIn?.attributes['http.route']).toBe('/console/auth/dev-login');
+
+      await startCollecting();
+      const created = await fetch(`${app.url}/graphql`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', cookie, 'x-csrf-token': csrfToken },
+        body: JSON.stringify({
+          query: 'mutation { createEndpoint(name: "console-made", model: "credit-risk") { id } }',
+        }),
+      });
+      expect(((await created.json()) as { errors?: unknown }).errors).toBeUndefined();
+      const during = await spansOfTheLastRequest();
+
+      const endpoint = await lastEventOf('endpoint:console-made', 'endpoint.created');
+      expect(endpoint.actor).toEqual({ sub: 'elena', roles: ['ml-engineer'] });
+      expect(endpoint.traceId).toMatch(TRACEPARENT);
+      expect(new Set(during.map((s) => s.spanContext().traceId))).toEqual(
+        new Set([endpoint.traceId]),
+      );
+      const session = (
+        await ok<{ ledgerEvents: { events: (Recorded & { subject: string })[] } }>(
+          `{ ledgerEvents(limit: 100, type: "console.signed_in") {
+            events { subject type traceId actor { sub roles } } } }`,
+          {},
+          'audrey',
+        )
+      ).ledgerEvents.events.find((e) => e.actor.sub === 'elena');
+      expect(session?.traceId).toBe(signedIn?.spanContext().traceId);
+    });
+  });
+
   describe('GET /metrics', () => {
     const scrape = async (): Promise<string> => {
       const response = await fetch(`${app.url}/metrics`);

@@ -1,5 +1,10 @@
-import type { ReactNode } from 'react';
-import { endpointOverview, type EndpointOverview, type EndpointRow } from '../api/endpoints.js';
+import { useState, type ReactNode } from 'react';
+import {
+  ENDPOINT_PAGE_SIZE,
+  endpointOverview,
+  type EndpointOverview,
+  type EndpointRow,
+} from '../api/endpoints.js';
 import type { Session } from '../api/session.js';
 import { ProblemView } from '../problem-view.js';
 import { Link } from '../router.js';
@@ -8,7 +13,14 @@ import { useLoaded } from '../use-loaded.js';
 
 /** Every endpoint: the version it serves, how its traffic is split now, its drift. */
 export function EndpointsPage({ session }: { session: Session }): ReactNode {
-  const overview = useLoaded(() => endpointOverview(session.csrfToken), [session.csrfToken]);
+  // The cursor of every page shown so far: the last is the current page's (null: the first).
+  const [cursors, setCursors] = useState<readonly (string | null)[]>([null]);
+  const cursor = cursors[cursors.length - 1] ?? null;
+  const overview = useLoaded(
+    () => endpointOverview(session.csrfToken, cursor),
+    [session.csrfToken, cursor],
+  );
+  const next = overview.state === 'loaded' ? overview.value.nextCursor : null;
   return (
     <section aria-labelledby="endpoints-title" aria-busy={overview.state === 'loading'}>
       <h1 id="endpoints-title">Endpoints</h1>
@@ -20,19 +32,53 @@ export function EndpointsPage({ session }: { session: Session }): ReactNode {
         <p role="status">No endpoint has been created yet.</p>
       )}
       {overview.state === 'loaded' && overview.value.endpoints.length > 0 && (
-        <EndpointTable overview={overview.value} />
+        <EndpointTable
+          overview={overview.value}
+          first={(cursors.length - 1) * ENDPOINT_PAGE_SIZE}
+        />
+      )}
+      {(cursors.length > 1 || next !== null) && (
+        <nav className="pager" aria-label="Endpoint pages">
+          <button
+            type="button"
+            disabled={cursors.length < 2}
+            onClick={() => {
+              setCursors(cursors.slice(0, -1));
+            }}
+          >
+            Previous {ENDPOINT_PAGE_SIZE}
+          </button>
+          <button
+            type="button"
+            disabled={next === null}
+            onClick={() => {
+              if (next !== null) setCursors([...cursors, next]);
+            }}
+          >
+            Next {ENDPOINT_PAGE_SIZE}
+          </button>
+        </nav>
       )}
     </section>
   );
 }
 
-function EndpointTable({ overview }: { overview: EndpointOverview }): ReactNode {
+function EndpointTable({
+  overview,
+  first,
+}: {
+  overview: EndpointOverview;
+  /** How many endpoints the earlier pages held. */
+  first: number;
+}): ReactNode {
+  const count = overview.endpoints.length;
+  const paged = first > 0 || overview.nextCursor !== null;
   return (
     <table>
       <caption>
-        {overview.more
-          ? `The first ${String(overview.endpoints.length)} endpoints`
-          : `${String(overview.endpoints.length)} endpoints`}
+        {paged
+          ? `Endpoints ${String(first + 1)} to ${String(first + count)}`
+          : `${String(count)} endpoint${count === 1 ? '' : 's'}`}
       </caption>
       <thead>
         <tr>

@@ -65,10 +65,19 @@ export type TrafficMode =
   | 'NONE'
   | 'SHADOW';
 
-export type EndpointsQueryVariables = Exact<{ [key: string]: never; }>;
+export type EndpointsQueryVariables = Exact<{
+  cursor?: string | null | undefined;
+}>;
 
 
-export type EndpointsQuery = { endpoints: { nextCursor: string | null, items: Array<{ name: string, model: string, liveVersion: number | null, candidateVersion: number | null, standbyVersion: number | null, mode: TrafficMode, candidateWeight: number, shadowSample: number, revision: number, updatedAt: string, drift: { alerting: boolean, since: string | null, checkedAt: string, version: number, scorePsi: number | null, threshold: number, rows: number, features: Array<{ feature: string, psi: number }> } | null }> }, promotionRequests: { items: Array<{ endpoint: string, rollout: { id: string, status: RolloutStatus } | null }> } };
+export type EndpointsQuery = { endpoints: { nextCursor: string | null, items: Array<{ name: string, model: string, liveVersion: number | null, candidateVersion: number | null, standbyVersion: number | null, mode: TrafficMode, candidateWeight: number, shadowSample: number, revision: number, updatedAt: string, drift: { alerting: boolean, since: string | null, checkedAt: string, version: number, scorePsi: number | null, threshold: number, rows: number, features: Array<{ feature: string, psi: number }> } | null }> } };
+
+export type ActiveRolloutsQueryVariables = Exact<{
+  cursor?: string | null | undefined;
+}>;
+
+
+export type ActiveRolloutsQuery = { promotionRequests: { nextCursor: string | null, items: Array<{ endpoint: string, rollout: { id: string, status: RolloutStatus } | null }> } };
 
 export type LedgerEventsQueryVariables = Exact<{
   afterSeq: number;
@@ -239,8 +248,8 @@ export const RequestStatusFieldsFragmentDoc = new TypedDocumentString(`
 }
     `, {"fragmentName":"RequestStatusFields"}) as unknown as TypedDocumentString<RequestStatusFieldsFragment, unknown>;
 export const EndpointsDocument = new TypedDocumentString(`
-    query Endpoints {
-  endpoints(limit: 200) {
+    query Endpoints($cursor: String) {
+  endpoints(limit: 50, cursor: $cursor) {
     items {
       name
       model
@@ -268,7 +277,11 @@ export const EndpointsDocument = new TypedDocumentString(`
     }
     nextCursor
   }
-  promotionRequests(status: ROLLING_OUT, limit: 200) {
+}
+    `) as unknown as TypedDocumentString<EndpointsQuery, EndpointsQueryVariables>;
+export const ActiveRolloutsDocument = new TypedDocumentString(`
+    query ActiveRollouts($cursor: String) {
+  promotionRequests(status: ROLLING_OUT, limit: 200, cursor: $cursor) {
     items {
       endpoint
       rollout {
@@ -276,9 +289,10 @@ export const EndpointsDocument = new TypedDocumentString(`
         status
       }
     }
+    nextCursor
   }
 }
-    `) as unknown as TypedDocumentString<EndpointsQuery, EndpointsQueryVariables>;
+    `) as unknown as TypedDocumentString<ActiveRolloutsQuery, ActiveRolloutsQueryVariables>;
 export const LedgerEventsDocument = new TypedDocumentString(`
     query LedgerEvents($afterSeq: Int!, $limit: Int!, $type: String) {
   ledgerEvents(afterSeq: $afterSeq, limit: $limit, type: $type) {

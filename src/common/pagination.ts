@@ -63,21 +63,25 @@ export function pageOf<T extends Cursor>(
 /**
  * Orders a query by (created_at, id), starts it after the cursor and fetches one row more than
  * the page, so `pageOf` can tell whether another page follows. `alias` is the query's alias of
- * a table with those two columns.
+ * a table with those two columns; `order` DESC lists the newest first.
  */
 export function keysetPage<T extends ObjectLiteral>(
   q: SelectQueryBuilder<T>,
   alias: string,
   limit: number,
   cursor: Cursor | undefined,
+  order: 'ASC' | 'DESC' = 'ASC',
 ): SelectQueryBuilder<T> {
-  q.orderBy(`${alias}.created_at`, 'ASC')
-    .addOrderBy(`${alias}.id`, 'ASC')
+  q.orderBy(`${alias}.created_at`, order)
+    .addOrderBy(`${alias}.id`, order)
     .limit(limit + 1);
   if (cursor)
-    q.andWhere(`(${alias}.created_at, ${alias}.id) > (:cursorAt, :cursorId)`, {
-      cursorAt: cursor.createdAt,
-      cursorId: cursor.id,
-    });
+    q.andWhere(
+      `(${alias}.created_at, ${alias}.id) ${order === 'ASC' ? '>' : '<'} (:cursorAt, :cursorId)`,
+      {
+        cursorAt: cursor.createdAt,
+        cursorId: cursor.id,
+      },
+    );
   return q;
 }

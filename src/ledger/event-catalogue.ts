@@ -351,6 +351,8 @@ export type StagePassedPayload = {
   readonly index: number;
   readonly kind: string;
   readonly manual: boolean;
+  /** A person's reason for advancing, when they gave one. */
+  readonly reason?: string;
   /** What the stage showed (the judgement's evidence), with `skipped` when a person advanced it. */
   readonly evidence: JsonObject;
 };
@@ -437,6 +439,8 @@ type HeldBase = {
   readonly endpoint: string;
   readonly stage: string | null;
   readonly index: number;
+  /** A person's reason, when they gave one; the controller's pause gives its own. */
+  readonly reason?: string;
 };
 
 /** Why the controller paused a rollout: its metrics stopped arriving. */

@@ -19,6 +19,8 @@ import { RolloutsRepository } from './rollouts.repository.js';
 export interface Cause {
   readonly actor: Actor;
   readonly manual: boolean;
+  /** A person's reason for pausing or advancing, as they wrote it; recorded in the event. */
+  readonly reason?: string;
 }
 
 /**
@@ -222,6 +224,7 @@ export class RolloutEngine {
       endpoint,
       stage: rollout.stages[rollout.currentStage]?.name ?? null,
       index: rollout.currentStage,
+      ...(cause.reason === undefined ? {} : { reason: cause.reason }),
     };
     const subject = `rollout:${rollout.id}`;
     tx.record(

@@ -132,7 +132,7 @@ export function stagePassed(
   endpoint: string,
   stage: { readonly name: string; readonly index: number; readonly kind: string },
   evidence: JsonObject,
-  cause: { readonly actor: Actor; readonly manual: boolean },
+  cause: { readonly actor: Actor; readonly manual: boolean; readonly reason?: string },
 ): EventInput<'rollout.stage.passed'> {
   return {
     type: 'rollout.stage.passed',
@@ -146,6 +146,7 @@ export function stagePassed(
       index: stage.index,
       kind: stage.kind,
       manual: cause.manual,
+      ...(cause.reason === undefined ? {} : { reason: cause.reason }),
       evidence,
     },
   };

@@ -1,5 +1,6 @@
-import { Field, Float, ID, Int, ObjectType, registerEnumType } from '@nestjs/graphql';
+import { ArgsType, Field, Float, ID, Int, ObjectType, registerEnumType } from '@nestjs/graphql';
 import { GraphQLJSONObject } from 'graphql-scalars';
+import { PageArgs } from '../common/pagination.js';
 import { StrategyEnum } from '../promotions/promotion.model.js';
 import type { Strategy } from '../policy/promotion-vocabulary.js';
 import { ROLLOUT_STATUSES, type RolloutStatus } from './rollout.entity.js';
@@ -218,4 +219,35 @@ export class RolloutTrafficModel {
 
   @Field(() => Int, { description: 'SHADOW: share of requests mirrored to the candidate.' })
   shadowSample!: number;
+}
+
+@ObjectType('RolloutPage')
+export class RolloutPageModel {
+  @Field(() => [RolloutModel])
+  items!: RolloutModel[];
+
+  @Field(() => String, { nullable: true })
+  nextCursor!: string | null;
+}
+
+@ArgsType()
+export class RolloutsArgs extends PageArgs {
+  @Field(() => RolloutStatusEnum, { nullable: true })
+  status?: RolloutStatus | null;
+
+  @Field(() => String, { nullable: true, description: 'Only rollouts on this endpoint.' })
+  endpoint?: string | null;
+}
+
+@ArgsType()
+export class RolloutActionArgs {
+  @Field(() => ID)
+  id!: string;
+
+  @Field(() => String, {
+    nullable: true,
+    description:
+      'Why, in words (as for rollbackRollout: at least the policy’s minReasonLength, three different words); recorded in the ledger event.',
+  })
+  reason?: string | null;
 }

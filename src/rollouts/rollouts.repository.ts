@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource, type EntityManager } from 'typeorm';
-import { RolloutEntity } from './rollout.entity.js';
+import { keysetPage, type Cursor } from '../common/pagination.js';
+import { RolloutEntity, type RolloutStatus } from './rollout.entity.js';
 
 /** All database access of rollouts, their stages and their controller leases. */
 @Injectable()
@@ -34,6 +35,24 @@ export class RolloutsRepository {
     patch: Partial<Omit<RolloutEntity, 'id' | 'createdAt'>>,
   ): Promise<void> {
     await manager.update(RolloutEntity, { id }, { ...patch, updatedAt: new Date() });
+  }
+
+  /** Up to limit+1 rollouts, newest first, after the cursor. */
+  page(
+    limit: number,
+    cursor: Cursor | undefined,
+    filter: { status?: RolloutStatus | undefined; endpointId?: string | undefined },
+  ): Promise<RolloutEntity[]> {
+    const q = keysetPage(
+      this.dataSource.manager.createQueryBuilder(RolloutEntity, 'r'),
+      'r',
+      limit,
+      cursor,
+      'DESC',
+    );
+    if (filter.status) q.andWhere('r.status = :status', { status: filter.status });
+    if (filter.endpointId) q.andWhere('r.endpoint_id = :endpoint', { endpoint: filter.endpointId });
+    return q.getMany();
   }
 
   ofPromotion(promotionId: string): Promise<RolloutEntity | null> {

@@ -8,9 +8,12 @@ import type { Verdict } from './criteria-judge.js';
 import type { RolloutEntity } from './rollout.entity.js';
 import type { ArmSummary } from './rollout-measurements.service.js';
 import {
+  RolloutActionArgs,
   RolloutArmModel,
   RolloutModel,
+  RolloutPageModel,
   RolloutProgressModel,
+  RolloutsArgs,
   RolloutTrafficModel,
   RolloutVerdictModel,
 } from './rollout.model.js';
@@ -41,10 +44,10 @@ export class RolloutsResolver {
   })
   @Can('advance', 'Rollout')
   async advanceRollout(
-    @Args('id', { type: () => ID }) id: string,
+    @Args() { id, reason }: RolloutActionArgs,
     @CurrentPrincipal() principal: Principal,
   ): Promise<RolloutModel> {
-    return this.present(await this.rollouts.advance(id, principal));
+    return this.present(await this.rollouts.advance(id, principal, reason));
   }
 
   @Mutation(() => RolloutModel, {
@@ -53,10 +56,10 @@ export class RolloutsResolver {
   })
   @Can('pause', 'Rollout')
   async pauseRollout(
-    @Args('id', { type: () => ID }) id: string,
+    @Args() { id, reason }: RolloutActionArgs,
     @CurrentPrincipal() principal: Principal,
   ): Promise<RolloutModel> {
-    return this.present(await this.rollouts.pause(id, principal));
+    return this.present(await this.rollouts.pause(id, principal, reason));
   }
 
   @Mutation(() => RolloutModel, {
@@ -113,6 +116,32 @@ export class RolloutsResolver {
   async rollout(@Args('id', { type: () => ID }) id: string): Promise<RolloutModel | null> {
     const row = await this.rollouts.get(id);
     return row ? this.present(row) : null;
+  }
+
+  @Query(() => RolloutPageModel, {
+    name: 'rollouts',
+    description:
+      'Rollouts, newest first, optionally of one status or endpoint (a console lists RUNNING and PAUSED ones first by asking for them).',
+    complexity: ({ args, childComplexity }) => Number(args['limit'] ?? 50) * childComplexity,
+  })
+  @Can('read', 'Rollout')
+  async rolloutPage(@Args() args: RolloutsArgs): Promise<RolloutPageModel> {
+    const page = await this.rollouts.list(args);
+    const names = new Map<string, Promise<string>>();
+    const nameOf = (endpointId: string): Promise<string> => {
+      let name = names.get(endpointId);
+      if (!name) {
+        name = this.rollouts.endpointName(endpointId);
+        names.set(endpointId, name);
+      }
+      return name;
+    };
+    return {
+      items: await Promise.all(
+        page.items.map(async (row) => rolloutView(row, await nameOf(row.endpointId))),
+      ),
+      nextCursor: page.nextCursor,
+    };
   }
 
   @ResolveField(() => [LedgerEventModel], {

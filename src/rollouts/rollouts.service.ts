@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
 import type { Principal } from '../auth/principal.js';
 import { ConflictError, NotFoundError } from '../common/errors.js';
+import { decodeCursor, pageLimit, pageOf } from '../common/pagination.js';
 import { DeploymentService } from '../endpoints/deployment.service.js';
 import { EndpointsService } from '../endpoints/endpoints.service.js';
 import { actorOf } from '../ledger/actor.js';
@@ -18,7 +19,7 @@ import { checkId } from '../promotions/request-rules.js';
 import { missingRoles } from '../promotions/separation-of-duties.js';
 import { checkStatement } from '../promotions/statements.js';
 import type { PromotionRequestEntity } from '../promotions/promotion-request.entity.js';
-import { rolloutWith, type RolloutEntity } from './rollout.entity.js';
+import { rolloutWith, type RolloutEntity, type RolloutStatus } from './rollout.entity.js';
 import { RolloutEngine, type Cause } from './rollout-engine.service.js';
 import { initialGoLive, rolloutStarted } from './rollout-events.js';
 import { RolloutJudge, type Judgement } from './rollout-judge.service.js';
@@ -220,10 +221,12 @@ export class RolloutsService {
    * ledgered as manual with what was still awaited), or resumes a paused rollout. Refused
    * while a rollback criterion is breached: that rolls it back instead.
    */
-  advance(id: string, principal: Principal): Promise<RolloutEntity> {
+  advance(id: string, principal: Principal, reason?: string | null): Promise<RolloutEntity> {
+    const why = reason === null || reason === undefined ? undefined : this.reasonOf(reason);
     return this.act(
       id,
       principal,
+      why,
       'rollout.advance.refused',
       async (tx, rollout, judged, cause) => {
         const { endpoint, judgement } = judged;
@@ -258,10 +261,12 @@ export class RolloutsService {
   }
 
   /** Holds the rollout in its stage: no stage passes until it is advanced again. */
-  pause(id: string, principal: Principal): Promise<RolloutEntity> {
+  pause(id: string, principal: Principal, reason?: string | null): Promise<RolloutEntity> {
+    const why = reason === null || reason === undefined ? undefined : this.reasonOf(reason);
     return this.act(
       id,
       principal,
+      why,
       'rollout.pause.refused',
       async (tx, rollout, { endpoint }, cause) => {
         if (rollout.status !== 'RUNNING')
@@ -282,14 +287,11 @@ export class RolloutsService {
    * after the go-live while the previous version is still the endpoint's standby.
    */
   rollback(id: string, reason: string, principal: Principal): Promise<RolloutEntity> {
-    const why = checkStatement(
-      'reason',
-      reason,
-      this.policies.promotion.value.text.minReasonLength,
-    );
+    const why = this.reasonOf(reason);
     return this.act(
       id,
       principal,
+      undefined,
       'rollout.rollback.refused',
       async (tx, rollout, judged, cause) => {
         if (rollout.status === 'COMPLETED') {
@@ -328,6 +330,36 @@ export class RolloutsService {
     );
   }
 
+  /**
+   * A person's reason for an action on a rollout, held to the rule of every text people sign
+   * with (the policy's minimum length, three different words). Returns it trimmed.
+   */
+  private reasonOf(reason: string): string {
+    return checkStatement('reason', reason, this.policies.promotion.value.text.minReasonLength);
+  }
+
+  /** Rollouts, newest first, optionally of one status or endpoint. */
+  async list(args: {
+    limit?: number;
+    cursor?: string | null | undefined;
+    status?: RolloutStatus | null | undefined;
+    endpoint?: string | null | undefined;
+  }): Promise<{ items: RolloutEntity[]; nextCursor: string | null }> {
+    const limit = pageLimit(args.limit);
+    const cursor = decodeCursor(args.cursor);
+    let endpointId: string | undefined;
+    if (args.endpoint) {
+      const endpoint = await this.endpoints.byName(args.endpoint);
+      if (!endpoint) return { items: [], nextCursor: null };
+      endpointId = endpoint.id;
+    }
+    const rows = await this.rollouts.page(limit, cursor, {
+      status: args.status ?? undefined,
+      endpointId,
+    });
+    return pageOf(rows, limit);
+  }
+
   /** The stage in progress as the controller would judge it now; null when none is. */
   async judgement(rollout: RolloutEntity): Promise<Judgement | null> {
     if (rollout.status !== 'RUNNING' && rollout.status !== 'PAUSED') return null;
@@ -343,6 +375,7 @@ export class RolloutsService {
   private act(
     id: string,
     principal: Principal,
+    reason: string | undefined,
     refusal: 'rollout.advance.refused' | 'rollout.pause.refused' | 'rollout.rollback.refused',
     work: (
       tx: LedgerTx,
@@ -370,7 +403,11 @@ export class RolloutsService {
         if (!seen) throw new NotFoundError('rollout', id);
         const judged = await this.judgement(seen);
         const endpoint = await this.endpointName(seen.endpointId);
-        const cause = { actor: actorOf(principal), manual: true };
+        const cause: Cause = {
+          actor: actorOf(principal),
+          manual: true,
+          ...(reason === undefined ? {} : { reason }),
+        };
         return this.ledger.transaction(async (tx) => {
           const rollout = await this.rollouts.lock(tx.manager, id);
           if (!rollout) throw new NotFoundError('rollout', id);

@@ -11,6 +11,7 @@ import { PredictionBatchDefault1764530000000 } from './1764530000000-PredictionB
 import { ArmMetricsHeartbeats1764540000000 } from './1764540000000-ArmMetricsHeartbeats.js';
 import { PromotionRequiredRoles1764550000000 } from './1764550000000-PromotionRequiredRoles.js';
 import { ConsoleSessions1764560000000 } from './1764560000000-ConsoleSessions.js';
+import { LedgerEventFilters1764570000000 } from './1764570000000-LedgerEventFilters.js';
 
 /**
  * Every migration, oldest first. A landed migration is never edited: a schema change is a new
@@ -30,4 +31,5 @@ export const MIGRATIONS = [
   ArmMetricsHeartbeats1764540000000,
   PromotionRequiredRoles1764550000000,
   ConsoleSessions1764560000000,
+  LedgerEventFilters1764570000000,
 ];

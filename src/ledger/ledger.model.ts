@@ -82,6 +82,15 @@ export class LedgerEventsArgs {
 
   @Field(() => String, { nullable: true })
   type?: string | null;
+
+  @Field(() => String, { nullable: true, description: 'Events whose actor.sub is exactly this.' })
+  actor?: string | null;
+
+  @Field(() => Date, { nullable: true, description: 'Events at or after this instant (ts).' })
+  from?: Date | null;
+
+  @Field(() => Date, { nullable: true, description: 'Events before this instant (ts).' })
+  to?: Date | null;
 }
 
 @ObjectType('LedgerCheckpoint', {

@@ -61,8 +61,19 @@ export interface EventFilter {
   readonly limit: number;
   readonly subject?: string | undefined;
   readonly type?: string | undefined;
+  readonly actor?: string | undefined;
+  /** Inclusive. */
+  readonly from?: Date | undefined;
+  /** Exclusive. */
+  readonly to?: Date | undefined;
   readonly toSeq?: number | undefined;
 }
+
+/**
+ * The actor's subject as ledger_events_actor_idx indexes it: the table keeps the actor only in
+ * the canonical text, so the filter must spell the index expression exactly.
+ */
+const ACTOR_SUB = `((canonical::jsonb) -> 'actor' ->> 'sub')`;
 
 interface RawPending {
   id: number;
@@ -299,6 +310,9 @@ export class LedgerRepository {
     const params: unknown[] = [filter.afterSeq];
     if (filter.subject !== undefined) conditions.push(`subject = $${params.push(filter.subject)}`);
     if (filter.type !== undefined) conditions.push(`type = $${params.push(filter.type)}`);
+    if (filter.actor !== undefined) conditions.push(`${ACTOR_SUB} = $${params.push(filter.actor)}`);
+    if (filter.from !== undefined) conditions.push(`ts >= $${params.push(filter.from)}`);
+    if (filter.to !== undefined) conditions.push(`ts < $${params.push(filter.to)}`);
     if (filter.toSeq !== undefined) conditions.push(`seq <= $${params.push(filter.toSeq)}`);
     const rows = await this.dataSource.query<RawEventRow[]>(
       `SELECT seq, id, ts, type, subject, canonical, hash, jws FROM ledger_events

@@ -26,7 +26,8 @@ export class LedgerResolver {
   ) {}
 
   @Query(() => LedgerEventPageModel, {
-    description: 'Events in seq order, optionally of one subject or type.',
+    description:
+      'Events in seq order, optionally of one subject, type or actor, and within [from, to).',
     complexity: ({ args, childComplexity }) => Number(args['limit'] ?? 100) * childComplexity,
   })
   @Can('read', 'Ledger')

@@ -1,4 +1,4 @@
-import { Body, Controller, Get, HttpCode, Post, Query, Req, Res } from '@nestjs/common';
+import { Body, Controller, Get, HttpCode, Logger, Post, Query, Req, Res } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Public } from '../auth/decorators.js';
 import { consoleCookieOptions, SESSION_COOKIE, SIGN_IN_COOKIE } from './console-cookies.js';
@@ -8,6 +8,7 @@ import {
   type ConsoleSessionView,
   type NewSession,
 } from './console-auth.service.js';
+import { SignInFailedError, signInFailedLocation } from './sign-in-failure.js';
 
 /**
  * Sign-in for the web console, the browser holding only a session cookie (no token). Every
@@ -16,6 +17,8 @@ import {
  */
 @Controller('console/auth')
 export class ConsoleAuthController {
+  private static readonly logger = new Logger('ConsoleAuth');
+
   constructor(private readonly service: ConsoleAuthService) {}
 
   @Get('login')
@@ -38,8 +41,18 @@ export class ConsoleAuthController {
     @Res() reply: FastifyReply,
   ): Promise<void> {
     void reply.setCookie(SIGN_IN_COOKIE, '', consoleCookieOptions(SIGN_IN_COOKIE, 0));
-    const { session, returnTo } = await this.service.completeSignIn(request, state);
-    void setSession(reply, session).redirect(returnTo, 302);
+    try {
+      const { session, returnTo } = await this.service.completeSignIn(request, state);
+      void setSession(reply, session).redirect(returnTo, 302);
+    } catch (error) {
+      // The browser arrives here from the provider, a person behind it: back to the console,
+      // which says in words what went wrong, rather than a JSON error page.
+      if (!(error instanceof SignInFailedError)) throw error;
+      ConsoleAuthController.logger.warn(
+        `console sign-in failed (${error.reason}): ${error.message}`,
+      );
+      void reply.redirect(signInFailedLocation(error.reason), 302);
+    }
   }
 
   @Get('session')

@@ -17,6 +17,7 @@ import { CSRF_HEADER, SESSION_COOKIE, SIGN_IN_COOKIE } from './console-cookies.j
 import { ConsoleOidc } from './console-oidc.js';
 import type { ConsoleSessionEntity } from './console-session.entity.js';
 import { consoleReturnPath, isSameOrigin } from './same-origin.js';
+import { SignInFailedError } from './sign-in-failure.js';
 
 /** What the console is told of its session. */
 export interface ConsoleSessionView {
@@ -108,16 +109,26 @@ export class ConsoleAuthService implements SessionPrincipals {
     const oidc = this.requireOidc();
     const bound = request.cookies[SIGN_IN_COOKIE];
     if (state === undefined || bound === undefined || !sameToken(bound, state))
-      throw new UnauthenticatedError('the sign-in was not begun by this browser');
+      throw new SignInFailedError('not-begun', 'the sign-in was not begun by this browser');
     const signIn = await this.repository.takeSignIn(sha256(state), new Date());
     if (signIn === undefined)
-      throw new UnauthenticatedError('the sign-in is unknown, used or expired; sign in again');
+      throw new SignInFailedError(
+        'expired',
+        'the sign-in is unknown, used or expired; sign in again',
+      );
     const query = request.url.includes('?') ? request.url.slice(request.url.indexOf('?') + 1) : '';
-    const identity = await oidc.complete(query, {
-      state,
-      codeVerifier: signIn.codeVerifier,
-      nonce: signIn.nonce,
-    });
+    let identity: VerifiedIdentity;
+    try {
+      identity = await oidc.complete(query, {
+        state,
+        codeVerifier: signIn.codeVerifier,
+        nonce: signIn.nonce,
+      });
+    } catch (error) {
+      if (error instanceof UnauthenticatedError)
+        throw new SignInFailedError('refused', error.message);
+      throw error;
+    }
     return { session: await this.createSession(identity), returnTo: signIn.returnTo };
   }
 

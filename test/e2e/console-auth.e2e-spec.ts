@@ -283,8 +283,39 @@ describe('console sign-in through an OpenID provider', () => {
     const response = await victim.fetch(
       `${app.url}/console/auth/callback?code=x&state=${encodeURIComponent(state)}`,
     );
-    expect(response.status).toBe(401);
+    expect(response.status).toBe(302);
+    expect(response.headers.get('location')).toBe('/console/?signInFailed=not-begun');
     expect(victim.cookies.has(SESSION)).toBe(false);
+  });
+
+  it('sends a browser whose sign-in failed back to the console with the reason', async () => {
+    const begin = async (browser: Browser): Promise<string> => {
+      const login = await browser.fetch(`${app.url}/console/auth/login`);
+      return new URL(login.headers.get('location') ?? '').searchParams.get('state') ?? '';
+    };
+    const callback = (browser: Browser, query: Record<string, string>) =>
+      browser.fetch(`${app.url}/console/auth/callback?${new URLSearchParams(query).toString()}`);
+
+    // The person declined at the provider, which says so in its redirect back.
+    const declined = new Browser();
+    const state = await begin(declined);
+    let response = await callback(declined, { error: 'access_denied', state });
+    expect(response.status).toBe(302);
+    expect(response.headers.get('location')).toBe('/console/?signInFailed=refused');
+    expect(declined.cookies.has(SESSION)).toBe(false);
+
+    // A code the provider never issued.
+    const forged = new Browser();
+    response = await callback(forged, { code: 'not-a-code', state: await begin(forged) });
+    expect(response.headers.get('location')).toBe('/console/?signInFailed=refused');
+
+    // Begun too long ago: the sign-in's ten minutes are over.
+    const slow = new Browser();
+    const slowState = await begin(slow);
+    await query(app, `UPDATE console_sign_ins SET expires_at = now() - interval '1 second'`);
+    response = await callback(slow, { code: 'x', state: slowState });
+    expect(response.headers.get('location')).toBe('/console/?signInFailed=expired');
+    expect(slow.cookies.has(SESSION)).toBe(false);
   });
 
   it('has no dev sign-in while the dev issuer is off', async () => {

@@ -81,6 +81,28 @@ describe('web console', () => {
     await context.close();
   });
 
+  it('says why a sign-in failed, in its own words only, and comes back to the page without it', async () => {
+    const { context, page, faults } = await freshPage(browser);
+    await page.goto(`${app.url}/console/ledger?signInFailed=expired`);
+    const alert = page.getByRole('main').getByRole('alert');
+    await alert.waitFor();
+    expect(await alert.textContent()).toMatch(/^The sign-in took too long/);
+    expect(
+      await page.getByRole('link', { name: 'Sign in', exact: true }).getAttribute('href'),
+    ).toBe(
+      `/console/auth/login?${new URLSearchParams({ returnTo: '/console/ledger' }).toString()}`,
+    );
+    expect(await seriousViolations(page)).toEqual([]);
+
+    await page.goto(
+      `${app.url}/console/?${new URLSearchParams({ signInFailed: 'Call 555-0100 now' }).toString()}`,
+    );
+    await alert.waitFor();
+    expect(await alert.textContent()).toBe('The sign-in could not be completed. Sign in again.');
+    expect(faults).toEqual([]);
+    await context.close();
+  });
+
   it('shows the ledger to a signed-in auditor: verification, checkpoint, pages and a filter', async () => {
     const { context, page, faults } = await freshPage(browser);
     await signInAsAuditor(app, page);

@@ -2,10 +2,12 @@ import { useEffect, useId, useState, type SubmitEvent, type ReactNode } from 're
 import { problemOf, type Problem } from './api/problem.js';
 import { devSignIn, devSignInAvailable, signInHref } from './api/session.js';
 import { ProblemView } from './problem-view.js';
+import { signInFailureMessage, withoutSignInFailure } from './sign-in-failure.js';
 
 /** Signed out: the provider's sign-in, and the development issuer's when the service has it. */
 export function SignIn({ onSignedIn }: { onSignedIn: () => void }): ReactNode {
-  const returnTo = `${window.location.pathname}${window.location.search}`;
+  const returnTo = `${window.location.pathname}${withoutSignInFailure(window.location.search)}`;
+  const failure = signInFailureMessage(window.location.search);
   const [devAvailable, setDevAvailable] = useState(false);
   useEffect(() => {
     let live = true;
@@ -24,6 +26,11 @@ export function SignIn({ onSignedIn }: { onSignedIn: () => void }): ReactNode {
   return (
     <section className="sign-in" aria-labelledby="sign-in-title">
       <h1 id="sign-in-title">Sign in</h1>
+      {failure !== null && (
+        <p className="problem" role="alert">
+          {failure}
+        </p>
+      )}
       <p>The console shows what your roles allow. Sign in with your organisation's account.</p>
       <p>
         <a className="button" href={signInHref(returnTo)}>

@@ -26,9 +26,15 @@ async function chromiumPath(): Promise<string> {
   return sparticuz.executablePath();
 }
 
+/** Playwright's context options, downloads aside: a test that expects one says so. */
+export interface TestContextOptions extends Omit<BrowserContextOptions, 'acceptDownloads'> {
+  /** Accept downloads (Playwright's `download` event, saved to a temporary file). */
+  readonly downloads?: boolean;
+}
+
 export interface TestBrowser {
-  /** A fresh context: its own profile, no downloads. */
-  context(options?: BrowserContextOptions): Promise<BrowserContext>;
+  /** A fresh context: its own profile, no downloads unless asked for. */
+  context(options?: TestContextOptions): Promise<BrowserContext>;
   close(): Promise<void>;
 }
 
@@ -40,7 +46,8 @@ export async function launchBrowser(): Promise<TestBrowser> {
     headless: true,
   });
   return {
-    context: (options = {}) => browser.newContext({ ...options, acceptDownloads: false }),
+    context: ({ downloads = false, ...options } = {}) =>
+      browser.newContext({ ...options, acceptDownloads: downloads }),
     close: () => browser.close(),
   };
 }

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import type { BrowserContext, ConsoleMessage, Page } from 'playwright-core';
-import type { TestBrowser } from './browser.js';
+import type { TestBrowser, TestContextOptions } from './browser.js';
 
 /** What the console specs check on every page: axe-core's audit and the page's faults. */
 
@@ -56,8 +56,9 @@ function collectFaults(page: Page): string[] {
 /** A page in a context of its own, its faults collected from the start. */
 export async function freshPage(
   browser: TestBrowser,
+  options?: TestContextOptions,
 ): Promise<{ context: BrowserContext; page: Page; faults: string[] }> {
-  const context = await browser.context();
+  const context = await browser.context(options);
   const page = await context.newPage();
   return { context, page, faults: collectFaults(page) };
 }

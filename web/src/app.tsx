@@ -4,6 +4,7 @@ import { fetchSession, signOut, type Session } from './api/session.js';
 import { EndpointsPage } from './pages/endpoints-page.js';
 import { InboxPage } from './pages/inbox-page.js';
 import { LedgerPage } from './pages/ledger-page.js';
+import { ReportsPage } from './pages/reports-page.js';
 import { RequestPage } from './pages/request-page.js';
 import { ProblemView } from './problem-view.js';
 import { Link, useRoute } from './router.js';
@@ -31,6 +32,11 @@ const PAGES = [
     route: '/endpoints',
     label: 'Endpoints',
     render: (session: Session) => <EndpointsPage session={session} />,
+  },
+  {
+    route: '/reports',
+    label: 'Reports',
+    render: (session: Session) => <ReportsPage session={session} />,
   },
 ] as const;
 

@@ -44,6 +44,12 @@ export type PromotionStrategy =
   | 'SHADOW'
   | 'SHADOW_THEN_CANARY';
 
+/** JSON is the signed, machine-verifiable report; PDF and CSV are rendered from it. Any of the three can be fetched whatever was asked for. */
+export type ReportFormat =
+  | 'CSV'
+  | 'JSON'
+  | 'PDF';
+
 /** How much harm a wrong decision can do; HIGH needs the strictest promotion. */
 export type RiskTier =
   | 'HIGH'
@@ -140,6 +146,26 @@ export type RejectPromotionMutationVariables = Exact<{
 
 
 export type RejectPromotionMutation = { rejectPromotion: { id: string, status: PromotionStatus, missingRoles: Array<string>, closeReason: string | null, closedBy: string | null, closedAt: string | null, approvals: Array<{ role: string, approver: string, approvedAt: string, signOff: boolean, statement: string | null }> } };
+
+export type ReportPermissionsQueryVariables = Exact<{ [key: string]: never; }>;
+
+
+export type ReportPermissionsQuery = { me: { roles: Array<string>, abilities: Array<{ action: string, subject: string }> } };
+
+export type ExportedReportsQueryVariables = Exact<{
+  afterSeq: number;
+}>;
+
+
+export type ExportedReportsQuery = { ledgerEvents: { nextAfterSeq: number | null, events: Array<{ seq: number, ts: string, payload: Record<string, unknown>, actor: { sub: string } }> } };
+
+export type ExportAuditReportMutationVariables = Exact<{
+  subject: string;
+  format: ReportFormat;
+}>;
+
+
+export type ExportAuditReportMutation = { exportAuditReport: { id: string, subject: string, format: ReportFormat, sha256: string, eventCount: number, treeSize: number, rootHash: string, createdAt: string, createdBy: string } };
 
 export class TypedDocumentString<TResult, TVariables>
   extends String
@@ -598,3 +624,44 @@ export const RejectPromotionDocument = new TypedDocumentString(`
     statement
   }
 }`) as unknown as TypedDocumentString<RejectPromotionMutation, RejectPromotionMutationVariables>;
+export const ReportPermissionsDocument = new TypedDocumentString(`
+    query ReportPermissions {
+  me {
+    roles
+    abilities {
+      action
+      subject
+    }
+  }
+}
+    `) as unknown as TypedDocumentString<ReportPermissionsQuery, ReportPermissionsQueryVariables>;
+export const ExportedReportsDocument = new TypedDocumentString(`
+    query ExportedReports($afterSeq: Int!) {
+  ledgerEvents(afterSeq: $afterSeq, limit: 200, type: "report.exported") {
+    events {
+      seq
+      ts
+      actor {
+        sub
+      }
+      payload
+    }
+    nextAfterSeq
+  }
+}
+    `) as unknown as TypedDocumentString<ExportedReportsQuery, ExportedReportsQueryVariables>;
+export const ExportAuditReportDocument = new TypedDocumentString(`
+    mutation ExportAuditReport($subject: String!, $format: ReportFormat!) {
+  exportAuditReport(subject: $subject, format: $format) {
+    id
+    subject
+    format
+    sha256
+    eventCount
+    treeSize
+    rootHash
+    createdAt
+    createdBy
+  }
+}
+    `) as unknown as TypedDocumentString<ExportAuditReportMutation, ExportAuditReportMutationVariables>;

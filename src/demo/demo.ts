@@ -10,6 +10,7 @@ import {
   type ScoringModel,
 } from '../model-builder/index.js';
 import { verifyReport } from '../reports/report-verify.js';
+import { attendWaitingRequest } from './attendant.js';
 import { SHORT_ROLLOUT_ENV, writeShortPolicies } from './short-policies.js';
 import {
   evaluate,
@@ -379,7 +380,22 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
         `  waiting for the compliance officer: promotion request ${waiting.id} (version ${fair} back to live, shadow then canary)`,
       );
       say('  sign in with Dev sign-in as cora, role compliance-officer, and sign it off');
-      await options.keepServing.untilStopped();
+      const stopped = options.keepServing.untilStopped();
+      let stopping = false;
+      await Promise.all([
+        stopped.then(() => {
+          stopping = true;
+        }),
+        attendWaitingRequest(client, {
+          requestId: waiting.id,
+          data: models.data,
+          write: say,
+          stopped,
+        }).catch((error: unknown) => {
+          // A call cut short by the stop is no fault; anything else is said, and serving goes on.
+          if (!stopping) say(`the team around the request stopped: ${String(error)}`);
+        }),
+      ]);
     }
     return { ok, seconds, reportJson, reportPdf };
   } finally {

@@ -308,6 +308,8 @@ export interface TrafficOptions {
   readonly feedback?: boolean;
   /** Rewrites a row before it is sent (out-of-range inputs, say). */
   readonly transform?: (row: number[], i: number) => number[];
+  /** A pause after each answer, per loop: a steady trickle rather than as fast as served. */
+  readonly pauseMs?: number;
 }
 
 /**
@@ -403,6 +405,7 @@ export class Traffic {
         continue;
       }
       this.ok++;
+      if (this.options.pauseMs !== undefined) await sleep(this.options.pauseMs);
       const answer = JSON.parse(text) as { id: string; model_version: string };
       this.byVersion[answer.model_version] = (this.byVersion[answer.model_version] ?? 0) + 1;
       this.answeredIds.push(answer.id);

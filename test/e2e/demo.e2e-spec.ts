@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { verifyReport } from '../../src/reports/report-verify.js';
 import { issueDevToken, loadOrCreateDevIssuerKey } from '../../src/auth/dev-issuer.js';
 import { loadConfig } from '../../src/config/config.js';
-import { startLongRunning } from '../support/cli.js';
+import { startLongRunning, type ServingProcess } from '../support/cli.js';
 import { createTestDatabase, type TestDatabase } from '../support/database.js';
 
 /**
@@ -13,6 +13,15 @@ import { createTestDatabase, type TestDatabase } from '../support/database.js';
  * embedded PostgreSQL, the default, is what `npm run demo` uses; it is the same code after the
  * connection), into a data folder of its own.
  */
+/** Waits for the process's output to match `pattern`, for as long as the test may run. */
+async function outputMatching(process: ServingProcess, pattern: RegExp): Promise<RegExpExecArray> {
+  for (;;) {
+    const match = pattern.exec(process.output());
+    if (match) return match;
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+}
+
 describe('gatehouse demo', () => {
   let database: TestDatabase;
   let dataDir: string;
@@ -84,8 +93,43 @@ describe('gatehouse demo', () => {
         data: { promotionRequest: { status: 'PENDING', missingRoles: ['compliance-officer'] } },
       });
       expect((await fetch(`${demo.url}/console/`)).status).toBe(200);
+
+      // Signed off, the demo's ML engineer starts the rollout and its traffic takes it live.
+      const request = await fetch(`${demo.url}/graphql`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+        body: JSON.stringify({
+          query: `query($id: ID!) { promotionRequest(id: $id) { requestDigest } }`,
+          variables: { id },
+        }),
+      });
+      const { requestDigest } = (
+        (await request.json()) as { data: { promotionRequest: { requestDigest: string } } }
+      ).data.promotionRequest;
+      const approved = await fetch(`${demo.url}/graphql`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+        body: JSON.stringify({
+          query: `mutation($id: ID!, $digest: String!, $statement: String!) {
+            approvePromotion(id: $id, role: "compliance-officer", requestDigest: $digest,
+              statement: $statement) { status } }`,
+          variables: {
+            id,
+            digest: requestDigest,
+            statement:
+              'I reviewed the evaluation, the gates and the rollback criteria; signed off.',
+          },
+        }),
+      });
+      expect(await approved.json()).toEqual({ data: { approvePromotion: { status: 'APPROVED' } } });
+      const completed = await outputMatching(
+        demo,
+        /rollout (\S+) COMPLETED: version 1 is live\n.*\(subject rollout:\1\)\n/,
+      );
+      expect(demo.output()).toMatch(/signed off: erin started rollout \S+;[^]*passed canary-50/);
+      expect(completed[1]).toMatch(/^[0-9a-f-]{36}$/);
     } finally {
       expect(await demo.stop('SIGINT')).toBe(0);
     }
-  }, 180_000);
+  }, 300_000);
 });

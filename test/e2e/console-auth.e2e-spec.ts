@@ -4,6 +4,8 @@ import { exportJWK, generateKeyPair } from 'jose';
 import pg from 'pg';
 import Provider from 'oidc-provider';
 import { startTestApp, type TestApp } from '../support/app.js';
+import { launchBrowser } from '../support/browser.js';
+import { freshPage, seriousViolations } from '../support/console-page.js';
 import { freePort } from '../support/free-port.js';
 
 const ME = '{ me { sub roles issuer } }';
@@ -11,6 +13,9 @@ const SESSION = '__Host-gatehouse_session';
 const SESSION_COOKIE = new RegExp(
   `^${SESSION}=([A-Za-z0-9_-]{43}); Max-Age=28800; Path=/; HttpOnly; Secure; SameSite=Strict$`,
 );
+
+/** A JWT (an ID or access token) anywhere in a text: header and payload are JSON in base64url. */
+const JWT = /eyJ[A-Za-z0-9_-]{10,}\.eyJ[A-Za-z0-9_-]{10,}\.[A-Za-z0-9_-]*/;
 
 /** Enough of a browser: follows nothing by itself, keeps cookies by name. */
 class Browser {
@@ -105,6 +110,8 @@ describe('console sign-in through an OpenID provider', () => {
   let app: TestApp;
   let idp: Server;
   let issuer: string;
+  /** Every token the provider handed out at its token endpoint (to the service). */
+  const issuedTokens: string[] = [];
 
   beforeAll(async () => {
     const [appPort, idpPort] = [await freePort(), await freePort()];
@@ -132,6 +139,12 @@ describe('console sign-in through an OpenID provider', () => {
         accountId: id,
         claims: () => ({ sub: id, realm_access: { roles: ['model-validator', 'auditor'] } }),
       }),
+    });
+    provider.on('grant.success', (ctx) => {
+      for (const name of ['access_token', 'id_token', 'refresh_token']) {
+        const token = ctx.body?.[name];
+        if (typeof token === 'string') issuedTokens.push(token);
+      }
     });
     idp = createServer(provider.callback());
     await new Promise<void>((resolve) => idp.listen(idpPort, '127.0.0.1', resolve));
@@ -316,6 +329,89 @@ describe('console sign-in through an OpenID provider', () => {
     response = await callback(slow, { code: 'x', state: slowState });
     expect(response.headers.get('location')).toBe('/console/?signInFailed=expired');
     expect(slow.cookies.has(SESSION)).toBe(false);
+  });
+
+  it('signs in and out in Chromium through the provider, the tokens never reaching the browser', async () => {
+    const chromium = await launchBrowser();
+    const tokensBefore = issuedTokens.length;
+    try {
+      const { context, page, faults } = await freshPage(chromium);
+      // The provider's pages ask the internet for a web font: answered here, so that the test
+      // neither reaches out nor logs a failure that is not the console's.
+      await context.route('https://fonts.googleapis.com/**', (route) =>
+        route.fulfill({ status: 200, contentType: 'text/css', body: '' }),
+      );
+      // Everything the browser sends and is sent, to and from the console and the provider.
+      const seen: string[] = [];
+      const bodies: Promise<unknown>[] = [];
+      context.on('request', (request) => {
+        seen.push(`${request.url()} ${JSON.stringify(request.headers())}`);
+      });
+      context.on('response', (response) => {
+        const redirect = response.status() >= 300 && response.status() < 400;
+        seen.push(`${response.url()} ${JSON.stringify(response.headers())}`);
+        if (!redirect) {
+          bodies.push(
+            response.text().then(
+              (text) => seen.push(text),
+              () => undefined,
+            ),
+          );
+        }
+      });
+
+      // 127.0.0.1 is a secure context to Chromium, so it keeps the __Host-, Secure cookie
+      // the service sets over plain http.
+      await page.goto(`${app.url}/console`);
+      const main = page.getByRole('main');
+      await main.getByRole('link', { name: 'Sign in', exact: true }).click();
+
+      // The provider's own pages (oidc-provider's development interactions): login, consent.
+      await page.waitForURL((url) => url.origin === issuer);
+      await page.getByPlaceholder('Enter any login').fill('alice');
+      await page.getByPlaceholder('and password').fill('any');
+      await page.getByRole('button', { name: 'Sign-in' }).click();
+      await page.getByRole('button', { name: 'Continue' }).click();
+
+      await page.waitForURL(`${app.url}/console`);
+      const banner = page.getByRole('banner');
+      await banner.getByText('Signed in as').waitFor();
+      expect(await banner.textContent()).toContain('alice (model-validator, auditor)');
+      await main.getByText(/^Verified: \d+ events/).waitFor();
+      expect(await seriousViolations(page)).toEqual([]);
+
+      // No token where the page's script could read it.
+      expect(await page.evaluate('document.cookie')).toBe('');
+      expect(await page.evaluate('localStorage.length + sessionStorage.length')).toBe(0);
+      const session = (await context.cookies(app.url)).find((cookie) => cookie.name === SESSION);
+      expect(session).toMatchObject({
+        httpOnly: true,
+        secure: true,
+        sameSite: 'Strict',
+        path: '/',
+      });
+      expect((await context.cookies()).map((cookie) => cookie.name)).not.toContain(
+        '__Host-gatehouse_sign_in',
+      );
+
+      await banner.getByRole('button', { name: 'Sign out' }).click();
+      await main.getByRole('link', { name: 'Sign in', exact: true }).waitFor();
+      expect((await context.cookies(app.url)).map((cookie) => cookie.name)).not.toContain(SESSION);
+
+      // The provider issued tokens, to the service: none was ever sent to the browser.
+      await Promise.all(bodies);
+      const tokens = issuedTokens.slice(tokensBefore);
+      expect(tokens.length).toBeGreaterThanOrEqual(2);
+      expect(seen.length).toBeGreaterThan(10);
+      expect(seen.filter((text) => tokens.some((token) => text.includes(token)))).toEqual([]);
+      expect(seen.filter((text) => JWT.test(text) || /access_token|id_token=/.test(text))).toEqual(
+        [],
+      );
+      expect(faults).toEqual([]);
+      await context.close();
+    } finally {
+      await chromium.close();
+    }
   });
 
   it('has no dev sign-in while the dev issuer is off', async () => {

@@ -5,5 +5,7 @@ declare module 'oidc-provider' {
   export default class Provider {
     constructor(issuer: string, configuration: Record<string, unknown>);
     callback(): (request: IncomingMessage, response: ServerResponse) => void;
+    /** After the token endpoint answered: `ctx.body` is the token response. */
+    on(event: 'grant.success', listener: (ctx: { body?: Record<string, unknown> }) => void): this;
   }
 }

@@ -94,7 +94,7 @@ describe('web console: reports', () => {
     expect(events).toHaveLength(1);
     const { reportId, sha256: recorded } = events[0]!.payload;
     expect(await main.locator('.receipt').textContent()).toContain(recorded);
-    const listed = main.getByRole('table', { name: /^1 reports, newest first/ });
+    const listed = main.getByRole('table', { name: /^1 report, newest first/ });
     await listed.waitFor();
     expect(await listed.textContent()).toContain('model:credit-risk');
 

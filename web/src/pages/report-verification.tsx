@@ -129,7 +129,7 @@ export function ReportVerification({
         <label htmlFor={`${id}-report-file`}>Report file</label>
         <p className="hint" id={`${id}-report-hint`}>
           {candidate === null
-            ? 'Download a JSON report above, or choose a report file.'
+            ? 'Choose a report file, or download a JSON report on this page.'
             : `To verify: ${candidate.name} (${candidate.origin === 'downloaded' ? 'downloaded on this page' : 'chosen from your files'})`}
         </p>
         <input
@@ -139,9 +139,11 @@ export function ReportVerification({
           aria-describedby={`${id}-report-hint`}
           onChange={readReport}
         />
-        <button type="submit" disabled={verifying.state === 'verifying'}>
-          Verify
-        </button>
+        <p>
+          <button type="submit" disabled={verifying.state === 'verifying'}>
+            Verify
+          </button>
+        </p>
       </form>
       <div role="status">
         {verifying.state === 'verifying' && <p>Verifying in this browser…</p>}

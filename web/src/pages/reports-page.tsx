@@ -304,7 +304,8 @@ function ExportedTable({
   return (
     <table>
       <caption>
-        {reports.length} reports, newest first, from their <code>report.exported</code> events
+        {reports.length === 1 ? '1 report' : `${String(reports.length)} reports`}, newest first,
+        from their <code>report.exported</code> events
       </caption>
       <thead>
         <tr>

@@ -151,7 +151,12 @@ describe('web console: inbox and sign-off', () => {
       actor: { sub: 'cora' },
       payload: { role: 'compliance-officer', signOff: true, statement: STATEMENT },
     });
-    await receipt.getByRole('link', { name: 'Open the ledger' }).waitFor();
+    await receipt.getByRole('link', { name: 'its inclusion proof' }).click();
+    await main.getByRole('heading', { name: `Inclusion proof of event ${seq}` }).waitFor();
+    expect(new URL(page.url()).search).toBe(`?seq=${seq}`);
+    // Proved against the latest checkpoint, or told that none covers the event yet.
+    await main.getByText(/^Verified in this browser|can be proved once/).waitFor();
+    expect(await seriousViolations(page)).toEqual([]);
     expect(faults).toEqual([]);
     await context.close();
   });

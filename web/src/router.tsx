@@ -34,6 +34,24 @@ export function useRoute(): string {
   return route;
 }
 
+/** A query parameter of the current location, following links, back and forward. */
+export function useSearchParam(name: string): string | null {
+  const read = (): string | null => new URLSearchParams(window.location.search).get(name);
+  const [value, setValue] = useState(read);
+  useEffect(() => {
+    const follow = (): void => {
+      setValue(new URLSearchParams(window.location.search).get(name));
+    };
+    window.addEventListener('popstate', follow);
+    window.addEventListener(NAVIGATED, follow);
+    return () => {
+      window.removeEventListener('popstate', follow);
+      window.removeEventListener(NAVIGATED, follow);
+    };
+  }, [name]);
+  return value;
+}
+
 interface LinkProps {
   readonly to: string;
   readonly current?: boolean;

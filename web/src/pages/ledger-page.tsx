@@ -1,4 +1,4 @@
-import { useId, useState, type SubmitEvent, type ReactNode } from 'react';
+import { useId, useState, type ReactNode } from 'react';
 import {
   LEDGER_PAGE_SIZE,
   ledgerEventPage,
@@ -7,18 +7,35 @@ import {
   type LedgerIntegrity,
 } from '../api/ledger.js';
 import type { Session } from '../api/session.js';
+import { describeFilter, NO_FILTER, type EventFilter } from '../ledger/event-filter.js';
+import { EventProofView } from '../ledger/event-proof-view.js';
+import { ExportButton } from '../ledger/export-button.js';
+import { FilterForm } from '../ledger/filter-form.js';
 import { ProblemView } from '../problem-view.js';
+import { Link, useSearchParam } from '../router.js';
 import { useLoaded } from '../use-loaded.js';
 
-/** The ledger: whether the chain verifies, its latest checkpoint, and its events page by page. */
+/**
+ * The ledger: whether the chain verifies, its latest checkpoint, and its events page by page,
+ * filtered and exported; `?seq=N` shows event N's inclusion proof, checked in the browser.
+ */
 export function LedgerPage({ session }: { session: Session }): ReactNode {
+  const seq = seqOf(useSearchParam('seq'));
   return (
     <>
       <h1>Ledger</h1>
       <Integrity session={session} />
+      {seq !== null && <EventProofView session={session} seq={seq} />}
       <Events session={session} />
     </>
   );
+}
+
+/** A link's `seq`, when it names an event at all. */
+function seqOf(text: string | null): number | null {
+  if (text === null || !/^[1-9]\d{0,15}$/.test(text)) return null;
+  const seq = Number(text);
+  return Number.isSafeInteger(seq) ? seq : null;
 }
 
 function Integrity({ session }: { session: Session }): ReactNode {
@@ -72,51 +89,43 @@ function IntegrityReport({ integrity }: { integrity: LedgerIntegrity }): ReactNo
 
 function Events({ session }: { session: Session }): ReactNode {
   const id = useId();
-  const [typeInput, setTypeInput] = useState('');
-  const [type, setType] = useState('');
+  const [filter, setFilter] = useState<EventFilter>(NO_FILTER);
   // The afterSeq of every page shown so far: the last is the current page's.
   const [cursors, setCursors] = useState<readonly number[]>([0]);
   // Each Filter press reads afresh, the same filter included: the ledger only grows.
   const [reads, setReads] = useState(0);
   const afterSeq = cursors[cursors.length - 1] ?? 0;
   const page = useLoaded<LedgerEventPage>(
-    () => ledgerEventPage(session.csrfToken, afterSeq, type),
-    [session.csrfToken, afterSeq, type, reads],
+    () => ledgerEventPage(session.csrfToken, afterSeq, filter),
+    [session.csrfToken, afterSeq, filter, reads],
   );
-  const filter = (event: SubmitEvent<HTMLFormElement>): void => {
-    event.preventDefault();
-    setType(typeInput.trim());
-    setCursors([0]);
-    setReads(reads + 1);
-  };
   const next = page.state === 'loaded' ? page.value.nextAfterSeq : null;
+  const described = describeFilter(filter);
   return (
     <section aria-labelledby={`${id}-title`} aria-busy={page.state === 'loading'}>
       <h2 id={`${id}-title`}>Events</h2>
-      <form className="filter" onSubmit={filter} role="search" aria-label="Filter events">
-        <label htmlFor={`${id}-type`}>Event type</label>
-        <input
-          id={`${id}-type`}
-          name="type"
-          placeholder="e.g. promotion.approved"
-          value={typeInput}
-          onChange={(event) => {
-            setTypeInput(event.target.value);
-          }}
-        />
-        <button type="submit">Filter</button>
-      </form>
+      <FilterForm
+        onFilter={(chosen) => {
+          setFilter(chosen);
+          setCursors([0]);
+          setReads(reads + 1);
+        }}
+      />
+      <ExportButton session={session} filter={filter} />
       {page.state === 'loading' && <p role="status">Loading events…</p>}
       {page.state === 'failed' && (
         <ProblemView title="The events could not be loaded" problem={page.problem} />
       )}
       {page.state === 'loaded' && page.value.events.length === 0 && (
         <p role="status">
-          {type === '' ? 'The ledger has no events yet.' : `No events of type “${type}”.`}
+          {described === '' ? 'The ledger has no events yet.' : `No events ${described}.`}
         </p>
       )}
       {page.state === 'loaded' && page.value.events.length > 0 && (
-        <EventTable page={page.value} type={type} />
+        <>
+          <p className="hint">An event's seq opens its inclusion proof.</p>
+          <EventTable page={page.value} described={described} />
+        </>
       )}
       <nav className="pager" aria-label="Event pages">
         <button
@@ -142,14 +151,14 @@ function Events({ session }: { session: Session }): ReactNode {
   );
 }
 
-function EventTable({ page, type }: { page: LedgerEventPage; type: string }): ReactNode {
+function EventTable({ page, described }: { page: LedgerEventPage; described: string }): ReactNode {
   const first = page.events[0]?.seq;
   const last = page.events[page.events.length - 1]?.seq;
   return (
     <table>
       <caption>
         Events {first}–{last}
-        {type === '' ? '' : ` of type “${type}”`}
+        {described === '' ? '' : ` ${described}`}
       </caption>
       <thead>
         <tr>
@@ -164,7 +173,9 @@ function EventTable({ page, type }: { page: LedgerEventPage; type: string }): Re
       <tbody>
         {page.events.map((event) => (
           <tr key={event.id}>
-            <td>{event.seq}</td>
+            <td>
+              <Link to={`/ledger?seq=${event.seq}`}>{event.seq}</Link>
+            </td>
             <td>{event.ts}</td>
             <td>{event.type}</td>
             <td>{event.subject}</td>

@@ -560,9 +560,16 @@ function Receipt({
       ) : (
         <p>The approval counted, but its ledger event was not in the request's history.</p>
       )}
-      <p>
-        <Link to="/ledger">Open the ledger</Link> to see it in the chain.
-      </p>
+      {receipt ? (
+        <p>
+          See <Link to={`/ledger?seq=${receipt.seq}`}>its inclusion proof</Link>, checked in your
+          browser against the ledger's latest checkpoint.
+        </p>
+      ) : (
+        <p>
+          <Link to="/ledger">Open the ledger</Link> to find it in the chain.
+        </p>
+      )}
     </div>
   );
 }

@@ -89,15 +89,47 @@ export type LedgerEventsQueryVariables = Exact<{
   afterSeq: number;
   limit: number;
   type?: string | null | undefined;
+  subject?: string | null | undefined;
+  actor?: string | null | undefined;
+  from?: string | null | undefined;
+  to?: string | null | undefined;
 }>;
 
 
 export type LedgerEventsQuery = { ledgerEvents: { nextAfterSeq: number | null, events: Array<{ seq: number, id: string, ts: string, type: string, subject: string, hash: string, actor: { sub: string, roles: Array<string> | null } }> } };
 
+export type LedgerExportQueryVariables = Exact<{
+  afterSeq: number;
+  limit: number;
+  type?: string | null | undefined;
+  subject?: string | null | undefined;
+  actor?: string | null | undefined;
+  from?: string | null | undefined;
+  to?: string | null | undefined;
+}>;
+
+
+export type LedgerExportQuery = { ledgerEvents: { nextAfterSeq: number | null, events: Array<{ seq: number, canonical: string, hash: string, jws: string }> } };
+
 export type LedgerIntegrityQueryVariables = Exact<{ [key: string]: never; }>;
 
 
 export type LedgerIntegrityQuery = { verifyLedger: { ok: boolean, fromSeq: number, toSeq: number, eventsChecked: number, signaturesChecked: number, checkpointsChecked: number, durationMs: number, failure: { seq: number, reason: string, detail: string } | null }, ledgerCheckpoint: { treeSize: number, rootHash: string, ts: string } | null };
+
+export type LedgerEventAtSeqQueryVariables = Exact<{
+  afterSeq: number;
+}>;
+
+
+export type LedgerEventAtSeqQuery = { ledgerEvents: { events: Array<{ seq: number, ts: string, type: string, subject: string, hash: string, canonical: string, actor: { sub: string } }> }, ledgerCheckpoint: { treeSize: number, rootHash: string, ts: string } | null };
+
+export type LedgerInclusionProofQueryVariables = Exact<{
+  seq: number;
+  treeSize: number;
+}>;
+
+
+export type LedgerInclusionProofQuery = { inclusionProof: { seq: number, treeSize: number, leafHash: string, rootHash: string, proof: Array<string> } };
 
 export type PendingPromotionsQueryVariables = Exact<{
   cursor?: string | null | undefined;
@@ -320,8 +352,16 @@ export const ActiveRolloutsDocument = new TypedDocumentString(`
 }
     `) as unknown as TypedDocumentString<ActiveRolloutsQuery, ActiveRolloutsQueryVariables>;
 export const LedgerEventsDocument = new TypedDocumentString(`
-    query LedgerEvents($afterSeq: Int!, $limit: Int!, $type: String) {
-  ledgerEvents(afterSeq: $afterSeq, limit: $limit, type: $type) {
+    query LedgerEvents($afterSeq: Int!, $limit: Int!, $type: String, $subject: String, $actor: String, $from: DateTime, $to: DateTime) {
+  ledgerEvents(
+    afterSeq: $afterSeq
+    limit: $limit
+    type: $type
+    subject: $subject
+    actor: $actor
+    from: $from
+    to: $to
+  ) {
     events {
       seq
       id
@@ -338,6 +378,27 @@ export const LedgerEventsDocument = new TypedDocumentString(`
   }
 }
     `) as unknown as TypedDocumentString<LedgerEventsQuery, LedgerEventsQueryVariables>;
+export const LedgerExportDocument = new TypedDocumentString(`
+    query LedgerExport($afterSeq: Int!, $limit: Int!, $type: String, $subject: String, $actor: String, $from: DateTime, $to: DateTime) {
+  ledgerEvents(
+    afterSeq: $afterSeq
+    limit: $limit
+    type: $type
+    subject: $subject
+    actor: $actor
+    from: $from
+    to: $to
+  ) {
+    events {
+      seq
+      canonical
+      hash
+      jws
+    }
+    nextAfterSeq
+  }
+}
+    `) as unknown as TypedDocumentString<LedgerExportQuery, LedgerExportQueryVariables>;
 export const LedgerIntegrityDocument = new TypedDocumentString(`
     query LedgerIntegrity {
   verifyLedger {
@@ -361,6 +422,39 @@ export const LedgerIntegrityDocument = new TypedDocumentString(`
   }
 }
     `) as unknown as TypedDocumentString<LedgerIntegrityQuery, LedgerIntegrityQueryVariables>;
+export const LedgerEventAtSeqDocument = new TypedDocumentString(`
+    query LedgerEventAtSeq($afterSeq: Int!) {
+  ledgerEvents(afterSeq: $afterSeq, limit: 1) {
+    events {
+      seq
+      ts
+      type
+      subject
+      actor {
+        sub
+      }
+      hash
+      canonical
+    }
+  }
+  ledgerCheckpoint {
+    treeSize
+    rootHash
+    ts
+  }
+}
+    `) as unknown as TypedDocumentString<LedgerEventAtSeqQuery, LedgerEventAtSeqQueryVariables>;
+export const LedgerInclusionProofDocument = new TypedDocumentString(`
+    query LedgerInclusionProof($seq: Int!, $treeSize: Int!) {
+  inclusionProof(seq: $seq, treeSize: $treeSize) {
+    seq
+    treeSize
+    leafHash
+    rootHash
+    proof
+  }
+}
+    `) as unknown as TypedDocumentString<LedgerInclusionProofQuery, LedgerInclusionProofQueryVariables>;
 export const PendingPromotionsDocument = new TypedDocumentString(`
     query PendingPromotions($cursor: String) {
   promotionRequests(status: PENDING, limit: 200, cursor: $cursor) {

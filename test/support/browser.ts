@@ -44,6 +44,8 @@ export async function launchBrowser(): Promise<TestBrowser> {
     executablePath: await chromiumPath(),
     args: ARGS,
     headless: true,
+    // navigator.language follows LANG: C.UTF-8 gives `en-US@posix`, which Intl refuses.
+    env: { ...process.env, LANG: 'en_US.UTF-8' },
   });
   return {
     context: ({ downloads = false, ...options } = {}) =>

@@ -6,6 +6,8 @@ import { InboxPage } from './pages/inbox-page.js';
 import { LedgerPage } from './pages/ledger-page.js';
 import { ReportsPage } from './pages/reports-page.js';
 import { RequestPage } from './pages/request-page.js';
+import { RolloutPage } from './pages/rollout-page.js';
+import { RolloutsPage } from './pages/rollouts-page.js';
 import { ProblemView } from './problem-view.js';
 import { Link, useRoute } from './router.js';
 import { SignIn } from './sign-in.js';
@@ -34,6 +36,11 @@ const PAGES = [
     render: (session: Session) => <EndpointsPage session={session} />,
   },
   {
+    route: '/rollouts',
+    label: 'Rollouts',
+    render: (session: Session) => <RolloutsPage session={session} />,
+  },
+  {
     route: '/reports',
     label: 'Reports',
     render: (session: Session) => <ReportsPage session={session} />,
@@ -41,6 +48,7 @@ const PAGES = [
 ] as const;
 
 const REQUEST_ROUTE = /^\/requests\/([^/]+)$/;
+const ROLLOUT_ROUTE = /^\/rollouts\/([^/]+)$/;
 
 export function App(): ReactNode {
   const [session, setSession] = useState<SessionState>({ state: 'loading' });
@@ -67,6 +75,7 @@ export function App(): ReactNode {
     PAGES.find((candidate) => candidate.route === route) ?? (route === '/' ? PAGES[0] : undefined);
   // A promotion request's page is reached from the inbox, and is no entry of the navigation.
   const requestId = REQUEST_ROUTE.exec(route)?.[1];
+  const rolloutId = ROLLOUT_ROUTE.exec(route)?.[1];
 
   return (
     <>
@@ -106,6 +115,8 @@ export function App(): ReactNode {
         {session.state === 'signed-in' &&
           (page ? (
             page.render(session.session)
+          ) : rolloutId !== undefined ? (
+            <RolloutPage session={session.session} id={decodeURIComponent(rolloutId)} />
           ) : requestId === undefined ? (
             <NotFound route={route} />
           ) : (

@@ -56,6 +56,20 @@ export type RiskTier =
   | 'LOW'
   | 'MEDIUM';
 
+/** LIVE is the last stage of every rollout but an A/B test: the candidate becomes the live version. */
+export type RolloutStageKind =
+  | 'AB_TEST'
+  | 'BLUE_GREEN'
+  | 'CANARY'
+  | 'LIVE'
+  | 'SHADOW';
+
+export type RolloutStageStatus =
+  | 'FAILED'
+  | 'IN_PROGRESS'
+  | 'PASSED'
+  | 'PENDING';
+
 export type RolloutStatus =
   | 'COMPLETED'
   | 'FAILED'
@@ -199,6 +213,60 @@ export type ExportAuditReportMutationVariables = Exact<{
 
 export type ExportAuditReportMutation = { exportAuditReport: { id: string, subject: string, format: ReportFormat, sha256: string, eventCount: number, treeSize: number, rootHash: string, createdAt: string, createdBy: string } };
 
+export type RolloutSummaryFieldsFragment = { id: string, endpoint: string, strategy: PromotionStrategy, candidateVersion: number, previousVersion: number | null, status: RolloutStatus, currentStage: number, startedAt: string, finishedAt: string | null, stages: Array<{ name: string, status: RolloutStageStatus }> };
+
+export type RolloutListQueryVariables = Exact<{
+  cursor?: string | null | undefined;
+}>;
+
+
+export type RolloutListQuery = { running: { nextCursor: string | null, items: Array<{ id: string, endpoint: string, strategy: PromotionStrategy, candidateVersion: number, previousVersion: number | null, status: RolloutStatus, currentStage: number, startedAt: string, finishedAt: string | null, stages: Array<{ name: string, status: RolloutStageStatus }> }> }, paused: { nextCursor: string | null, items: Array<{ id: string, endpoint: string, strategy: PromotionStrategy, candidateVersion: number, previousVersion: number | null, status: RolloutStatus, currentStage: number, startedAt: string, finishedAt: string | null, stages: Array<{ name: string, status: RolloutStageStatus }> }> }, recent: { nextCursor: string | null, items: Array<{ id: string, endpoint: string, strategy: PromotionStrategy, candidateVersion: number, previousVersion: number | null, status: RolloutStatus, currentStage: number, startedAt: string, finishedAt: string | null, stages: Array<{ name: string, status: RolloutStageStatus }> }> } };
+
+export type RecentRolloutsQueryVariables = Exact<{
+  cursor?: string | null | undefined;
+}>;
+
+
+export type RecentRolloutsQuery = { rollouts: { nextCursor: string | null, items: Array<{ id: string, endpoint: string, strategy: PromotionStrategy, candidateVersion: number, previousVersion: number | null, status: RolloutStatus, currentStage: number, startedAt: string, finishedAt: string | null, stages: Array<{ name: string, status: RolloutStageStatus }> }> } };
+
+export type RolloutWatchFieldsFragment = { id: string, promotionId: string, endpoint: string, strategy: PromotionStrategy, candidateVersion: number, previousVersion: number | null, status: RolloutStatus, currentStage: number, startedBy: string, startedAt: string, updatedAt: string, finishedAt: string | null, outcome: Record<string, unknown> | null, stages: Array<{ name: string, kind: RolloutStageKind, status: RolloutStageStatus, enteredAt: string | null, passedAt: string | null }>, traffic: { mode: string, liveVersion: number | null, candidateVersion: number | null, candidateWeight: number, shadowSample: number }, progress: { stage: string, decision: string, waitingFor: Array<string>, candidateRequests: number, arms: Array<{ arm: string, version: number, requests: number, errors: number, errorRate: number | null, p50Ms: number | null, p99Ms: number | null, selectionRate: number | null, agreement: number | null }>, criteria: Array<{ criterion: string, kind: string, threshold: number, status: string, measured: number | null, live: number | null, n: number, test: string | null, pValue: number | null, note: string }> } | null, history: Array<{ seq: number, ts: string, type: string, traceId: string | null, payload: Record<string, unknown>, actor: { sub: string } }> };
+
+export type RolloutWatchQueryVariables = Exact<{
+  id: string | number;
+}>;
+
+
+export type RolloutWatchQuery = { rollout: { id: string, promotionId: string, endpoint: string, strategy: PromotionStrategy, candidateVersion: number, previousVersion: number | null, status: RolloutStatus, currentStage: number, startedBy: string, startedAt: string, updatedAt: string, finishedAt: string | null, outcome: Record<string, unknown> | null, stages: Array<{ name: string, kind: RolloutStageKind, status: RolloutStageStatus, enteredAt: string | null, passedAt: string | null }>, traffic: { mode: string, liveVersion: number | null, candidateVersion: number | null, candidateWeight: number, shadowSample: number }, progress: { stage: string, decision: string, waitingFor: Array<string>, candidateRequests: number, arms: Array<{ arm: string, version: number, requests: number, errors: number, errorRate: number | null, p50Ms: number | null, p99Ms: number | null, selectionRate: number | null, agreement: number | null }>, criteria: Array<{ criterion: string, kind: string, threshold: number, status: string, measured: number | null, live: number | null, n: number, test: string | null, pValue: number | null, note: string }> } | null, history: Array<{ seq: number, ts: string, type: string, traceId: string | null, payload: Record<string, unknown>, actor: { sub: string } }> } | null };
+
+export type RolloutPermissionsQueryVariables = Exact<{ [key: string]: never; }>;
+
+
+export type RolloutPermissionsQuery = { me: { abilities: Array<{ action: string, subject: string }> }, policies: Array<{ name: string, content: string }> };
+
+export type PauseRolloutMutationVariables = Exact<{
+  id: string | number;
+  reason: string;
+}>;
+
+
+export type PauseRolloutMutation = { pauseRollout: { id: string, promotionId: string, endpoint: string, strategy: PromotionStrategy, candidateVersion: number, previousVersion: number | null, status: RolloutStatus, currentStage: number, startedBy: string, startedAt: string, updatedAt: string, finishedAt: string | null, outcome: Record<string, unknown> | null, stages: Array<{ name: string, kind: RolloutStageKind, status: RolloutStageStatus, enteredAt: string | null, passedAt: string | null }>, traffic: { mode: string, liveVersion: number | null, candidateVersion: number | null, candidateWeight: number, shadowSample: number }, progress: { stage: string, decision: string, waitingFor: Array<string>, candidateRequests: number, arms: Array<{ arm: string, version: number, requests: number, errors: number, errorRate: number | null, p50Ms: number | null, p99Ms: number | null, selectionRate: number | null, agreement: number | null }>, criteria: Array<{ criterion: string, kind: string, threshold: number, status: string, measured: number | null, live: number | null, n: number, test: string | null, pValue: number | null, note: string }> } | null, history: Array<{ seq: number, ts: string, type: string, traceId: string | null, payload: Record<string, unknown>, actor: { sub: string } }> } };
+
+export type AdvanceRolloutMutationVariables = Exact<{
+  id: string | number;
+  reason: string;
+}>;
+
+
+export type AdvanceRolloutMutation = { advanceRollout: { id: string, promotionId: string, endpoint: string, strategy: PromotionStrategy, candidateVersion: number, previousVersion: number | null, status: RolloutStatus, currentStage: number, startedBy: string, startedAt: string, updatedAt: string, finishedAt: string | null, outcome: Record<string, unknown> | null, stages: Array<{ name: string, kind: RolloutStageKind, status: RolloutStageStatus, enteredAt: string | null, passedAt: string | null }>, traffic: { mode: string, liveVersion: number | null, candidateVersion: number | null, candidateWeight: number, shadowSample: number }, progress: { stage: string, decision: string, waitingFor: Array<string>, candidateRequests: number, arms: Array<{ arm: string, version: number, requests: number, errors: number, errorRate: number | null, p50Ms: number | null, p99Ms: number | null, selectionRate: number | null, agreement: number | null }>, criteria: Array<{ criterion: string, kind: string, threshold: number, status: string, measured: number | null, live: number | null, n: number, test: string | null, pValue: number | null, note: string }> } | null, history: Array<{ seq: number, ts: string, type: string, traceId: string | null, payload: Record<string, unknown>, actor: { sub: string } }> } };
+
+export type RollbackRolloutMutationVariables = Exact<{
+  id: string | number;
+  reason: string;
+}>;
+
+
+export type RollbackRolloutMutation = { rollbackRollout: { id: string, promotionId: string, endpoint: string, strategy: PromotionStrategy, candidateVersion: number, previousVersion: number | null, status: RolloutStatus, currentStage: number, startedBy: string, startedAt: string, updatedAt: string, finishedAt: string | null, outcome: Record<string, unknown> | null, stages: Array<{ name: string, kind: RolloutStageKind, status: RolloutStageStatus, enteredAt: string | null, passedAt: string | null }>, traffic: { mode: string, liveVersion: number | null, candidateVersion: number | null, candidateWeight: number, shadowSample: number }, progress: { stage: string, decision: string, waitingFor: Array<string>, candidateRequests: number, arms: Array<{ arm: string, version: number, requests: number, errors: number, errorRate: number | null, p50Ms: number | null, p99Ms: number | null, selectionRate: number | null, agreement: number | null }>, criteria: Array<{ criterion: string, kind: string, threshold: number, status: string, measured: number | null, live: number | null, n: number, test: string | null, pValue: number | null, note: string }> } | null, history: Array<{ seq: number, ts: string, type: string, traceId: string | null, payload: Record<string, unknown>, actor: { sub: string } }> } };
+
 export class TypedDocumentString<TResult, TVariables>
   extends String
   implements DocumentTypeDecoration<TResult, TVariables>
@@ -305,6 +373,93 @@ export const RequestStatusFieldsFragmentDoc = new TypedDocumentString(`
   }
 }
     `, {"fragmentName":"RequestStatusFields"}) as unknown as TypedDocumentString<RequestStatusFieldsFragment, unknown>;
+export const RolloutSummaryFieldsFragmentDoc = new TypedDocumentString(`
+    fragment RolloutSummaryFields on Rollout {
+  id
+  endpoint
+  strategy
+  candidateVersion
+  previousVersion
+  status
+  currentStage
+  startedAt
+  finishedAt
+  stages {
+    name
+    status
+  }
+}
+    `, {"fragmentName":"RolloutSummaryFields"}) as unknown as TypedDocumentString<RolloutSummaryFieldsFragment, unknown>;
+export const RolloutWatchFieldsFragmentDoc = new TypedDocumentString(`
+    fragment RolloutWatchFields on Rollout {
+  id
+  promotionId
+  endpoint
+  strategy
+  candidateVersion
+  previousVersion
+  status
+  currentStage
+  startedBy
+  startedAt
+  updatedAt
+  finishedAt
+  outcome
+  stages {
+    name
+    kind
+    status
+    enteredAt
+    passedAt
+  }
+  traffic {
+    mode
+    liveVersion
+    candidateVersion
+    candidateWeight
+    shadowSample
+  }
+  progress {
+    stage
+    decision
+    waitingFor
+    candidateRequests
+    arms {
+      arm
+      version
+      requests
+      errors
+      errorRate
+      p50Ms
+      p99Ms
+      selectionRate
+      agreement
+    }
+    criteria {
+      criterion
+      kind
+      threshold
+      status
+      measured
+      live
+      n
+      test
+      pValue
+      note
+    }
+  }
+  history {
+    seq
+    ts
+    type
+    traceId
+    actor {
+      sub
+    }
+    payload
+  }
+}
+    `, {"fragmentName":"RolloutWatchFields"}) as unknown as TypedDocumentString<RolloutWatchFieldsFragment, unknown>;
 export const EndpointsDocument = new TypedDocumentString(`
     query Endpoints($cursor: String) {
   endpoints(limit: 50, cursor: $cursor) {
@@ -759,3 +914,373 @@ export const ExportAuditReportDocument = new TypedDocumentString(`
   }
 }
     `) as unknown as TypedDocumentString<ExportAuditReportMutation, ExportAuditReportMutationVariables>;
+export const RolloutListDocument = new TypedDocumentString(`
+    query RolloutList($cursor: String) {
+  running: rollouts(status: RUNNING, limit: 50) {
+    items {
+      ...RolloutSummaryFields
+    }
+    nextCursor
+  }
+  paused: rollouts(status: PAUSED, limit: 50) {
+    items {
+      ...RolloutSummaryFields
+    }
+    nextCursor
+  }
+  recent: rollouts(limit: 20, cursor: $cursor) {
+    items {
+      ...RolloutSummaryFields
+    }
+    nextCursor
+  }
+}
+    fragment RolloutSummaryFields on Rollout {
+  id
+  endpoint
+  strategy
+  candidateVersion
+  previousVersion
+  status
+  currentStage
+  startedAt
+  finishedAt
+  stages {
+    name
+    status
+  }
+}`) as unknown as TypedDocumentString<RolloutListQuery, RolloutListQueryVariables>;
+export const RecentRolloutsDocument = new TypedDocumentString(`
+    query RecentRollouts($cursor: String) {
+  rollouts(limit: 20, cursor: $cursor) {
+    items {
+      ...RolloutSummaryFields
+    }
+    nextCursor
+  }
+}
+    fragment RolloutSummaryFields on Rollout {
+  id
+  endpoint
+  strategy
+  candidateVersion
+  previousVersion
+  status
+  currentStage
+  startedAt
+  finishedAt
+  stages {
+    name
+    status
+  }
+}`) as unknown as TypedDocumentString<RecentRolloutsQuery, RecentRolloutsQueryVariables>;
+export const RolloutWatchDocument = new TypedDocumentString(`
+    query RolloutWatch($id: ID!) {
+  rollout(id: $id) {
+    ...RolloutWatchFields
+  }
+}
+    fragment RolloutWatchFields on Rollout {
+  id
+  promotionId
+  endpoint
+  strategy
+  candidateVersion
+  previousVersion
+  status
+  currentStage
+  startedBy
+  startedAt
+  updatedAt
+  finishedAt
+  outcome
+  stages {
+    name
+    kind
+    status
+    enteredAt
+    passedAt
+  }
+  traffic {
+    mode
+    liveVersion
+    candidateVersion
+    candidateWeight
+    shadowSample
+  }
+  progress {
+    stage
+    decision
+    waitingFor
+    candidateRequests
+    arms {
+      arm
+      version
+      requests
+      errors
+      errorRate
+      p50Ms
+      p99Ms
+      selectionRate
+      agreement
+    }
+    criteria {
+      criterion
+      kind
+      threshold
+      status
+      measured
+      live
+      n
+      test
+      pValue
+      note
+    }
+  }
+  history {
+    seq
+    ts
+    type
+    traceId
+    actor {
+      sub
+    }
+    payload
+  }
+}`) as unknown as TypedDocumentString<RolloutWatchQuery, RolloutWatchQueryVariables>;
+export const RolloutPermissionsDocument = new TypedDocumentString(`
+    query RolloutPermissions {
+  me {
+    abilities {
+      action
+      subject
+    }
+  }
+  policies {
+    name
+    content
+  }
+}
+    `) as unknown as TypedDocumentString<RolloutPermissionsQuery, RolloutPermissionsQueryVariables>;
+export const PauseRolloutDocument = new TypedDocumentString(`
+    mutation PauseRollout($id: ID!, $reason: String!) {
+  pauseRollout(id: $id, reason: $reason) {
+    ...RolloutWatchFields
+  }
+}
+    fragment RolloutWatchFields on Rollout {
+  id
+  promotionId
+  endpoint
+  strategy
+  candidateVersion
+  previousVersion
+  status
+  currentStage
+  startedBy
+  startedAt
+  updatedAt
+  finishedAt
+  outcome
+  stages {
+    name
+    kind
+    status
+    enteredAt
+    passedAt
+  }
+  traffic {
+    mode
+    liveVersion
+    candidateVersion
+    candidateWeight
+    shadowSample
+  }
+  progress {
+    stage
+    decision
+    waitingFor
+    candidateRequests
+    arms {
+      arm
+      version
+      requests
+      errors
+      errorRate
+      p50Ms
+      p99Ms
+      selectionRate
+      agreement
+    }
+    criteria {
+      criterion
+      kind
+      threshold
+      status
+      measured
+      live
+      n
+      test
+      pValue
+      note
+    }
+  }
+  history {
+    seq
+    ts
+    type
+    traceId
+    actor {
+      sub
+    }
+    payload
+  }
+}`) as unknown as TypedDocumentString<PauseRolloutMutation, PauseRolloutMutationVariables>;
+export const AdvanceRolloutDocument = new TypedDocumentString(`
+    mutation AdvanceRollout($id: ID!, $reason: String!) {
+  advanceRollout(id: $id, reason: $reason) {
+    ...RolloutWatchFields
+  }
+}
+    fragment RolloutWatchFields on Rollout {
+  id
+  promotionId
+  endpoint
+  strategy
+  candidateVersion
+  previousVersion
+  status
+  currentStage
+  startedBy
+  startedAt
+  updatedAt
+  finishedAt
+  outcome
+  stages {
+    name
+    kind
+    status
+    enteredAt
+    passedAt
+  }
+  traffic {
+    mode
+    liveVersion
+    candidateVersion
+    candidateWeight
+    shadowSample
+  }
+  progress {
+    stage
+    decision
+    waitingFor
+    candidateRequests
+    arms {
+      arm
+      version
+      requests
+      errors
+      errorRate
+      p50Ms
+      p99Ms
+      selectionRate
+      agreement
+    }
+    criteria {
+      criterion
+      kind
+      threshold
+      status
+      measured
+      live
+      n
+      test
+      pValue
+      note
+    }
+  }
+  history {
+    seq
+    ts
+    type
+    traceId
+    actor {
+      sub
+    }
+    payload
+  }
+}`) as unknown as TypedDocumentString<AdvanceRolloutMutation, AdvanceRolloutMutationVariables>;
+export const RollbackRolloutDocument = new TypedDocumentString(`
+    mutation RollbackRollout($id: ID!, $reason: String!) {
+  rollbackRollout(id: $id, reason: $reason) {
+    ...RolloutWatchFields
+  }
+}
+    fragment RolloutWatchFields on Rollout {
+  id
+  promotionId
+  endpoint
+  strategy
+  candidateVersion
+  previousVersion
+  status
+  currentStage
+  startedBy
+  startedAt
+  updatedAt
+  finishedAt
+  outcome
+  stages {
+    name
+    kind
+    status
+    enteredAt
+    passedAt
+  }
+  traffic {
+    mode
+    liveVersion
+    candidateVersion
+    candidateWeight
+    shadowSample
+  }
+  progress {
+    stage
+    decision
+    waitingFor
+    candidateRequests
+    arms {
+      arm
+      version
+      requests
+      errors
+      errorRate
+      p50Ms
+      p99Ms
+      selectionRate
+      agreement
+    }
+    criteria {
+      criterion
+      kind
+      threshold
+      status
+      measured
+      live
+      n
+      test
+      pValue
+      note
+    }
+  }
+  history {
+    seq
+    ts
+    type
+    traceId
+    actor {
+      sub
+    }
+    payload
+  }
+}`) as unknown as TypedDocumentString<RollbackRolloutMutation, RollbackRolloutMutationVariables>;

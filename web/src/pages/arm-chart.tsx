@@ -1,0 +1,97 @@
+import { useEffect, useRef, type ReactNode } from 'react';
+import uPlot from 'uplot';
+import 'uplot/dist/uPlot.min.css';
+import { chartData, type ArmSeries, type Metric } from '../rollout-series.js';
+
+/** One colour per arm, on the canvas and in the legend (the legend's swatches take a class). */
+const ARM_COLOURS: Readonly<Record<string, string>> = {
+  live: '#1a5fb4',
+  candidate: '#c2410c',
+  shadow: '#7e22ce',
+};
+const OTHER_COLOUR = '#374151';
+
+const HEIGHT = 200;
+
+function armColour(arm: string): string {
+  return ARM_COLOURS[arm] ?? OTHER_COLOUR;
+}
+
+/**
+ * One metric of each arm over the time the page has watched, drawn by uPlot on a canvas. uPlot
+ * sizes its elements through element.style, which the console's style-src 'self' allows (it
+ * governs style attributes and elements, not the CSSOM). The figures themselves are in the
+ * page's table: the chart is a picture of them, named for screen readers.
+ */
+export function ArmChart({
+  series,
+  metric,
+  title,
+}: {
+  series: ArmSeries;
+  metric: Metric;
+  title: string;
+}): ReactNode {
+  const holder = useRef<HTMLDivElement>(null);
+  const plot = useRef<uPlot | null>(null);
+  const arms = series.arms.join(' ');
+
+  useEffect(() => {
+    const element = holder.current;
+    if (!element) return;
+    const chart = new uPlot(
+      {
+        width: Math.max(320, element.clientWidth),
+        height: HEIGHT,
+        legend: { show: false },
+        cursor: { show: false },
+        series: [
+          {},
+          ...series.arms.map((arm) => ({
+            label: arm,
+            stroke: armColour(arm),
+            width: 2,
+            spanGaps: false,
+          })),
+        ],
+        axes: [{}, { size: 60 }],
+      },
+      chartData(series, metric),
+      element,
+    );
+    plot.current = chart;
+    const resize = (): void => {
+      chart.setSize({ width: Math.max(320, element.clientWidth), height: HEIGHT });
+    };
+    window.addEventListener('resize', resize);
+    return () => {
+      window.removeEventListener('resize', resize);
+      chart.destroy();
+      plot.current = null;
+    };
+    // A new arm needs new uPlot series; new samples only new data (the effect below).
+  }, [arms, metric]);
+
+  useEffect(() => {
+    plot.current?.setData(chartData(series, metric));
+  }, [series, metric]);
+
+  const samples = series.times.length;
+  return (
+    <figure className="arm-chart">
+      <figcaption>{title}</figcaption>
+      <div
+        ref={holder}
+        role="img"
+        aria-label={`${title}: ${String(samples)} samples of ${series.arms.join(', ') || 'no arm'}`}
+      />
+      <ul className="arm-legend" aria-hidden="true">
+        {series.arms.map((arm) => (
+          <li key={arm}>
+            <span className={`arm-swatch arm-${ARM_COLOURS[arm] ? arm : 'other'}`} /> {arm}
+          </li>
+        ))}
+      </ul>
+    </figure>
+  );
+}

@@ -1,6 +1,8 @@
-import { useEffect, useRef, type ReactNode } from 'react';
-import uPlot from 'uplot';
+import { useEffect, useRef, useState, type ReactNode } from 'react';
+import type uPlot from 'uplot';
 import 'uplot/dist/uPlot.min.css';
+import { problemOf, type Problem } from '../api/problem.js';
+import { ProblemView } from '../problem-view.js';
 import { chartData, type ArmSeries, type Metric } from '../rollout-series.js';
 
 /** One colour per arm, on the canvas and in the legend (the legend's swatches take a class). */
@@ -15,6 +17,23 @@ const HEIGHT = 200;
 
 function armColour(arm: string): string {
   return ARM_COLOURS[arm] ?? OTHER_COLOUR;
+}
+
+let loading: Promise<typeof uPlot> | undefined;
+
+/**
+ * uPlot, loaded with the first chart as a file of its own: a library that fails to load or to
+ * start (it reads the browser's language as it loads) costs the charts, not the console.
+ */
+function loadUplot(): Promise<typeof uPlot> {
+  loading ??= import('uplot').then(
+    (module) => module.default,
+    (error: unknown) => {
+      loading = undefined;
+      throw error;
+    },
+  );
+  return loading;
 }
 
 /**
@@ -34,39 +53,54 @@ export function ArmChart({
 }): ReactNode {
   const holder = useRef<HTMLDivElement>(null);
   const plot = useRef<uPlot | null>(null);
+  const latest = useRef(series);
+  latest.current = series;
+  const [problem, setProblem] = useState<Problem | null>(null);
   const arms = series.arms.join(' ');
 
   useEffect(() => {
     const element = holder.current;
     if (!element) return;
-    const chart = new uPlot(
-      {
-        width: Math.max(320, element.clientWidth),
-        height: HEIGHT,
-        legend: { show: false },
-        cursor: { show: false },
-        series: [
-          {},
-          ...series.arms.map((arm) => ({
-            label: arm,
-            stroke: armColour(arm),
-            width: 2,
-            spanGaps: false,
-          })),
-        ],
-        axes: [{}, { size: 60 }],
-      },
-      chartData(series, metric),
-      element,
-    );
-    plot.current = chart;
+    let live = true;
+    let chart: uPlot | null = null;
     const resize = (): void => {
-      chart.setSize({ width: Math.max(320, element.clientWidth), height: HEIGHT });
+      chart?.setSize({ width: Math.max(320, element.clientWidth), height: HEIGHT });
     };
-    window.addEventListener('resize', resize);
+    loadUplot().then(
+      (UPlot) => {
+        if (!live) return;
+        const shown = latest.current;
+        chart = new UPlot(
+          {
+            width: Math.max(320, element.clientWidth),
+            height: HEIGHT,
+            legend: { show: false },
+            cursor: { show: false },
+            series: [
+              {},
+              ...shown.arms.map((arm) => ({
+                label: arm,
+                stroke: armColour(arm),
+                width: 2,
+                spanGaps: false,
+              })),
+            ],
+            axes: [{}, { size: 60 }],
+          },
+          chartData(shown, metric),
+          element,
+        );
+        plot.current = chart;
+        window.addEventListener('resize', resize);
+      },
+      (error: unknown) => {
+        if (live) setProblem(problemOf(error));
+      },
+    );
     return () => {
+      live = false;
       window.removeEventListener('resize', resize);
-      chart.destroy();
+      chart?.destroy();
       plot.current = null;
     };
     // A new arm needs new uPlot series; new samples only new data (the effect below).
@@ -85,6 +119,7 @@ export function ArmChart({
         role="img"
         aria-label={`${title}: ${String(samples)} samples of ${series.arms.join(', ') || 'no arm'}`}
       />
+      {problem && <ProblemView title="The chart could not be drawn" problem={problem} />}
       <ul className="arm-legend" aria-hidden="true">
         {series.arms.map((arm) => (
           <li key={arm}>

@@ -373,6 +373,13 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
       const digest = waiting.requestDigest;
       await gql(client, approve, { id: waiting.id, role: 'ml-engineer', digest }, 'erin');
       await gql(client, approve, { id: waiting.id, role: 'model-validator', digest }, 'vera');
+      // The gates judged now, so that the compliance officer sees each verdict before signing.
+      await gql(
+        client,
+        `mutation($id: ID!) { evaluateGates(id: $id) { id } }`,
+        { id: waiting.id },
+        'vera',
+      );
       say('');
       say(`Still serving at ${running.url}; stop with Ctrl-C.`);
       say(`  console: ${running.url}/console`);

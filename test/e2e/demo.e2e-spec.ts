@@ -5,7 +5,9 @@ import { join } from 'node:path';
 import { verifyReport } from '../../src/reports/report-verify.js';
 import { issueDevToken, loadOrCreateDevIssuerKey } from '../../src/auth/dev-issuer.js';
 import { loadConfig } from '../../src/config/config.js';
+import { launchBrowser, type TestBrowser } from '../support/browser.js';
 import { startLongRunning, type ServingProcess } from '../support/cli.js';
+import { freshPage } from '../support/console-page.js';
 import { createTestDatabase, type TestDatabase } from '../support/database.js';
 
 /**
@@ -22,16 +24,22 @@ async function outputMatching(process: ServingProcess, pattern: RegExp): Promise
   }
 }
 
+const STATEMENT =
+  'I reviewed the evaluation, the gates, the rollback criteria and the plan, and sign off.';
+
 describe('gatehouse demo', () => {
   let database: TestDatabase;
   let dataDir: string;
+  let browser: TestBrowser;
 
   beforeAll(async () => {
+    browser = await launchBrowser();
     database = await createTestDatabase();
     dataDir = mkdtempSync(join(tmpdir(), 'gatehouse-demo-'));
   });
 
   afterAll(async () => {
+    await browser.close();
     await database.drop();
     rmSync(dataDir, { recursive: true, force: true });
   });
@@ -94,40 +102,57 @@ describe('gatehouse demo', () => {
       });
       expect((await fetch(`${demo.url}/console/`)).status).toBe(200);
 
-      // Signed off, the demo's ML engineer starts the rollout and its traffic takes it live.
-      const request = await fetch(`${demo.url}/graphql`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
-        body: JSON.stringify({
-          query: `query($id: ID!) { promotionRequest(id: $id) { requestDigest } }`,
-          variables: { id },
-        }),
-      });
-      const { requestDigest } = (
-        (await request.json()) as { data: { promotionRequest: { requestDigest: string } } }
-      ).data.promotionRequest;
-      const approved = await fetch(`${demo.url}/graphql`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
-        body: JSON.stringify({
-          query: `mutation($id: ID!, $digest: String!, $statement: String!) {
-            approvePromotion(id: $id, role: "compliance-officer", requestDigest: $digest,
-              statement: $statement) { status } }`,
-          variables: {
-            id,
-            digest: requestDigest,
-            statement:
-              'I reviewed the evaluation, the gates and the rollback criteria; signed off.',
-          },
-        }),
-      });
-      expect(await approved.json()).toEqual({ data: { approvePromotion: { status: 'APPROVED' } } });
-      const completed = await outputMatching(
-        demo,
-        /rollout (\S+) COMPLETED: version 1 is live\n.*\(subject rollout:\1\)\n/,
-      );
-      expect(demo.output()).toMatch(/signed off: erin started rollout \S+;[^]*passed canary-50/);
-      expect(completed[1]).toMatch(/^[0-9a-f-]{36}$/);
+      // What the README promises: in Chromium, a person signs the request off in the console,
+      // watches the rollout the demo then starts, and verifies its report in the browser.
+      const { context, page, faults } = await freshPage(browser, { downloads: true });
+      await page.goto(`${demo.url}/console/inbox`);
+      await page.getByLabel('Subject').fill('cora');
+      await page.getByLabel(/^Roles/).fill('compliance-officer');
+      await page.getByRole('button', { name: 'Dev sign-in' }).click();
+      const main = page.getByRole('main');
+      const waiting = main.getByRole('table', { name: 'Requests you may approve' });
+      await waiting.getByRole('link', { name: 'credit-risk v1' }).click();
+      await main.getByRole('heading', { name: /^Promotion request: credit-risk v1/ }).waitFor();
+      expect(new URL(page.url()).pathname).toBe(`/console/requests/${id}`);
+      await main.getByRole('table', { name: /^Every gate passed|^Some gates failed/ }).waitFor();
+      await main.getByLabel(/^Statement/).fill(STATEMENT);
+      await main.getByRole('button', { name: 'Approve' }).click();
+      await main.locator('.receipt').getByText('Approved.').waitFor();
+
+      const started = await outputMatching(demo, /erin started rollout (\S+);/);
+      const rolloutId = started[1] ?? '';
+      await page
+        .getByRole('navigation', { name: 'Console' })
+        .getByRole('link', { name: 'Rollouts' })
+        .click();
+      await main.getByRole('link', { name: 'v1 to credit' }).first().click();
+      expect(new URL(page.url()).pathname).toBe(`/console/rollouts/${rolloutId}`);
+      await main.locator('.rollout-status').getByText('Completed.').waitFor({ timeout: 240_000 });
+      await outputMatching(demo, /COMPLETED: version 1 is live\n/);
+
+      await page
+        .getByRole('navigation', { name: 'Console' })
+        .getByRole('link', { name: 'Reports' })
+        .click();
+      await main.getByLabel('Subject').fill(`rollout:${rolloutId}`);
+      await main.getByRole('button', { name: 'Export' }).click();
+      await main.getByText(/^Exported report /).waitFor();
+      const [download] = await Promise.all([
+        page.waitForEvent('download'),
+        main
+          .locator('.receipt')
+          .getByRole('button', { name: /^Download JSON/ })
+          .click(),
+      ]);
+      const reportFile = await download.path();
+      await main
+        .getByLabel('Pinned JWKS')
+        .fill(await (await fetch(`${demo.url}/.well-known/jwks.json`)).text());
+      await main.getByRole('button', { name: 'Verify' }).click();
+      await main.getByText(new RegExp(`^Valid: report \\S+ \\(rollout:${rolloutId}\\)`)).waitFor();
+      expect((await verifyReport(readFileSync(reportFile, 'utf8'))).ok).toBe(true);
+      expect(faults).toEqual([]);
+      await context.close();
     } finally {
       expect(await demo.stop('SIGINT')).toBe(0);
     }

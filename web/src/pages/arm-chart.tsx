@@ -85,6 +85,8 @@ export function ArmChart({
                 spanGaps: false,
               })),
             ],
+            // From zero: a rate of 0.001 on an axis of 0.0009 to 0.0011 looks like a breach.
+            scales: { y: { range: (_self, _min, max) => [0, max > 0 ? max * 1.1 : 1] } },
             axes: [{}, { size: 60 }],
           },
           chartData(shown, metric),

@@ -6,11 +6,18 @@ import { EvaluationRunner } from './evaluation-runner.service.js';
 import { EvaluationsRepository } from './evaluations.repository.js';
 import { EvaluationsResolver } from './evaluations.resolver.js';
 import { EvaluationsService } from './evaluations.service.js';
+import { ModelVersionEvaluationResolver } from './model-version-evaluation.resolver.js';
 
 /** Evaluations: the only module that reads or writes `evaluations`. */
 @Module({
   imports: [RegistryModule, DatasetsModule, ArtifactsModule],
-  providers: [EvaluationsRepository, EvaluationRunner, EvaluationsService, EvaluationsResolver],
+  providers: [
+    EvaluationsRepository,
+    EvaluationRunner,
+    EvaluationsService,
+    EvaluationsResolver,
+    ModelVersionEvaluationResolver,
+  ],
   exports: [EvaluationsService],
 })
 export class EvaluationModule {}

@@ -115,6 +115,20 @@ export class EvaluationsRepository {
     return q().getOne();
   }
 
+  /** The latest successful evaluation of a version over one dataset (by id), if any. */
+  latestOnDataset(modelVersionId: string, datasetId: string): Promise<EvaluationEntity | null> {
+    return this.manager
+      .createQueryBuilder(EvaluationEntity, 'e')
+      .where(`e.model_version_id = :modelVersionId AND e.status = 'SUCCEEDED'`, {
+        modelVersionId,
+      })
+      .andWhere('e.dataset_id = :datasetId', { datasetId })
+      .orderBy('e.finished_at', 'DESC')
+      .addOrderBy('e.id', 'DESC')
+      .limit(1)
+      .getOne();
+  }
+
   /**
    * The drift figures of a version's successful evaluations: those of `preferred` when it is
    * one of them, or else of the latest.

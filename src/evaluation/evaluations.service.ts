@@ -143,6 +143,15 @@ export class EvaluationsService implements OnApplicationBootstrap {
     return this.repository.baseline(manager, modelVersionId, datasetSha256);
   }
 
+  /** The latest successful evaluation of a version over the dataset `datasetId`, if any. */
+  async latestOnDataset(
+    modelVersionId: string,
+    datasetId: string,
+  ): Promise<EvaluationEntity | null> {
+    if (!UUID.test(datasetId)) throw new BadInputError('dataset', 'must be a dataset id');
+    return this.repository.latestOnDataset(modelVersionId, datasetId);
+  }
+
   /**
    * The drift figures of a version's successful evaluations: those of `preferred` when it is
    * one of them, or else of the latest.

@@ -1,10 +1,12 @@
 import {
   ApprovePromotionDocument,
+  LiveEvaluationDocument,
   PendingPromotionsDocument,
   PromotionRequestReviewDocument,
   RejectPromotionDocument,
   ReviewEvidenceDocument,
   type ApprovePromotionMutation,
+  type LiveEvaluationQuery,
   type PendingPromotionsQuery,
   type PromotionRequestReviewQuery,
   type ReviewEvidenceQuery,
@@ -59,6 +61,25 @@ export function reviewEvidence(
   evaluationId: string,
 ): Promise<ReviewEvidence> {
   return runOperation(ReviewEvidenceDocument, { model, evaluationId }, csrfToken);
+}
+
+export type LiveEvaluation = NonNullable<LiveEvaluationQuery['modelVersion']>['latestEvaluation'];
+
+/** The latest successful evaluation of the live version on a dataset; null when it has none. */
+export async function liveEvaluation(
+  csrfToken: string,
+  model: string,
+  version: number,
+  dataset: string,
+): Promise<LiveEvaluation> {
+  const data = await runOperation(LiveEvaluationDocument, { model, version, dataset }, csrfToken);
+  if (!data.modelVersion) {
+    throw new ProblemError({
+      code: 'NOT_FOUND',
+      message: `There is no version ${version} of ${model}.`,
+    });
+  }
+  return data.modelVersion.latestEvaluation ?? null;
 }
 
 /** Where the approval stands in the ledger: its `promotion.approval.recorded` event. */

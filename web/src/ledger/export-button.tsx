@@ -3,6 +3,7 @@ import { exportEvents } from '../api/ledger.js';
 import { problemOf, type Problem } from '../api/problem.js';
 import type { Session } from '../api/session.js';
 import { ProblemView } from '../problem-view.js';
+import { saveFile } from '../save-file.js';
 import { exportFileName } from './event-export.js';
 import { describeFilter, type EventFilter } from './event-filter.js';
 
@@ -12,19 +13,7 @@ type ExportState =
   | { readonly state: 'done'; readonly count: number; readonly file: string }
   | { readonly state: 'failed'; readonly problem: Problem };
 
-/** Saves the events that match the filter as a file of JSON lines, every page of them. */
-function save(lines: readonly string[], file: string): void {
-  const url = URL.createObjectURL(new Blob([...lines], { type: 'application/x-ndjson' }));
-  const link = document.createElement('a');
-  link.href = url;
-  link.download = file;
-  link.click();
-  // The download has its own reference to the bytes once it has started.
-  setTimeout(() => {
-    URL.revokeObjectURL(url);
-  }, 0);
-}
-
+/** Saves the events that match the filter, every page of them, as a file of JSON lines. */
 export function ExportButton({
   session,
   filter,
@@ -39,7 +28,7 @@ export function ExportButton({
     const file = exportFileName(filter);
     exportEvents(session.csrfToken, filter).then(
       (lines) => {
-        save(lines, file);
+        saveFile(file, new Blob([...lines], { type: 'application/x-ndjson' }));
         setStatus({ state: 'done', count: lines.length, file });
       },
       (error: unknown) => {

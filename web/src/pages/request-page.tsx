@@ -1,4 +1,4 @@
-import { useId, useState, type ReactNode, type SubmitEvent } from 'react';
+import { useId, useMemo, useState, type ReactNode, type SubmitEvent } from 'react';
 import { problemOf, type Problem } from '../api/problem.js';
 import {
   approvePromotion,
@@ -15,6 +15,9 @@ import type { Session } from '../api/session.js';
 import { approvalStanding } from '../approval-standing.js';
 import { ProblemView } from '../problem-view.js';
 import { signOffRules, type SignOffRules } from '../promotion-policy.js';
+import { FourFifthsChart } from '../request/four-fifths-chart.js';
+import { fourFifthsComparison } from '../request/four-fifths.js';
+import { LiveComparison } from '../request/live-comparison.js';
 import { Link } from '../router.js';
 import { useLoaded } from '../use-loaded.js';
 
@@ -192,12 +195,22 @@ function Evidence({ session, request }: { session: Session; request: PromotionRe
           problem={evidence.problem}
         />
       )}
-      {evidence.state === 'loaded' && <EvidenceReport evidence={evidence.value} />}
+      {evidence.state === 'loaded' && (
+        <EvidenceReport session={session} request={request} evidence={evidence.value} />
+      )}
     </section>
   );
 }
 
-function EvidenceReport({ evidence }: { evidence: ReviewEvidence }): ReactNode {
+function EvidenceReport({
+  session,
+  request,
+  evidence,
+}: {
+  session: Session;
+  request: PromotionReview;
+  evidence: ReviewEvidence;
+}): ReactNode {
   const { model, evaluation } = evidence;
   return (
     <>
@@ -263,48 +276,73 @@ function EvidenceReport({ evidence }: { evidence: ReviewEvidence }): ReactNode {
               </tbody>
             </table>
           )}
+          {request.liveVersion != null && (
+            <LiveComparison
+              session={session}
+              model={request.model}
+              candidateVersion={request.version}
+              liveVersion={request.liveVersion}
+              datasetId={evaluation.datasetId}
+              candidate={evaluation.performance}
+            />
+          )}
           {evaluation.fairness.map((attribute) => (
-            <table key={attribute.attribute}>
-              <caption>
-                Fairness by {attribute.attribute}
-                {attribute.referenceGroup ? ` (reference group ${attribute.referenceGroup})` : ''}
-                {attribute.passesFourFifths == null
-                  ? ''
-                  : attribute.passesFourFifths
-                    ? ': passes the four-fifths rule'
-                    : ': fails the four-fifths rule'}
-                {attribute.figures.length > 0 &&
-                  `; ${attribute.figures.map((f) => `${f.name} ${figure(f.value)}`).join(', ')}`}
-              </caption>
-              <thead>
-                <tr>
-                  <th scope="col">Group</th>
-                  <th scope="col">Rows</th>
-                  <th scope="col">Selection rate</th>
-                  <th scope="col">True positive rate</th>
-                  <th scope="col">False positive rate</th>
-                </tr>
-              </thead>
-              <tbody>
-                {attribute.groups.map((group) => (
-                  <tr key={group.group}>
-                    <td>
-                      {group.group}
-                      {group.belowMinimumSize ? ' (below the minimum size: not evidence)' : ''}
-                    </td>
-                    <td>{group.count}</td>
-                    <td>{figure(group.selectionRate)}</td>
-                    <td>{figure(group.truePositiveRate)}</td>
-                    <td>{figure(group.falsePositiveRate)}</td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
+            <FairnessFigures key={attribute.attribute} attribute={attribute} />
           ))}
         </>
       ) : (
         <p role="status">The evaluation the request names was not found.</p>
       )}
+    </>
+  );
+}
+
+type AttributeFigures = NonNullable<ReviewEvidence['evaluation']>['fairness'][number];
+
+function FairnessFigures({ attribute }: { attribute: AttributeFigures }): ReactNode {
+  const comparison = useMemo(
+    () => fourFifthsComparison(attribute.groups, attribute.referenceGroup),
+    [attribute],
+  );
+  return (
+    <>
+      {comparison && <FourFifthsChart attribute={attribute.attribute} comparison={comparison} />}
+      <table>
+        <caption>
+          Fairness by {attribute.attribute}
+          {attribute.referenceGroup ? ` (reference group ${attribute.referenceGroup})` : ''}
+          {attribute.passesFourFifths == null
+            ? ''
+            : attribute.passesFourFifths
+              ? ': passes the four-fifths rule'
+              : ': fails the four-fifths rule'}
+          {attribute.figures.length > 0 &&
+            `; ${attribute.figures.map((f) => `${f.name} ${figure(f.value)}`).join(', ')}`}
+        </caption>
+        <thead>
+          <tr>
+            <th scope="col">Group</th>
+            <th scope="col">Rows</th>
+            <th scope="col">Selection rate</th>
+            <th scope="col">True positive rate</th>
+            <th scope="col">False positive rate</th>
+          </tr>
+        </thead>
+        <tbody>
+          {attribute.groups.map((group) => (
+            <tr key={group.group}>
+              <td>
+                {group.group}
+                {group.belowMinimumSize ? ' (below the minimum size: not evidence)' : ''}
+              </td>
+              <td>{group.count}</td>
+              <td>{figure(group.selectionRate)}</td>
+              <td>{figure(group.truePositiveRate)}</td>
+              <td>{figure(group.falsePositiveRate)}</td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
     </>
   );
 }

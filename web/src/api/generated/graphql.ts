@@ -193,6 +193,15 @@ export type RejectPromotionMutationVariables = Exact<{
 
 export type RejectPromotionMutation = { rejectPromotion: { id: string, status: PromotionStatus, missingRoles: Array<string>, closeReason: string | null, closedBy: string | null, closedAt: string | null, approvals: Array<{ role: string, approver: string, approvedAt: string, signOff: boolean, statement: string | null }> } };
 
+export type LiveEvaluationQueryVariables = Exact<{
+  model: string;
+  version: number;
+  dataset: string | number;
+}>;
+
+
+export type LiveEvaluationQuery = { modelVersion: { version: number, latestEvaluation: { id: string, finishedAt: string | null, datasetId: string, performance: Array<{ name: string, value: number | null }> } | null } | null };
+
 export type ReportPermissionsQueryVariables = Exact<{ [key: string]: never; }>;
 
 
@@ -873,6 +882,22 @@ export const RejectPromotionDocument = new TypedDocumentString(`
     statement
   }
 }`) as unknown as TypedDocumentString<RejectPromotionMutation, RejectPromotionMutationVariables>;
+export const LiveEvaluationDocument = new TypedDocumentString(`
+    query LiveEvaluation($model: String!, $version: Int!, $dataset: ID!) {
+  modelVersion(model: $model, version: $version) {
+    version
+    latestEvaluation(dataset: $dataset) {
+      id
+      finishedAt
+      datasetId
+      performance {
+        name
+        value
+      }
+    }
+  }
+}
+    `) as unknown as TypedDocumentString<LiveEvaluationQuery, LiveEvaluationQueryVariables>;
 export const ReportPermissionsDocument = new TypedDocumentString(`
     query ReportPermissions {
   me {

@@ -165,12 +165,54 @@ describe('web console', () => {
     await page.goto(`${app.url}/console/nowhere`);
     const main = page.getByRole('main');
     await main.getByRole('heading', { name: 'Page not found' }).waitFor();
-    await main.getByRole('link', { name: 'Open the ledger' }).focus();
+    await main.getByRole('link', { name: 'Open Ledger' }).focus();
     await page.keyboard.press('Enter');
     await main.getByRole('heading', { name: 'Ledger', level: 1 }).waitFor();
     expect(new URL(page.url()).pathname).toBe('/console/ledger');
     expect(await page.locator('main:focus').count()).toBe(1);
     expect(faults).toEqual([]);
+    await context.close();
+  });
+
+  it('offers only the pages the roles may open; the service refuses the others anyway', async () => {
+    const { context, page, faults } = await freshPage(browser);
+    await page.goto(`${app.url}/console/`);
+    await page.getByLabel('Subject').fill('dana');
+    await page.getByLabel(/^Roles/).fill('data-scientist');
+    await page.getByRole('button', { name: 'Dev sign-in' }).click();
+    const nav = page.getByRole('navigation', { name: 'Console' });
+    await nav.getByRole('link', { name: 'Inbox' }).waitFor();
+    // A data scientist may not read the ledger: no entry, and the console's root is the Inbox.
+    expect(await nav.getByRole('link').allTextContents()).toEqual([
+      'Inbox',
+      'Endpoints',
+      'Rollouts',
+      'Reports',
+    ]);
+    const main = page.getByRole('main');
+    await main.getByRole('heading', { name: 'Inbox', level: 1 }).waitFor();
+
+    await page.goto(`${app.url}/console/ledger`);
+    await main.getByRole('heading', { name: 'Not a page for your roles' }).waitFor();
+    expect(await main.getByRole('alert').textContent()).toContain(
+      'Your roles (data-scientist) may not open /ledger: it needs the permission to read Ledger.',
+    );
+    expect(await seriousViolations(page)).toEqual([]);
+    const answer = await page.evaluate(async () => {
+      const session = (await (await fetch('/console/auth/session')).json()) as {
+        csrfToken: string;
+      };
+      const response = await fetch('/graphql', {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'x-csrf-token': session.csrfToken },
+        body: JSON.stringify({ query: '{ ledgerEvents { events { seq } } }' }),
+      });
+      return (await response.json()) as { errors?: { extensions?: { code?: string } }[] };
+    });
+    expect(answer.errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
+    await main.getByRole('link', { name: 'Open Inbox' }).click();
+    await main.getByRole('heading', { name: 'Inbox', level: 1 }).waitFor();
+    expect(faults.filter((fault) => !fault.includes('status of 403'))).toEqual([]);
     await context.close();
   });
 

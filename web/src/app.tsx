@@ -1,4 +1,6 @@
 import { useCallback, useEffect, useRef, useState, type ReactNode } from 'react';
+import { mayOpen, pageNeeds, type Permission } from './abilities.js';
+import { fetchAbilities } from './api/abilities.js';
 import { problemOf, type Problem } from './api/problem.js';
 import { fetchSession, signOut, type Session } from './api/session.js';
 import { EndpointsPage } from './pages/endpoints-page.js';
@@ -11,6 +13,7 @@ import { RolloutsPage } from './pages/rollouts-page.js';
 import { ProblemView } from './problem-view.js';
 import { Link, useRoute } from './router.js';
 import { SignIn } from './sign-in.js';
+import { useLoaded } from './use-loaded.js';
 
 type SessionState =
   | { readonly state: 'loading' }
@@ -18,7 +21,7 @@ type SessionState =
   | { readonly state: 'signed-in'; readonly session: Session }
   | { readonly state: 'failed'; readonly problem: Problem };
 
-/** The pages of the console, each with its nav entry; `/` shows the first. */
+/** The pages of the console, each with its nav entry; `/` shows the first the roles may open. */
 const PAGES = [
   {
     route: '/ledger',
@@ -71,11 +74,6 @@ export function App(): ReactNode {
     if (moved.current) main.current?.focus();
     moved.current = true;
   }, [route]);
-  const page =
-    PAGES.find((candidate) => candidate.route === route) ?? (route === '/' ? PAGES[0] : undefined);
-  // A promotion request's page is reached from the inbox, and is no entry of the navigation.
-  const requestId = REQUEST_ROUTE.exec(route)?.[1];
-  const rolloutId = ROLLOUT_ROUTE.exec(route)?.[1];
 
   return (
     <>
@@ -84,19 +82,7 @@ export function App(): ReactNode {
       </a>
       <header className="top">
         <p className="product">Gatehouse console</p>
-        {session.state === 'signed-in' && (
-          <nav aria-label="Console">
-            <ul>
-              {PAGES.map((entry) => (
-                <li key={entry.route}>
-                  <Link to={entry.route} current={entry === page}>
-                    {entry.label}
-                  </Link>
-                </li>
-              ))}
-            </ul>
-          </nav>
-        )}
+        {session.state === 'signed-in' && <Navigation session={session.session} route={route} />}
         {session.state === 'signed-in' && (
           <SignedIn
             session={session.session}
@@ -112,17 +98,104 @@ export function App(): ReactNode {
           <ProblemView title="Your session could not be checked" problem={session.problem} />
         )}
         {session.state === 'signed-out' && <SignIn onSignedIn={load} />}
-        {session.state === 'signed-in' &&
-          (page ? (
-            page.render(session.session)
-          ) : rolloutId !== undefined ? (
-            <RolloutPage session={session.session} id={decodeURIComponent(rolloutId)} />
-          ) : requestId === undefined ? (
-            <NotFound route={route} />
-          ) : (
-            <RequestPage session={session.session} id={decodeURIComponent(requestId)} />
-          ))}
+        {session.state === 'signed-in' && <Content session={session.session} route={route} />}
       </main>
+    </>
+  );
+}
+
+/**
+ * What the session's roles allow, read once per session: the navigation and the pages both ask.
+ * Kept by the csrf token, which is the session's own.
+ */
+const abilitiesBySession = new Map<string, Promise<readonly Permission[]>>();
+function useAbilities(session: Session) {
+  return useLoaded(() => {
+    let found = abilitiesBySession.get(session.csrfToken);
+    if (found === undefined) {
+      found = fetchAbilities(session.csrfToken);
+      abilitiesBySession.clear();
+      abilitiesBySession.set(session.csrfToken, found);
+      // A failed read is tried again on the next page rather than remembered.
+      found.catch(() => abilitiesBySession.delete(session.csrfToken));
+    }
+    return found;
+  }, [session.csrfToken]);
+}
+
+/** The page `route` names, or the first the roles may open for the console's root. */
+function pageAt(route: string, abilities: readonly Permission[]) {
+  if (route === '/') return PAGES.find((entry) => mayOpen(abilities, entry.route));
+  return PAGES.find((entry) => entry.route === route);
+}
+
+/** The pages the session's roles may open: a page they cannot use is not offered. */
+function Navigation({ session, route }: { session: Session; route: string }): ReactNode {
+  const abilities = useAbilities(session);
+  if (abilities.state !== 'loaded') return null;
+  const current = pageAt(route, abilities.value);
+  return (
+    <nav aria-label="Console">
+      <ul>
+        {PAGES.filter((entry) => mayOpen(abilities.value, entry.route)).map((entry) => (
+          <li key={entry.route}>
+            <Link to={entry.route} current={entry === current}>
+              {entry.label}
+            </Link>
+          </li>
+        ))}
+      </ul>
+    </nav>
+  );
+}
+
+/** The page of the route, once the roles are known to open it. */
+function Content({ session, route }: { session: Session; route: string }): ReactNode {
+  const abilities = useAbilities(session);
+  if (abilities.state === 'loading') return <p role="status">Reading what your roles allow…</p>;
+  if (abilities.state === 'failed')
+    return (
+      <ProblemView title="What your roles allow could not be read" problem={abilities.problem} />
+    );
+  const page = pageAt(route, abilities.value);
+  if (!mayOpen(abilities.value, route) || (route === '/' && page === undefined))
+    return <NotForYourRoles session={session} route={route} abilities={abilities.value} />;
+  if (page) return page.render(session);
+  // A request's and a rollout's own pages are reached from their lists, not the navigation.
+  const requestId = REQUEST_ROUTE.exec(route)?.[1];
+  if (requestId !== undefined)
+    return <RequestPage session={session} id={decodeURIComponent(requestId)} />;
+  const rolloutId = ROLLOUT_ROUTE.exec(route)?.[1];
+  if (rolloutId !== undefined)
+    return <RolloutPage session={session} id={decodeURIComponent(rolloutId)} />;
+  return <NotFound route={route} first={pageAt('/', abilities.value)} />;
+}
+
+function NotForYourRoles({
+  session,
+  route,
+  abilities,
+}: {
+  session: Session;
+  route: string;
+  abilities: readonly Permission[];
+}): ReactNode {
+  const first = pageAt('/', abilities);
+  const needs = pageNeeds(route);
+  return (
+    <>
+      <h1>Not a page for your roles</h1>
+      <p role="alert">
+        Your roles ({session.roles.join(', ') || 'none'}) may not open <code>{route}</code>
+        {needs === null ? '' : `: it needs the permission to ${needs}`}. The service would refuse
+        what it asks for (FORBIDDEN).
+        {first && (
+          <>
+            {' '}
+            <Link to={first.route}>Open {first.label}</Link>.
+          </>
+        )}
+      </p>
     </>
   );
 }
@@ -158,12 +231,24 @@ function SignedIn({
   );
 }
 
-function NotFound({ route }: { route: string }): ReactNode {
+function NotFound({
+  route,
+  first,
+}: {
+  route: string;
+  first: (typeof PAGES)[number] | undefined;
+}): ReactNode {
   return (
     <>
       <h1>Page not found</h1>
       <p>
-        The console has no page at <code>{route}</code>. <Link to="/ledger">Open the ledger</Link>.
+        The console has no page at <code>{route}</code>.
+        {first && (
+          <>
+            {' '}
+            <Link to={first.route}>Open {first.label}</Link>.
+          </>
+        )}
       </p>
     </>
   );

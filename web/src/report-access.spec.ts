@@ -1,5 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
-import { allows, reportAccess } from './report-access.js';
+import { allows } from './abilities.js';
+import { reportAccess } from './report-access.js';
 
 describe('reportAccess', () => {
   it('offers everything to an auditor, who reads all and exports reports', () => {

@@ -1,9 +1,6 @@
 /** What the signed-in person may do on the Reports page, read from `me.abilities`. */
 
-export interface Permission {
-  readonly action: string;
-  readonly subject: string;
-}
+import { allows, type Permission } from './abilities.js';
 
 export interface ReportAccess {
   /** `exportAuditReport` needs `export Report`. */
@@ -12,15 +9,6 @@ export interface ReportAccess {
   readonly download: boolean;
   /** Exported reports are listed from their `report.exported` events: `read Ledger`. */
   readonly list: boolean;
-}
-
-/** Whether one of the abilities grants `action` on `subject`, as CASL reads `manage` and `all`. */
-export function allows(abilities: readonly Permission[], action: string, subject: string): boolean {
-  return abilities.some(
-    (ability) =>
-      (ability.action === action || ability.action === 'manage') &&
-      (ability.subject === subject || ability.subject === 'all'),
-  );
 }
 
 /**

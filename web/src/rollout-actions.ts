@@ -6,10 +6,7 @@
 
 export type RolloutAction = 'pause' | 'advance' | 'rollback';
 
-export interface Ability {
-  readonly action: string;
-  readonly subject: string;
-}
+import { allows, type Permission } from './abilities.js';
 
 export interface ActionableRollout {
   readonly status: string;
@@ -19,12 +16,8 @@ export interface ActionableRollout {
   readonly traffic: { readonly liveVersion: number | null };
 }
 
-export function mayDo(abilities: readonly Ability[], action: RolloutAction): boolean {
-  return abilities.some(
-    (ability) =>
-      (ability.action === action || ability.action === 'manage') &&
-      (ability.subject === 'Rollout' || ability.subject === 'all'),
-  );
+export function mayDo(abilities: readonly Permission[], action: RolloutAction): boolean {
+  return allows(abilities, action, 'Rollout');
 }
 
 /** After its go-live, a rollout rolls back while its candidate is live and the previous version is the standby. */
@@ -38,7 +31,7 @@ function rollsBackAfterGoLive(rollout: ActionableRollout): boolean {
 }
 
 export function offeredActions(
-  abilities: readonly Ability[],
+  abilities: readonly Permission[],
   rollout: ActionableRollout,
 ): RolloutAction[] {
   const underWay = rollout.status === 'RUNNING' || rollout.status === 'PAUSED';

@@ -1,4 +1,5 @@
 import { useId, useMemo, useState, type ReactNode, type SubmitEvent } from 'react';
+import { allows } from '../abilities.js';
 import { problemOf, type Problem } from '../api/problem.js';
 import {
   approvePromotion,
@@ -44,11 +45,7 @@ export function RequestPage({ session, id }: { session: Session; id: string }): 
 }
 
 function canReject(abilities: readonly Ability[]): boolean {
-  return abilities.some(
-    (ability) =>
-      (ability.action === 'reject' || ability.action === 'manage') &&
-      (ability.subject === 'PromotionRequest' || ability.subject === 'all'),
-  );
+  return allows(abilities, 'reject', 'PromotionRequest');
 }
 
 function Review({

@@ -85,6 +85,11 @@ export type TrafficMode =
   | 'NONE'
   | 'SHADOW';
 
+export type AbilitiesQueryVariables = Exact<{ [key: string]: never; }>;
+
+
+export type AbilitiesQuery = { me: { abilities: Array<{ action: string, subject: string }> } };
+
 export type EndpointsQueryVariables = Exact<{
   cursor?: string | null | undefined;
 }>;
@@ -469,6 +474,16 @@ export const RolloutWatchFieldsFragmentDoc = new TypedDocumentString(`
   }
 }
     `, {"fragmentName":"RolloutWatchFields"}) as unknown as TypedDocumentString<RolloutWatchFieldsFragment, unknown>;
+export const AbilitiesDocument = new TypedDocumentString(`
+    query Abilities {
+  me {
+    abilities {
+      action
+      subject
+    }
+  }
+}
+    `) as unknown as TypedDocumentString<AbilitiesQuery, AbilitiesQueryVariables>;
 export const EndpointsDocument = new TypedDocumentString(`
     query Endpoints($cursor: String) {
   endpoints(limit: 50, cursor: $cursor) {

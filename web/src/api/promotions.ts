@@ -24,18 +24,21 @@ export type Ability = PromotionRequestReviewQuery['me']['abilities'][number];
 export type PolicyDocument = PromotionRequestReviewQuery['policies'][number];
 export type ReviewEvidence = ReviewEvidenceQuery;
 
-/** Every PENDING promotion request, oldest first, read page by page to the end. */
-export async function pendingPromotions(csrfToken: string): Promise<PendingPromotion[]> {
-  const all: PendingPromotion[] = [];
+/**
+ * Every PENDING promotion request, oldest first, one page at a time to the end: a caller can
+ * show the first page while the rest are read.
+ */
+export async function* pendingPromotionPages(
+  csrfToken: string,
+): AsyncGenerator<PendingPromotion[], void, undefined> {
   let cursor: string | null = null;
   do {
     // No cursor is no `cursor` at all, as for the first page.
     const variables: { cursor?: string } = cursor === null ? {} : { cursor };
     const data = await runOperation(PendingPromotionsDocument, variables, csrfToken);
-    all.push(...data.promotionRequests.items);
+    yield data.promotionRequests.items;
     cursor = data.promotionRequests.nextCursor ?? null;
   } while (cursor !== null);
-  return all;
 }
 
 /** A request as its signer reviews it, what the caller may do, and the policies in force. */

@@ -1,10 +1,10 @@
-import type { ReactNode } from 'react';
-import { pendingPromotions, type PendingPromotion } from '../api/promotions.js';
+import { useEffect, useState, type ReactNode } from 'react';
+import { problemOf, type Problem } from '../api/problem.js';
+import { pendingPromotionPages, type PendingPromotion } from '../api/promotions.js';
 import type { Session } from '../api/session.js';
 import { approvalStanding } from '../approval-standing.js';
 import { ProblemView } from '../problem-view.js';
 import { Link } from '../router.js';
-import { useLoaded } from '../use-loaded.js';
 
 interface InboxEntry {
   readonly request: PendingPromotion;
@@ -39,9 +39,43 @@ function sortInbox(
   return { waiting, refused };
 }
 
+type Pending =
+  | { readonly state: 'loading' }
+  | { readonly state: 'failed'; readonly problem: Problem }
+  | { readonly state: 'reading' | 'loaded'; readonly requests: readonly PendingPromotion[] };
+
+/**
+ * The pending requests, shown from the first page on while the later pages are read: with a
+ * thousand pending, the first rows appear after one page instead of all of them.
+ */
+function usePending(csrfToken: string): Pending {
+  const [pending, setPending] = useState<Pending>({ state: 'loading' });
+  useEffect(() => {
+    let live = true;
+    setPending({ state: 'loading' });
+    const read = async (): Promise<void> => {
+      const requests: PendingPromotion[] = [];
+      for await (const page of pendingPromotionPages(csrfToken)) {
+        if (!live) return;
+        requests.push(...page);
+        setPending({ state: 'reading', requests: [...requests] });
+      }
+      if (live) setPending({ state: 'loaded', requests });
+    };
+    read().catch((error: unknown) => {
+      if (live) setPending({ state: 'failed', problem: problemOf(error) });
+    });
+    return () => {
+      live = false;
+    };
+  }, [csrfToken]);
+  return pending;
+}
+
 /** The promotion requests waiting for a role the signed-in person holds. */
 export function InboxPage({ session }: { session: Session }): ReactNode {
-  const pending = useLoaded(() => pendingPromotions(session.csrfToken), [session.csrfToken]);
+  const pending = usePending(session.csrfToken);
+  const reading = pending.state === 'loading' || pending.state === 'reading';
   return (
     <>
       <h1>Inbox</h1>
@@ -49,12 +83,19 @@ export function InboxPage({ session }: { session: Session }): ReactNode {
         Promotion requests waiting for an approval in a role you hold (
         {session.roles.length > 0 ? session.roles.join(', ') : 'you hold no role'}).
       </p>
-      <div aria-busy={pending.state === 'loading'}>
+      <div aria-busy={reading}>
         {pending.state === 'loading' && <p role="status">Loading pending requests…</p>}
+        {pending.state === 'reading' && (
+          <p role="status">
+            Loading more pending requests… ({pending.requests.length} read so far)
+          </p>
+        )}
         {pending.state === 'failed' && (
           <ProblemView title="The pending requests could not be loaded" problem={pending.problem} />
         )}
-        {pending.state === 'loaded' && <Inbox {...sortInbox(pending.value, session)} />}
+        {(pending.state === 'reading' || pending.state === 'loaded') && (
+          <Inbox {...sortInbox(pending.requests, session)} complete={pending.state === 'loaded'} />
+        )}
       </div>
     </>
   );
@@ -63,18 +104,21 @@ export function InboxPage({ session }: { session: Session }): ReactNode {
 function Inbox({
   waiting,
   refused,
+  complete,
 }: {
   waiting: readonly InboxEntry[];
   refused: readonly RefusedEntry[];
+  /** Every page read: only then may an empty list be called empty. */
+  complete: boolean;
 }): ReactNode {
   return (
     <>
       <section aria-labelledby="waiting-title">
         <h2 id="waiting-title">Waiting for you</h2>
-        {waiting.length === 0 ? (
-          <p role="status">No pending request waits for a role you hold.</p>
-        ) : (
+        {waiting.length > 0 ? (
           <RequestTable caption="Requests you may approve" entries={waiting} />
+        ) : (
+          complete && <p role="status">No pending request waits for a role you hold.</p>
         )}
       </section>
       {refused.length > 0 && (

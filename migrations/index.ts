@@ -12,6 +12,7 @@ import { ArmMetricsHeartbeats1764540000000 } from './1764540000000-ArmMetricsHea
 import { PromotionRequiredRoles1764550000000 } from './1764550000000-PromotionRequiredRoles.js';
 import { ConsoleSessions1764560000000 } from './1764560000000-ConsoleSessions.js';
 import { LedgerEventFilters1764570000000 } from './1764570000000-LedgerEventFilters.js';
+import { LedgerActorSub1764580000000 } from './1764580000000-LedgerActorSub.js';
 
 /**
  * Every migration, oldest first. A landed migration is never edited: a schema change is a new
@@ -32,4 +33,5 @@ export const MIGRATIONS = [
   PromotionRequiredRoles1764550000000,
   ConsoleSessions1764560000000,
   LedgerEventFilters1764570000000,
+  LedgerActorSub1764580000000,
 ];

@@ -71,9 +71,15 @@ export interface EventFilter {
 
 /**
  * The actor's subject as ledger_events_actor_idx indexes it: the table keeps the actor only in
- * the canonical text, so the filter must spell the index expression exactly.
+ * the canonical text, and `ledger_actor_sub` (migrations/1764580000000-LedgerActorSub.ts) reads
+ * it from there JSON-escaped, as the canonical form writes it.
  */
-const ACTOR_SUB = `((canonical::jsonb) -> 'actor' ->> 'sub')`;
+const ACTOR_SUB = 'ledger_actor_sub(canonical)';
+
+/** A string as RFC 8785 writes it between its quotes (the escaping of JSON.stringify). */
+function jsonEscaped(text: string): string {
+  return JSON.stringify(text).slice(1, -1);
+}
 
 interface RawPending {
   id: number;
@@ -310,7 +316,8 @@ export class LedgerRepository {
     const params: unknown[] = [filter.afterSeq];
     if (filter.subject !== undefined) conditions.push(`subject = $${params.push(filter.subject)}`);
     if (filter.type !== undefined) conditions.push(`type = $${params.push(filter.type)}`);
-    if (filter.actor !== undefined) conditions.push(`${ACTOR_SUB} = $${params.push(filter.actor)}`);
+    if (filter.actor !== undefined)
+      conditions.push(`${ACTOR_SUB} = $${params.push(jsonEscaped(filter.actor))}`);
     if (filter.from !== undefined) conditions.push(`ts >= $${params.push(filter.from)}`);
     if (filter.to !== undefined) conditions.push(`ts < $${params.push(filter.to)}`);
     if (filter.toSeq !== undefined) conditions.push(`seq <= $${params.push(filter.toSeq)}`);

@@ -132,4 +132,25 @@ describe('ledger event filters', () => {
     );
     expect(empty.errors?.[0]?.message).toMatch(/^from: must be before to/);
   });
+
+  it('matches an actor exactly as written, escapes and all, whatever else the event holds', async () => {
+    const sub = 'zoë "q" \\ x';
+    const ledger = app.running.app.get(LedgerService);
+    // Last, as it adds events the window tests above do not expect. A NUL in the payload,
+    // which no entry point lets in: the actor index must still not refuse the append (a cast
+    // of the canonical text to jsonb would).
+    await ledger.transaction((tx) => {
+      tx.record(testEvent('model:m@9', { sub, roles: ['a]"b'] }, { note: 'nul \u0000 here' }));
+    });
+    await ledger.transaction((tx) => {
+      tx.record(testEvent('model:m@9', { sub: 'zoë' }, {}));
+    });
+    const res = await app.gql<Page>(QUERY, { after: 0, limit: 100, actor: sub }, auditor);
+    expect(res.errors).toBeUndefined();
+    expect(res.data!.ledgerEvents.events.map((e) => [e.subject, e.actor.sub])).toEqual([
+      ['model:m@9', sub],
+    ]);
+    const plain = await app.gql<Page>(QUERY, { after: 0, limit: 100, actor: 'zoë' }, auditor);
+    expect(plain.data!.ledgerEvents.events.map((e) => e.actor.sub)).toEqual(['zoë']);
+  });
 });

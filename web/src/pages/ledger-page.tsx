@@ -31,11 +31,14 @@ export function LedgerPage({ session }: { session: Session }): ReactNode {
   );
 }
 
-/** A link's `seq`, when it names an event at all. */
+// GraphQL's Int, which carries seq, is 32 bits.
+const MAX_SEQ = 2 ** 31 - 1;
+
+/** A link's `seq`, when it names an event the API can be asked about. */
 function seqOf(text: string | null): number | null {
-  if (text === null || !/^[1-9]\d{0,15}$/.test(text)) return null;
+  if (text === null || !/^[1-9]\d{0,9}$/.test(text)) return null;
   const seq = Number(text);
-  return Number.isSafeInteger(seq) ? seq : null;
+  return seq <= MAX_SEQ ? seq : null;
 }
 
 function Integrity({ session }: { session: Session }): ReactNode {

@@ -1,8 +1,11 @@
 import { DomainError } from '../common/errors.js';
 
 export class UnauthenticatedError extends DomainError {
-  constructor(reason: string) {
-    super('UNAUTHENTICATED', `authentication required: ${reason}`);
+  constructor(
+    /** Why, without the "authentication required" the message begins with. */
+    readonly why: string,
+  ) {
+    super('UNAUTHENTICATED', `authentication required: ${why}`);
   }
 }
 

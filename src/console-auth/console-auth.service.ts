@@ -125,8 +125,7 @@ export class ConsoleAuthService implements SessionPrincipals {
         nonce: signIn.nonce,
       });
     } catch (error) {
-      if (error instanceof UnauthenticatedError)
-        throw new SignInFailedError('refused', error.message);
+      if (error instanceof UnauthenticatedError) throw new SignInFailedError('refused', error.why);
       throw error;
     }
     return { session: await this.createSession(identity), returnTo: signIn.returnTo };

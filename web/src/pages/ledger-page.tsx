@@ -181,7 +181,7 @@ function EventTable({ page, described }: { page: LedgerEventPage; described: str
             </td>
             <td>{event.ts}</td>
             <td>{event.type}</td>
-            <td>{event.subject}</td>
+            <td className="subject">{event.subject}</td>
             <td>
               {event.actor.sub}
               {event.actor.roles && event.actor.roles.length > 0

@@ -80,15 +80,12 @@ export class Database implements OnApplicationShutdown {
     }
   }
 
-  /** Ready: migrations ran and the server answers. */
-  async isReady(): Promise<boolean> {
-    if (!this.migrated || !this.dataSource.isInitialized) return false;
-    try {
-      await this.dataSource.query('SELECT 1');
-      return true;
-    } catch {
-      return false;
-    }
+  /**
+   * Migrations ran and the data source is open. Whether the server answers now is the
+   * readiness probe's question (src/health), asked over a connection of its own.
+   */
+  get opened(): boolean {
+    return this.migrated && this.dataSource.isInitialized;
   }
 
   async onApplicationShutdown(): Promise<void> {

@@ -29,18 +29,26 @@ export interface TestApp {
   close(): Promise<void>;
 }
 
+export interface TestAppOptions {
+  /** The URL the service connects with, given its database's (e.g. through a proxy). */
+  readonly databaseUrl?: (url: string) => string;
+}
+
 /**
  * The real service on a random port, against a database of its own and a temporary data
  * folder. `env` overrides the environment the configuration is read from.
  */
-export async function startTestApp(env: Record<string, string> = {}): Promise<TestApp> {
+export async function startTestApp(
+  env: Record<string, string> = {},
+  options: TestAppOptions = {},
+): Promise<TestApp> {
   const database = await createTestDatabase();
   const dataDir = mkdtempSync(join(tmpdir(), 'gatehouse-test-'));
   const config = loadConfig({
     NODE_ENV: 'test',
     GATEHOUSE_PORT: '0',
     GATEHOUSE_DATA_DIR: dataDir,
-    DATABASE_URL: database.url,
+    DATABASE_URL: options.databaseUrl?.(database.url) ?? database.url,
     ...env,
   });
   const running = await startApp(config);

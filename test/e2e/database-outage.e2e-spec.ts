@@ -1,0 +1,90 @@
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { startTestApp, type TestApp } from '../support/app.js';
+import { startFaultProxy, type FaultProxy } from '../support/fault-proxy.js';
+import { registerModel } from '../support/registry.js';
+
+/**
+ * The service through a PostgreSQL outage it alone sees: its DATABASE_URL goes through a TCP
+ * proxy that can pause (connections open, nothing answers), kill (every connection cut, new
+ * ones refused) and resume. Readiness must answer in every state, nothing may crash, and once
+ * the database is back the service works again without a restart.
+ */
+describe('a PostgreSQL outage', () => {
+  let proxy: FaultProxy;
+  let app: TestApp;
+  let scientist: string;
+  let auditor: string;
+  const uncaught: unknown[] = [];
+  const record = (error: unknown): void => {
+    uncaught.push(error);
+  };
+
+  beforeAll(async () => {
+    process.on('uncaughtException', record);
+    const server = new URL(process.env['GATEHOUSE_TEST_SERVER_URL'] ?? '');
+    proxy = await startFaultProxy({ host: server.hostname, port: Number(server.port || 5432) });
+    app = await startTestApp({}, { databaseUrl: (url) => proxy.route(url) });
+    scientist = await app.token('dana', 'data-scientist');
+    auditor = await app.token('bob', 'auditor');
+  });
+  afterAll(async () => {
+    proxy.resume();
+    await app.close();
+    await proxy.close();
+    process.off('uncaughtException', record);
+  });
+
+  /** Readiness, failing the test if no answer comes at all (the bound asserted is loose). */
+  async function ready(): Promise<{ status: number; body: unknown }> {
+    const response = await fetch(`${app.url}/v2/health/ready`, {
+      signal: AbortSignal.timeout(5000),
+    });
+    return { status: response.status, body: await response.json() };
+  }
+
+  /** Polls readiness until it is 200: the database came back and the service saw it. */
+  async function readyAgain(): Promise<void> {
+    for (let attempt = 0; attempt < 200; attempt++) {
+      if ((await ready()).status === 200) return;
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    throw new Error('readiness never answered 200 after the database came back');
+  }
+
+  async function writesWithItsEvent(name: string): Promise<void> {
+    await registerModel(app, scientist, name);
+    for (let attempt = 0; attempt < 200; attempt++) {
+      const r = await app.gql<{ ledgerEvents: { events: { type: string }[] } }>(
+        `query($subject: String) { ledgerEvents(afterSeq: 0, limit: 10, subject: $subject) { events { type } } }`,
+        { subject: `model:${name}` },
+        auditor,
+      );
+      expect(r.errors).toBeUndefined();
+      if (r.data?.ledgerEvents.events.some((e) => e.type === 'model.registered')) return;
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    throw new Error(`no model.registered event for ${name}`);
+  }
+
+  it('is ready with the database answering', async () => {
+    expect(await ready()).toEqual({ status: 200, body: { ready: true } });
+    await writesWithItsEvent('before-outage');
+  });
+
+  it('answers 503 while the database is paused, and is ready again once it resumes', async () => {
+    proxy.pause();
+    const paused = await ready();
+    expect(paused.status).toBe(503);
+    expect(paused.body).toEqual({ ready: false, reason: expect.stringMatching(/PostgreSQL/) });
+    // A probe that arrives while the previous one still waits gets its answer too.
+    expect((await Promise.all([ready(), ready()])).map((r) => r.status)).toEqual([503, 503]);
+    expect((await fetch(`${app.url}/v2/health/live`)).status).toBe(200);
+    proxy.resume();
+    await readyAgain();
+    await writesWithItsEvent('after-pause');
+  });
+
+  it('let nothing go uncaught', () => {
+    expect(uncaught).toEqual([]);
+  });
+});

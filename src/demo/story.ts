@@ -145,12 +145,20 @@ export async function evaluate(
   model: string,
   version: number,
   dataset: string,
+  /** Bootstrap confidence intervals for the headline figures, from this seed. */
+  bootstrapSeed?: number,
 ): Promise<string> {
   const r = await gql<{ runEvaluation: { id: string } }>(
     client,
-    `mutation($model: String!, $version: Int!, $dataset: ID!) {
-      runEvaluation(model: $model, version: $version, dataset: $dataset, labelColumn: "good_credit") { id } }`,
-    { model, version, dataset },
+    `mutation($model: String!, $version: Int!, $dataset: ID!, $bootstrap: BootstrapInput) {
+      runEvaluation(model: $model, version: $version, dataset: $dataset, labelColumn: "good_credit",
+        bootstrap: $bootstrap) { id } }`,
+    {
+      model,
+      version,
+      dataset,
+      bootstrap: bootstrapSeed === undefined ? null : { seed: bootstrapSeed },
+    },
     'vera',
   );
   const id = r.runEvaluation.id;

@@ -38,7 +38,41 @@ interface PageShot {
   /** Who looks at it: the person whose work the page is for, whose roles may open it. */
   readonly as: Person;
   /** A page reached from this one, by the first link `link` finds in the page's main. */
-  readonly leadsTo?: { readonly name: string; readonly label: string; readonly link: string };
+  readonly leadsTo?: {
+    readonly name: string;
+    readonly label: string;
+    readonly link: string;
+    /** Waits for what the picture should show, beyond the page having loaded. */
+    readonly ready?: (page: Page) => Promise<void>;
+    /** What the person does there once it is taken. */
+    readonly then?: (page: Page) => Promise<void>;
+  };
+}
+
+const STATEMENT =
+  'I reviewed the model card, the fairness audit, the gates and the rollback criteria, and sign off.';
+
+/**
+ * The compliance officer signs the waiting request off, as the README's tour does: the demo
+ * then starts its rollout, and the Rollouts pictures show it under way.
+ */
+async function signOff(page: Page): Promise<void> {
+  const main = page.locator('main');
+  await main.getByLabel(/^Statement/).fill(STATEMENT);
+  await main.getByRole('button', { name: /^Approve as/ }).click();
+  await main.locator('.receipt').getByText('Approved.').waitFor();
+}
+
+/** A rollout under way has drawn its charts; a finished one has none to wait for. */
+async function chartsOrFinished(page: Page): Promise<void> {
+  const main = page.locator('main');
+  const finished = main.getByText('No stage is in progress: the rollout has finished.');
+  await Promise.race([
+    main.locator('.arm-chart canvas').nth(2).waitFor({ timeout: 120_000 }),
+    finished.waitFor({ timeout: 120_000 }),
+  ]);
+  // A few of the page's two-second readings, so that the charts draw lines rather than points.
+  if ((await finished.count()) === 0) await page.waitForTimeout(6_000);
 }
 
 /**
@@ -50,12 +84,22 @@ const PAGES: readonly PageShot[] = [
   {
     route: '/inbox',
     as: COMPLIANCE_OFFICER,
-    leadsTo: { name: 'request', label: 'Promotion request', link: 'a[href^="/console/requests/"]' },
+    leadsTo: {
+      name: 'request',
+      label: 'Promotion request',
+      link: 'a[href^="/console/requests/"]',
+      then: signOff,
+    },
   },
   {
     route: '/rollouts',
     as: ML_ENGINEER,
-    leadsTo: { name: 'rollout', label: 'Rollout', link: 'a[href^="/console/rollouts/"]' },
+    leadsTo: {
+      name: 'rollout',
+      label: 'Rollout',
+      link: 'a[href^="/console/rollouts/"]',
+      ready: chartsOrFinished,
+    },
   },
   { route: '/endpoints', as: ML_ENGINEER },
   { route: '/ledger', as: AUDITOR },
@@ -172,12 +216,14 @@ async function takeAll(browser: TestBrowser, url: string): Promise<Shot[]> {
       await link.click();
       await page.waitForURL(`${url}${path}`);
       await settled(page);
+      await known.leadsTo.ready?.(page);
       shots.push({
         file: await shoot(page, known.leadsTo.name),
         label: known.leadsTo.label,
         path: path.replace(/^\/console/, '').replace(/[0-9a-f-]{36}$/, '<id>'),
         as,
       });
+      await known.leadsTo.then?.(page);
     }
   }
   for (const context of contexts.values()) await context.close();

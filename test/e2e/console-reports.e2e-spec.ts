@@ -6,7 +6,7 @@ import { thumbprintKid } from '../../src/ledger/jws-verify.js';
 import { buildGermanCreditModels } from '../../src/model-builder/index.js';
 import { startTestApp, type TestApp } from '../support/app.js';
 import { launchBrowser, type TestBrowser } from '../support/browser.js';
-import { freshPage, seriousViolations } from '../support/console-page.js';
+import { freshPage, graphqlAsSession, seriousViolations } from '../support/console-page.js';
 import { registerModel, registerVersion } from '../support/registry.js';
 
 /**
@@ -195,19 +195,10 @@ describe('web console: reports', () => {
     await main.getByRole('heading', { name: 'Verify a report in this browser' }).waitFor();
     expect(await seriousViolations(page)).toEqual([]);
 
-    const answer = await page.evaluate(async () => {
-      const session = (await (await fetch('/console/auth/session')).json()) as {
-        csrfToken: string;
-      };
-      const response = await fetch('/graphql', {
-        method: 'POST',
-        headers: { 'content-type': 'application/json', 'x-csrf-token': session.csrfToken },
-        body: JSON.stringify({
-          query: 'mutation { exportAuditReport(subject: "model:credit-risk") { id } }',
-        }),
-      });
-      return (await response.json()) as { errors?: { extensions?: { code?: string } }[] };
-    });
+    const answer = await graphqlAsSession(
+      page,
+      'mutation { exportAuditReport(subject: "model:credit-risk") { id } }',
+    );
     expect(answer.errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
     expect(faults.filter((fault) => !fault.includes('status of 403'))).toEqual([]);
     await context.close();

@@ -5,7 +5,7 @@ import { CONSOLE_HEADERS } from '../../src/console/console-files.js';
 import { LedgerService } from '../../src/ledger/ledger.service.js';
 import { startTestApp, type TestApp } from '../support/app.js';
 import { launchBrowser, type TestBrowser } from '../support/browser.js';
-import { freshPage, seriousViolations } from '../support/console-page.js';
+import { freshPage, graphqlAsSession, seriousViolations } from '../support/console-page.js';
 import { testEvent } from '../support/test-event.js';
 
 /**
@@ -198,17 +198,7 @@ describe('web console', () => {
       'Your roles (data-scientist) may not open /ledger: it needs the permission to read Ledger.',
     );
     expect(await seriousViolations(page)).toEqual([]);
-    const answer = await page.evaluate(async () => {
-      const session = (await (await fetch('/console/auth/session')).json()) as {
-        csrfToken: string;
-      };
-      const response = await fetch('/graphql', {
-        method: 'POST',
-        headers: { 'content-type': 'application/json', 'x-csrf-token': session.csrfToken },
-        body: JSON.stringify({ query: '{ ledgerEvents { events { seq } } }' }),
-      });
-      return (await response.json()) as { errors?: { extensions?: { code?: string } }[] };
-    });
+    const answer = await graphqlAsSession(page, '{ ledgerEvents { events { seq } } }');
     expect(answer.errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
     await main.getByRole('link', { name: 'Open Inbox' }).click();
     await main.getByRole('heading', { name: 'Inbox', level: 1 }).waitFor();

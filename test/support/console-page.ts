@@ -62,3 +62,28 @@ export async function freshPage(
   const page = await context.newPage();
   return { context, page, faults: collectFaults(page) };
 }
+
+/**
+ * Sends `query` to the API from inside the page, as the console does: the session cookie and
+ * its CSRF token, no bearer token. What the service answers a signed-in person whatever the
+ * console offers them.
+ */
+export function graphqlAsSession(
+  page: Page,
+  query: string,
+): Promise<{ data?: unknown; errors?: { message: string; extensions?: { code?: string } }[] }> {
+  return page.evaluate(async (text) => {
+    const session = (await (await fetch('/console/auth/session')).json()) as {
+      csrfToken: string;
+    };
+    const response = await fetch('/graphql', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-csrf-token': session.csrfToken },
+      body: JSON.stringify({ query: text }),
+    });
+    return (await response.json()) as {
+      data?: unknown;
+      errors?: { message: string; extensions?: { code?: string } }[];
+    };
+  }, query);
+}

@@ -1,4 +1,4 @@
-import { useState, type ReactNode } from 'react';
+import type { ReactNode } from 'react';
 import {
   ENDPOINT_PAGE_SIZE,
   endpointOverview,
@@ -6,6 +6,7 @@ import {
   type EndpointRow,
 } from '../api/endpoints.js';
 import type { Session } from '../api/session.js';
+import { Pager, useCursorTrail } from '../pager.js';
 import { ProblemView } from '../problem-view.js';
 import { Link } from '../router.js';
 import { trafficInWords } from '../traffic.js';
@@ -14,8 +15,8 @@ import { useLoaded } from '../use-loaded.js';
 /** Every endpoint: the version it serves, how its traffic is split now, its drift. */
 export function EndpointsPage({ session }: { session: Session }): ReactNode {
   // The cursor of every page shown so far: the last is the current page's (null: the first).
-  const [cursors, setCursors] = useState<readonly (string | null)[]>([null]);
-  const cursor = cursors[cursors.length - 1] ?? null;
+  const trail = useCursorTrail<string | null>(null);
+  const cursor = trail.cursor;
   const overview = useLoaded(
     () => endpointOverview(session.csrfToken, cursor),
     [session.csrfToken, cursor],
@@ -32,32 +33,10 @@ export function EndpointsPage({ session }: { session: Session }): ReactNode {
         <p role="status">No endpoint has been created yet.</p>
       )}
       {overview.state === 'loaded' && overview.value.endpoints.length > 0 && (
-        <EndpointTable
-          overview={overview.value}
-          first={(cursors.length - 1) * ENDPOINT_PAGE_SIZE}
-        />
+        <EndpointTable overview={overview.value} first={trail.depth * ENDPOINT_PAGE_SIZE} />
       )}
-      {(cursors.length > 1 || next !== null) && (
-        <nav className="pager" aria-label="Endpoint pages">
-          <button
-            type="button"
-            disabled={cursors.length < 2}
-            onClick={() => {
-              setCursors(cursors.slice(0, -1));
-            }}
-          >
-            Previous {ENDPOINT_PAGE_SIZE}
-          </button>
-          <button
-            type="button"
-            disabled={next === null}
-            onClick={() => {
-              if (next !== null) setCursors([...cursors, next]);
-            }}
-          >
-            Next {ENDPOINT_PAGE_SIZE}
-          </button>
-        </nav>
+      {(trail.depth > 0 || next !== null) && (
+        <Pager label="Endpoint pages" size={ENDPOINT_PAGE_SIZE} trail={trail} next={next} />
       )}
     </section>
   );

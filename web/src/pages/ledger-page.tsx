@@ -11,6 +11,7 @@ import { describeFilter, NO_FILTER, type EventFilter } from '../ledger/event-fil
 import { EventProofView } from '../ledger/event-proof-view.js';
 import { ExportButton } from '../ledger/export-button.js';
 import { FilterForm } from '../ledger/filter-form.js';
+import { Pager, useCursorTrail } from '../pager.js';
 import { ProblemView } from '../problem-view.js';
 import { Link, useSearchParam } from '../router.js';
 import { useLoaded } from '../use-loaded.js';
@@ -93,11 +94,11 @@ function IntegrityReport({ integrity }: { integrity: LedgerIntegrity }): ReactNo
 function Events({ session }: { session: Session }): ReactNode {
   const id = useId();
   const [filter, setFilter] = useState<EventFilter>(NO_FILTER);
-  // The afterSeq of every page shown so far: the last is the current page's.
-  const [cursors, setCursors] = useState<readonly number[]>([0]);
+  // The afterSeq of every page shown so far.
+  const trail = useCursorTrail(0);
   // Each Filter press reads afresh, the same filter included: the ledger only grows.
   const [reads, setReads] = useState(0);
-  const afterSeq = cursors[cursors.length - 1] ?? 0;
+  const afterSeq = trail.cursor;
   const page = useLoaded<LedgerEventPage>(
     () => ledgerEventPage(session.csrfToken, afterSeq, filter),
     [session.csrfToken, afterSeq, filter, reads],
@@ -110,7 +111,7 @@ function Events({ session }: { session: Session }): ReactNode {
       <FilterForm
         onFilter={(chosen) => {
           setFilter(chosen);
-          setCursors([0]);
+          trail.restart();
           setReads(reads + 1);
         }}
       />
@@ -130,26 +131,7 @@ function Events({ session }: { session: Session }): ReactNode {
           <EventTable page={page.value} described={described} />
         </>
       )}
-      <nav className="pager" aria-label="Event pages">
-        <button
-          type="button"
-          disabled={cursors.length < 2}
-          onClick={() => {
-            setCursors(cursors.slice(0, -1));
-          }}
-        >
-          Previous {LEDGER_PAGE_SIZE}
-        </button>
-        <button
-          type="button"
-          disabled={next === null}
-          onClick={() => {
-            if (next !== null) setCursors([...cursors, next]);
-          }}
-        >
-          Next {LEDGER_PAGE_SIZE}
-        </button>
-      </nav>
+      <Pager label="Event pages" size={LEDGER_PAGE_SIZE} trail={trail} next={next} />
     </section>
   );
 }

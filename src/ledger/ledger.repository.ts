@@ -1,7 +1,8 @@
-import { Injectable } from '@nestjs/common';
+import { Injectable, Logger } from '@nestjs/common';
 import type pg from 'pg';
 import { to as copyTo } from 'pg-copy-streams';
 import { DataSource, type EntityManager } from 'typeorm';
+import { checkOut, type CheckedOutClient } from '../database/checked-out-client.js';
 import type { PublicJwk } from './jws-verify.js';
 import { extentOf, extentSql, type LedgerExtent, type RawExtent } from './truncation.js';
 
@@ -179,6 +180,8 @@ function insertStatement(
 /** All SQL of the ledger. Writes take the caller's EntityManager, so they join its transaction. */
 @Injectable()
 export class LedgerRepository {
+  private static readonly logger = new Logger('LedgerRepository');
+
   constructor(private readonly dataSource: DataSource) {}
 
   /**
@@ -188,7 +191,8 @@ export class LedgerRepository {
    * ledger's extent; then the work; then the inserts together with COMMIT (`finish`).
    */
   async sealTransaction<T>(batch: number, work: (tx: SealTx) => Promise<T>): Promise<T> {
-    const client = await this.pool().connect();
+    const connection = await this.checkOut();
+    const client = connection.client;
     let open = true;
     // Read through a function: `finish` closes the transaction, which narrowing can't see.
     const isOpen = (): boolean => open;
@@ -221,12 +225,19 @@ export class LedgerRepository {
       if (isOpen()) await client.query('ROLLBACK').catch(() => undefined);
       throw error;
     } finally {
-      client.release();
+      connection.release();
     }
   }
 
   private pool(): pg.Pool {
     return (this.dataSource.driver as unknown as { master: pg.Pool }).master;
+  }
+
+  /** A connection of TypeORM's pool for a transaction driven by hand (checked-out-client.ts). */
+  private checkOut(): Promise<CheckedOutClient> {
+    return checkOut(this.pool(), (error) => {
+      LedgerRepository.logger.warn(`ledger connection lost: ${error.message}`);
+    });
   }
 
   /**
@@ -340,7 +351,8 @@ export class LedgerRepository {
     toSeq: number,
     chunkBytes = 1 << 20,
   ): AsyncGenerator<Uint8Array> {
-    const client = await this.pool().connect();
+    const connection = await this.checkOut();
+    const client = connection.client;
     let finished = false;
     try {
       const stream = client.query(
@@ -370,7 +382,7 @@ export class LedgerRepository {
     } finally {
       // A COPY abandoned half-way (the verifier stops at the first failure) leaves the
       // connection mid-protocol: close it rather than return it to the pool.
-      client.release(!finished);
+      connection.release(!finished);
     }
   }
 

@@ -2,6 +2,7 @@ import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
+import { checkOut } from '../database/checked-out-client.js';
 import { queueEvents, queuedEventOf } from '../ledger/ledger-queue.js';
 import type { QueuedEvent } from '../ledger/ledger-sequencer.service.js';
 import { COPY_COLUMNS, type PreparedBatch } from './prediction-digest.js';
@@ -53,7 +54,9 @@ export class BatchStore {
   async write(batch: PreparedBatch): Promise<StoredBatch> {
     const { endpoint, chunks, count, sha256 } = batch;
     if (count === 0) throw new Error('an empty prediction batch');
-    const client = await this.pool.connect();
+    // The connection's error is the write's: it fails the statement, and the writer reports it.
+    const connection = await checkOut(this.pool, () => undefined);
+    const client = connection.client;
     const query = async <T>(sql: string, params?: unknown[]): Promise<T> =>
       (await client.query(sql, params)).rows as T;
     let broken: unknown;
@@ -105,7 +108,7 @@ export class BatchStore {
       throw error;
     } finally {
       // A connection that could not even roll back is not given to the next batch.
-      client.release(broken instanceof Error ? broken : undefined);
+      connection.release(broken !== undefined);
     }
   }
 

@@ -1,4 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import pg from 'pg';
+import { checkOut } from '../../src/database/checked-out-client.js';
+import { EndpointRouter } from '../../src/inference/endpoint-router.service.js';
 import { startTestApp, type TestApp } from '../support/app.js';
 import { startFaultProxy, type FaultProxy } from '../support/fault-proxy.js';
 import { registerModel } from '../support/registry.js';
@@ -84,7 +87,72 @@ describe('a PostgreSQL outage', () => {
     await writesWithItsEvent('after-pause');
   });
 
+  it('keeps running while the database is killed, and works again once it is back', async () => {
+    const router = app.running.app.get(EndpointRouter);
+    const listens = router.listenerConnections();
+    proxy.kill();
+    expect(proxy.killed).toBeGreaterThan(0);
+    const killed = await ready();
+    expect(killed.status).toBe(503);
+    expect(killed.body).toEqual({ ready: false, reason: expect.stringMatching(/PostgreSQL/) });
+    // A write while the database is gone fails with an answer instead of taking the process down.
+    await expect(registerModel(app, scientist, 'during-outage')).rejects.toThrow(/registerModel/);
+    proxy.resume();
+    await readyAgain();
+    await writesWithItsEvent('after-kill');
+    // The LISTEN connection was cut too: it reconnects by itself (and reloads the endpoints).
+    for (let attempt = 0; router.listenerConnections() <= listens; attempt++) {
+      if (attempt === 300) throw new Error('the LISTEN connection never came back');
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+  });
+
   it('let nothing go uncaught', () => {
     expect(uncaught).toEqual([]);
+  });
+});
+
+describe('a connection checked out when the database dies', () => {
+  let proxy: FaultProxy;
+  let pool: pg.Pool;
+
+  beforeAll(async () => {
+    const server = new URL(process.env['GATEHOUSE_TEST_SERVER_URL'] ?? '');
+    proxy = await startFaultProxy({ host: server.hostname, port: Number(server.port || 5432) });
+    pool = new pg.Pool({ connectionString: proxy.route(server.toString()), max: 1 });
+    pool.on('error', () => undefined);
+  });
+  afterAll(async () => {
+    await pool.end();
+    await proxy.close();
+  });
+
+  it('is reported to its owner, discarded on release and replaced by a working one', async () => {
+    const reported: Error[] = [];
+    let heard = (): void => undefined;
+    const lost = new Promise<void>((resolve) => {
+      heard = resolve;
+    });
+    const connection = await checkOut(pool, (error) => {
+      reported.push(error);
+      heard();
+    });
+    await connection.client.query('SELECT 1');
+    // Between two statements, with nothing listening, this is where pg's 'error' would end the
+    // process (pg-pool listens only while a connection is idle).
+    proxy.kill();
+    await lost;
+    expect(reported[0]?.message).toMatch(/terminated/i);
+    await expect(connection.client.query('SELECT 1')).rejects.toThrow();
+    connection.release();
+    proxy.resume();
+    const again = await checkOut(pool, () => undefined);
+    try {
+      expect((await again.client.query<{ one: number }>('SELECT 1 AS one')).rows).toEqual([
+        { one: 1 },
+      ]);
+    } finally {
+      again.release();
+    }
   });
 });

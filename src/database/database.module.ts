@@ -16,6 +16,7 @@ import {
   type EmbeddedDatabase,
 } from './embedded-postgres.js';
 import { pendingMigrations, runMigrations } from './migrate.js';
+import type { DatabaseSupervisorState } from './supervisor-state.js';
 
 /** The database as the service holds it: the data source and, on the default, its server. */
 @Injectable()
@@ -49,7 +50,9 @@ export class Database implements OnApplicationShutdown {
           `there is no database to read: no embedded PostgreSQL in ${config.dataDir} and DATABASE_URL is unset`,
         );
       }
-      embedded = await startEmbeddedPostgres(config.dataDir, config.embeddedPostgresPort);
+      embedded = await startEmbeddedPostgres(config.dataDir, config.embeddedPostgresPort, {
+        events: Database.logger,
+      });
       Database.logger.log(
         `embedded PostgreSQL on 127.0.0.1:${config.embeddedPostgresPort}, data in ${config.dataDir}`,
       );
@@ -86,6 +89,14 @@ export class Database implements OnApplicationShutdown {
    */
   get opened(): boolean {
     return this.migrated && this.dataSource.isInitialized;
+  }
+
+  /**
+   * The embedded server's supervisor, for readiness: null when the service does not run its
+   * own server (DATABASE_URL is set, or a command shares the service's).
+   */
+  supervisorState(): DatabaseSupervisorState | null {
+    return this.embedded?.state() ?? null;
   }
 
   async onApplicationShutdown(): Promise<void> {

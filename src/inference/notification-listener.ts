@@ -14,15 +14,25 @@ export interface NotificationListenerOptions {
   readonly log: (message: string) => void;
   readonly minBackoffMs?: number;
   readonly maxBackoffMs?: number;
+  /** How often the connection is asked `SELECT 1` while it waits for notifications. */
+  readonly heartbeatMs?: number;
+  /** How long a heartbeat (or a connect) may take before the connection counts as lost. */
+  readonly heartbeatTimeoutMs?: number;
 }
 
 /**
  * LISTEN on one PostgreSQL channel over a dedicated connection (a pooled connection cannot
  * hold a LISTEN), reconnecting with exponential backoff when it is lost.
+ *
+ * A connection that only listens never notices a server that stopped answering without
+ * closing it (stopped, failed over to another address, a network that drops packets): TCP
+ * keepalive takes hours by default, and meanwhile every notification is missed. A heartbeat
+ * query with a timeout notices within seconds; the reconnect then reloads what was missed.
  */
 export class NotificationListener {
   private client: pg.Client | undefined;
   private reconnectTimer: NodeJS.Timeout | undefined;
+  private heartbeatTimer: NodeJS.Timeout | undefined;
   private backoffMs: number;
   private closed = false;
   private connections = 0;
@@ -51,6 +61,7 @@ export class NotificationListener {
   async close(): Promise<void> {
     this.closed = true;
     clearTimeout(this.reconnectTimer);
+    clearTimeout(this.heartbeatTimer);
     const client = this.client;
     this.client = undefined;
     if (client) await client.end().catch(() => undefined);
@@ -62,12 +73,16 @@ export class NotificationListener {
       connectionString: this.options.connectionString,
       application_name: this.options.applicationName,
       keepAlive: true,
+      connectionTimeoutMillis: this.heartbeatTimeoutMs(),
     });
     const state = { lost: false };
     const onLost = (error?: Error): void => {
       if (state.lost) return;
       state.lost = true;
-      if (this.client === client) this.client = undefined;
+      if (this.client === client) {
+        this.client = undefined;
+        clearTimeout(this.heartbeatTimer);
+      }
       void client.end().catch(() => undefined);
       if (this.closed) return;
       this.options.log(
@@ -91,6 +106,7 @@ export class NotificationListener {
       await this.options.onConnect();
       this.connections++;
       this.backoffMs = this.options.minBackoffMs ?? 100;
+      this.scheduleHeartbeat(client, onLost);
       return true;
     } catch (error) {
       onLost(error instanceof Error ? error : new Error(String(error)));
@@ -101,6 +117,33 @@ export class NotificationListener {
   /** Read through a method: close() may have run while this connection was being made. */
   private isClosed(): boolean {
     return this.closed;
+  }
+
+  private heartbeatTimeoutMs(): number {
+    return this.options.heartbeatTimeoutMs ?? 5000;
+  }
+
+  private scheduleHeartbeat(client: pg.Client, onLost: (error?: Error) => void): void {
+    this.heartbeatTimer = setTimeout(() => {
+      if (this.client !== client) return;
+      let timer: NodeJS.Timeout | undefined;
+      const late = new Promise<never>((_, reject) => {
+        timer = setTimeout(() => {
+          reject(new Error(`no answer to a heartbeat within ${this.heartbeatTimeoutMs()} ms`));
+        }, this.heartbeatTimeoutMs());
+      });
+      Promise.race([client.query('SELECT 1'), late])
+        .then(() => {
+          if (this.client === client) this.scheduleHeartbeat(client, onLost);
+        })
+        .catch((error: unknown) => {
+          onLost(error instanceof Error ? error : new Error(String(error)));
+        })
+        .finally(() => {
+          clearTimeout(timer);
+        });
+    }, this.options.heartbeatMs ?? 10_000);
+    this.heartbeatTimer.unref();
   }
 
   private scheduleReconnect(): void {

@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import pg from 'pg';
 import { checkOut } from '../../src/database/checked-out-client.js';
 import { EndpointRouter } from '../../src/inference/endpoint-router.service.js';
+import { NotificationListener } from '../../src/inference/notification-listener.js';
 import { startTestApp, type TestApp } from '../support/app.js';
 import { startFaultProxy, type FaultProxy } from '../support/fault-proxy.js';
 import { registerModel } from '../support/registry.js';
@@ -153,6 +154,67 @@ describe('a connection checked out when the database dies', () => {
       ]);
     } finally {
       again.release();
+    }
+  });
+});
+
+describe('the LISTEN connection, when the database stops answering', () => {
+  let proxy: FaultProxy;
+  let server: URL;
+
+  beforeAll(async () => {
+    server = new URL(process.env['GATEHOUSE_TEST_SERVER_URL'] ?? '');
+    proxy = await startFaultProxy({ host: server.hostname, port: Number(server.port || 5432) });
+  });
+  afterAll(async () => {
+    proxy.resume();
+    await proxy.close();
+  });
+
+  it('notices through its heartbeat, reconnects once it answers, and hears NOTIFY again', async () => {
+    const channel = `gatehouse_outage_${process.pid}_${Date.now()}`;
+    const logged: string[] = [];
+    let lostHeard = (): void => undefined;
+    const lost = new Promise<void>((resolve) => {
+      lostHeard = resolve;
+    });
+    const payloads: string[] = [];
+    const listener = new NotificationListener({
+      connectionString: proxy.route(server.toString()),
+      channel,
+      applicationName: 'gatehouse-outage-test',
+      onNotification: (payload) => payloads.push(payload),
+      onConnect: () => Promise.resolve(),
+      log: (message) => {
+        logged.push(message);
+        lostHeard();
+      },
+      minBackoffMs: 50,
+      maxBackoffMs: 200,
+      heartbeatMs: 100,
+      heartbeatTimeoutMs: 500,
+    });
+    const notifier = new pg.Client({ connectionString: server.toString() });
+    await notifier.connect();
+    try {
+      expect(await listener.start()).toBe(true);
+      // Paused, not cut: nothing tells the connection it is dead but its heartbeat.
+      proxy.pause();
+      await lost;
+      expect(logged[0]).toMatch(/connection lost: .*heartbeat/);
+      proxy.resume();
+      for (let attempt = 0; listener.connectionCount < 2; attempt++) {
+        if (attempt === 300) throw new Error('the LISTEN connection never came back');
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+      await notifier.query('SELECT pg_notify($1, $2)', [channel, 'after-outage']);
+      for (let attempt = 0; !payloads.includes('after-outage'); attempt++) {
+        if (attempt === 300) throw new Error('no notification after the reconnect');
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+    } finally {
+      await listener.close();
+      await notifier.end();
     }
   });
 });

@@ -13,6 +13,7 @@ import { PromotionRequiredRoles1764550000000 } from './1764550000000-PromotionRe
 import { ConsoleSessions1764560000000 } from './1764560000000-ConsoleSessions.js';
 import { LedgerEventFilters1764570000000 } from './1764570000000-LedgerEventFilters.js';
 import { LedgerActorSub1764580000000 } from './1764580000000-LedgerActorSub.js';
+import { RolloutStageClock1764590000000 } from './1764590000000-RolloutStageClock.js';
 
 /**
  * Every migration, oldest first. A landed migration is never edited: a schema change is a new
@@ -34,4 +35,5 @@ export const MIGRATIONS = [
   ConsoleSessions1764560000000,
   LedgerEventFilters1764570000000,
   LedgerActorSub1764580000000,
+  RolloutStageClock1764590000000,
 ];

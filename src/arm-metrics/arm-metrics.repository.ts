@@ -137,19 +137,21 @@ export class ArmMetricsRepository {
   }
 
   /**
-   * Every replica's heartbeat for the endpoint that holds unwritten counts, and PostgreSQL's
-   * time now, to measure their age against.
+   * Every replica's heartbeat for the endpoint, and PostgreSQL's time now, to measure their
+   * age against: whether counts stopped arriving, and until when they did arrive.
    */
-  async unwritten(endpoint: string): Promise<{ now: Date; beats: MetricsHeartbeat[] }> {
-    const rows = await this.dataSource.query<HeartbeatRow[]>(
-      `SELECT replica, endpoint, seen_at, written_at, unwritten_since, cause, now() AS now
-         FROM arm_metrics_heartbeats
-        WHERE endpoint = $1 AND unwritten_since IS NOT NULL`,
+  async heartbeats(endpoint: string): Promise<{ now: Date; beats: MetricsHeartbeat[] }> {
+    const rows = await this.dataSource.query<(HeartbeatRow | { now: Date; replica: null })[]>(
+      `SELECT h.replica, h.endpoint, h.seen_at, h.written_at, h.unwritten_since, h.cause,
+              t.now
+         FROM (SELECT now() AS now) t
+         LEFT JOIN arm_metrics_heartbeats h ON h.endpoint = $1`,
       [endpoint],
     );
+    const beats = rows.filter((r): r is HeartbeatRow => r.replica !== null);
     return {
       now: rows[0]?.now ?? new Date(),
-      beats: rows.map((r) => ({
+      beats: beats.map((r) => ({
         replica: r.replica,
         endpoint: r.endpoint,
         seenAt: r.seen_at,

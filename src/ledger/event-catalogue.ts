@@ -464,11 +464,28 @@ export type PausedPayload = HeldBase | (HeldBase & PauseDetails);
 
 export type ResumedPayload = HeldBase;
 
+/**
+ * The clock of the stage in progress at a takeover: the observed time kept and the unobserved
+ * gap since the previous driver's last tick, which does not count (`rule`).
+ */
+export type TakeoverClockPayload = {
+  readonly stage: string;
+  readonly index: number;
+  readonly rule: 'gap-subtracted';
+  readonly observedSeconds: number;
+  /** Null when the previous driver never advanced the stage's clock. */
+  readonly unobservedSeconds: number | null;
+  readonly lastObservedAt: string | null;
+  readonly lastObservedBy: string | null;
+};
+
 export type DriverChangedPayload = {
   readonly rolloutId: string;
   readonly from: string;
   readonly to: string;
   readonly leaseSeconds: number;
+  /** Null without a stage in progress; absent from takeovers recorded before stage clocks. */
+  readonly clock?: TakeoverClockPayload | null;
 };
 
 /** A person's refused action on a rollout. */

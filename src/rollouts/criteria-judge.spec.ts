@@ -216,21 +216,37 @@ describe('stage decisions', () => {
     candidateReady: true,
   };
 
-  it('holds until the bake time and requests are met, then passes', () => {
-    const early = decideStage({ ...base, now: new Date('2026-11-29T10:00:10.000Z') });
-    expect(early).toEqual({ action: 'hold', waitingFor: ['time: 10 of 30 s in the stage'] });
-    expect(decideStage({ ...base, now: new Date('2026-11-29T10:00:31.000Z') })).toEqual({
+  it('holds until the observed bake time and requests are met, then passes', () => {
+    const early = decideStage({ ...base, observedMs: 10_400, observing: true });
+    expect(early).toEqual({
+      action: 'hold',
+      waitingFor: ['time: 10 of 30 s observed in the stage'],
+    });
+    expect(decideStage({ ...base, observedMs: 30_000, observing: true })).toEqual({
       action: 'pass',
     });
   });
 
+  it('does not pass on a tick that follows a break in observation, whatever was observed before', () => {
+    expect(decideStage({ ...base, observedMs: 3_600_000, observing: false })).toEqual({
+      action: 'hold',
+      waitingFor: ['time: a tick of the driver observing the stage with metrics arriving'],
+    });
+  });
+
   it('rolls back on a breach, paused or not', () => {
-    const d = decideStage({ ...base, rollback: [breach], paused: true, now: new Date() });
+    const d = decideStage({
+      ...base,
+      rollback: [breach],
+      paused: true,
+      observedMs: 0,
+      observing: false,
+    });
     expect(d.action).toBe('rollback');
   });
 
   it('a paused stage never passes', () => {
-    const d = decideStage({ ...base, paused: true, now: new Date('2026-11-29T11:00:00.000Z') });
+    const d = decideStage({ ...base, paused: true, observedMs: 3_600_000, observing: true });
     expect(d).toEqual({ action: 'hold', waitingFor: ['the rollout is paused'] });
   });
 });

@@ -17,8 +17,12 @@ const LIMITS = stallLimits(1000, 5, 1000);
 
 describe('metrics stall', () => {
   it('derives its limits from the ticks, and never judges "serving" within less than two flushes', () => {
-    expect(stallLimits(1000, 30, 1000)).toEqual({ staleMs: 30_000, servingMs: 30_000 });
-    expect(stallLimits(100, 2, 1000)).toEqual({ staleMs: 200, servingMs: 2000 });
+    expect(stallLimits(1000, 30, 1000)).toEqual({
+      staleMs: 30_000,
+      servingMs: 30_000,
+      arrivalMs: 2000,
+    });
+    expect(stallLimits(100, 2, 1000)).toEqual({ staleMs: 200, servingMs: 2000, arrivalMs: 2000 });
   });
 
   it('is stalled when a serving replica has held unwritten counts for the ticks', () => {

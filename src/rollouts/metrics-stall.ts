@@ -14,13 +14,18 @@ export interface StallLimits {
   readonly staleMs: number;
   /** How recently a replica must have counted requests to be serving the endpoint. */
   readonly servingMs: number;
+  /**
+   * How long the counts a replica wrote stand for its traffic: until its next flush, with one
+   * flush of slack for a late one (stage-clock.ts counts no time beyond it).
+   */
+  readonly arrivalMs: number;
 }
 
 /** The stall limits of a controller, from its configuration. */
 export function stallLimits(tickMs: number, staleTicks: number, flushMs: number): StallLimits {
   const staleMs = tickMs * staleTicks;
   // A replica says it counted requests once per flush: two flushes without is not serving.
-  return { staleMs, servingMs: Math.max(staleMs, 2 * flushMs) };
+  return { staleMs, servingMs: Math.max(staleMs, 2 * flushMs), arrivalMs: 2 * flushMs };
 }
 
 /** The stalled heartbeat whose counts have been unwritten longest; null when none is. */

@@ -19,6 +19,12 @@ import { PromotionsRepository } from '../promotions/promotions.repository.js';
 import { GatehouseMetrics } from '../telemetry/metrics.js';
 import { withSpan } from '../telemetry/tracing.js';
 import { stalledHeartbeat, stallLimits, stallReason, type StallLimits } from './metrics-stall.js';
+import {
+  advanceClock,
+  metricsArrivingUntil,
+  takeoverClock,
+  type StageTime,
+} from './stage-clock.js';
 import type { RolloutEntity } from './rollout.entity.js';
 import { RolloutEngine } from './rollout-engine.service.js';
 import { RolloutJudge, type Judgement } from './rollout-judge.service.js';
@@ -49,6 +55,12 @@ export class RolloutController implements OnApplicationBootstrap, OnApplicationS
   private running: Promise<void> | undefined;
   private stopped = false;
   private readonly stall: StallLimits;
+  /**
+   * How far apart this driver's ticks may be and still count in full as observed time: one
+   * late tick is load, not a gap; beyond that the driver was not demonstrably watching, and
+   * only this much of the gap counts.
+   */
+  private readonly heartbeatMs: number;
 
   constructor(
     @Inject(CONFIG) private readonly config: Config,
@@ -63,6 +75,7 @@ export class RolloutController implements OnApplicationBootstrap, OnApplicationS
   ) {
     const r = config.rollouts;
     this.stall = stallLimits(r.tickMs, r.staleMetricsTicks, r.metricsFlushMs);
+    this.heartbeatMs = 2 * r.tickMs;
   }
 
   onApplicationBootstrap(): void {
@@ -122,7 +135,12 @@ export class RolloutController implements OnApplicationBootstrap, OnApplicationS
     if (!rollout || (rollout.status !== 'RUNNING' && rollout.status !== 'PAUSED')) return;
     const request = await this.promotions.find(rollout.promotionId);
     if (!request) throw new Error(`its promotion request ${rollout.promotionId} is gone`);
-    const judgement = await this.judge.judge(rollout, request, new Date());
+    let heartbeats: Awaited<ReturnType<ArmMetricsRepository['heartbeats']>> | undefined;
+    const timer = async (endpoint: string): Promise<StageTime> => {
+      heartbeats = await this.armMetrics.heartbeats(endpoint);
+      return this.observe(rollout, heartbeats.now, heartbeats.beats);
+    };
+    const judgement = await this.judge.judge(rollout, request, new Date(), timer);
     if (!judgement) return;
     const { decision, facts, stage, abTest } = judgement;
     this.telemetry.setRolloutState(facts.endpoint, {
@@ -132,7 +150,7 @@ export class RolloutController implements OnApplicationBootstrap, OnApplicationS
     });
     // A breach rolls back whatever else is known; anything else waits for the metrics.
     if (rollout.status === 'RUNNING' && decision.action !== 'rollback') {
-      const { now, beats } = await this.armMetrics.unwritten(facts.endpoint);
+      const { now, beats } = heartbeats ?? (await this.armMetrics.heartbeats(facts.endpoint));
       const stalled = stalledHeartbeat(beats, now, this.stall);
       if (stalled) {
         await withSpan(
@@ -259,8 +277,32 @@ export class RolloutController implements OnApplicationBootstrap, OnApplicationS
   }
 
   /**
+   * Advances the clock of the stage in progress by this tick and stores it. Nothing of it is
+   * ledgered: the stage's pass carries its observed time, a takeover its gap.
+   */
+  private async observe(
+    rollout: RolloutEntity,
+    now: Date,
+    beats: readonly MetricsHeartbeat[],
+  ): Promise<StageTime> {
+    const step = advanceClock(
+      { observedMs: rollout.stageObservedMs, at: rollout.stageClockAt, by: rollout.stageClockBy },
+      {
+        now,
+        observer: REPLICA_ID,
+        heartbeatMs: this.heartbeatMs,
+        metricsUntil: metricsArrivingUntil(beats, now, this.stall),
+      },
+    );
+    await this.rollouts.setClock(rollout.id, REPLICA_ID, rollout.currentStage, step.clock);
+    return { observedMs: step.clock.observedMs, observing: step.observing };
+  }
+
+  /**
    * Takes or renews the lease. A takeover from a replica whose lease expired is ledgered with
-   * the claim, so the record shows which replica drove each part of a rollout.
+   * the claim, so the record shows which replica drove each part of a rollout, and with the
+   * stage's clock: what was observed before stays, the time since the previous driver's last
+   * tick does not count (stage-clock.ts).
    */
   private async claim(id: string): Promise<boolean> {
     const seconds = this.config.rollouts.leaseSeconds;
@@ -276,13 +318,23 @@ export class RolloutController implements OnApplicationBootstrap, OnApplicationS
     }
     const claimed = await this.ledger.transaction(async (tx) => {
       const c = await this.rollouts.claim(tx.manager, id, REPLICA_ID, seconds);
-      if (c?.previousOwner)
+      if (c?.previousOwner) {
+        const stage = current?.stages[c.currentStage];
         tx.record({
           type: 'rollout.driver.changed',
           subject: `rollout:${id}`,
           actor: CONTROLLER_ACTOR,
-          payload: { rolloutId: id, from: c.previousOwner, to: REPLICA_ID, leaseSeconds: seconds },
+          payload: {
+            rolloutId: id,
+            from: c.previousOwner,
+            to: REPLICA_ID,
+            leaseSeconds: seconds,
+            clock: stage
+              ? takeoverClock(c.clock, { name: stage.name, index: c.currentStage }, c.now)
+              : null,
+          },
         });
+      }
       return c;
     });
     return claimed !== undefined;

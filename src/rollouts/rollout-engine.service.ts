@@ -15,6 +15,8 @@ import { enterStage, failStage, passStage, stageTraffic } from './rollout-stages
 import { abTestConcluded, stagedGoLive, stagePassed } from './rollout-events.js';
 import { RolloutsRepository } from './rollouts.repository.js';
 
+const STOPPED = { stageObservedMs: 0, stageClockAt: null, stageClockBy: null } as const;
+
 /** Who caused a transition: a person (manual) or the controller. */
 export interface Cause {
   readonly actor: Actor;
@@ -75,8 +77,10 @@ export class RolloutEngine {
       },
     });
     if (stage.kind === 'LIVE') return this.complete(tx, rollout, endpoint, stages, index, cause);
-    await this.rollouts.update(tx.manager, rollout.id, { currentStage: index, stages });
-    return rolloutWith(rollout, { currentStage: index, stages });
+    // A new stage's clock starts at the driver's first tick in it (stage-clock.ts).
+    const entered = { currentStage: index, stages, ...STOPPED };
+    await this.rollouts.update(tx.manager, rollout.id, entered);
+    return rolloutWith(rollout, entered);
   }
 
   /** Passes the stage in progress with its evidence, then enters the next one. */

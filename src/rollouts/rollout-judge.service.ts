@@ -19,7 +19,14 @@ import {
   type RolloutVersion,
 } from './rollout-measurements.service.js';
 import type { RolloutStage } from './rollout-stages.js';
+import type { StageTime } from './stage-clock.js';
 import { decideStage, stageMinimums, type StageDecision } from './stage-decision.js';
+
+/**
+ * The stage's observed time, read once the endpoint is known: the controller advances the
+ * clock with the endpoint's metrics heartbeats; a view reads the clock as it stands.
+ */
+export type StageTimer = (endpoint: string) => Promise<StageTime>;
 
 /** What a rollout's decisions read besides its own row. */
 export interface RolloutFacts {
@@ -61,6 +68,7 @@ export class RolloutJudge {
     rollout: RolloutEntity,
     request: PromotionRequestEntity,
     now: Date,
+    timer: StageTimer,
   ): Promise<Judgement | null> {
     const stage = rollout.stages[rollout.currentStage];
     if (!stage || stage.kind === 'LIVE') return null;
@@ -101,14 +109,16 @@ export class RolloutJudge {
       ctx,
     );
     const success = judgeAll('success', content.successCriteria ?? {}, byWindow, ctx);
-    const [candidateRequests, arms, candidateReady] = await Promise.all([
+    const [time, candidateRequests, arms, candidateReady] = await Promise.all([
+      timer(facts.endpoint),
       this.measurements.stageRequests(scope),
       this.measurements.stageArms(scope),
       stage.kind === 'BLUE_GREEN' ? this.ready(facts.candidateSha256) : Promise.resolve(true),
     ]);
     let decision = decideStage({
       stage,
-      now,
+      observedMs: time.observedMs,
+      observing: time.observing,
       candidateRequests,
       rollback,
       success,
@@ -134,6 +144,8 @@ export class RolloutJudge {
       kind: stage.kind,
       enteredAt: stage.enteredAt,
       minimums: stageMinimums(stage),
+      // Time the stage was watched (a takeover's or a metrics gap's time is not in it).
+      observedSeconds: time.observedMs / 1000,
       candidateRequests,
       significanceLevel: ctx.alpha,
       arms,

@@ -64,6 +64,17 @@ export class RolloutEntity {
   @Column({ name: 'lease_expires_at', type: 'timestamptz', nullable: true })
   leaseExpiresAt!: Date | null;
 
+  /** Observed time of the stage in progress (stage-clock.ts): what its minimum duration counts. */
+  @Column({ name: 'stage_observed_ms', type: 'double precision', default: 0 })
+  stageObservedMs!: number;
+
+  /** The driver's last tick that advanced the stage's clock, and whose it was. */
+  @Column({ name: 'stage_clock_at', type: 'timestamptz', nullable: true })
+  stageClockAt!: Date | null;
+
+  @Column({ name: 'stage_clock_by', type: 'text', nullable: true })
+  stageClockBy!: string | null;
+
   /** The A/B test's result, or what rolled it back. */
   @Column({ type: 'jsonb', nullable: true })
   outcome!: RolloutOutcome | null;

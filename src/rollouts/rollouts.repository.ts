@@ -2,6 +2,17 @@ import { Injectable } from '@nestjs/common';
 import { DataSource, type EntityManager } from 'typeorm';
 import { keysetPage, type Cursor } from '../common/pagination.js';
 import { RolloutEntity, type RolloutStatus } from './rollout.entity.js';
+import type { StageClock } from './stage-clock.js';
+
+/** A claim of a rollout's lease: who held it before, and the stage's clock as it stood. */
+export interface Claim {
+  /** The previous holder, null when there was none or it was the claimant. */
+  readonly previousOwner: string | null;
+  readonly now: Date;
+  /** The stage in progress, under the claim's lock, and its clock. */
+  readonly currentStage: number;
+  readonly clock: StageClock;
+}
 
 /** All database access of rollouts, their stages and their controller leases. */
 @Injectable()
@@ -10,7 +21,8 @@ export class RolloutsRepository {
 
   async insert(
     manager: EntityManager,
-    row: Omit<RolloutEntity, 'createdAt'>,
+    // The stage clock starts stopped (the columns' defaults).
+    row: Omit<RolloutEntity, 'createdAt' | 'stageObservedMs' | 'stageClockAt' | 'stageClockBy'>,
   ): Promise<RolloutEntity> {
     await manager.insert(RolloutEntity, row);
     return manager.findOneByOrFail(RolloutEntity, { id: row.id });
@@ -72,19 +84,30 @@ export class RolloutsRepository {
   }
 
   /**
-   * Takes or renews the lease; returns the previous holder (null when there was none or it
-   * was `owner`), or undefined when someone else holds a live lease. SKIP LOCKED: a rollout
-   * another replica is deciding on right now is left to it.
+   * Takes or renews the lease; returns the claim, or undefined when someone else holds a live
+   * lease. SKIP LOCKED: a rollout another replica is deciding on right now is left to it.
+   * Times are PostgreSQL's, like the lease's and the metrics heartbeats'.
    */
   async claim(
     manager: EntityManager,
     id: string,
     owner: string,
     leaseSeconds: number,
-  ): Promise<{ previousOwner: string | null } | undefined> {
-    const rows = await manager.query<{ lease_owner: string | null; free: boolean }[]>(
+  ): Promise<Claim | undefined> {
+    const rows = await manager.query<
+      {
+        lease_owner: string | null;
+        free: boolean;
+        now: Date;
+        current_stage: number;
+        stage_observed_ms: number;
+        stage_clock_at: Date | null;
+        stage_clock_by: string | null;
+      }[]
+    >(
       `SELECT lease_owner,
-              (lease_owner IS NULL OR lease_owner = $2 OR lease_expires_at < now()) AS free
+              (lease_owner IS NULL OR lease_owner = $2 OR lease_expires_at < now()) AS free,
+              now() AS now, current_stage, stage_observed_ms, stage_clock_at, stage_clock_by
          FROM rollouts WHERE id = $1 AND status IN ('RUNNING', 'PAUSED')
          FOR UPDATE SKIP LOCKED`,
       [id, owner],
@@ -97,7 +120,25 @@ export class RolloutsRepository {
         WHERE id = $1`,
       [id, owner, leaseSeconds],
     );
-    return { previousOwner: row.lease_owner === owner ? null : row.lease_owner };
+    return {
+      previousOwner: row.lease_owner === owner ? null : row.lease_owner,
+      now: row.now,
+      currentStage: row.current_stage,
+      clock: { observedMs: row.stage_observed_ms, at: row.stage_clock_at, by: row.stage_clock_by },
+    };
+  }
+
+  /**
+   * Stores the clock of stage `index` as `owner` advanced it: only while `owner` holds the
+   * lease and the stage is still in progress, so a tick that lost either changes nothing.
+   */
+  async setClock(id: string, owner: string, index: number, clock: StageClock): Promise<void> {
+    await this.dataSource.query(
+      `UPDATE rollouts SET stage_observed_ms = $4, stage_clock_at = $5, stage_clock_by = $6
+        WHERE id = $1 AND lease_owner = $2 AND current_stage = $3
+          AND status IN ('RUNNING', 'PAUSED')`,
+      [id, owner, index, clock.observedMs, clock.at, clock.by],
+    );
   }
 
   /** Gives up every lease `owner` holds (a clean shutdown): another replica takes over at once. */

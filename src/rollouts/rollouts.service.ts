@@ -364,7 +364,14 @@ export class RolloutsService {
   async judgement(rollout: RolloutEntity): Promise<Judgement | null> {
     if (rollout.status !== 'RUNNING' && rollout.status !== 'PAUSED') return null;
     const request = await this.promotions.find(rollout.promotionId);
-    return request ? this.judge.judge(rollout, request, new Date()) : null;
+    // The clock as the driver last advanced it: only the driver's ticks move it.
+    const time = {
+      observedMs: rollout.stageObservedMs,
+      observing: rollout.stageClockAt !== null,
+    };
+    return request
+      ? this.judge.judge(rollout, request, new Date(), () => Promise.resolve(time))
+      : null;
   }
 
   /**

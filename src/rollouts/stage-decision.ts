@@ -5,6 +5,7 @@ import type { RolloutStage } from './rollout-stages.js';
  * What the controller does with a stage at a tick: roll back on any breached rollback
  * criterion; otherwise pass it once its minimums are met (requests and time), every rollback
  * criterion that applies has been judged on enough data, and every success criterion is met;
+ * its time is observed time, so a takeover or a gap in the metrics never counts towards it;
  * otherwise hold, saying what it waits for. A paused rollout still rolls back, never passes.
  */
 export type StageDecision =
@@ -14,7 +15,10 @@ export type StageDecision =
 
 export interface StageProgress {
   readonly stage: RolloutStage;
-  readonly now: Date;
+  /** How long the stage has been watched (stage-clock.ts), not how long ago it was entered. */
+  readonly observedMs: number;
+  /** Whether the driver watched the stage since its own previous tick (stage-clock.ts). */
+  readonly observing: boolean;
   /** Candidate requests (shadow copies in the shadow stage) since the stage was entered. */
   readonly candidateRequests: number;
   readonly rollback: readonly Verdict[];
@@ -53,10 +57,11 @@ export function decideStage(p: StageProgress): StageDecision {
   const waitingFor: string[] = [];
   if (p.paused) waitingFor.push('the rollout is paused');
   const { seconds, requests } = stageMinimums(p.stage);
-  const entered = p.stage.enteredAt === null ? p.now : new Date(p.stage.enteredAt);
-  const elapsed = (p.now.getTime() - entered.getTime()) / 1000;
-  if (elapsed < seconds)
-    waitingFor.push(`time: ${Math.floor(elapsed)} of ${seconds} s in the stage`);
+  const observed = p.observedMs / 1000;
+  if (observed < seconds)
+    waitingFor.push(`time: ${Math.floor(observed)} of ${seconds} s observed in the stage`);
+  else if (seconds > 0 && !p.observing)
+    waitingFor.push('time: a tick of the driver observing the stage with metrics arriving');
   if (p.candidateRequests < requests)
     waitingFor.push(`requests: ${p.candidateRequests} of ${requests} on the candidate`);
   if (p.stage.kind === 'BLUE_GREEN' && !p.candidateReady)

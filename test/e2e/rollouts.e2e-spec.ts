@@ -582,7 +582,7 @@ describe('the rollout engine: shadow, canary, blue-green and A/B, judged on live
       'canary-50',
       'live',
     ]);
-    // canary-25 was entered once, before the restart, and its clock kept running.
+    // canary-25 was entered once, before the restart, and its observed time was kept.
     expect(
       done.history.filter((e) => e.payload['stage'] === 'canary-25').map((e) => e.type),
     ).toEqual(['rollout.stage.entered', 'rollout.stage.passed']);

@@ -1,7 +1,8 @@
 import { Controller, Get, HttpCode, Res } from '@nestjs/common';
 import type { FastifyReply } from 'fastify';
 import { Public } from '../auth/decorators.js';
-import { ReadinessService, type Readiness } from './readiness.service.js';
+import type { Readiness } from './readiness.js';
+import { ReadinessService } from './readiness.service.js';
 
 /**
  * Open Inference Protocol health paths, used as the liveness and readiness probes. Ready

@@ -1,12 +1,9 @@
 import { Injectable, Logger, type OnApplicationShutdown } from '@nestjs/common';
 import { Database } from '../database/database.module.js';
 import { DatabaseProbe } from './database-probe.js';
+import { readinessBeforeProbe, readinessFromProbe, type Readiness } from './readiness.js';
 
-/** The answer of `GET /v2/health/ready`: ready, or not and why. */
-export type Readiness =
-  { readonly ready: true } | { readonly ready: false; readonly reason: string };
-
-/** Ready: migrations ran and PostgreSQL answers a bounded query now. */
+/** Ready: migrations ran, the embedded server (if any) is up, and PostgreSQL answers now. */
 @Injectable()
 export class ReadinessService implements OnApplicationShutdown {
   private static readonly logger = new Logger('Readiness');
@@ -22,12 +19,10 @@ export class ReadinessService implements OnApplicationShutdown {
   }
 
   async check(): Promise<Readiness> {
-    if (!this.database.opened)
-      return { ready: false, reason: 'the database is not open or not migrated' };
-    const outcome = await this.probe.check();
-    return outcome.ok
-      ? { ready: true }
-      : { ready: false, reason: `PostgreSQL unreachable: ${outcome.reason}` };
+    return (
+      readinessBeforeProbe(this.database.opened, this.database.supervisorState()) ??
+      readinessFromProbe(await this.probe.check())
+    );
   }
 
   async onApplicationShutdown(): Promise<void> {

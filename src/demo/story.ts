@@ -20,6 +20,18 @@ export interface Client {
   token(who: string): string;
 }
 
+/** A client of the people whose tokens `tokens` holds (read at each call); a stranger is an error. */
+export function clientOf(url: () => string, tokens: Readonly<Record<string, string>>): Client {
+  return {
+    url,
+    token: (who) => {
+      const token = tokens[who];
+      if (token === undefined) throw new Error(`no token for ${who}`);
+      return token;
+    },
+  };
+}
+
 export const PEOPLE: Record<string, string[]> = {
   dana: ['data-scientist'],
   erin: ['ml-engineer'],

@@ -23,7 +23,7 @@ import {
   RATIONALE,
   Traffic,
   uploadDataset,
-  type Client,
+  clientOf,
 } from '../support/rollout-story.js';
 
 /**
@@ -70,14 +70,7 @@ describe('web console: rollouts', () => {
   let models: GermanCreditModels;
   let policiesDir: string;
   const tokens: Record<string, string> = {};
-  const client: Client = {
-    url: () => app.url,
-    token: (who) => {
-      const t = tokens[who];
-      if (t === undefined) throw new Error(`no token for ${who}`);
-      return t;
-    },
-  };
+  const client = clientOf(() => app.url, tokens);
   const versions: number[] = [];
   const evaluations: string[] = [];
 

@@ -26,8 +26,8 @@ import {
   Traffic,
   uploadDataset,
   waitForRollout,
-  type Client,
   type RolloutView,
+  clientOf,
 } from '../support/rollout-story.js';
 
 /**
@@ -113,14 +113,7 @@ describe('audit report of a full German credit SHADOW_THEN_CANARY rollout', () =
   let policiesDir: string;
   let dir: string;
   const tokens: Record<string, string> = {};
-  const client: Client = {
-    url: () => app.url,
-    token: (who) => {
-      const t = tokens[who];
-      if (t === undefined) throw new Error(`no token for ${who}`);
-      return t;
-    },
-  };
+  const client = clientOf(() => app.url, tokens);
   const versions: Record<string, number> = {};
   let initial: RolloutView;
   let completed: RolloutView;

@@ -14,7 +14,7 @@ import {
   RATIONALE,
   rollout,
   uploadDataset,
-  type Client,
+  clientOf,
 } from '../support/rollout-story.js';
 
 /**
@@ -46,14 +46,7 @@ describe('rollouts: the list, and the reasons for pausing and advancing', () => 
   let app: TestApp;
   let policiesDir: string;
   const tokens: Record<string, string> = {};
-  const client: Client = {
-    url: () => app.url,
-    token: (who) => {
-      const t = tokens[who];
-      if (t === undefined) throw new Error(`no token for ${who}`);
-      return t;
-    },
-  };
+  const client = clientOf(() => app.url, tokens);
   let initialId: string;
   let stagedId: string;
 

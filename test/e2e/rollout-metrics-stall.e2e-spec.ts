@@ -20,8 +20,8 @@ import {
   Traffic,
   uploadDataset,
   waitForRollout,
-  type Client,
   type RolloutView,
+  clientOf,
 } from '../support/rollout-story.js';
 
 const ENDPOINT = 'credit-stall';
@@ -46,14 +46,7 @@ describe('a rollout whose metrics stop arriving', () => {
   let policiesDir: string;
   let db: pg.Client;
   const tokens: Record<string, string> = {};
-  const client: Client = {
-    url: () => app.url,
-    token: (who) => {
-      const t = tokens[who];
-      if (t === undefined) throw new Error(`no token for ${who}`);
-      return t;
-    },
-  };
+  const client = clientOf(() => app.url, tokens);
   let fair = 0;
   let faulty = 0;
   let faultyEvaluation = '';

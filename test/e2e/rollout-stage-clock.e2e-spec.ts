@@ -20,7 +20,7 @@ import {
   Traffic,
   uploadDataset,
   waitForRollout,
-  type Client,
+  clientOf,
 } from '../support/rollout-story.js';
 
 const ENDPOINT = 'credit-clock';
@@ -53,14 +53,7 @@ describe('a rollout stage’s clock across a crashed driver', () => {
   let db: pg.Client;
   let controller: RolloutController;
   const tokens: Record<string, string> = {};
-  const client: Client = {
-    url: () => app.url,
-    token: (who) => {
-      const t = tokens[who];
-      if (t === undefined) throw new Error(`no token for ${who}`);
-      return t;
-    },
-  };
+  const client = clientOf(() => app.url, tokens);
   let fair = 0;
   let retrained = 0;
   let retrainedEvaluation = '';

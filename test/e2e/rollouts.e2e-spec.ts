@@ -26,8 +26,8 @@ import {
   Traffic,
   uploadDataset,
   waitForRollout,
-  type Client,
   type RolloutView,
+  clientOf,
 } from '../support/rollout-story.js';
 
 const W = { minRequests: 20, seconds: 60 };
@@ -57,14 +57,7 @@ describe('the rollout engine: shadow, canary, blue-green and A/B, judged on live
   let models: GermanCreditModels;
   let policiesDir: string;
   const tokens: Record<string, string> = {};
-  const client: Client = {
-    url: () => running.url,
-    token: (who) => {
-      const t = tokens[who];
-      if (t === undefined) throw new Error(`no token for ${who}`);
-      return t;
-    },
-  };
+  const client = clientOf(() => running.url, tokens);
   const versions: Record<string, number> = {};
   const evaluations: Record<string, string> = {};
 

@@ -13,7 +13,7 @@ import { RolloutsPage } from './pages/rollouts-page.js';
 import { ProblemView } from './problem-view.js';
 import { Link, useRoute } from './router.js';
 import { SignIn } from './sign-in.js';
-import { useLoaded } from './use-loaded.js';
+import { useLoaded, type Loaded } from './use-loaded.js';
 
 type SessionState =
   | { readonly state: 'loading' }
@@ -67,6 +67,12 @@ export function App(): ReactNode {
   }, []);
   useEffect(load, [load]);
   const route = useRoute();
+  // What the session's roles allow, read once per session: the navigation and the page both ask.
+  const csrfToken = session.state === 'signed-in' ? session.session.csrfToken : null;
+  const abilities = useLoaded(
+    () => (csrfToken === null ? Promise.resolve([]) : fetchAbilities(csrfToken)),
+    [csrfToken],
+  );
   // After a move between pages, focus goes to the new content, as a page load would put it.
   const main = useRef<HTMLElement>(null);
   const moved = useRef(false);
@@ -82,7 +88,7 @@ export function App(): ReactNode {
       </a>
       <header className="top">
         <p className="product">Gatehouse console</p>
-        {session.state === 'signed-in' && <Navigation session={session.session} route={route} />}
+        {session.state === 'signed-in' && <Navigation abilities={abilities} route={route} />}
         {session.state === 'signed-in' && (
           <SignedIn
             session={session.session}
@@ -98,29 +104,12 @@ export function App(): ReactNode {
           <ProblemView title="Your session could not be checked" problem={session.problem} />
         )}
         {session.state === 'signed-out' && <SignIn onSignedIn={load} />}
-        {session.state === 'signed-in' && <Content session={session.session} route={route} />}
+        {session.state === 'signed-in' && (
+          <Content session={session.session} route={route} abilities={abilities} />
+        )}
       </main>
     </>
   );
-}
-
-/**
- * What the session's roles allow, read once per session: the navigation and the pages both ask.
- * Kept by the csrf token, which is the session's own.
- */
-const abilitiesBySession = new Map<string, Promise<readonly Permission[]>>();
-function useAbilities(session: Session) {
-  return useLoaded(() => {
-    let found = abilitiesBySession.get(session.csrfToken);
-    if (found === undefined) {
-      found = fetchAbilities(session.csrfToken);
-      abilitiesBySession.clear();
-      abilitiesBySession.set(session.csrfToken, found);
-      // A failed read is tried again on the next page rather than remembered.
-      found.catch(() => abilitiesBySession.delete(session.csrfToken));
-    }
-    return found;
-  }, [session.csrfToken]);
 }
 
 /** The page `route` names, or the first the roles may open for the console's root. */
@@ -130,8 +119,13 @@ function pageAt(route: string, abilities: readonly Permission[]) {
 }
 
 /** The pages the session's roles may open: a page they cannot use is not offered. */
-function Navigation({ session, route }: { session: Session; route: string }): ReactNode {
-  const abilities = useAbilities(session);
+function Navigation({
+  abilities,
+  route,
+}: {
+  abilities: Loaded<readonly Permission[]>;
+  route: string;
+}): ReactNode {
   if (abilities.state !== 'loaded') return null;
   const current = pageAt(route, abilities.value);
   return (
@@ -150,8 +144,15 @@ function Navigation({ session, route }: { session: Session; route: string }): Re
 }
 
 /** The page of the route, once the roles are known to open it. */
-function Content({ session, route }: { session: Session; route: string }): ReactNode {
-  const abilities = useAbilities(session);
+function Content({
+  session,
+  route,
+  abilities,
+}: {
+  session: Session;
+  route: string;
+  abilities: Loaded<readonly Permission[]>;
+}): ReactNode {
   if (abilities.state === 'loading') return <p role="status">Reading what your roles allow…</p>;
   if (abilities.state === 'failed')
     return (

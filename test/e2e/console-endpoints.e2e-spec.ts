@@ -11,7 +11,7 @@ import {
 import { PredictionLog } from '../../src/prediction-log/prediction-log.service.js';
 import { startTestApp, type TestApp } from '../support/app.js';
 import { launchBrowser, type TestBrowser } from '../support/browser.js';
-import { freshPage, seriousViolations } from '../support/console-page.js';
+import { devSignIn, freshPage, seriousViolations } from '../support/console-page.js';
 import { createEndpoint, seedLiveEndpoint } from '../support/registry.js';
 
 /**
@@ -112,10 +112,7 @@ describe('web console: endpoints', () => {
 
   it('shows each endpoint: its live version, traffic and drift, the alert among them', async () => {
     const { context, page, faults } = await freshPage(browser);
-    await page.goto(`${app.url}/console/endpoints`);
-    await page.getByLabel('Subject').fill('audrey');
-    await page.getByLabel(/^Roles/).fill('auditor');
-    await page.getByRole('button', { name: 'Dev sign-in' }).click();
+    await devSignIn(page, `${app.url}/console/endpoints`, 'audrey', 'auditor');
     await page.getByRole('heading', { name: 'Endpoints', level: 1 }).waitFor();
 
     const table = page.getByRole('table');
@@ -147,10 +144,7 @@ describe('web console: endpoints', () => {
     for (let i = 1; i <= 49; i++)
       await createEndpoint(app, engineer, `queue-${String(i).padStart(2, '0')}`, 'credit-risk');
     const { context, page, faults } = await freshPage(browser);
-    await page.goto(`${app.url}/console/endpoints`);
-    await page.getByLabel('Subject').fill('audrey');
-    await page.getByLabel(/^Roles/).fill('auditor');
-    await page.getByRole('button', { name: 'Dev sign-in' }).click();
+    await devSignIn(page, `${app.url}/console/endpoints`, 'audrey', 'auditor');
     const caption = page.getByRole('table').locator('caption');
     await caption.getByText('Endpoints 1 to 50').waitFor();
     await expect(page.getByRole('row').count()).resolves.toBe(51);

@@ -1,11 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { readFileSync } from 'node:fs';
-import type { Locator, Page } from 'playwright-core';
+import type { Locator } from 'playwright-core';
 import { LedgerService } from '../../src/ledger/ledger.service.js';
 import { leafHash } from '../../src/ledger/merkle.js';
 import { startTestApp, type TestApp } from '../support/app.js';
 import { launchBrowser, type TestBrowser } from '../support/browser.js';
-import { freshPage, seriousViolations } from '../support/console-page.js';
+import { devSignIn, freshPage, seriousViolations } from '../support/console-page.js';
 import { testEvent } from '../support/test-event.js';
 
 /**
@@ -19,14 +19,6 @@ interface Row {
   readonly ts: string;
   readonly subject: string;
   readonly actor: { readonly sub: string };
-}
-
-async function signInAsAuditor(app: TestApp, page: Page, path = '/console/ledger'): Promise<void> {
-  await page.goto(`${app.url}${path}`);
-  await page.getByLabel('Subject').fill('audrey');
-  await page.getByLabel(/^Roles/).fill('auditor');
-  await page.getByRole('button', { name: 'Dev sign-in' }).click();
-  await page.getByRole('banner').getByText('Signed in as').waitFor();
 }
 
 /** The seqs the events table shows, once its caption says the filter is applied. */
@@ -82,7 +74,7 @@ describe('web console: the Ledger page', () => {
 
   it('narrows the events by subject, actor and time, and refuses a bad window by name', async () => {
     const { context, page, faults } = await freshPage(browser);
-    await signInAsAuditor(app, page);
+    await devSignIn(page, `${app.url}/console/ledger`, 'audrey', 'auditor');
     const main = page.getByRole('main');
     const table = main.getByRole('table');
     await table.locator('caption', { hasText: /^Events 1–\d+$/ }).waitFor();
@@ -135,7 +127,7 @@ describe('web console: the Ledger page', () => {
 
   it('shows an event’s inclusion proof, checked in the browser against the latest checkpoint', async () => {
     const { context, page, faults } = await freshPage(browser);
-    await signInAsAuditor(app, page);
+    await devSignIn(page, `${app.url}/console/ledger`, 'audrey', 'auditor');
     const main = page.getByRole('main');
     const table = main.getByRole('table');
     const chosen = events[4]!;
@@ -173,7 +165,7 @@ describe('web console: the Ledger page', () => {
 
   it('downloads the events matching the filter as JSON lines that verify', async () => {
     const { context, page, faults } = await freshPage(browser, { downloads: true });
-    await signInAsAuditor(app, page);
+    await devSignIn(page, `${app.url}/console/ledger`, 'audrey', 'auditor');
     const main = page.getByRole('main');
     const form = main.getByRole('search', { name: 'Filter events' });
     await form.getByLabel('Actor').fill('bob');

@@ -6,7 +6,12 @@ import { thumbprintKid } from '../../src/ledger/jws-verify.js';
 import { buildGermanCreditModels } from '../../src/model-builder/index.js';
 import { startTestApp, type TestApp } from '../support/app.js';
 import { launchBrowser, type TestBrowser } from '../support/browser.js';
-import { freshPage, graphqlAsSession, seriousViolations } from '../support/console-page.js';
+import {
+  devSignIn,
+  freshPage,
+  graphqlAsSession,
+  seriousViolations,
+} from '../support/console-page.js';
 import { registerModel, registerVersion } from '../support/registry.js';
 
 /**
@@ -17,14 +22,6 @@ import { registerModel, registerVersion } from '../support/registry.js';
  */
 
 const sha256 = (bytes: string | Uint8Array) => createHash('sha256').update(bytes).digest('hex');
-
-async function devSignIn(app: TestApp, page: Page, subject: string, roles: string): Promise<void> {
-  await page.goto(`${app.url}/console/reports`);
-  await page.getByLabel('Subject').fill(subject);
-  await page.getByLabel(/^Roles/).fill(roles);
-  await page.getByRole('button', { name: 'Dev sign-in' }).click();
-  await page.getByRole('banner').getByText('Signed in as').waitFor();
-}
 
 /** The file a press of the button saves, through Playwright's download event. */
 async function downloadOf(page: Page, press: () => Promise<void>): Promise<Download> {
@@ -66,7 +63,7 @@ describe('web console: reports', () => {
 
   it('exports, downloads and verifies a report in the browser; refuses a tampered one', async () => {
     const { context, page, faults } = await freshPage(browser, { downloads: true });
-    await devSignIn(app, page, 'audrey', 'auditor');
+    await devSignIn(page, `${app.url}/console/reports`, 'audrey', 'auditor');
     const main = page.getByRole('main');
     await main.getByRole('heading', { name: 'Reports', level: 1 }).waitFor();
     await main.getByText('No report has been exported yet.').waitFor();
@@ -187,7 +184,7 @@ describe('web console: reports', () => {
 
   it('offers a data scientist no export, and the API refuses one anyway', async () => {
     const { context, page, faults } = await freshPage(browser);
-    await devSignIn(app, page, 'dana', 'data-scientist');
+    await devSignIn(page, `${app.url}/console/reports`, 'dana', 'data-scientist');
     const main = page.getByRole('main');
     await main.getByText(/^Your roles \(data-scientist\) may not export audit reports/).waitFor();
     expect(await main.getByRole('button', { name: 'Export' }).count()).toBe(0);

@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { buildGermanCreditModels, defaultGermanCreditPath } from '../../src/model-builder/index.js';
 import { startTestApp, type TestApp } from '../support/app.js';
 import { launchBrowser, type TestBrowser } from '../support/browser.js';
-import { freshPage, seriousViolations } from '../support/console-page.js';
+import { devSignIn, freshPage, seriousViolations } from '../support/console-page.js';
 import { createEndpoint, registerModel, registerVersion, setTraffic } from '../support/registry.js';
 
 /**
@@ -132,10 +132,7 @@ describe('web console: the Request page figures', () => {
           globalThis.cspViolations.push(event.violatedDirective + ' ' + event.blockedURI);
         });`,
     });
-    await page.goto(`${app.url}/console/requests/${promotionId}`);
-    await page.getByLabel('Subject').fill('audrey');
-    await page.getByLabel(/^Roles/).fill('auditor');
-    await page.getByRole('button', { name: 'Dev sign-in' }).click();
+    await devSignIn(page, `${app.url}/console/requests/${promotionId}`, 'audrey', 'auditor');
     const main = page.getByRole('main');
     await main.getByRole('heading', { name: /^Promotion request: credit-risk v2/ }).waitFor();
 

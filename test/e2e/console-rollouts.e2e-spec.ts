@@ -1,7 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { rmSync } from 'node:fs';
 import type { SpanProcessor } from '@opentelemetry/sdk-trace';
-import type { Page } from 'playwright-core';
 import { loadConfig } from '../../src/config/config.js';
 import {
   buildGermanCreditModels,
@@ -11,7 +10,7 @@ import {
 import { startTelemetry, type Telemetry } from '../../src/telemetry/sdk.js';
 import { startTestApp, type TestApp } from '../support/app.js';
 import { launchBrowser, type TestBrowser } from '../support/browser.js';
-import { freshPage, seriousViolations } from '../support/console-page.js';
+import { devSignIn, freshPage, seriousViolations } from '../support/console-page.js';
 import { createEndpoint, registerModel, registerVersion, setTraffic } from '../support/registry.js';
 import {
   evaluate,
@@ -54,14 +53,6 @@ const DISCARD: SpanProcessor = {
   forceFlush: () => Promise.resolve(),
   shutdown: () => Promise.resolve(),
 };
-
-async function devSignIn(app: TestApp, page: Page, subject: string, roles: string): Promise<void> {
-  await page.goto(`${app.url}/console/rollouts`);
-  await page.getByLabel('Subject').fill(subject);
-  await page.getByLabel(/^Roles/).fill(roles);
-  await page.getByRole('button', { name: 'Dev sign-in' }).click();
-  await page.getByRole('banner').getByText('Signed in as').waitFor();
-}
 
 describe('web console: rollouts', () => {
   let app: TestApp;
@@ -122,7 +113,7 @@ describe('web console: rollouts', () => {
   it('shows a rollout updating itself through its stages to completion, with no reload', async () => {
     const id = await stagedRollout('credit-watch');
     const { context, page, faults } = await freshPage(browser);
-    await devSignIn(app, page, 'audrey', 'auditor');
+    await devSignIn(page, `${app.url}/console/rollouts`, 'audrey', 'auditor');
     const main = page.getByRole('main');
 
     // The list: the rollout under way first, reached by keyboard.
@@ -181,7 +172,7 @@ describe('web console: rollouts', () => {
   it('rolls a rollout back for an engineer, through the confirmation, with their reason in the ledger', async () => {
     const id = await stagedRollout('credit-back');
     const { context, page, faults } = await freshPage(browser);
-    await devSignIn(app, page, 'erin', 'ml-engineer');
+    await devSignIn(page, `${app.url}/console/rollouts`, 'erin', 'ml-engineer');
     await page.goto(`${app.url}/console/rollouts/${id}`);
     const main = page.getByRole('main');
     await main.getByRole('heading', { name: 'Rollout of v2 to credit-back' }).waitFor();

@@ -1,10 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { readFileSync } from 'node:fs';
-import type { Page } from 'playwright-core';
 import { buildGermanCreditModels, defaultGermanCreditPath } from '../../src/model-builder/index.js';
 import { startTestApp, type TestApp } from '../support/app.js';
 import { launchBrowser, type TestBrowser } from '../support/browser.js';
-import { freshPage, seriousViolations } from '../support/console-page.js';
+import { devSignIn, freshPage, seriousViolations } from '../support/console-page.js';
 import { createEndpoint, registerModel, registerVersion } from '../support/registry.js';
 
 /**
@@ -15,14 +14,6 @@ import { createEndpoint, registerModel, registerVersion } from '../support/regis
 
 const STATEMENT =
   'I reviewed the fairness audit, the model card and the rollback criteria, and sign off.';
-
-async function devSignIn(app: TestApp, page: Page, subject: string, roles: string): Promise<void> {
-  await page.goto(`${app.url}/console/inbox`);
-  await page.getByLabel('Subject').fill(subject);
-  await page.getByLabel(/^Roles/).fill(roles);
-  await page.getByRole('button', { name: 'Dev sign-in' }).click();
-  await page.getByRole('banner').getByText('Signed in as').waitFor();
-}
 
 describe('web console: inbox and sign-off', () => {
   let app: TestApp;
@@ -97,7 +88,7 @@ describe('web console: inbox and sign-off', () => {
 
   it('lets a compliance officer find the request, review it and sign off by keyboard', async () => {
     const { context, page, faults } = await freshPage(browser);
-    await devSignIn(app, page, 'cora', 'compliance-officer');
+    await devSignIn(page, `${app.url}/console/inbox`, 'cora', 'compliance-officer');
     const main = page.getByRole('main');
     const waiting = main.getByRole('table', { name: 'Requests you may approve' });
     await waiting.waitFor();
@@ -163,7 +154,7 @@ describe('web console: inbox and sign-off', () => {
 
   it('tells the requester why they may not approve their own request', async () => {
     const { context, page, faults } = await freshPage(browser);
-    await devSignIn(app, page, 'dana', 'data-scientist ml-engineer');
+    await devSignIn(page, `${app.url}/console/inbox`, 'dana', 'data-scientist ml-engineer');
     const main = page.getByRole('main');
     const refused = main.getByRole('table', { name: /^Requests you may not approve/ });
     await refused.waitFor();

@@ -1,11 +1,15 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import pg from 'pg';
-import type { Page } from 'playwright-core';
 import { CONSOLE_HEADERS } from '../../src/console/console-files.js';
 import { LedgerService } from '../../src/ledger/ledger.service.js';
 import { startTestApp, type TestApp } from '../support/app.js';
 import { launchBrowser, type TestBrowser } from '../support/browser.js';
-import { freshPage, graphqlAsSession, seriousViolations } from '../support/console-page.js';
+import {
+  devSignIn,
+  freshPage,
+  graphqlAsSession,
+  seriousViolations,
+} from '../support/console-page.js';
 import { testEvent } from '../support/test-event.js';
 
 /**
@@ -13,14 +17,6 @@ import { testEvent } from '../support/test-event.js';
  * a page that runs under its Content-Security-Policy without an error, and axe-core's audit.
  * `npm test` builds the console first.
  */
-
-/** Signs in as an auditor through the console's Dev sign-in form (the dev issuer is on). */
-async function signInAsAuditor(app: TestApp, page: Page): Promise<void> {
-  await page.goto(`${app.url}/console/ledger`);
-  await page.getByLabel('Subject').fill('audrey');
-  await page.getByLabel(/^Roles/).fill('auditor');
-  await page.getByRole('button', { name: 'Dev sign-in' }).click();
-}
 
 describe('web console', () => {
   let app: TestApp;
@@ -105,7 +101,7 @@ describe('web console', () => {
 
   it('shows the ledger to a signed-in auditor: verification, checkpoint, pages and a filter', async () => {
     const { context, page, faults } = await freshPage(browser);
-    await signInAsAuditor(app, page);
+    await devSignIn(page, `${app.url}/console/ledger`, 'audrey', 'auditor');
     const banner = page.getByRole('banner');
     await banner.getByText('Signed in as').waitFor();
     expect(await banner.textContent()).toContain('audrey (auditor)');
@@ -160,7 +156,7 @@ describe('web console', () => {
 
   it('routes in place from an unknown page to the ledger, focus following', async () => {
     const { context, page, faults } = await freshPage(browser);
-    await signInAsAuditor(app, page);
+    await devSignIn(page, `${app.url}/console/ledger`, 'audrey', 'auditor');
     await page.getByRole('banner').getByText('Signed in as').waitFor();
     await page.goto(`${app.url}/console/nowhere`);
     const main = page.getByRole('main');
@@ -176,10 +172,7 @@ describe('web console', () => {
 
   it('offers only the pages the roles may open; the service refuses the others anyway', async () => {
     const { context, page, faults } = await freshPage(browser);
-    await page.goto(`${app.url}/console/`);
-    await page.getByLabel('Subject').fill('dana');
-    await page.getByLabel(/^Roles/).fill('data-scientist');
-    await page.getByRole('button', { name: 'Dev sign-in' }).click();
+    await devSignIn(page, `${app.url}/console/`, 'dana', 'data-scientist');
     const nav = page.getByRole('navigation', { name: 'Console' });
     await nav.getByRole('link', { name: 'Inbox' }).waitFor();
     // A data scientist may not read the ledger: no entry, and the console's root is the Inbox.

@@ -7,7 +7,7 @@ import { issueDevToken, loadOrCreateDevIssuerKey } from '../../src/auth/dev-issu
 import { loadConfig } from '../../src/config/config.js';
 import { launchBrowser, type TestBrowser } from '../support/browser.js';
 import { startLongRunning, type ServingProcess } from '../support/cli.js';
-import { freshPage } from '../support/console-page.js';
+import { devSignIn, freshPage } from '../support/console-page.js';
 import { createTestDatabase, type TestDatabase } from '../support/database.js';
 
 /**
@@ -105,10 +105,7 @@ describe('gatehouse demo', () => {
       // What the README promises: in Chromium, a person signs the request off in the console,
       // watches the rollout the demo then starts, and verifies its report in the browser.
       const { context, page, faults } = await freshPage(browser, { downloads: true });
-      await page.goto(`${demo.url}/console/inbox`);
-      await page.getByLabel('Subject').fill('cora');
-      await page.getByLabel(/^Roles/).fill('compliance-officer');
-      await page.getByRole('button', { name: 'Dev sign-in' }).click();
+      await devSignIn(page, `${demo.url}/console/inbox`, 'cora', 'compliance-officer');
       const main = page.getByRole('main');
       const waiting = main.getByRole('table', { name: 'Requests you may approve' });
       await waiting.getByRole('link', { name: 'credit-risk v1' }).click();

@@ -87,3 +87,20 @@ export function graphqlAsSession(
     };
   }, query);
 }
+
+/**
+ * Opens `url` signed out and signs in through the console's Dev sign-in form (the dev issuer is
+ * on in tests) as `subject` with `roles` (separated by spaces or commas), back on the same page.
+ */
+export async function devSignIn(
+  page: Page,
+  url: string,
+  subject: string,
+  roles: string,
+): Promise<void> {
+  await page.goto(url);
+  await page.getByLabel('Subject').fill(subject);
+  await page.getByLabel(/^Roles/).fill(roles);
+  await page.getByRole('button', { name: 'Dev sign-in' }).click();
+  await page.getByRole('banner').getByText('Signed in as').waitFor();
+}

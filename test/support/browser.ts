@@ -1,12 +1,10 @@
-import { existsSync } from 'node:fs';
 import {
   chromium,
   type Browser,
   type BrowserContext,
   type BrowserContextOptions,
 } from 'playwright-core';
-
-const SYSTEM_CHROMIUM = '/usr/bin/chromium';
+import { chromiumPath } from './chromium-path.js';
 
 /** The flags of every test browser: headless, no sandbox (containers), nothing phoning home. */
 const ARGS = [
@@ -18,13 +16,6 @@ const ARGS = [
   '--disable-sync',
   '--no-first-run',
 ];
-
-/** The system's Chromium when there is one, else the build @sparticuz/chromium unpacks. */
-async function chromiumPath(): Promise<string> {
-  if (existsSync(SYSTEM_CHROMIUM)) return SYSTEM_CHROMIUM;
-  const sparticuz = (await import('@sparticuz/chromium')).default;
-  return sparticuz.executablePath();
-}
 
 /** Playwright's context options, downloads aside: a test that expects one says so. */
 export interface TestContextOptions extends Omit<BrowserContextOptions, 'acceptDownloads'> {
@@ -38,15 +29,22 @@ export interface TestBrowser {
   close(): Promise<void>;
 }
 
-/** Chromium, headless, driven through playwright-core. */
+/**
+ * Chromium, headless, driven through playwright-core. A launch is tried three times: on a busy
+ * machine Chromium now and then dies in its first moments (its zygote's pipe broken), which says
+ * nothing of the console under test.
+ */
 export async function launchBrowser(): Promise<TestBrowser> {
-  const browser: Browser = await chromium.launch({
-    executablePath: await chromiumPath(),
-    args: ARGS,
-    headless: true,
-    // navigator.language follows LANG: C.UTF-8 gives `en-US@posix`, which Intl refuses.
-    env: { ...process.env, LANG: 'en_US.UTF-8' },
-  });
+  const executablePath = await chromiumPath();
+  const launch = (): Promise<Browser> =>
+    chromium.launch({
+      executablePath,
+      args: ARGS,
+      headless: true,
+      // navigator.language follows LANG: C.UTF-8 gives `en-US@posix`, which Intl refuses.
+      env: { ...process.env, LANG: 'en_US.UTF-8' },
+    });
+  const browser = await launch().catch(launch).catch(launch);
   return {
     context: ({ downloads = false, ...options } = {}) =>
       browser.newContext({ ...options, acceptDownloads: downloads }),

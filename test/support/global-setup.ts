@@ -5,6 +5,7 @@ import { join } from 'node:path';
 
 type EmbeddedModule = typeof import('../../src/database/embedded-postgres.js');
 type FreePortModule = typeof import('./free-port.js');
+type ChromiumPathModule = typeof import('./chromium-path.js');
 
 /**
  * Once per test run: a PostgreSQL server (DATABASE_URL, or an embedded one when it is unset,
@@ -26,6 +27,11 @@ export default async function globalSetup(): Promise<void> {
     (globalThis as { gatehouseTestPostgres?: { stop(): Promise<void> } }).gatehouseTestPostgres =
       embedded;
   }
+  // Chromium is unpacked once, before the workers start: two test files unpacking it into the
+  // same /tmp/chromium at once would leave a corrupt binary for both.
+  const chromiumSpecifier: string = './chromium-path';
+  const { chromiumPath } = (await import(chromiumSpecifier)) as ChromiumPathModule;
+  await chromiumPath();
   process.env['GATEHOUSE_TEST_SERVER_URL'] = process.env['DATABASE_URL'];
   process.env['GATEHOUSE_TEST_RUN_ID'] =
     `${Date.now().toString(36)}${randomBytes(3).toString('hex')}`;

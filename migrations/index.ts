@@ -14,6 +14,7 @@ import { ConsoleSessions1764560000000 } from './1764560000000-ConsoleSessions.js
 import { LedgerEventFilters1764570000000 } from './1764570000000-LedgerEventFilters.js';
 import { LedgerActorSub1764580000000 } from './1764580000000-LedgerActorSub.js';
 import { RolloutStageClock1764590000000 } from './1764590000000-RolloutStageClock.js';
+import { PredictionLogPolicy1764600000000 } from './1764600000000-PredictionLogPolicy.js';
 
 /**
  * Every migration, oldest first. A landed migration is never edited: a schema change is a new
@@ -36,4 +37,5 @@ export const MIGRATIONS = [
   LedgerEventFilters1764570000000,
   LedgerActorSub1764580000000,
   RolloutStageClock1764590000000,
+  PredictionLogPolicy1764600000000,
 ];

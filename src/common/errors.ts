@@ -12,6 +12,7 @@ export const ERROR_CODES = [
   'GATE_FAILED',
   'SEPARATION_OF_DUTIES',
   'PAYLOAD_TOO_LARGE',
+  'UNAVAILABLE',
   'INTERNAL',
 ] as const;
 
@@ -77,6 +78,8 @@ export function httpStatusOf(code: ErrorCode): number {
       return 409;
     case 'PAYLOAD_TOO_LARGE':
       return 413;
+    case 'UNAVAILABLE':
+      return 503;
     case 'INTERNAL':
       return 500;
   }

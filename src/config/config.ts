@@ -97,10 +97,17 @@ export interface InferenceConfig {
 
 export interface PredictionLogConfig {
   readonly enabled: boolean;
-  /** Predictions waiting to be written; beyond this they are dropped and counted. */
+  /**
+   * Predictions waiting in memory to be written; beyond this a new one is dropped and counted,
+   * or refused with its request (an endpoint whose policy requires the log).
+   */
   readonly queueLimit: number;
   readonly batchRows: number;
   readonly flushIntervalMs: number;
+  /** Where batches wait on disk while the database cannot take them. */
+  readonly spoolDir: string;
+  /** Bytes of batches the spool holds at most; 0: no spool (they wait in memory). */
+  readonly spoolBytes: number;
   /** Logged predictions older than this are deleted (their sealed digests stay). 0: keep. */
   readonly retentionDays: number;
 }
@@ -303,6 +310,11 @@ export function loadConfig(env: Env, cwd: string = process.cwd()): Config {
       queueLimit: read.integer('GATEHOUSE_PREDICTION_LOG_QUEUE_LIMIT', 100_000, 1, 10_000_000),
       batchRows: read.integer('GATEHOUSE_PREDICTION_LOG_BATCH_ROWS', 2000, 1, 100_000),
       flushIntervalMs: read.integer('GATEHOUSE_PREDICTION_LOG_FLUSH_MS', 250, 1, 60_000),
+      spoolDir: absolute(
+        read.string('GATEHOUSE_PREDICTION_SPOOL_DIR', `${dataDir}/prediction-spool`),
+        cwd,
+      ),
+      spoolBytes: read.integer('GATEHOUSE_PREDICTION_SPOOL_MB', 1024, 0, 1 << 22) * 2 ** 20,
       retentionDays: read.integer('GATEHOUSE_PREDICTION_RETENTION_DAYS', 183, 0, 36_500),
     },
     batch: {

@@ -3,6 +3,14 @@ import { Column, CreateDateColumn, Entity, PrimaryColumn } from 'typeorm';
 export const TRAFFIC_MODES = ['NONE', 'SHADOW', 'CANARY', 'BLUE_GREEN', 'AB_TEST'] as const;
 export type TrafficMode = (typeof TRAFFIC_MODES)[number];
 
+/**
+ * What the endpoint does when the prediction log can take no more (the database away and the
+ * spool full): `best-effort` answers and counts the prediction dropped; `required` refuses the
+ * request (503) rather than serve a prediction that is not logged.
+ */
+export const PREDICTION_LOG_POLICIES = ['best-effort', 'required'] as const;
+export type PredictionLogPolicy = (typeof PREDICTION_LOG_POLICIES)[number];
+
 const bigintAsNumber = { to: (v: number) => v, from: (v: string) => Number(v) };
 
 /**
@@ -44,6 +52,9 @@ export class EndpointEntity {
 
   @Column({ type: 'bigint', transformer: bigintAsNumber })
   revision!: number;
+
+  @Column({ name: 'prediction_log_policy', type: 'text' })
+  predictionLogPolicy!: PredictionLogPolicy;
 
   @Column({ name: 'created_by', type: 'text' })
   createdBy!: string;

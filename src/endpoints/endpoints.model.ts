@@ -1,6 +1,6 @@
 import { ArgsType, Field, Int, ObjectType, registerEnumType } from '@nestjs/graphql';
 import { PageArgs } from '../common/pagination.js';
-import { TRAFFIC_MODES, type TrafficMode } from './endpoint.entity.js';
+import { TRAFFIC_MODES, type PredictionLogPolicy, type TrafficMode } from './endpoint.entity.js';
 
 export const TrafficModeEnum = Object.fromEntries(TRAFFIC_MODES.map((m) => [m, m])) as {
   [K in TrafficMode]: K;
@@ -9,6 +9,16 @@ registerEnumType(TrafficModeEnum, {
   name: 'TrafficMode',
   description:
     'How a candidate version takes traffic: NONE, SHADOW (mirrored, never answers), or a weighted split by routing key.',
+});
+
+export const PredictionLogPolicyEnum = {
+  BEST_EFFORT: 'best-effort',
+  REQUIRED: 'required',
+} as const satisfies Record<string, PredictionLogPolicy>;
+registerEnumType(PredictionLogPolicyEnum, {
+  name: 'PredictionLogPolicy',
+  description:
+    'What an endpoint does when the prediction log can take no more (the database away and the spool full): BEST_EFFORT answers and counts the prediction dropped; REQUIRED refuses the request (503) rather than serve a prediction that is not logged. REQUIRED for every endpoint of a HIGH-tier model.',
 });
 
 @ObjectType('Endpoint', {
@@ -46,8 +56,11 @@ export class EndpointModel {
   @Field(() => Int, { description: 'SHADOW: share of requests mirrored, in basis points.' })
   shadowSample!: number;
 
-  @Field(() => Int, { description: 'Bumped on every traffic change.' })
+  @Field(() => Int, { description: 'Bumped on every traffic or log policy change.' })
   revision!: number;
+
+  @Field(() => PredictionLogPolicyEnum)
+  predictionLogPolicy!: PredictionLogPolicy;
 
   @Field()
   createdBy!: string;

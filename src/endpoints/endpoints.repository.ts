@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource, type EntityManager } from 'typeorm';
 import { keysetPage, type Cursor } from '../common/pagination.js';
-import { EndpointEntity } from './endpoint.entity.js';
+import { EndpointEntity, type PredictionLogPolicy } from './endpoint.entity.js';
 import { ENDPOINTS_CHANNEL } from './endpoint-events.js';
 
 export type NewEndpoint = Omit<EndpointEntity, 'createdAt'>;
@@ -63,6 +63,21 @@ export class EndpointsRepository {
       EndpointEntity,
       { id: endpoint.id },
       { ...traffic, revision, updatedAt: new Date() },
+    );
+    await manager.query('SELECT pg_notify($1, $2)', [ENDPOINTS_CHANNEL, endpoint.name]);
+  }
+
+  /** Writes a new log policy and tells every replica's router, as a traffic change does. */
+  async updateLogPolicy(
+    manager: EntityManager,
+    endpoint: { id: string; name: string },
+    predictionLogPolicy: PredictionLogPolicy,
+    revision: number,
+  ): Promise<void> {
+    await manager.update(
+      EndpointEntity,
+      { id: endpoint.id },
+      { predictionLogPolicy, revision, updatedAt: new Date() },
     );
     await manager.query('SELECT pg_notify($1, $2)', [ENDPOINTS_CHANNEL, endpoint.name]);
   }

@@ -2,8 +2,13 @@ import { Args, Mutation, Query, Resolver } from '@nestjs/graphql';
 import { Can, CurrentPrincipal } from '../auth/decorators.js';
 import type { Principal } from '../auth/principal.js';
 import { RegistryService } from '../registry/registry.service.js';
-import type { EndpointEntity } from './endpoint.entity.js';
-import { EndpointModel, EndpointPageModel, EndpointsArgs } from './endpoints.model.js';
+import type { EndpointEntity, PredictionLogPolicy } from './endpoint.entity.js';
+import {
+  EndpointModel,
+  EndpointPageModel,
+  EndpointsArgs,
+  PredictionLogPolicyEnum,
+} from './endpoints.model.js';
 import { EndpointsService } from './endpoints.service.js';
 
 @Resolver(() => EndpointModel)
@@ -38,9 +43,30 @@ export class EndpointsResolver {
     @Args('name') name: string,
     @Args('model') model: string,
     @CurrentPrincipal() principal: Principal,
+    @Args('predictionLogPolicy', {
+      type: () => PredictionLogPolicyEnum,
+      nullable: true,
+      description: 'Default: REQUIRED for a HIGH-tier model, else BEST_EFFORT.',
+    })
+    predictionLogPolicy?: PredictionLogPolicy | null,
   ): Promise<EndpointModel> {
-    const row = await this.service.create(name, model, principal);
+    const row = await this.service.create(name, model, principal, predictionLogPolicy ?? undefined);
     return endpointModelOf(row, model);
+  }
+
+  @Mutation(() => EndpointModel, {
+    description:
+      'Sets what the endpoint does when the prediction log can take no more, with the reason in the ledger. An endpoint of a HIGH-tier model stays REQUIRED.',
+  })
+  @Can('update', 'Endpoint')
+  async setPredictionLogPolicy(
+    @Args('endpoint') endpoint: string,
+    @Args('policy', { type: () => PredictionLogPolicyEnum }) policy: PredictionLogPolicy,
+    @Args('reason') reason: string,
+    @CurrentPrincipal() principal: Principal,
+  ): Promise<EndpointModel> {
+    const row = await this.service.setPredictionLogPolicy(endpoint, policy, reason, principal);
+    return (await this.present([row]))[0] as EndpointModel;
   }
 
   private async present(rows: EndpointEntity[]): Promise<EndpointModel[]> {
@@ -61,6 +87,7 @@ function endpointModelOf(row: EndpointEntity, model: string): EndpointModel {
     candidateWeight: row.candidateWeight,
     shadowSample: row.shadowSample,
     revision: row.revision,
+    predictionLogPolicy: row.predictionLogPolicy,
     createdBy: row.createdBy,
     createdAt: row.createdAt,
     updatedAt: row.updatedAt,

@@ -1,14 +1,17 @@
 import { randomUUID } from 'node:crypto';
-import { Injectable } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
 import type { Principal } from '../auth/principal.js';
-import { ConflictError, NotFoundError } from '../common/errors.js';
+import { BadInputError, ConflictError, NotFoundError } from '../common/errors.js';
 import { decodeCursor, pageLimit, pageOf } from '../common/pagination.js';
 import { actorOf } from '../ledger/actor.js';
 import { LedgerService } from '../ledger/ledger.service.js';
 import { checkSlug } from '../registry/registry-rules.js';
 import { RegistryService } from '../registry/registry.service.js';
-import type { EndpointEntity } from './endpoint.entity.js';
+import { POLICIES, type Policies } from '../policy/policies.js';
+import type { RiskTier } from '../policy/risk-tiers.js';
+import { checkStatement } from '../promotions/statements.js';
+import type { EndpointEntity, PredictionLogPolicy } from './endpoint.entity.js';
 import { EndpointsRepository } from './endpoints.repository.js';
 
 /**
@@ -22,13 +25,25 @@ export class EndpointsService {
     private readonly repository: EndpointsRepository,
     private readonly registry: RegistryService,
     private readonly ledger: LedgerService,
+    @Inject(POLICIES) private readonly policies: Policies,
   ) {}
 
-  async create(name: string, model: string, principal: Principal): Promise<EndpointEntity> {
+  /**
+   * `predictionLogPolicy`: what the endpoint does when the log can take no more; by default
+   * `required` for a HIGH-tier model (which may not be served unlogged), else `best-effort`.
+   */
+  async create(
+    name: string,
+    model: string,
+    principal: Principal,
+    predictionLogPolicy?: PredictionLogPolicy,
+  ): Promise<EndpointEntity> {
     checkSlug('name', name);
     return this.ledger.transaction(async (tx) => {
       const owner = await this.registry.model(model, tx.manager);
       if (!owner) throw new NotFoundError('model', model);
+      const policy = predictionLogPolicy ?? defaultLogPolicy(owner.riskTier);
+      checkLogPolicy(policy, owner.riskTier);
       if (await this.repository.exists(name, tx.manager))
         throw new ConflictError(`endpoint ${name} already exists`, { name });
       const id = randomUUID();
@@ -43,6 +58,7 @@ export class EndpointsService {
         candidateWeight: 0,
         shadowSample: 10_000,
         revision: 1,
+        predictionLogPolicy: policy,
         createdBy: principal.sub,
         updatedAt: new Date(),
       });
@@ -50,7 +66,38 @@ export class EndpointsService {
         type: 'endpoint.created',
         subject: `endpoint:${name}`,
         actor: actorOf(principal),
-        payload: { id, name, model },
+        payload: { id, name, model, predictionLogPolicy: policy },
+      });
+      const row = await this.repository.byName(name, tx.manager);
+      if (!row) throw new Error(`endpoint ${name} vanished inside its own transaction`);
+      return row;
+    });
+  }
+
+  /**
+   * Sets what the endpoint does when the log can take no more, with its reason in the ledger;
+   * every replica's router hears of it. A HIGH-tier model's endpoint stays `required`.
+   */
+  async setPredictionLogPolicy(
+    name: string,
+    policy: PredictionLogPolicy,
+    reason: string,
+    principal: Principal,
+  ): Promise<EndpointEntity> {
+    // Held to the rule of every text people sign with (the policy's minimum, three words).
+    const why = checkStatement('reason', reason, this.policies.promotion.value.text.minReasonLength);
+    return this.ledger.transaction(async (tx) => {
+      const endpoint = await this.repository.lock(tx.manager, name);
+      if (!endpoint) throw new NotFoundError('endpoint', name);
+      const model = await this.registry.modelById(endpoint.modelId, tx.manager);
+      checkLogPolicy(policy, model.riskTier);
+      if (endpoint.predictionLogPolicy === policy) return endpoint;
+      await this.repository.updateLogPolicy(tx.manager, endpoint, policy, endpoint.revision + 1);
+      tx.record({
+        type: 'endpoint.log_policy.changed',
+        subject: `endpoint:${name}`,
+        actor: actorOf(principal),
+        payload: { from: endpoint.predictionLogPolicy, to: policy, reason: why },
       });
       const row = await this.repository.byName(name, tx.manager);
       if (!row) throw new Error(`endpoint ${name} vanished inside its own transaction`);
@@ -102,4 +149,17 @@ export class EndpointsService {
     }
     return pageOf(await this.repository.page(limit, cursor, modelId), limit);
   }
+}
+
+function defaultLogPolicy(tier: RiskTier): PredictionLogPolicy {
+  return tier === 'HIGH' ? 'required' : 'best-effort';
+}
+
+/** Every prediction of a HIGH-tier model is logged, or not served (automatic record-keeping). */
+function checkLogPolicy(policy: PredictionLogPolicy, tier: RiskTier): void {
+  if (policy !== 'required' && tier === 'HIGH')
+    throw new BadInputError(
+      'predictionLogPolicy',
+      'a HIGH-tier model may not be served unlogged: its endpoints require the prediction log',
+    );
 }

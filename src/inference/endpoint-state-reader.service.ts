@@ -65,6 +65,7 @@ export class EndpointStateReader {
             shadowSample: r.shadowSample,
             hasCandidate: candidate !== null,
           },
+          predictionLogPolicy: r.predictionLogPolicy,
         },
       ];
     });

@@ -1,4 +1,4 @@
-import type { TrafficMode } from '../endpoints/endpoint.entity.js';
+import type { PredictionLogPolicy, TrafficMode } from '../endpoints/endpoint.entity.js';
 import type { ScoringSpec } from '../runtime/scoring.js';
 import type { TensorSpec } from '../runtime/tensor-spec.js';
 import type { ModelSignature } from './oip-tensors.js';
@@ -25,6 +25,8 @@ export interface EndpointState {
   /** The previous live version after a go-live, kept loaded for an instant rollback. */
   readonly standby: ServedVersion | null;
   readonly split: TrafficSplit;
+  /** `required`: a request whose prediction the log cannot take is refused, not answered. */
+  readonly predictionLogPolicy: PredictionLogPolicy;
 }
 
 /**

@@ -22,3 +22,18 @@ export class ModelFailureError extends DomainError {
     });
   }
 }
+
+/**
+ * The endpoint requires every prediction it serves to be logged, and the log can take no more
+ * now (the database away and the spool full, or the log turned off): the request is refused
+ * before an unlogged answer leaves. Sent again later, it can succeed.
+ */
+export class PredictionLogUnavailableError extends DomainError {
+  constructor(endpoint: string) {
+    super(
+      'UNAVAILABLE',
+      `endpoint ${endpoint} requires every prediction to be logged, and the prediction log cannot take more now: send the request again later`,
+      { endpoint, predictionLogPolicy: 'REQUIRED' },
+    );
+  }
+}

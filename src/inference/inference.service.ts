@@ -10,7 +10,11 @@ import { scoresOf } from '../runtime/scoring.js';
 import type { TensorSpec } from '../runtime/tensor-spec.js';
 import type { ServedVersion } from './endpoint-state.js';
 import { EndpointRouter } from './endpoint-router.service.js';
-import { ModelFailureError, NoLiveVersionError } from './inference.errors.js';
+import {
+  ModelFailureError,
+  NoLiveVersionError,
+  PredictionLogUnavailableError,
+} from './inference.errors.js';
 import { ModelExecutor } from './model-executor.service.js';
 import { uuidV7 } from './request-id.js';
 import {
@@ -62,10 +66,11 @@ export interface ModelReadiness {
 /** Model errors can quote whole graphs; the log and the client get the start of it. */
 const MAX_ERROR_LENGTH = 1000;
 
-/** What answering a request gave: the response tensors and each row's score. */
+/** What answering a request gave: the response tensors, each row's score, whether it is logged. */
 interface Answered {
   readonly outputs: OutputTensor[];
   readonly scores: Float64Array | null;
+  readonly logged: boolean;
 }
 
 /**
@@ -117,8 +122,13 @@ export class InferenceService implements OnApplicationShutdown {
     const served = arm === 'candidate' ? state.candidate : state.live;
     if (!served) throw new NoLiveVersionError(endpoint);
     const request = checkTensors(envelope, served.signature, this.maxRows);
+    const logged = state.predictionLogPolicy === 'required';
+    // Refused before the model runs when the log is known to be full already.
+    if (logged && !this.log.accepting()) this.refuseUnlogged(endpoint);
     const id = envelope.id ?? uuidV7();
     const answered = await this.answer(endpoint, served, arm, request, id, keyHash, envelope);
+    // The log filled while the model ran: the answer, unlogged, is not sent.
+    if (logged && !answered.logged) this.refuseUnlogged(endpoint);
     if (state.candidate && isMirrored(state.split, bucket)) {
       const candidate = state.candidate;
       const live = { version: served, scores: answered.scores };
@@ -227,7 +237,7 @@ export class InferenceService implements OnApplicationShutdown {
     }
     const latencyMs = performance.now() - started;
     this.metrics.record({ ...observed, latencyMs, failed: false, scores });
-    this.log.record({
+    const logged = this.log.record({
       requestId,
       endpoint,
       modelVersion: served.version,
@@ -239,7 +249,12 @@ export class InferenceService implements OnApplicationShutdown {
       routingKeyHash,
       createdAt,
     });
-    return { outputs, scores };
+    return { outputs, scores, logged };
+  }
+
+  private refuseUnlogged(endpoint: string): never {
+    this.log.countRefused();
+    throw new PredictionLogUnavailableError(endpoint);
   }
 
   /**

@@ -100,6 +100,15 @@ export type EndpointCreatedPayload = {
   readonly id: string;
   readonly name: string;
   readonly model: string;
+  /** Absent from endpoints created before endpoints had one (they were best-effort). */
+  readonly predictionLogPolicy?: 'best-effort' | 'required';
+};
+
+/** What an endpoint does when the prediction log can take no more, changed. */
+export type EndpointLogPolicyChangedPayload = {
+  readonly from: 'best-effort' | 'required';
+  readonly to: 'best-effort' | 'required';
+  readonly reason: string;
 };
 
 /** An endpoint's whole traffic state. */
@@ -547,6 +556,7 @@ export type LedgerEvents = JsonPayloads<{
   'model.registered': ModelRegisteredPayload;
   'model.version.registered': ModelVersionRegisteredPayload;
   'endpoint.created': EndpointCreatedPayload;
+  'endpoint.log_policy.changed': EndpointLogPolicyChangedPayload;
   'deployment.live.changed': DeploymentChangedPayload;
   'deployment.traffic.changed': DeploymentChangedPayload;
   'predictions.logged': PredictionsLoggedPayload;
@@ -610,6 +620,7 @@ export const LEDGER_EVENT_TYPES = Object.keys({
   'model.registered': true,
   'model.version.registered': true,
   'endpoint.created': true,
+  'endpoint.log_policy.changed': true,
   'deployment.live.changed': true,
   'deployment.traffic.changed': true,
   'predictions.logged': true,

@@ -43,15 +43,23 @@ export class BatchStore {
       application_name: 'gatehouse-prediction-log',
       // An idle connection does not keep a process alive that has nothing else to do.
       allowExitOnIdle: true,
-      // A database that does not answer fails the write (retried at the next flush) instead of
-      // holding the writer, and a shutdown's flush, for ever.
-      connectionTimeoutMillis: 10_000,
+      // A database that does not answer fails the write (spooled, tried again at the next
+      // flush) instead of holding the writer, and a shutdown's flush, for ever: a connection
+      // not made in time, or a statement not answered in time on one that was.
+      connectionTimeoutMillis: WRITE_TIMEOUT_MS,
+      query_timeout: WRITE_TIMEOUT_MS,
     });
     // A connection lost while idle is replaced at the next write; the write reports failures.
     this.pool.on('error', () => undefined);
   }
 
-  async write(batch: PreparedBatch): Promise<StoredBatch> {
+  /**
+   * Writes the batch with its seal. `retried`: an earlier attempt failed, perhaps after its
+   * commit got through (the database answered too late, or the connection died with the
+   * answer); a batch already sealed under the same endpoint and digest is not written twice,
+   * and the answer is null.
+   */
+  async write(batch: PreparedBatch, retried = false): Promise<StoredBatch | null> {
     const { endpoint, chunks, count, sha256 } = batch;
     if (count === 0) throw new Error('an empty prediction batch');
     // The connection's error is the write's: it fails the statement, and the writer reports it.
@@ -62,6 +70,16 @@ export class BatchStore {
     let broken: unknown;
     try {
       await client.query('BEGIN');
+      if (retried) {
+        const [found] = await query<{ id: string }[]>(
+          'SELECT id FROM prediction_batches WHERE sha256 = $1 AND endpoint = $2 LIMIT 1',
+          [sha256, endpoint],
+        );
+        if (found) {
+          await client.query('ROLLBACK');
+          return null;
+        }
+      }
       // The batch's number, and the value of every copied row's batch_id until the commit.
       const [next] = await query<{ id: string }[]>(
         `SELECT set_config('${BATCH_SETTING}', nextval('prediction_batches_id_seq')::text, true) AS id`,
@@ -117,6 +135,8 @@ export class BatchStore {
   }
 }
 
+/** Far above a batch's write (milliseconds), far below a stalled writer being noticed. */
+const WRITE_TIMEOUT_MS = 10_000;
 const COPY_PREDICTIONS = `COPY predictions (${COPY_COLUMNS}) FROM STDIN`;
 /**
  * The transaction-local setting `predictions.batch_id` defaults to (migration

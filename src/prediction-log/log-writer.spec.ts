@@ -1,6 +1,15 @@
 import { afterEach, describe, expect, it } from '@jest/globals';
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { StoredBatch } from './batch-store.js';
-import { LogWriter, type BatchSink, type WriterReport } from './log-writer.js';
+import {
+  LogWriter,
+  startLogWriter,
+  type BatchSink,
+  type LogWriterOptions,
+  type WriterReport,
+} from './log-writer.js';
 import type { PredictionRecord } from './prediction.js';
 import { BatchBuilder, type PreparedBatch } from './prediction-digest.js';
 import { RecordPacker } from './record-codec.js';
@@ -20,18 +29,21 @@ const record = (n: number, endpoint = 'credit'): PredictionRecord => ({
 
 /**
  * Keeps what it is given; fails while `failing` is set, and refuses, as PostgreSQL refuses a
- * value, a batch with a row that starts with `refusing`.
+ * value, a batch with a row that starts with `refusing`. With `losingAnswers`, a write commits
+ * and then fails as if its answer were lost on the way back.
  */
 class MemorySink implements BatchSink {
   readonly batches: { endpoint: string; count: number; rows: string; sha256: string }[] = [];
   failing = false;
+  losingAnswers = false;
   refusing: string | null = null;
   attempts = 0;
   closed = false;
 
-  write(batch: PreparedBatch): Promise<StoredBatch> {
+  write(batch: PreparedBatch, retried: boolean): Promise<StoredBatch | null> {
     this.attempts++;
     if (this.failing) return Promise.reject(new Error('connection refused'));
+    if (retried && this.batches.some((b) => b.sha256 === batch.sha256)) return Promise.resolve(null);
     // The buffers go back to the writer's pool once written: read them now.
     const rows = Buffer.concat(batch.chunks).toString('utf8');
     const refusing = this.refusing;
@@ -43,6 +55,7 @@ class MemorySink implements BatchSink {
         }),
       );
     this.batches.push({ endpoint: batch.endpoint, count: batch.count, rows, sha256: batch.sha256 });
+    if (this.losingAnswers) return Promise.reject(new Error('Connection terminated unexpectedly'));
     const sealed = {
       batchId: this.batches.length,
       endpoint: batch.endpoint,
@@ -77,11 +90,13 @@ describe('the prediction log writer', () => {
   const reports: WriterReport[] = [];
   let sink: MemorySink;
 
-  function start(batchRows: number): LogWriter {
+  function start(batchRows: number, spool?: LogWriterOptions['spool']): LogWriter {
     reports.length = 0;
     sink = new MemorySink();
     // A flush interval the tests never reach: they flush themselves.
-    writer = new LogWriter(sink, { batchRows, flushIntervalMs: 3_600_000 }, (r) => reports.push(r));
+    writer = startLogWriter(sink, { batchRows, flushIntervalMs: 3_600_000, spool }, (r) =>
+      reports.push(r),
+    );
     return writer;
   }
 
@@ -181,6 +196,7 @@ describe('the prediction log writer', () => {
         count: 1,
         message:
           'PostgreSQL refused a prediction of credit: new row violates check constraint "no_bad_rows" (SQLSTATE 23514)',
+        spooled: false,
       },
     ]);
     expect(reports.some((r) => r.kind === 'failed')).toBe(false);
@@ -219,5 +235,101 @@ describe('the prediction log writer', () => {
     w.handle({ kind: 'flush', id: 1 });
     await answered('flushed', 1);
     expect(sink.batches.map((b) => b.count)).toEqual([1]);
+  });
+
+  describe('with a spool', () => {
+    const dirs: string[] = [];
+    const spoolIn = (): { dir: string; limitBytes: number } => {
+      const dir = mkdtempSync(join(tmpdir(), 'gatehouse-writer-spool-'));
+      dirs.push(dir);
+      return { dir, limitBytes: 1 << 20 };
+    };
+    afterEach(() => {
+      for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
+    });
+    const ids = (): string[] =>
+      sink.batches.flatMap((b) =>
+        b.rows
+          .split('\n')
+          .filter((l) => l !== '')
+          .map((l) => l.split('\t')[0] ?? ''),
+      );
+    const flush = async (w: LogWriter, id: number): Promise<void> => {
+      w.handle({ kind: 'flush', id });
+      await answered('flushed', id);
+    };
+
+    it('puts a failed batch and every one behind it on disk, and writes them in order once the database is back', async () => {
+      const w = start(2, spoolIn());
+      sink.failing = true;
+      send(w, [record(1), record(2), record(3)]);
+      await flush(w, 1);
+      send(w, [record(4), record(5)]);
+      await flush(w, 2);
+      const spooled = reports.filter((r) => r.kind === 'spooled');
+      expect(spooled.reduce((n, r) => n + r.count, 0)).toBe(5);
+      expect(sink.batches).toEqual([]);
+      sink.failing = false;
+      send(w, [record(6)]);
+      await flush(w, 3);
+      // Oldest first. The last batch, closed while the spool still held some, went there too.
+      expect(ids()).toEqual(['req-1', 'req-2', 'req-3', 'req-4', 'req-5', 'req-6']);
+      const written = reports.filter((r) => r.kind === 'written');
+      expect(written.map((r) => [r.count, r.spooled])).toEqual([
+        [2, true],
+        [1, true],
+        [2, true],
+        [1, true],
+      ]);
+      // Written out, the spool is back to writing straight to the database.
+      send(w, [record(7)]);
+      await flush(w, 4);
+      expect(reports.at(-2)).toMatchObject({ kind: 'written', count: 1, spooled: false });
+    });
+
+    it('keeps batches in memory, behind the spool, when the spool is full', async () => {
+      const w = start(1, { ...spoolIn(), limitBytes: 700 });
+      sink.failing = true;
+      send(w, [record(1), record(2), record(3), record(4)]);
+      await flush(w, 1);
+      const spooled = reports.filter((r) => r.kind === 'spooled').reduce((n, r) => n + r.count, 0);
+      expect(spooled).toBeGreaterThan(0);
+      expect(spooled).toBeLessThan(4);
+      sink.failing = false;
+      await flush(w, 2);
+      expect(ids()).toEqual(['req-1', 'req-2', 'req-3', 'req-4']);
+    });
+
+    it('leaves what it could not write on disk at shutdown, for the next writer to write first', async () => {
+      const spool = spoolIn();
+      const first = start(100, spool);
+      sink.failing = true;
+      send(first, [record(1), record(2), record(3)]);
+      first.handle({ kind: 'stop', id: 1 });
+      await answered('stopped', 1);
+      expect(reports.some((r) => r.kind === 'dropped')).toBe(false);
+      expect(reports).toContainEqual({ kind: 'spooled', count: 3, batches: 1 });
+      const second = start(100, spool);
+      expect(reports[0]).toEqual({ kind: 'spool', count: 3, batches: 1 });
+      send(second, [record(4)]);
+      await flush(second, 2);
+      expect(ids()).toEqual(['req-1', 'req-2', 'req-3', 'req-4']);
+      expect(readdirSync(spool.dir).filter((f) => f.endsWith('.spool'))).toEqual([]);
+    });
+
+    it('writes a batch once when its commit got through but its answer was lost', async () => {
+      const w = start(100, spoolIn());
+      sink.losingAnswers = true;
+      send(w, [record(1), record(2)]);
+      await flush(w, 1);
+      expect(reports.filter((r) => r.kind === 'spooled')).toHaveLength(1);
+      sink.losingAnswers = false;
+      await flush(w, 2);
+      expect(ids()).toEqual(['req-1', 'req-2']);
+      // Counted written, with no second ledger event for the batch.
+      expect(reports.filter((r) => r.kind === 'written')).toMatchObject([
+        { count: 2, event: null, spooled: true },
+      ]);
+    });
   });
 });

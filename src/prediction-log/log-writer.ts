@@ -3,13 +3,22 @@ import type { QueuedEvent } from '../ledger/ledger-sequencer.service.js';
 import type { StoredBatch } from './batch-store.js';
 import { splitBatch } from './batch-split.js';
 import { BatchBuilder, type PreparedBatch } from './prediction-digest.js';
+import { PredictionSpool } from './prediction-spool.js';
 import { unpackRecords, type PackedRecords } from './record-codec.js';
 import { RowBuffers } from './row-buffers.js';
 
 export interface LogWriterOptions {
   readonly batchRows: number;
   readonly flushIntervalMs: number;
+  /** Where batches wait while the database cannot take them; none: they wait in memory. */
+  readonly spool?: { readonly dir: string; readonly limitBytes: number };
 }
+
+/** Predictions PostgreSQL refused in one pass, by endpoint, cause and origin. */
+type Refusals = Map<
+  string,
+  { readonly endpoint: string; count: number; readonly cause: string; readonly spooled: boolean }
+>;
 
 /** What the service asks of its writer. */
 export type WriterCommand =
@@ -21,12 +30,27 @@ export type WriterCommand =
 
 /** What the writer tells the service, in the order it happened. */
 export type WriterReport =
-  /** A batch committed, its ledger event queued with it: the service has the event sealed. */
+  /**
+   * A batch committed, its ledger event queued with it: the service has the event sealed. No
+   * event when a batch tried again was found already written (its commit had got through,
+   * its answer had not).
+   */
   | {
       readonly kind: 'written';
       readonly endpoint: string;
       readonly count: number;
-      readonly event: QueuedEvent;
+      readonly event: QueuedEvent | null;
+      /** It came from the spool (else from memory). */
+      readonly spooled: boolean;
+    }
+  /** Batches moved from memory into the spool, on disk, to be written once the database is back. */
+  | { readonly kind: 'spooled'; readonly count: number; readonly batches: number }
+  /** What the spool holds as the writer starts (left by an earlier run), or why there is none. */
+  | {
+      readonly kind: 'spool';
+      readonly count: number;
+      readonly batches: number;
+      readonly error?: string;
     }
   /** A batch's write failed; it is kept, sealed as it is, for the next attempt. */
   | {
@@ -36,7 +60,13 @@ export type WriterReport =
       readonly message: string;
     }
   /** Predictions given up: unreadable, or still unwritten when the writer stopped. */
-  | { readonly kind: 'dropped'; readonly count: number; readonly message: string }
+  | {
+      readonly kind: 'dropped';
+      readonly count: number;
+      readonly message: string;
+      /** They were in the spool (else in memory). */
+      readonly spooled?: boolean;
+    }
   /** A hand-over's buffer, read: back to the service's packer (it moves, as it came). */
   | { readonly kind: 'read'; readonly numbers: Float64Array }
   | { readonly kind: 'flushed'; readonly id: number }
@@ -44,7 +74,11 @@ export type WriterReport =
 
 /** Where batches go: `BatchStore`, or a stand-in in unit tests. */
 export interface BatchSink {
-  write(batch: PreparedBatch): Promise<StoredBatch>;
+  /**
+   * Writes the batch with its seal. `retried`: it may have been committed by an earlier
+   * attempt whose answer was lost; then it is not written again, and the answer is null.
+   */
+  write(batch: PreparedBatch, retried: boolean): Promise<StoredBatch | null>;
   close(): Promise<void>;
 }
 
@@ -64,6 +98,12 @@ export interface BatchSink {
  * trigger added to the table), written again it would be refused for ever and the log would
  * stop. The batch is then written as two halves, each sealed on its own, and so on down to
  * the refused prediction, which is given up (`dropped`, with PostgreSQL's reason).
+ *
+ * With a spool (prediction-spool.ts), a failed batch and every batch closed behind it go to
+ * disk instead of waiting in memory: the spool holds the oldest batches and memory the newest,
+ * so that written in that order they reach the database in the order they were closed. Each
+ * flush tries the spool's oldest batch again; once the database takes it, the rest follow. A
+ * full spool leaves batches in memory, where the service's queue limit bounds them.
  */
 export class LogWriter {
   /** Per endpoint, the batch predictions are joining. */
@@ -72,6 +112,10 @@ export class LogWriter {
   private readonly buffers = new RowBuffers(128);
   /** Closed batches, oldest first, waiting to be written. */
   private closed: PreparedBatch[] = [];
+  /** The spooled batch being written, as it is left (halves, after a refused value). */
+  private replaying: PreparedBatch[] = [];
+  /** Batches whose write failed once: their commit may have got through. */
+  private readonly attempted = new WeakSet<PreparedBatch>();
   private writing: Promise<void> | undefined;
   private timer: NodeJS.Timeout | undefined;
   private stopped = false;
@@ -80,7 +124,10 @@ export class LogWriter {
     private readonly sink: BatchSink,
     private readonly options: LogWriterOptions,
     private readonly report: (report: WriterReport) => void,
+    private readonly spool?: PredictionSpool,
   ) {
+    if (spool && !spool.empty)
+      report({ kind: 'spool', count: spool.rows, batches: spool.batches });
     this.timer = setInterval(() => {
       this.closeAll();
       void this.write();
@@ -148,23 +195,60 @@ export class LogWriter {
   private async flush(): Promise<void> {
     this.closeAll();
     while (this.writing) await this.writing;
-    if (this.closed.length > 0) await this.write();
+    if (this.closed.length > 0 || this.spooling) await this.write();
   }
 
   private async stop(): Promise<void> {
     this.stopped = true;
     clearInterval(this.timer);
     await this.flush();
+    // What the database would not take waits on disk for the next start.
+    this.spoolClosed();
     const lost = this.closed.reduce((n, b) => n + b.count, 0);
     this.closed = [];
     if (lost > 0)
       this.report({ kind: 'dropped', count: lost, message: 'still unwritten at shutdown' });
+    this.spool?.close();
     await this.sink.close().catch(() => undefined);
+  }
+
+  /** Whether batches are going to the spool: it holds some not yet written. */
+  private get spooling(): boolean {
+    return this.replaying.length > 0 || (this.spool !== undefined && !this.spool.empty);
   }
 
   private close(batch: BatchBuilder): void {
     this.open.delete(batch.endpoint);
-    if (batch.count > 0) this.closed.push(batch.seal());
+    if (batch.count === 0) return;
+    this.closed.push(batch.seal());
+    // Behind spooled batches, a batch goes to disk at once rather than wait for the database.
+    if (this.spooling) this.spoolClosed();
+  }
+
+  /** Moves closed batches, oldest first, into the spool while it has room. */
+  private spoolClosed(): void {
+    const spool = this.spool;
+    if (!spool) return;
+    let count = 0;
+    let batches = 0;
+    for (let batch = this.closed[0]; batch; batch = this.closed[0]) {
+      try {
+        if (!spool.append(batch)) break;
+      } catch (error) {
+        this.report({
+          kind: 'failed',
+          endpoint: batch.endpoint,
+          count: batch.count,
+          message: `the spool could not take the batch: ${messageOf(error)}`,
+        });
+        break;
+      }
+      this.closed.shift();
+      this.buffers.give(batch.chunks);
+      count += batch.count;
+      batches++;
+    }
+    if (count > 0) this.report({ kind: 'spooled', count, batches });
   }
 
   private closeAll(): void {
@@ -174,7 +258,7 @@ export class LogWriter {
   /** Starts writing unless it runs; it stops at the first failed write (the timer retries). */
   private write(): Promise<void> {
     if (this.writing) return this.writing;
-    if (this.closed.length === 0) return Promise.resolve();
+    if (this.closed.length === 0 && !this.spooling) return Promise.resolve();
     this.writing = this.writeClosed().finally(() => {
       this.writing = undefined;
     });
@@ -182,7 +266,7 @@ export class LogWriter {
   }
 
   private async writeClosed(): Promise<void> {
-    const refused = new Map<string, { endpoint: string; count: number; cause: string }>();
+    const refused: Refusals = new Map();
     try {
       await this.writeBatches(refused);
     } finally {
@@ -192,64 +276,144 @@ export class LogWriter {
           kind: 'dropped',
           count: r.count,
           message: `PostgreSQL refused ${r.count === 1 ? 'a prediction' : `${r.count} predictions`} of ${r.endpoint}: ${r.cause}`,
+          spooled: r.spooled,
         });
     }
   }
 
   private async writeBatches(
-    refused: Map<string, { endpoint: string; count: number; cause: string }>,
+    refused: Refusals,
   ): Promise<void> {
-    for (let batch = this.closed.shift(); batch; batch = this.closed.shift()) {
+    for (;;) {
+      if (this.spooling) {
+        if (!(await this.replayOne(refused))) break;
+        continue;
+      }
+      const batch = this.closed.shift();
+      if (!batch) return;
+      const left = await this.writeSplitting([batch], refused, false);
+      if (left.length > 0) {
+        this.closed.unshift(...left);
+        break;
+      }
+    }
+    // A write failed: what waits in memory goes to disk.
+    this.spoolClosed();
+  }
+
+  /** Writes the spool's oldest batch; false when the database did not take it. */
+  private async replayOne(
+    refused: Refusals,
+  ): Promise<boolean> {
+    const spool = this.spool;
+    if (!spool) return true;
+    if (this.replaying.length === 0) {
+      const read = spool.peek();
+      if (!read) return true;
+      if (!read.ok) {
+        spool.ack();
+        this.report({
+          kind: 'dropped',
+          count: read.count,
+          message: `a spooled batch of ${read.endpoint} cannot be read back: ${read.reason}`,
+          spooled: true,
+        });
+        return true;
+      }
+      this.replaying = [read.batch];
+    }
+    this.replaying = await this.writeSplitting(this.replaying, refused, true);
+    if (this.replaying.length > 0) return false;
+    spool.ack();
+    return true;
+  }
+
+  /**
+   * Writes the batches in order, splitting one around a refused value; returns what is left
+   * when a write fails (nothing when all went through).
+   */
+  private async writeSplitting(
+    batches: readonly PreparedBatch[],
+    refused: Refusals,
+    spooled: boolean,
+  ): Promise<PreparedBatch[]> {
+    const todo = [...batches];
+    for (let batch = todo[0]; batch; batch = todo[0]) {
       try {
-        const stored = await this.sink.write(batch);
+        const stored = await this.sink.write(batch, spooled || this.attempted.has(batch));
+        todo.shift();
         this.buffers.give(batch.chunks);
         this.report({
           kind: 'written',
           endpoint: batch.endpoint,
           count: batch.count,
-          event: stored.event,
+          event: stored?.event ?? null,
+          spooled,
         });
       } catch (error) {
         if (writeFaultOf(error) === 'row') {
-          this.refused(batch, error, refused);
+          todo.shift();
+          todo.unshift(...this.refused(batch, error, refused, spooled));
           continue;
         }
+        this.attempted.add(batch);
         this.report({
           kind: 'failed',
           endpoint: batch.endpoint,
           count: batch.count,
           message: messageOf(error),
         });
-        // Sealed already: retried as it is, digest and all.
-        this.closed.unshift(batch);
-        return;
+        // Sealed already: tried again as it is, digest and all.
+        return todo;
       }
     }
+    return [];
   }
 
-  /** A batch with a refused value: its halves take its place, or it is given up when single. */
+  /** A batch with a refused value: its halves, or nothing when it is single (given up). */
   private refused(
     batch: PreparedBatch,
     error: unknown,
-    refused: Map<string, { endpoint: string; count: number; cause: string }>,
-  ): void {
+    refused: Refusals,
+    spooled: boolean,
+  ): PreparedBatch[] {
     if (batch.count > 1) {
       try {
         const halves = splitBatch(batch, this.buffers);
         this.buffers.give(batch.chunks);
-        this.closed.unshift(...halves);
-        return;
+        return halves;
       } catch (split) {
         error = split;
       }
     }
     this.buffers.give(batch.chunks);
     const cause = writeErrorMessage(error);
-    const key = `${batch.endpoint}\u0000${cause}`;
-    const r = refused.get(key) ?? { endpoint: batch.endpoint, count: 0, cause };
+    const key = `${batch.endpoint}\u0000${cause}\u0000${spooled}`;
+    const r = refused.get(key) ?? { endpoint: batch.endpoint, count: 0, cause, spooled };
     r.count += batch.count;
     refused.set(key, r);
+    return [];
   }
+}
+
+/**
+ * A writer with its spool opened. A spool that cannot be opened (its folder not writable, or
+ * held by another live process) is reported, and the writer keeps failed batches in memory.
+ */
+export function startLogWriter(
+  sink: BatchSink,
+  options: LogWriterOptions,
+  report: (report: WriterReport) => void,
+): LogWriter {
+  let spool: PredictionSpool | undefined;
+  if (options.spool && options.spool.limitBytes > 0) {
+    try {
+      spool = PredictionSpool.open(options.spool.dir, options.spool.limitBytes);
+    } catch (error) {
+      report({ kind: 'spool', count: 0, batches: 0, error: messageOf(error) });
+    }
+  }
+  return new LogWriter(sink, options, report, spool);
 }
 
 function messageOf(error: unknown): string {

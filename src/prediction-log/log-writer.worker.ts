@@ -2,7 +2,7 @@ import { writeFileSync } from 'node:fs';
 import { setPriority } from 'node:os';
 import { parentPort, workerData } from 'node:worker_threads';
 import { BatchStore } from './batch-store.js';
-import { LogWriter, type LogWriterOptions, type WriterCommand } from './log-writer.js';
+import { startLogWriter, type LogWriterOptions, type WriterCommand } from './log-writer.js';
 import { WRITER_THREAD_NAME } from './writer-host.js';
 
 /** The prediction log's writer thread (writer-host.ts starts it). */
@@ -27,7 +27,7 @@ try {
 
 const port = parentPort;
 if (port) {
-  const writer = new LogWriter(new BatchStore(url), options, (report) => {
+  const writer = startLogWriter(new BatchStore(url), options, (report) => {
     if (report.kind === 'read') port.postMessage(report, [report.numbers.buffer as ArrayBuffer]);
     else port.postMessage(report);
   });

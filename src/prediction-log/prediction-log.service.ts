@@ -25,14 +25,18 @@ import { startWriter, type WriterHost } from './writer-host.js';
 
 export interface PredictionLogStats {
   readonly enabled: boolean;
-  /** Waiting to be written now. */
+  /** Waiting in memory to be written now. */
   readonly queued: number;
+  /** Waiting in the spool, on disk, to be written now. */
+  readonly spooled: number;
   /** Accepted into the queue since start. */
   readonly accepted: number;
   /** Written and sealed. */
   readonly written: number;
   /** Refused because the queue was full or the service was shutting down, or lost at shutdown. */
   readonly dropped: number;
+  /** Requests refused because their endpoint requires the log and it could take no more. */
+  readonly refused: number;
   /** Batch writes that failed (their predictions are kept for the next attempt). */
   readonly writeFailures: number;
   /** Batches sealed. */
@@ -78,10 +82,13 @@ export class PredictionLog implements OnApplicationBootstrap, BeforeApplicationS
   private writer: WriterHost | undefined;
   /** Predictions accepted and neither written nor dropped: what the queue limit bounds. */
   private queued = 0;
+  /** Predictions in the spool, on disk: safe from a crash, outside the queue limit. */
+  private spooled = 0;
   private counts = {
     accepted: 0,
     written: 0,
     dropped: 0,
+    refused: 0,
     writeFailures: 0,
     batches: 0,
     purged: 0,
@@ -130,9 +137,23 @@ export class PredictionLog implements OnApplicationBootstrap, BeforeApplicationS
     }
   }
 
-  /** Queues a prediction; never throws, never waits. */
-  record(prediction: PredictionRecord): void {
-    if (!this.options.enabled) return;
+  /**
+   * Whether a prediction recorded now would be kept: the log is on, the service is not
+   * shutting down and the queue has room. What an endpoint that requires the log asks before
+   * it answers.
+   */
+  accepting(): boolean {
+    return this.options.enabled && !this.stopped && this.queued < this.options.queueLimit;
+  }
+
+  /** A request refused because its endpoint requires the log and the log could not take it. */
+  countRefused(): void {
+    this.counts.refused++;
+  }
+
+  /** Queues a prediction; never throws, never waits. False: it was not kept (dropped, counted). */
+  record(prediction: PredictionRecord): boolean {
+    if (!this.options.enabled) return false;
     if (this.stopped) {
       // A request answered while the service shuts down: its prediction is not the queue's.
       this.counts.dropped++;
@@ -142,19 +163,19 @@ export class PredictionLog implements OnApplicationBootstrap, BeforeApplicationS
           'shutting down: predictions of requests still being answered are not recorded',
         );
       }
-      return;
+      return false;
     }
     if (this.queued >= this.options.queueLimit) {
       this.counts.dropped++;
       this.reportDrops();
-      return;
+      return false;
     }
     try {
       this.packer.add(prediction);
     } catch (error) {
       this.counts.dropped++;
       PredictionLog.logger.error(`a prediction could not be recorded: ${messageOf(error)}`);
-      return;
+      return false;
     }
     this.queued++;
     this.counts.accepted++;
@@ -163,10 +184,16 @@ export class PredictionLog implements OnApplicationBootstrap, BeforeApplicationS
       this.handoverTimer ??= setTimeout(() => {
         this.handOver();
       }, HANDOVER_MS);
+    return true;
   }
 
   stats(): PredictionLogStats {
-    return { enabled: this.options.enabled, queued: this.queued, ...this.counts };
+    return {
+      enabled: this.options.enabled,
+      queued: this.queued,
+      spooled: this.spooled,
+      ...this.counts,
+    };
   }
 
   /** Writes everything queued now; resolves when done (or when a write failed). */
@@ -243,10 +270,10 @@ export class PredictionLog implements OnApplicationBootstrap, BeforeApplicationS
   }
 
   private startWriter(): WriterHost {
-    const { batchRows, flushIntervalMs } = this.options;
+    const { batchRows, flushIntervalMs, spoolDir, spoolBytes } = this.options;
     const writer: WriterHost = startWriter(
       this.database.url,
-      { batchRows, flushIntervalMs },
+      { batchRows, flushIntervalMs, spool: { dir: spoolDir, limitBytes: spoolBytes } },
       {
         report: (report) => {
           this.onReport(report);
@@ -292,9 +319,14 @@ export class PredictionLog implements OnApplicationBootstrap, BeforeApplicationS
   private onReport(report: WriterReport): void {
     switch (report.kind) {
       case 'written': {
-        this.queued -= report.count;
+        if (report.spooled) {
+          this.spooled -= report.count;
+          if (this.spooled === 0)
+            PredictionLog.logger.log('the spool is written out: the log is up to date again');
+        } else this.queued -= report.count;
         this.counts.written += report.count;
         this.counts.batches++;
+        if (!report.event) return;
         // Committed with the batch already; sealing it into the chain is the sequencer's
         // (whose sweep would also get to it, a second later).
         const sealing = this.ledger
@@ -316,8 +348,29 @@ export class PredictionLog implements OnApplicationBootstrap, BeforeApplicationS
           `writing ${report.count} predictions of ${report.endpoint} failed: ${report.message}`,
         );
         return;
-      case 'dropped':
+      case 'spooled':
         this.queued -= report.count;
+        if (this.spooled === 0)
+          PredictionLog.logger.warn(
+            'the database cannot take the log: predictions are spooled to disk until it can',
+          );
+        this.spooled += report.count;
+        return;
+      case 'spool':
+        if (report.error) {
+          PredictionLog.logger.error(
+            `no prediction spool (while the database is away, predictions wait in memory only): ${report.error}`,
+          );
+          return;
+        }
+        this.spooled = report.count;
+        PredictionLog.logger.log(
+          `the spool holds ${report.count} predictions (${report.batches} batches) from an earlier run: writing them first`,
+        );
+        return;
+      case 'dropped':
+        if (report.spooled) this.spooled -= report.count;
+        else this.queued -= report.count;
         this.counts.dropped += report.count;
         PredictionLog.logger.error(
           `${report.count} predictions were not written: ${report.message}`,

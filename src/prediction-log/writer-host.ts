@@ -1,7 +1,7 @@
 import { Worker } from 'node:worker_threads';
 import { BatchStore } from './batch-store.js';
 import {
-  LogWriter,
+  startLogWriter,
   type LogWriterOptions,
   type WriterCommand,
   type WriterReport,
@@ -66,7 +66,7 @@ export function startWriter(
 
 /** The writer in this thread; commands and reports take a turn of the event loop, as messages do. */
 function inlineWriter(url: string, options: LogWriterOptions, events: WriterEvents): WriterHost {
-  const writer = new LogWriter(new BatchStore(url), options, (report) => {
+  const writer = startLogWriter(new BatchStore(url), options, (report) => {
     setImmediate(() => {
       events.report(report);
     });

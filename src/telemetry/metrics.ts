@@ -28,6 +28,8 @@ export interface ArmLabels {
 /** What the prediction log reports (src/prediction-log/prediction-log.service.ts stats()). */
 export interface PredictionLogCounts {
   readonly queued: number;
+  readonly spooled: number;
+  readonly refused: number;
   readonly written: number;
   readonly dropped: number;
   readonly writeFailures: number;
@@ -50,6 +52,8 @@ export const METRIC_NAMES = {
   predictionLogWritten: 'gatehouse.prediction_log.written',
   predictionLogDropped: 'gatehouse.prediction_log.dropped',
   predictionLogWriteFailures: 'gatehouse.prediction_log.write_failures',
+  predictionLogSpooled: 'gatehouse.prediction_log.spooled',
+  predictionLogRefused: 'gatehouse.prediction_log.refused',
   ledgerAppends: 'gatehouse.ledger.appends',
   ledgerAppendDuration: 'gatehouse.ledger.append.duration',
   gateEvaluations: 'gatehouse.gate.evaluations',
@@ -274,10 +278,21 @@ export class GatehouseMetrics {
       description: 'Prediction-log batch writes that failed (retried while the queue has room).',
       unit: '{batch}',
     });
-    const observables = [backlog, written, dropped, failures];
+    const spooled = this.meter.createObservableGauge(n.predictionLogSpooled, {
+      description: 'Predictions waiting in the spool, on disk, for the database to take them.',
+      unit: '{prediction}',
+    });
+    const refused = this.meter.createObservableCounter(n.predictionLogRefused, {
+      description:
+        'Requests refused (503) on endpoints that require the log, because it could take no more.',
+      unit: '{request}',
+    });
+    const observables = [backlog, written, dropped, failures, spooled, refused];
     const callback = (result: BatchObservableResult): void => {
       const counts = read();
       result.observe(backlog, counts.queued);
+      result.observe(spooled, counts.spooled);
+      result.observe(refused, counts.refused);
       result.observe(written, counts.written);
       result.observe(dropped, counts.dropped);
       result.observe(failures, counts.writeFailures);

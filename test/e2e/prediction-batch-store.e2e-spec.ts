@@ -54,6 +54,7 @@ describe('the prediction log batch store', () => {
     for (let i = 0; i < 3; i++) builder.add(record(i));
     const batch = builder.seal();
     const stored = await store.write(batch);
+    if (!stored) throw new Error('a first write found its batch already written');
     expect(stored.sealed).toMatchObject({ endpoint: 'credit', count: 3, sha256: batch.sha256 });
     expect(stored.sealed.lastId - stored.sealed.firstId).toBe(2);
     expect(await counts()).toEqual({ predictions: 3, batches: 1, queued: 1 });
@@ -71,6 +72,9 @@ describe('the prediction log batch store', () => {
       [stored.sealed.batchId],
     );
     expect(ids.rows.map((r) => r.request_id)).toEqual(['store-0', 'store-1', 'store-2']);
+    // Tried again (its answer had been lost), the same batch is found, not written twice.
+    expect(await store.write(batch, true)).toBeNull();
+    expect(await counts()).toEqual({ predictions: 3, batches: 1, queued: 1 });
   });
 
   it('leaves nothing of a batch whose transaction fails, and goes on with the next', async () => {

@@ -5,7 +5,7 @@ import pg from 'pg';
 import { buildGermanCreditModels, type GermanCreditModels } from '../../src/model-builder/index.js';
 import { PredictionLog } from '../../src/prediction-log/prediction-log.service.js';
 import { startTestApp, type TestApp } from '../support/app.js';
-import { seedLiveEndpoint } from '../support/registry.js';
+import { createEndpoint, registerModel, seedLiveEndpoint } from '../support/registry.js';
 
 interface LoggedEvent {
   seq: number;
@@ -79,9 +79,18 @@ describe('the prediction log', () => {
     return { status: response.status, id: answer.id };
   }
 
-  async function serving(env: Record<string, string>): Promise<{ app: TestApp; client: string }> {
+  /** `riskTier`: HIGH (the default) makes an endpoint that requires the log. */
+  async function serving(
+    env: Record<string, string>,
+    riskTier: 'MEDIUM' | 'HIGH' = 'HIGH',
+  ): Promise<{ app: TestApp; client: string }> {
     const app = await startTestApp({ GATEHOUSE_CHECKPOINT_INTERVAL_SECONDS: '0', ...env });
-    await seedLiveEndpoint(app, { model: 'credit', endpoint: 'credit', versions: [models.fair] });
+    await seedLiveEndpoint(app, {
+      model: 'credit',
+      endpoint: 'credit',
+      versions: [models.fair],
+      riskTier,
+    });
     return { app, client: await app.token('app-7', 'inference-client') };
   }
 
@@ -246,18 +255,121 @@ describe('the prediction log', () => {
     });
   });
 
-  it('drops and counts predictions beyond the queue limit, never failing a request', async () => {
-    const { app, client } = await serving({
-      GATEHOUSE_PREDICTION_LOG_QUEUE_LIMIT: '3',
-      GATEHOUSE_PREDICTION_LOG_BATCH_ROWS: '100',
-      GATEHOUSE_PREDICTION_LOG_FLUSH_MS: '60000',
-    });
+  it('on a best-effort endpoint, drops and counts predictions beyond the queue limit, never failing a request', async () => {
+    const { app, client } = await serving(
+      {
+        GATEHOUSE_PREDICTION_LOG_QUEUE_LIMIT: '3',
+        GATEHOUSE_PREDICTION_LOG_BATCH_ROWS: '100',
+        GATEHOUSE_PREDICTION_LOG_FLUSH_MS: '60000',
+      },
+      'MEDIUM',
+    );
     try {
       for (let i = 0; i < 10; i++) expect((await infer(app, client, body(i))).status).toBe(200);
       const log = app.running.app.get(PredictionLog);
       expect(log.stats()).toMatchObject({ queued: 3, accepted: 3, dropped: 7 });
       await log.flush();
       expect(log.stats()).toMatchObject({ queued: 0, written: 3, dropped: 7 });
+    } finally {
+      await app.close();
+    }
+  });
+
+  it('on an endpoint that requires the log, refuses (503) beyond the queue limit rather than answer unlogged', async () => {
+    const { app, client } = await serving({
+      GATEHOUSE_PREDICTION_LOG_QUEUE_LIMIT: '3',
+      GATEHOUSE_PREDICTION_LOG_BATCH_ROWS: '100',
+      GATEHOUSE_PREDICTION_LOG_FLUSH_MS: '60000',
+    });
+    try {
+      const statuses: number[] = [];
+      for (let i = 0; i < 5; i++) statuses.push((await infer(app, client, body(i))).status);
+      expect(statuses).toEqual([200, 200, 200, 503, 503]);
+      const refused = await fetch(`${app.url}/v2/models/credit/infer`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${client}` },
+        body: JSON.stringify(body(9)),
+      });
+      expect(refused.status).toBe(503);
+      expect(await refused.json()).toEqual({
+        error: {
+          code: 'UNAVAILABLE',
+          message: expect.stringMatching(/requires every prediction to be logged/),
+          details: { endpoint: 'credit', predictionLogPolicy: 'REQUIRED' },
+        },
+      });
+      const log = app.running.app.get(PredictionLog);
+      expect(log.stats()).toMatchObject({ queued: 3, accepted: 3, dropped: 0, refused: 3 });
+      // Once the log has room again, the endpoint answers again.
+      await log.flush();
+      expect((await infer(app, client, body(10))).status).toBe(200);
+    } finally {
+      await app.close();
+    }
+  });
+
+  it("sets an endpoint's log policy with a reason in the ledger, and never lets a HIGH-tier one go unlogged", async () => {
+    const { app } = await serving({}, 'MEDIUM');
+    try {
+      const engineer = await app.token('erin', 'ml-engineer');
+      const set = (endpoint: string, policy: string, token = engineer) =>
+        app.gql<{ setPredictionLogPolicy: { predictionLogPolicy: string; revision: number } }>(
+          `mutation($e: String!, $p: PredictionLogPolicy!) {
+             setPredictionLogPolicy(endpoint: $e, policy: $p,
+               reason: "Serving lending decisions from now on, which must be logged") {
+               predictionLogPolicy revision } }`,
+          { e: endpoint, p: policy },
+          token,
+        );
+      const before = await app.gql<{ endpoint: { predictionLogPolicy: string; revision: number } }>(
+        `{ endpoint(name: "credit") { predictionLogPolicy revision } }`,
+        {},
+        engineer,
+      );
+      expect(before.data?.endpoint.predictionLogPolicy).toBe('BEST_EFFORT');
+      const r = await set('credit', 'REQUIRED');
+      expect(r.errors).toBeUndefined();
+      expect(r.data?.setPredictionLogPolicy).toEqual({
+        predictionLogPolicy: 'REQUIRED',
+        revision: (before.data?.endpoint.revision ?? 0) + 1,
+      });
+      const auditor = await app.token('audrey', 'auditor');
+      const events = await app.gql<{ ledgerEvents: { events: LoggedEvent[] } }>(
+        `query { ledgerEvents(type: "endpoint.log_policy.changed", limit: 10) {
+           events { seq subject actor { sub } payload } } }`,
+        {},
+        auditor,
+      );
+      expect(events.data?.ledgerEvents.events).toMatchObject([
+        {
+          subject: 'endpoint:credit',
+          actor: { sub: 'erin' },
+          payload: {
+            from: 'best-effort',
+            to: 'required',
+            reason: 'Serving lending decisions from now on, which must be logged',
+          },
+        },
+      ]);
+      // Not the role for it.
+      expect((await set('credit', 'BEST_EFFORT', auditor)).errors?.[0]?.extensions?.['code']).toBe(
+        'FORBIDDEN',
+      );
+      // A HIGH-tier model's endpoint: created REQUIRED, and it stays so.
+      const scientist = await app.token('dana', 'data-scientist');
+      await registerModel(app, scientist, 'credit-high', { riskTier: 'HIGH' });
+      const best = await app.gql(
+        `mutation { createEndpoint(name: "credit-high", model: "credit-high", predictionLogPolicy: BEST_EFFORT) { id } }`,
+        {},
+        engineer,
+      );
+      expect(best.errors?.[0]?.extensions).toMatchObject({
+        code: 'BAD_USER_INPUT',
+        details: { field: 'predictionLogPolicy' },
+      });
+      await createEndpoint(app, engineer, 'credit-high', 'credit-high');
+      const loosen = await set('credit-high', 'BEST_EFFORT');
+      expect(loosen.errors?.[0]?.message).toMatch(/predictionLogPolicy: a HIGH-tier model may not be served unlogged/);
     } finally {
       await app.close();
     }
@@ -283,10 +395,26 @@ describe('the prediction log', () => {
     }
   });
 
-  it('writes nothing when turned off', async () => {
-    const { app, client } = await serving({ GATEHOUSE_PREDICTION_LOG: 'false' });
+  it('writes nothing when turned off, and an endpoint that requires it answers nothing', async () => {
+    const { app, client } = await serving({ GATEHOUSE_PREDICTION_LOG: 'false' }, 'MEDIUM');
     try {
       expect((await infer(app, client, body(0))).status).toBe(200);
+      const engineer = await app.token('erin', 'ml-engineer');
+      const set = await app.gql(
+        `mutation { setPredictionLogPolicy(endpoint: "credit", policy: REQUIRED,
+           reason: "Lending decisions must always be logged") { revision } }`,
+        {},
+        engineer,
+      );
+      expect(set.errors).toBeUndefined();
+      // The router hears of the change through NOTIFY: poll until it has.
+      for (let attempt = 0; ; attempt++) {
+        const status = (await infer(app, client, body(1))).status;
+        if (status === 503) break;
+        expect(status).toBe(200);
+        if (attempt === 100) throw new Error('the policy change never reached the router');
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
       const log = app.running.app.get(PredictionLog);
       await log.flush();
       expect(log.stats()).toMatchObject({ enabled: false, accepted: 0, written: 0 });

@@ -89,10 +89,12 @@ export async function createEndpoint(
   token: string,
   name: string,
   model: string,
+  predictionLogPolicy?: 'BEST_EFFORT' | 'REQUIRED',
 ): Promise<void> {
   const r = await app.gql(
-    `mutation($name: String!, $model: String!) { createEndpoint(name: $name, model: $model) { id } }`,
-    { name, model },
+    `mutation($name: String!, $model: String!, $policy: PredictionLogPolicy) {
+       createEndpoint(name: $name, model: $model, predictionLogPolicy: $policy) { id } }`,
+    { name, model, policy: predictionLogPolicy ?? null },
     token,
   );
   if (r.errors) throw new Error(`createEndpoint: ${JSON.stringify(r.errors)}`);
@@ -111,15 +113,22 @@ export async function setTraffic(
 /** A model with one version per scoring model, an endpoint, and the first version live. */
 export async function seedLiveEndpoint(
   app: TestApp,
-  options: { model: string; endpoint: string; versions: readonly ScoringModel[] },
+  options: {
+    model: string;
+    endpoint: string;
+    versions: readonly ScoringModel[];
+    /** Default HIGH, whose endpoints require the prediction log. */
+    riskTier?: 'LOW' | 'MEDIUM' | 'HIGH';
+    predictionLogPolicy?: 'BEST_EFFORT' | 'REQUIRED';
+  },
 ): Promise<{ versions: number[] }> {
   const scientist = await app.token('dana', 'data-scientist');
   const engineer = await app.token('erin', 'ml-engineer');
-  await registerModel(app, scientist, options.model);
+  await registerModel(app, scientist, options.model, { riskTier: options.riskTier ?? 'HIGH' });
   const versions: number[] = [];
   for (const scoring of options.versions)
     versions.push(await registerVersion(app, scientist, options.model, scoring));
-  await createEndpoint(app, engineer, options.endpoint, options.model);
+  await createEndpoint(app, engineer, options.endpoint, options.model, options.predictionLogPolicy);
   await setTraffic(app, options.endpoint, { liveVersion: versions[0] ?? null });
   return { versions };
 }

@@ -108,6 +108,11 @@ export interface PredictionLogConfig {
   readonly spoolDir: string;
   /** Bytes of batches the spool holds at most; 0: no spool (they wait in memory). */
   readonly spoolBytes: number;
+  /**
+   * How long a batch's write may wait for the database (to connect, or for one statement)
+   * before it fails and the batch goes to the spool.
+   */
+  readonly writeTimeoutMs: number;
   /** Logged predictions older than this are deleted (their sealed digests stay). 0: keep. */
   readonly retentionDays: number;
 }
@@ -315,6 +320,7 @@ export function loadConfig(env: Env, cwd: string = process.cwd()): Config {
         cwd,
       ),
       spoolBytes: read.integer('GATEHOUSE_PREDICTION_SPOOL_MB', 1024, 0, 1 << 22) * 2 ** 20,
+      writeTimeoutMs: read.integer('GATEHOUSE_PREDICTION_LOG_WRITE_TIMEOUT_MS', 10_000, 100, 600_000),
       retentionDays: read.integer('GATEHOUSE_PREDICTION_RETENTION_DAYS', 183, 0, 36_500),
     },
     batch: {

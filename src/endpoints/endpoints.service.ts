@@ -85,7 +85,11 @@ export class EndpointsService {
     principal: Principal,
   ): Promise<EndpointEntity> {
     // Held to the rule of every text people sign with (the policy's minimum, three words).
-    const why = checkStatement('reason', reason, this.policies.promotion.value.text.minReasonLength);
+    const why = checkStatement(
+      'reason',
+      reason,
+      this.policies.promotion.value.text.minReasonLength,
+    );
     return this.ledger.transaction(async (tx) => {
       const endpoint = await this.repository.lock(tx.manager, name);
       if (!endpoint) throw new NotFoundError('endpoint', name);

@@ -35,7 +35,8 @@ export interface StoredBatch {
 export class BatchStore {
   private readonly pool: pg.Pool;
 
-  constructor(url: string) {
+  /** `timeoutMs`: how long a write waits to connect, or for one statement, before it fails. */
+  constructor(url: string, timeoutMs = DEFAULT_TIMEOUT_MS) {
     // One connection: batches are written one at a time, in order.
     this.pool = new pg.Pool({
       connectionString: url,
@@ -46,8 +47,8 @@ export class BatchStore {
       // A database that does not answer fails the write (spooled, tried again at the next
       // flush) instead of holding the writer, and a shutdown's flush, for ever: a connection
       // not made in time, or a statement not answered in time on one that was.
-      connectionTimeoutMillis: WRITE_TIMEOUT_MS,
-      query_timeout: WRITE_TIMEOUT_MS,
+      connectionTimeoutMillis: timeoutMs,
+      query_timeout: timeoutMs,
     });
     // A connection lost while idle is replaced at the next write; the write reports failures.
     this.pool.on('error', () => undefined);
@@ -136,7 +137,7 @@ export class BatchStore {
 }
 
 /** Far above a batch's write (milliseconds), far below a stalled writer being noticed. */
-const WRITE_TIMEOUT_MS = 10_000;
+const DEFAULT_TIMEOUT_MS = 10_000;
 const COPY_PREDICTIONS = `COPY predictions (${COPY_COLUMNS}) FROM STDIN`;
 /**
  * The transaction-local setting `predictions.batch_id` defaults to (migration

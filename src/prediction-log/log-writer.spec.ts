@@ -43,7 +43,8 @@ class MemorySink implements BatchSink {
   write(batch: PreparedBatch, retried: boolean): Promise<StoredBatch | null> {
     this.attempts++;
     if (this.failing) return Promise.reject(new Error('connection refused'));
-    if (retried && this.batches.some((b) => b.sha256 === batch.sha256)) return Promise.resolve(null);
+    if (retried && this.batches.some((b) => b.sha256 === batch.sha256))
+      return Promise.resolve(null);
     // The buffers go back to the writer's pool once written: read them now.
     const rows = Buffer.concat(batch.chunks).toString('utf8');
     const refusing = this.refusing;

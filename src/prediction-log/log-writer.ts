@@ -10,6 +10,8 @@ import { RowBuffers } from './row-buffers.js';
 export interface LogWriterOptions {
   readonly batchRows: number;
   readonly flushIntervalMs: number;
+  /** How long a write waits for the database before it fails (and its batch is spooled). */
+  readonly writeTimeoutMs?: number;
   /** Where batches wait while the database cannot take them; none: they wait in memory. */
   readonly spool?: { readonly dir: string; readonly limitBytes: number };
 }
@@ -126,8 +128,7 @@ export class LogWriter {
     private readonly report: (report: WriterReport) => void,
     private readonly spool?: PredictionSpool,
   ) {
-    if (spool && !spool.empty)
-      report({ kind: 'spool', count: spool.rows, batches: spool.batches });
+    if (spool && !spool.empty) report({ kind: 'spool', count: spool.rows, batches: spool.batches });
     this.timer = setInterval(() => {
       this.closeAll();
       void this.write();
@@ -281,9 +282,7 @@ export class LogWriter {
     }
   }
 
-  private async writeBatches(
-    refused: Refusals,
-  ): Promise<void> {
+  private async writeBatches(refused: Refusals): Promise<void> {
     for (;;) {
       if (this.spooling) {
         if (!(await this.replayOne(refused))) break;
@@ -302,9 +301,7 @@ export class LogWriter {
   }
 
   /** Writes the spool's oldest batch; false when the database did not take it. */
-  private async replayOne(
-    refused: Refusals,
-  ): Promise<boolean> {
+  private async replayOne(refused: Refusals): Promise<boolean> {
     const spool = this.spool;
     if (!spool) return true;
     if (this.replaying.length === 0) {

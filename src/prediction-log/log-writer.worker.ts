@@ -27,7 +27,7 @@ try {
 
 const port = parentPort;
 if (port) {
-  const writer = startLogWriter(new BatchStore(url), options, (report) => {
+  const writer = startLogWriter(new BatchStore(url, options.writeTimeoutMs), options, (report) => {
     if (report.kind === 'read') port.postMessage(report, [report.numbers.buffer as ArrayBuffer]);
     else port.postMessage(report);
   });

@@ -270,10 +270,15 @@ export class PredictionLog implements OnApplicationBootstrap, BeforeApplicationS
   }
 
   private startWriter(): WriterHost {
-    const { batchRows, flushIntervalMs, spoolDir, spoolBytes } = this.options;
+    const { batchRows, flushIntervalMs, spoolDir, spoolBytes, writeTimeoutMs } = this.options;
     const writer: WriterHost = startWriter(
       this.database.url,
-      { batchRows, flushIntervalMs, spool: { dir: spoolDir, limitBytes: spoolBytes } },
+      {
+        batchRows,
+        flushIntervalMs,
+        writeTimeoutMs,
+        spool: { dir: spoolDir, limitBytes: spoolBytes },
+      },
       {
         report: (report) => {
           this.onReport(report);

@@ -1,6 +1,13 @@
 import { afterEach, describe, expect, it } from '@jest/globals';
 import fc from 'fast-check';
-import { appendFileSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  appendFileSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { PreparedBatch } from './prediction-digest.js';
@@ -154,7 +161,9 @@ describe('the prediction spool', () => {
           } else {
             if (o.kind === 'tear') {
               // Died mid-append: a partial record at the end of the newest segment.
-              const segments = readdirSync(dir).filter((f) => f.endsWith('.spool')).sort();
+              const segments = readdirSync(dir)
+                .filter((f) => f.endsWith('.spool'))
+                .sort();
               const last = segments.at(-1);
               if (last) appendFileSync(join(dir, last), Buffer.from('GHSPOOL1\u0000\u0000'));
             } else spool.close();
@@ -171,4 +180,3 @@ describe('the prediction spool', () => {
     );
   });
 });
-

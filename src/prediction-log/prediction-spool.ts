@@ -23,7 +23,12 @@ import type { PreparedBatch } from './prediction-digest.js';
  */
 export type SpooledBatch =
   | { readonly ok: true; readonly batch: PreparedBatch }
-  | { readonly ok: false; readonly count: number; readonly endpoint: string; readonly reason: string };
+  | {
+      readonly ok: false;
+      readonly count: number;
+      readonly endpoint: string;
+      readonly reason: string;
+    };
 
 interface RecordHeader {
   readonly endpoint: string;
@@ -313,7 +318,12 @@ export class PredictionSpool {
 }
 
 type ReadResult =
-  | { readonly kind: 'record'; readonly header: RecordHeader; readonly payload: Buffer; readonly next: number }
+  | {
+      readonly kind: 'record';
+      readonly header: RecordHeader;
+      readonly payload: Buffer;
+      readonly next: number;
+    }
   | { readonly kind: 'torn'; readonly reason: string };
 
 function readRecord(fd: number, at: number, size: number): ReadResult {
@@ -326,7 +336,9 @@ function readRecord(fd: number, at: number, size: number): ReadResult {
     return { kind: 'torn', reason: 'a record header cut short' };
   let header: RecordHeader;
   try {
-    header = headerOf(JSON.parse(readExactly(fd, at + PREFIX_BYTES, headerLength).toString('utf8')));
+    header = headerOf(
+      JSON.parse(readExactly(fd, at + PREFIX_BYTES, headerLength).toString('utf8')),
+    );
   } catch {
     return { kind: 'torn', reason: 'an unreadable record header' };
   }

@@ -66,7 +66,7 @@ export function startWriter(
 
 /** The writer in this thread; commands and reports take a turn of the event loop, as messages do. */
 function inlineWriter(url: string, options: LogWriterOptions, events: WriterEvents): WriterHost {
-  const writer = startLogWriter(new BatchStore(url), options, (report) => {
+  const writer = startLogWriter(new BatchStore(url, options.writeTimeoutMs), options, (report) => {
     setImmediate(() => {
       events.report(report);
     });

@@ -5,6 +5,7 @@ import pg from 'pg';
 import { buildGermanCreditModels, type GermanCreditModels } from '../../src/model-builder/index.js';
 import { PredictionLog } from '../../src/prediction-log/prediction-log.service.js';
 import { startTestApp, type TestApp } from '../support/app.js';
+import { recomputeDigest } from '../support/prediction-digest.js';
 import { createEndpoint, registerModel, seedLiveEndpoint } from '../support/registry.js';
 
 interface LoggedEvent {
@@ -12,37 +13,6 @@ interface LoggedEvent {
   subject: string;
   actor: { sub: string };
   payload: Record<string, unknown>;
-}
-
-/**
- * RFC 8785 for the JSON the log holds (no -0, no lone surrogates), written here from the
- * specification rather than taken from the service: the auditor's side of the digest.
- */
-function jcs(value: unknown): string {
-  if (Array.isArray(value)) return `[${value.map(jcs).join(',')}]`;
-  if (value !== null && typeof value === 'object') {
-    const entries = Object.entries(value as Record<string, unknown>).sort(([a], [b]) =>
-      a < b ? -1 : a > b ? 1 : 0,
-    );
-    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${jcs(v)}`).join(',')}}`;
-  }
-  return JSON.stringify(value);
-}
-
-/** The auditor's recomputation of a batch digest from the table alone (docs/inference.md). */
-async function recomputeDigest(db: pg.Client, batchId: number): Promise<string> {
-  const { rows } = await db.query<Record<string, unknown>>(
-    `SELECT request_id, endpoint, model_version, arm, inputs, outputs, error, latency_ms,
-            routing_key_hash, created_at
-     FROM predictions WHERE batch_id = $1 ORDER BY id`,
-    [batchId],
-  );
-  const hash = createHash('sha256');
-  for (const r of rows) {
-    const line = jcs({ ...r, created_at: (r['created_at'] as Date).toISOString() });
-    hash.update(`${line}\n`);
-  }
-  return hash.digest('hex');
 }
 
 describe('the prediction log', () => {
@@ -369,7 +339,9 @@ describe('the prediction log', () => {
       });
       await createEndpoint(app, engineer, 'credit-high', 'credit-high');
       const loosen = await set('credit-high', 'BEST_EFFORT');
-      expect(loosen.errors?.[0]?.message).toMatch(/predictionLogPolicy: a HIGH-tier model may not be served unlogged/);
+      expect(loosen.errors?.[0]?.message).toMatch(
+        /predictionLogPolicy: a HIGH-tier model may not be served unlogged/,
+      );
     } finally {
       await app.close();
     }

@@ -131,8 +131,8 @@ describe('predictions through a PostgreSQL outage', () => {
     readdirSync(app.config.predictionLog.spoolDir).filter((f) => f.endsWith('.spool'));
 
   it.each([
-    ['killed', (): void => proxy.kill()],
-    ['paused', (): void => proxy.pause()],
+    ['killed', (): void => { proxy.kill(); }],
+    ['paused', (): void => { proxy.pause(); }],
   ])(
     'database %s: the answers wait on disk and are written and sealed, in order, once it is back',
     async (fault, inject) => {

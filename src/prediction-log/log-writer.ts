@@ -405,7 +405,7 @@ export function startLogWriter(
   let spool: PredictionSpool | undefined;
   if (options.spool && options.spool.limitBytes > 0) {
     try {
-      spool = PredictionSpool.open(options.spool.dir, options.spool.limitBytes);
+      spool = PredictionSpool.claim(options.spool.dir, options.spool.limitBytes);
     } catch (error) {
       report({ kind: 'spool', count: 0, batches: 0, error: messageOf(error) });
     }

@@ -2,6 +2,7 @@ import { afterEach, describe, expect, it } from '@jest/globals';
 import fc from 'fast-check';
 import {
   appendFileSync,
+  mkdirSync,
   mkdtempSync,
   readdirSync,
   readFileSync,
@@ -126,6 +127,26 @@ describe('the prediction spool', () => {
     // A lock left by a process that is gone is taken over.
     writeFileSync(join(dir, 'lock'), '2147483646');
     PredictionSpool.open(dir, 1 << 20).close();
+  });
+
+  it('finds each live process a folder of its own under one root, and a dead one’s is taken over', () => {
+    const root = freshDir();
+    const first = PredictionSpool.claim(root, 1 << 20);
+    first.append(batch('a', 1));
+    // Another live process (the test's parent) holds folder 1 too.
+    mkdirSync(join(root, '1'));
+    writeFileSync(join(root, '1', 'lock'), String(process.ppid));
+    // Folder 0 is this process's own: claimed again (a writer thread started again), it is kept.
+    const again = PredictionSpool.claim(root, 1 << 20);
+    expect(again.rows).toBe(1);
+    // As a process that is gone left it: the next claim takes 0 over and finds its batch.
+    writeFileSync(join(root, '0', 'lock'), '2147483646');
+    expect(PredictionSpool.claim(root, 1 << 20).rows).toBe(1);
+    // Held by a live process: the next free folder.
+    writeFileSync(join(root, '0', 'lock'), String(process.ppid));
+    const other = PredictionSpool.claim(root, 1 << 20);
+    expect(other.rows).toBe(0);
+    expect(readdirSync(root).sort()).toEqual(['0', '1', '2']);
   });
 
   it('loses nothing and repeats nothing across appends, reads and restarts (property)', () => {

@@ -50,6 +50,8 @@ const PREFIX_BYTES = MAGIC.length + 4;
 const SEGMENT_BYTES = 16 * 2 ** 20;
 /** A header is a few hundred bytes; anything larger is not a header. */
 const MAX_HEADER_BYTES = 64 * 1024;
+/** Spools under one root at most: replicas sharing a data folder. */
+const MAX_SPOOLS = 64;
 const SEGMENT_NAME = /^segment-(\d{16})\.spool$/;
 const CURSOR = 'cursor.json';
 const LOCK = 'lock';
@@ -65,7 +67,9 @@ const LOCK = 'lock';
  * After a crash, a record cut short at the end of the last segment (its write never finished,
  * so its batch was never reported spooled) is cut off; a record whose bytes do not match
  * their check is handed back as unusable rather than written. One process uses a folder at a
- * time (a lock file holding its pid).
+ * time (a lock file holding its pid); `claim` finds each process a folder of its own under
+ * one root, so that replicas sharing a data folder each have a spool, and a process started
+ * after a crash takes over the dead one's, and writes what it left.
  *
  * All of it is synchronous: it runs on the log writer's own thread, where waiting for the
  * disk holds up nothing but the log.
@@ -89,6 +93,23 @@ export class PredictionSpool {
     private readonly dir: string,
     private readonly limitBytes: number,
   ) {}
+
+  /**
+   * The spool in the first numbered folder under `root` that no live process holds (most
+   * often `root/0`).
+   */
+  static claim(root: string, limitBytes: number): PredictionSpool {
+    for (let n = 0; n < MAX_SPOOLS; n++) {
+      try {
+        return PredictionSpool.open(join(root, String(n)), limitBytes);
+      } catch (error) {
+        if (!(error instanceof SpoolInUseError)) throw error;
+      }
+    }
+    throw new Error(
+      `every one of the ${MAX_SPOOLS} spools under ${root} is held by a live process`,
+    );
+  }
 
   /** Opens (creating if need be) the spool in `dir`, recovering what a previous run left. */
   static open(dir: string, limitBytes: number): PredictionSpool {
@@ -219,17 +240,27 @@ export class PredictionSpool {
     return { ok: false, endpoint: header.endpoint, count: header.count, reason };
   }
 
-  /** Takes the folder, or fails naming the live process that holds it. */
+  /**
+   * Takes the folder, or fails naming the live process that holds it. The lock file is made
+   * exclusively, so that of two processes starting at once only one gets it; one left by a
+   * process that is gone is taken over.
+   */
   private lock(): void {
     const path = join(this.dir, LOCK);
-    try {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        writeFileSync(path, String(process.pid), { flag: 'wx' });
+        return;
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code !== 'EEXIST' || attempt > 0) throw error;
+      }
       const holder = Number(readFileSync(path, 'utf8'));
-      if (Number.isInteger(holder) && holder > 0 && holder !== process.pid && isAlive(holder))
-        throw new Error(`the prediction spool ${this.dir} is in use by process ${holder}`);
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+      // This process's own (a writer thread started again after the last one failed).
+      if (holder === process.pid) return;
+      if (Number.isInteger(holder) && holder > 0 && isAlive(holder))
+        throw new SpoolInUseError(this.dir, holder);
+      rmSync(path, { force: true });
     }
-    writeFileSync(path, String(process.pid));
   }
 
   /** Reads what a previous run left: the segments, the cursor, and the records still waiting. */
@@ -314,6 +345,12 @@ export class PredictionSpool {
   private saveCursor(): void {
     const head = this.segments[0];
     if (head) writeCursor(join(this.dir, CURSOR), { segment: head.number, offset: this.cursor });
+  }
+}
+
+class SpoolInUseError extends Error {
+  constructor(dir: string, holder: number) {
+    super(`the prediction spool ${dir} is in use by process ${holder}`);
   }
 }
 

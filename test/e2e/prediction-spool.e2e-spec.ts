@@ -1,5 +1,6 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
 import { readdirSync } from 'node:fs';
+import { join } from 'node:path';
 import pg from 'pg';
 import { buildGermanCreditModels, type GermanCreditModels } from '../../src/model-builder/index.js';
 import { PredictionLog } from '../../src/prediction-log/prediction-log.service.js';
@@ -127,12 +128,23 @@ describe('predictions through a PostgreSQL outage', () => {
     }
   }
 
+  /** The segment files of this process's spool (the first folder under the spool root). */
   const spoolFiles = (app: TestApp): string[] =>
-    readdirSync(app.config.predictionLog.spoolDir).filter((f) => f.endsWith('.spool'));
+    readdirSync(join(app.config.predictionLog.spoolDir, '0')).filter((f) => f.endsWith('.spool'));
 
   it.each([
-    ['killed', (): void => { proxy.kill(); }],
-    ['paused', (): void => { proxy.pause(); }],
+    [
+      'killed',
+      (): void => {
+        proxy.kill();
+      },
+    ],
+    [
+      'paused',
+      (): void => {
+        proxy.pause();
+      },
+    ],
   ])(
     'database %s: the answers wait on disk and are written and sealed, in order, once it is back',
     async (fault, inject) => {

@@ -126,10 +126,11 @@ export class LogWriter {
     private readonly sink: BatchSink,
     private readonly options: LogWriterOptions,
     private readonly report: (report: WriterReport) => void,
-    private readonly spool?: PredictionSpool,
+    private spool?: PredictionSpool,
   ) {
     if (spool && !spool.empty) report({ kind: 'spool', count: spool.rows, batches: spool.batches });
     this.timer = setInterval(() => {
+      this.keepSpool();
       this.closeAll();
       void this.write();
     }, options.flushIntervalMs);
@@ -211,6 +212,21 @@ export class LogWriter {
       this.report({ kind: 'dropped', count: lost, message: 'still unwritten at shutdown' });
     this.spool?.close();
     await this.sink.close().catch(() => undefined);
+  }
+
+  /**
+   * Renews the lease on the spool's folder. Lost (this process stalled past the lease and
+   * another took the folder over, with what it holds), the spool is no longer this writer's:
+   * failed batches wait in memory from then on.
+   */
+  private keepSpool(): void {
+    try {
+      this.spool?.heartbeat();
+    } catch (error) {
+      this.spool = undefined;
+      this.replaying = [];
+      this.report({ kind: 'spool', count: 0, batches: 0, error: messageOf(error) });
+    }
   }
 
   /** Whether batches are going to the spool: it holds some not yet written. */

@@ -7,9 +7,10 @@ import {
   readdirSync,
   readFileSync,
   rmSync,
+  utimesSync,
   writeFileSync,
 } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { PreparedBatch } from './prediction-digest.js';
 import { PredictionSpool } from './prediction-spool.js';
@@ -119,14 +120,30 @@ describe('the prediction spool', () => {
     again.close();
   });
 
-  it('is refused to a second live process', () => {
+  it('is refused to a second live process, of this host or, while its lease lasts, of another', () => {
     const dir = freshDir();
+    const lock = join(dir, 'lock');
+    const holder = (host: string, pid: number): string => JSON.stringify({ host, pid });
     // The parent of the test process is alive and is not this process.
-    writeFileSync(join(dir, 'lock'), String(process.ppid));
+    writeFileSync(lock, holder(hostname(), process.ppid));
     expect(() => PredictionSpool.open(dir, 1 << 20)).toThrow(/in use by process/);
-    // A lock left by a process that is gone is taken over.
-    writeFileSync(join(dir, 'lock'), '2147483646');
+    // A lock left by a process of this host that is gone is taken over.
+    writeFileSync(lock, holder(hostname(), 2147483646));
     PredictionSpool.open(dir, 1 << 20).close();
+    // Another host's pids mean nothing here: its lock holds while it is renewed.
+    writeFileSync(lock, holder('another-host', 2147483646));
+    expect(() => PredictionSpool.open(dir, 1 << 20)).toThrow(/another-host:2147483646/);
+    const lapsed = new Date(Date.now() - 61_000);
+    utimesSync(lock, lapsed, lapsed);
+    const taken = PredictionSpool.open(dir, 1 << 20);
+    // The other host comes back and takes it again: this holder's next heartbeat says so.
+    writeFileSync(lock, holder('another-host', 7));
+    expect(() => {
+      taken.heartbeat(Date.now() + 10_000);
+    }).toThrow(/taken over/);
+    taken.close();
+    // Its close leaves the other's lock alone.
+    expect(JSON.parse(readFileSync(lock, 'utf8'))).toEqual({ host: 'another-host', pid: 7 });
   });
 
   it('finds each live process a folder of its own under one root, and a dead one’s is taken over', () => {
@@ -135,15 +152,16 @@ describe('the prediction spool', () => {
     first.append(batch('a', 1));
     // Another live process (the test's parent) holds folder 1 too.
     mkdirSync(join(root, '1'));
-    writeFileSync(join(root, '1', 'lock'), String(process.ppid));
+    const parent = JSON.stringify({ host: hostname(), pid: process.ppid });
+    writeFileSync(join(root, '1', 'lock'), parent);
     // Folder 0 is this process's own: claimed again (a writer thread started again), it is kept.
     const again = PredictionSpool.claim(root, 1 << 20);
     expect(again.rows).toBe(1);
     // As a process that is gone left it: the next claim takes 0 over and finds its batch.
-    writeFileSync(join(root, '0', 'lock'), '2147483646');
+    writeFileSync(join(root, '0', 'lock'), JSON.stringify({ host: hostname(), pid: 2147483646 }));
     expect(PredictionSpool.claim(root, 1 << 20).rows).toBe(1);
     // Held by a live process: the next free folder.
-    writeFileSync(join(root, '0', 'lock'), String(process.ppid));
+    writeFileSync(join(root, '0', 'lock'), parent);
     const other = PredictionSpool.claim(root, 1 << 20);
     expect(other.rows).toBe(0);
     expect(readdirSync(root).sort()).toEqual(['0', '1', '2']);

@@ -11,9 +11,12 @@ import {
   readSync,
   renameSync,
   rmSync,
+  statSync,
+  utimesSync,
   writeFileSync,
   writeSync,
 } from 'node:fs';
+import { hostname } from 'node:os';
 import { join } from 'node:path';
 import type { PreparedBatch } from './prediction-digest.js';
 
@@ -55,6 +58,10 @@ const MAX_SPOOLS = 64;
 const SEGMENT_NAME = /^segment-(\d{16})\.spool$/;
 const CURSOR = 'cursor.json';
 const LOCK = 'lock';
+/** A lock of another host not touched for this long is taken over. */
+const LEASE_MS = 60_000;
+/** The holder touches its lock at most this often. */
+const HEARTBEAT_MS = 5_000;
 
 /**
  * Where the prediction log's batches wait while PostgreSQL cannot take them: append-only
@@ -67,9 +74,14 @@ const LOCK = 'lock';
  * After a crash, a record cut short at the end of the last segment (its write never finished,
  * so its batch was never reported spooled) is cut off; a record whose bytes do not match
  * their check is handed back as unusable rather than written. One process uses a folder at a
- * time (a lock file holding its pid); `claim` finds each process a folder of its own under
- * one root, so that replicas sharing a data folder each have a spool, and a process started
- * after a crash takes over the dead one's, and writes what it left.
+ * time; `claim` finds each process a folder of its own under one root, so that replicas
+ * sharing a data folder each have a spool, and a process started after a crash takes over the
+ * dead one's, and writes what it left.
+ *
+ * The lock file names its holder's host and pid, and the holder touches it (`heartbeat`) as a
+ * lease. A lock of this host whose process is gone is free at once; one of another host (a
+ * replica on a volume shared between machines, whose pids mean nothing here) is free once its
+ * lease has not been renewed for LEASE_MS.
  *
  * All of it is synchronous: it runs on the log writer's own thread, where waiting for the
  * disk holds up nothing but the log.
@@ -81,6 +93,7 @@ export class PredictionSpool {
   /** Open descriptor of the last segment, appended to. */
   private tail: { fd: number; size: number; number: number } | undefined;
   private pending = { batches: 0, rows: 0, bytes: 0 };
+  private lastHeartbeat = 0;
   /** The record `peek` read, until it is acknowledged. */
   private peeked: { readonly next: number; readonly count: number } | undefined;
   /**
@@ -224,11 +237,27 @@ export class PredictionSpool {
     this.saveCursor();
   }
 
+  /**
+   * Renews the lease on the folder (at most every HEARTBEAT_MS); throws if another process
+   * holds it now (this one stalled for longer than the lease, and was taken over).
+   */
+  heartbeat(now = Date.now()): void {
+    if (now - this.lastHeartbeat < HEARTBEAT_MS) return;
+    const path = join(this.dir, LOCK);
+    const holder = readLock(path);
+    if (holder?.host !== hostname() || holder.pid !== process.pid)
+      throw new Error(`the prediction spool ${this.dir} was taken over by another process`);
+    utimesSync(path, new Date(now), new Date(now));
+    this.lastHeartbeat = now;
+  }
+
   /** Closes the files and lets another process have the folder. */
   close(): void {
     if (this.tail) closeSync(this.tail.fd);
     this.tail = undefined;
-    rmSync(join(this.dir, LOCK), { force: true });
+    const path = join(this.dir, LOCK);
+    const holder = readLock(path);
+    if (holder?.host === hostname() && holder.pid === process.pid) rmSync(path, { force: true });
   }
 
   private unusable(
@@ -243,22 +272,28 @@ export class PredictionSpool {
   /**
    * Takes the folder, or fails naming the live process that holds it. The lock file is made
    * exclusively, so that of two processes starting at once only one gets it; one left by a
-   * process that is gone is taken over.
+   * process that is gone (or whose lease ran out) is taken over.
    */
   private lock(): void {
     const path = join(this.dir, LOCK);
+    const mine = JSON.stringify({ host: hostname(), pid: process.pid });
     for (let attempt = 0; ; attempt++) {
       try {
-        writeFileSync(path, String(process.pid), { flag: 'wx' });
+        writeFileSync(path, mine, { flag: 'wx' });
+        this.lastHeartbeat = Date.now();
         return;
       } catch (error) {
         if ((error as NodeJS.ErrnoException).code !== 'EEXIST' || attempt > 0) throw error;
       }
-      const holder = Number(readFileSync(path, 'utf8'));
-      // This process's own (a writer thread started again after the last one failed).
-      if (holder === process.pid) return;
-      if (Number.isInteger(holder) && holder > 0 && isAlive(holder))
-        throw new SpoolInUseError(this.dir, holder);
+      const holder = readLock(path);
+      if (holder && holderLives(holder, statSync(path).mtimeMs)) {
+        // This process's own: a writer thread started again after the last one failed.
+        if (holder.host === hostname() && holder.pid === process.pid) {
+          this.lastHeartbeat = 0;
+          return;
+        }
+        throw new SpoolInUseError(this.dir, `${holder.host}:${holder.pid}`);
+      }
       rmSync(path, { force: true });
     }
   }
@@ -349,9 +384,31 @@ export class PredictionSpool {
 }
 
 class SpoolInUseError extends Error {
-  constructor(dir: string, holder: number) {
+  constructor(dir: string, holder: string) {
     super(`the prediction spool ${dir} is in use by process ${holder}`);
   }
+}
+
+interface LockHolder {
+  readonly host: string;
+  readonly pid: number;
+}
+
+function readLock(path: string): LockHolder | null {
+  try {
+    const value = JSON.parse(readFileSync(path, 'utf8')) as Partial<LockHolder> | null;
+    if (typeof value?.host === 'string' && Number.isSafeInteger(value.pid))
+      return value as LockHolder;
+    return null;
+  } catch {
+    return null;
+  }
+}
+
+/** A holder of this host lives while its process does; one of another host, while its lease. */
+function holderLives(holder: LockHolder, touchedAt: number): boolean {
+  if (holder.host === hostname()) return holder.pid === process.pid || isAlive(holder.pid);
+  return Date.now() - touchedAt < LEASE_MS;
 }
 
 type ReadResult =

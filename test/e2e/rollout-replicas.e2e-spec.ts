@@ -40,6 +40,13 @@ const CRITERIA = {
  * clean release of its lease), the other takes over once the lease expires, and the rollout
  * finishes with every stage entered and passed once, in one verifying chain.
  */
+/** A gauge of a service process's Prometheus metrics. */
+async function gauge(service: ServingProcess, name: string): Promise<number> {
+  const text = await (await fetch(`${service.url}/metrics`)).text();
+  const line = text.split('\n').find((l) => l.startsWith(`${name} `));
+  return line === undefined ? 0 : Number(line.split(' ')[1]);
+}
+
 describe('a rollout across two service processes', () => {
   let database: TestDatabase;
   let dataDir: string;
@@ -139,7 +146,10 @@ describe('a rollout across two service processes', () => {
     const [victim, survivor, victimTraffic, survivorTraffic, survivorClient] = driverIsA
       ? [a, b, trafficA, trafficB, clientB]
       : [b, a, trafficB, trafficA, clientA];
-    await victimTraffic.stop();
+    const victimAnswered = (await victimTraffic.stop()).answeredIds;
+    // What the victim holds in memory, not yet written: all a SIGKILL may lose of its log (its
+    // traffic has stopped, so this only shrinks until the kill).
+    const backlog = await gauge(victim, 'gatehouse_prediction_log_backlog');
     await victim.stop('SIGKILL');
 
     const done = await waitForRollout(
@@ -151,6 +161,33 @@ describe('a rollout across two service processes', () => {
     const stats = await survivorTraffic.stop();
     expect(done.status).toBe('COMPLETED');
     expect(stats.failures).toEqual([]);
+
+    // Answered against logged: every answer of the survivor is in the log (once its writer has
+    // caught up); of the victim's, at most what it held in memory when it was killed is not.
+    const logged = async (ids: readonly string[]): Promise<Set<string>> => {
+      const { rows } = await observer.query<{ request_id: string }>(
+        `SELECT DISTINCT request_id FROM predictions WHERE arm <> 'shadow' AND request_id = ANY($1)`,
+        [ids],
+      );
+      return new Set(rows.map((r) => r.request_id));
+    };
+    const observer = new pg.Client({ connectionString: database.url });
+    await observer.connect();
+    try {
+      for (
+        let attempt = 0;
+        (await logged(stats.answeredIds)).size < stats.answeredIds.length;
+        attempt++
+      ) {
+        if (attempt === 600) throw new Error('the survivor never logged all it answered');
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+      const victimLogged = await logged(victimAnswered);
+      expect(victimAnswered.length - victimLogged.size).toBeLessThanOrEqual(backlog);
+      expect(victimLogged.size).toBeGreaterThan(0);
+    } finally {
+      await observer.end();
+    }
 
     const stages = done.history.filter((e) => e.type.startsWith('rollout.stage.'));
     expect(stages.map((e) => `${e.type}:${String(e.payload['stage'])}`)).toEqual([

@@ -26,6 +26,11 @@ const USER = 'gatehouse';
 // outside this machine can reach the server.
 const PASSWORD = 'gatehouse-embedded';
 
+/** The embedded server's database, on the loopback port it listens on. */
+export function embeddedDatabaseUrl(port: number): string {
+  return `postgres://${USER}:${PASSWORD}@127.0.0.1:${port}/postgres`;
+}
+
 /**
  * Starts the embedded PostgreSQL server used when DATABASE_URL is unset. Its cluster lives in
  * `<dataDir>/postgres` and is reused on the next start. PostgreSQL refuses to run as root, so
@@ -44,7 +49,7 @@ export async function startEmbeddedPostgres(
   const events = options.events ?? SILENT;
   const clusterDir = join(dataDir, 'postgres');
   const initialised = embeddedClusterExists(dataDir);
-  const url = `postgres://${USER}:${PASSWORD}@127.0.0.1:${port}/postgres`;
+  const url = embeddedDatabaseUrl(port);
   if (initialised && existsSync(join(clusterDir, 'postmaster.pid')) && (await answers(url))) {
     // The service already runs this cluster (a CLI command beside `gatehouse serve`): share
     // it, and leave it running for its owner to stop.

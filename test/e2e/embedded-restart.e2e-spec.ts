@@ -4,7 +4,22 @@ import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync 
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import pg from 'pg';
+import { issueDevToken, loadOrCreateDevIssuerKey } from '../../src/auth/dev-issuer.js';
+import { embeddedDatabaseUrl } from '../../src/database/embedded-postgres.js';
+import { buildGermanCreditModels, defaultGermanCreditPath } from '../../src/model-builder/index.js';
 import { freePort, runCli, startServe, type ServingProcess } from '../support/cli.js';
+import {
+  clientOf,
+  evaluate,
+  gql,
+  PEOPLE,
+  promote,
+  RATIONALE,
+  registerCreditModel,
+  Traffic,
+  uploadDataset,
+} from '../support/rollout-story.js';
 
 /**
  * The embedded PostgreSQL killed outright (SIGKILL of its postmaster, as a fault trial or the
@@ -135,6 +150,91 @@ describe('the embedded PostgreSQL, killed', () => {
     expect(await running.stop('SIGTERM')).toBe(0);
     expect(await portAnswers(pgPort)).toBe(false);
     expect(running.output()).not.toMatch(/restart 2\)/);
+  }, 240_000);
+
+  it('logs every prediction it answered while the server was dead, once it is back', async () => {
+    server = await startServe(
+      { ...env, GATEHOUSE_PORT: String(await freePort()), GATEHOUSE_LOG_LEVEL: 'info' },
+      90_000,
+    );
+    const running = server;
+    try {
+      const key = await loadOrCreateDevIssuerKey(embeddedDir);
+      const tokens: Record<string, string> = {};
+      for (const [who, roles] of Object.entries(PEOPLE))
+        tokens[who] = await issueDevToken(key, {
+          sub: who,
+          roles,
+          ttlSeconds: 3600,
+          audience: 'gatehouse',
+          rolesClaim: 'roles',
+        });
+      const client = clientOf(() => running.url, tokens);
+      const models = buildGermanCreditModels();
+      const [v1] = (await registerCreditModel(client, [models.fair])) as [number];
+      await gql(
+        client,
+        `mutation { createEndpoint(name: "credit", model: "credit-risk") { id } }`,
+        {},
+        'erin',
+      );
+      const dataset = await uploadDataset(client, defaultGermanCreditPath());
+      const live = await promote(client, {
+        endpoint: 'credit',
+        model: 'credit-risk',
+        version: v1,
+        evaluationId: await evaluate(client, 'credit-risk', v1, dataset),
+        strategy: 'INITIAL',
+        plan: null,
+        rollbackCriteria: {
+          maxErrorRate: { value: 0.02, window: { minRequests: 100, seconds: 600 } },
+          minDisparateImpact: { value: 0.7, window: { minRequests: 100, seconds: 600 } },
+          rationale: RATIONALE,
+        },
+      });
+      expect(live.status).toBe('COMPLETED');
+
+      // Traffic on an endpoint that requires the log, through the server's death and restart.
+      const traffic = new Traffic(client, 'credit', models.data, { concurrency: 2 }).start();
+      await traffic.answered(50);
+      const clusterDir = join(embeddedDir, 'postgres');
+      const postmasterPid = Number(
+        readFileSync(join(clusterDir, 'postmaster.pid'), 'utf8').split('\n')[0],
+      );
+      process.kill(postmasterPid, 'SIGKILL');
+      await traffic.answered(100);
+      for (
+        let attempt = 0;
+        (await fetch(`${running.url}/v2/health/ready`)).status !== 200;
+        attempt++
+      ) {
+        if (attempt === RECOVERY_DEADLINE_MS / 200) throw new Error('never ready again');
+        await new Promise((resolve) => setTimeout(resolve, 200));
+      }
+      await traffic.answered(50);
+      const stats = await traffic.stop();
+      // Answered with 200 means logged (or the request would have been refused).
+      const db = new pg.Client({ connectionString: embeddedDatabaseUrl(pgPort) });
+      await db.connect();
+      try {
+        for (let attempt = 0; ; attempt++) {
+          const { rows } = await db.query<{ n: number }>(
+            `SELECT count(DISTINCT request_id)::int AS n FROM predictions WHERE request_id = ANY($1)`,
+            [stats.answeredIds],
+          );
+          if (rows[0]?.n === stats.answeredIds.length) break;
+          if (attempt === 600)
+            throw new Error(`${rows[0]?.n ?? 0} of ${stats.answeredIds.length} answers logged`);
+          await new Promise((resolve) => setTimeout(resolve, 100));
+        }
+      } finally {
+        await db.end();
+      }
+      expect(await running.stop('SIGTERM')).toBe(0);
+    } finally {
+      // A failure above must not leave the server running on a folder about to be deleted.
+      if (running.child.exitCode === null) await running.stop('SIGKILL');
+    }
   }, 240_000);
 
   it('starts on a cluster whose postmaster.pid names a process that is no server of it', async () => {

@@ -36,9 +36,9 @@ import {
   type Client,
 } from '../../src/demo/story.js';
 import { writeShortPolicies } from '../../src/demo/short-policies.js';
-import { startFaultProxy, type FaultProxy } from '../../test/support/fault-proxy.js';
+import { startFaultProxy } from '../../test/support/fault-proxy.js';
 import { benchDatabase, machine } from '../support/bench-db.js';
-import { startBenchService, type BenchService } from '../support/service.js';
+import { startBenchService } from '../support/service.js';
 
 const RATE = Number(process.env['BENCH_RATE'] ?? 500);
 const SECONDS = Number(process.env['BENCH_SECONDS'] ?? 6);

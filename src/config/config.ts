@@ -320,7 +320,12 @@ export function loadConfig(env: Env, cwd: string = process.cwd()): Config {
         cwd,
       ),
       spoolBytes: read.integer('GATEHOUSE_PREDICTION_SPOOL_MB', 1024, 0, 1 << 22) * 2 ** 20,
-      writeTimeoutMs: read.integer('GATEHOUSE_PREDICTION_LOG_WRITE_TIMEOUT_MS', 10_000, 100, 600_000),
+      writeTimeoutMs: read.integer(
+        'GATEHOUSE_PREDICTION_LOG_WRITE_TIMEOUT_MS',
+        10_000,
+        100,
+        600_000,
+      ),
       retentionDays: read.integer('GATEHOUSE_PREDICTION_RETENTION_DAYS', 183, 0, 36_500),
     },
     batch: {

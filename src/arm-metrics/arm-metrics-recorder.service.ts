@@ -136,6 +136,14 @@ export class ArmMetricsRecorder implements OnApplicationBootstrap, OnApplication
     this.windowOf(key).shadowDropped++;
   }
 
+  /**
+   * A request routed to the candidate and answered by live because the candidate's queue was
+   * full. Live's answer is counted as live's; this only tells how often it happened.
+   */
+  candidateOverflow(key: ArmKey): void {
+    this.telemetry.recordCandidateOverflow(key.endpoint, key.version);
+  }
+
   /** Writes what was counted since the last flush. Flushes run one at a time. */
   flush(): Promise<void> {
     this.flushing = this.flushing.then(() => this.write());

@@ -124,10 +124,16 @@ export interface RolloutsConfig {
   readonly leaseSeconds: number;
   /** How often each replica writes what it measured per endpoint, version and arm. */
   readonly metricsFlushMs: number;
-  /** Mirrored requests waiting for the shadow candidate; beyond this they are dropped. */
+  /** Mirrored requests waiting for a shadow candidate; beyond this they are dropped. */
   readonly shadowQueueLimit: number;
-  /** Mirrored requests run at once. */
-  readonly shadowConcurrency: number;
+  /**
+   * Canary requests waiting for a candidate; beyond this the live version answers them.
+   */
+  readonly candidateQueueLimit: number;
+  /** Threads that run candidate versions, apart from the main thread that runs live ones. */
+  readonly candidateThreads: number;
+  /** The candidate threads' nice value (Linux, per thread): they yield the cores to live. */
+  readonly candidateNiceness: number;
   /** Whether this replica drives rollouts at all (every replica measures). */
   readonly controller: boolean;
   /**
@@ -337,7 +343,9 @@ export function loadConfig(env: Env, cwd: string = process.cwd()): Config {
       leaseSeconds: read.integer('GATEHOUSE_ROLLOUT_LEASE_SECONDS', 15, 1, 3600),
       metricsFlushMs: read.integer('GATEHOUSE_ARM_METRICS_FLUSH_MS', 1000, 10, 600_000),
       shadowQueueLimit: read.integer('GATEHOUSE_SHADOW_QUEUE_LIMIT', 1000, 0, 1_000_000),
-      shadowConcurrency: read.integer('GATEHOUSE_SHADOW_CONCURRENCY', 2, 1, 64),
+      candidateQueueLimit: read.integer('GATEHOUSE_CANDIDATE_QUEUE_LIMIT', 16, 0, 1_000_000),
+      candidateThreads: read.integer('GATEHOUSE_CANDIDATE_THREADS', 1, 1, 64),
+      candidateNiceness: read.integer('GATEHOUSE_CANDIDATE_NICENESS', 19, 0, 19),
       controller: read.boolean('GATEHOUSE_ROLLOUT_CONTROLLER', true),
       staleMetricsTicks: read.integer('GATEHOUSE_ROLLOUT_STALE_METRICS_TICKS', 30, 1, 100_000),
     },

@@ -10,6 +10,7 @@ import { ENDPOINTS_CHANNEL } from '../endpoints/endpoint-events.js';
 import type { EndpointState } from './endpoint-state.js';
 import { EndpointStateReader } from './endpoint-state-reader.service.js';
 import { ModelRuntime } from '../runtime/model-runtime.service.js';
+import { CandidateExecutor } from './candidate-executor.service.js';
 import { NotificationListener } from './notification-listener.js';
 
 /**
@@ -18,7 +19,8 @@ import { NotificationListener } from './notification-listener.js';
  * the endpoint's name in the transaction that changes it, and every replica LISTENs on a
  * dedicated connection and reloads that endpoint. After a (re)connection, notifications may
  * have been missed, so everything is reloaded. A new state's versions are loaded and warmed
- * before it replaces the old one, so they take traffic warm.
+ * (a candidate in the candidate threads as well) before it replaces the old one, so they take
+ * traffic warm.
  */
 @Injectable()
 export class EndpointRouter implements OnApplicationBootstrap, OnApplicationShutdown {
@@ -34,6 +36,7 @@ export class EndpointRouter implements OnApplicationBootstrap, OnApplicationShut
     private readonly database: Database,
     private readonly reader: EndpointStateReader,
     private readonly runtime: ModelRuntime,
+    private readonly candidates: CandidateExecutor,
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
@@ -131,8 +134,12 @@ export class EndpointRouter implements OnApplicationBootstrap, OnApplicationShut
 
   private async warm(state: EndpointState): Promise<void> {
     const versions = [state.live, state.candidate, state.standby].filter((v) => v !== null);
+    // The candidate is loaded here too: it goes live on this thread when it is promoted.
     const results = await Promise.allSettled(
-      versions.map((v) => this.runtime.warm(v.artifactSha256)),
+      versions.map(async (v) => {
+        await this.runtime.warm(v.artifactSha256);
+        if (v === state.candidate) await this.candidates.warm(v.artifactSha256);
+      }),
     );
     results.forEach((result, i) => {
       if (result.status === 'rejected')

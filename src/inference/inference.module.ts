@@ -4,6 +4,7 @@ import { ArtifactsModule } from '../artifacts/artifacts.module.js';
 import { EndpointsModule } from '../endpoints/endpoints.module.js';
 import { PredictionLogModule } from '../prediction-log/prediction-log.module.js';
 import { RegistryModule } from '../registry/registry.module.js';
+import { CandidateExecutor } from './candidate-executor.service.js';
 import { EndpointRouter } from './endpoint-router.service.js';
 import { EndpointStateReader } from './endpoint-state-reader.service.js';
 import { InferenceService } from './inference.service.js';
@@ -18,7 +19,13 @@ import { OipController } from './oip.controller.js';
     RegistryModule,
     ArtifactsModule,
   ],
-  providers: [EndpointStateReader, EndpointRouter, ModelExecutor, InferenceService],
+  providers: [
+    EndpointStateReader,
+    EndpointRouter,
+    ModelExecutor,
+    CandidateExecutor,
+    InferenceService,
+  ],
   controllers: [OipController],
   exports: [EndpointRouter, InferenceService],
 })

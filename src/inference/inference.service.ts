@@ -8,6 +8,7 @@ import { roundLatency } from '../prediction-log/prediction-digest.js';
 import { ModelRuntime } from '../runtime/model-runtime.service.js';
 import { scoresOf } from '../runtime/scoring.js';
 import type { TensorSpec } from '../runtime/tensor-spec.js';
+import { CandidateExecutor } from './candidate-executor.service.js';
 import type { ServedVersion } from './endpoint-state.js';
 import { EndpointRouter } from './endpoint-router.service.js';
 import {
@@ -24,9 +25,9 @@ import {
   type CheckedRequest,
   type InferEnvelope,
   type OutputTensor,
+  type RawTensor,
 } from './oip-tensors.js';
 import { failSpan, startRecordedChildSpan } from '../telemetry/tracing.js';
-import { ShadowQueue } from './shadow-queue.js';
 import {
   answeringArm,
   bucketOfHash,
@@ -66,6 +67,15 @@ export interface ModelReadiness {
 /** Model errors can quote whole graphs; the log and the client get the start of it. */
 const MAX_ERROR_LENGTH = 1000;
 
+/** How a version's run is made: on this thread (live) or on a candidate thread. */
+type Run = (request: CheckedRequest) => Promise<Ran>;
+
+interface Ran {
+  readonly outputs: Map<string, RawTensor>;
+  /** The run's own time when it was measured where it ran; else the time around the call. */
+  readonly latencyMs?: number;
+}
+
 /** What answering a request gave: the response tensors, each row's score, whether it is logged. */
 interface Answered {
   readonly outputs: OutputTensor[];
@@ -76,40 +86,35 @@ interface Answered {
 /**
  * Real-time inference: route the request to a version by the endpoint's traffic state, check
  * its tensors against that version's signature, run it, answer, queue the prediction for the
- * log and count it in the arm's metrics. In SHADOW mode a sampled share of requests is also
- * offered to a bounded queue that runs them on the candidate after the answer is on its way
- * (a full queue drops the copy and counts it); what the candidate does never reaches the
- * client, and its decisions are compared with the live ones row by row.
+ * log and count it in the arm's metrics. The live version runs on this thread; a candidate
+ * runs on the candidate threads (CandidateExecutor), from a bounded queue: a canary request
+ * its queue cannot take is answered by the live version (and counted). In SHADOW mode a
+ * sampled share of requests is also offered to the candidate's shadow queue after the answer
+ * is on its way (a full queue drops the copy and counts it); what the candidate does never
+ * reaches the client, and its decisions are compared with the live ones row by row.
  */
 @Injectable()
 export class InferenceService implements OnApplicationShutdown {
   private static readonly logger = new Logger('Inference');
   private readonly maxRows: number;
-  private readonly shadows: ShadowQueue;
+  /** Mirrored requests not yet settled (waiting for their turn, queued or running). */
+  private readonly mirrored = new Set<Promise<void>>();
 
   constructor(
     private readonly router: EndpointRouter,
     private readonly executor: ModelExecutor,
+    private readonly candidates: CandidateExecutor,
     private readonly runtime: ModelRuntime,
     private readonly log: PredictionLog,
     private readonly metrics: ArmMetricsRecorder,
     @Inject(CONFIG) config: Config,
   ) {
     this.maxRows = config.inference.maxRowsPerRequest;
-    this.shadows = new ShadowQueue(
-      config.rollouts.shadowQueueLimit,
-      config.rollouts.shadowConcurrency,
-    );
   }
 
   /** Lets mirrored requests in flight finish before the log and metrics flush at shutdown. */
-  onApplicationShutdown(): Promise<void> {
-    return this.shadows.drained();
-  }
-
-  /** Mirrored requests waiting or running. */
-  shadowBacklog(): number {
-    return this.shadows.pending;
+  async onApplicationShutdown(): Promise<void> {
+    while (this.mirrored.size > 0) await Promise.allSettled([...this.mirrored]);
   }
 
   async infer(endpoint: string, body: unknown, routingKeyHeader?: string): Promise<InferResponse> {
@@ -118,25 +123,34 @@ export class InferenceService implements OnApplicationShutdown {
     const key = routingKeyHeader || envelope.routingKey;
     const keyHash = key === undefined ? null : routingKeyHash(key);
     const bucket = keyHash === null ? randomBucket() : bucketOfHash(keyHash);
-    const arm = answeringArm(state.split, bucket);
-    const served = arm === 'candidate' ? state.candidate : state.live;
+    let arm: 'live' | 'candidate' = answeringArm(state.split, bucket);
+    let served = arm === 'candidate' ? state.candidate : state.live;
     if (!served) throw new NoLiveVersionError(endpoint);
-    const request = checkTensors(envelope, served.signature, this.maxRows);
+    let request = checkTensors(envelope, served.signature, this.maxRows);
     const logged = state.predictionLogPolicy === 'required';
     // Refused before the model runs when the log is known to be full already.
     if (logged && !this.log.accepting()) this.refuseUnlogged(endpoint);
+    let run = this.onThisThread(served);
+    if (arm === 'candidate') {
+      const queued = this.candidates.run('candidate', served.artifactSha256, request.inputs);
+      if (queued) run = () => queued;
+      else {
+        this.metrics.candidateOverflow({ endpoint, version: served.version, arm });
+        if (!state.live) throw new NoLiveVersionError(endpoint);
+        arm = 'live';
+        served = state.live;
+        request = checkTensors(envelope, served.signature, this.maxRows);
+        run = this.onThisThread(served);
+      }
+    }
     const id = envelope.id ?? uuidV7();
-    const answered = await this.answer(endpoint, served, arm, request, id, keyHash, envelope);
+    const answered = await this.answer(endpoint, served, arm, request, id, keyHash, envelope, run);
     // The log filled while the model ran: the answer, unlogged, is not sent.
     if (logged && !answered.logged) this.refuseUnlogged(endpoint);
     if (state.candidate && isMirrored(state.split, bucket)) {
       const candidate = state.candidate;
       const live = { version: served, scores: answered.scores };
-      const queued = this.shadows.offer(() =>
-        this.shadow(endpoint, candidate, live, envelope, id, keyHash),
-      );
-      if (!queued)
-        this.metrics.shadowDropped({ endpoint, version: candidate.version, arm: 'shadow' });
+      this.mirror(() => this.shadow(endpoint, candidate, live, envelope, id, keyHash));
     }
     return {
       id,
@@ -175,6 +189,22 @@ export class InferenceService implements OnApplicationShutdown {
     }
   }
 
+  /** The live version's runs: here, on the main thread (micro-batched), timed around the call. */
+  private onThisThread(served: ServedVersion): Run {
+    return async (request) => ({
+      outputs: await this.executor.run(served.artifactSha256, request.inputs, request.rows),
+    });
+  }
+
+  /** A mirrored request, on a later turn of the event loop than the live answer. */
+  private mirror(task: () => Promise<void>): void {
+    const settled: Promise<void> = new Promise<void>((resolve) => setImmediate(resolve))
+      .then(task)
+      .catch(() => undefined)
+      .finally(() => this.mirrored.delete(settled));
+    this.mirrored.add(settled);
+  }
+
   /** Runs the version, logs the prediction (or its failure), counts it, returns the outputs. */
   private async answer(
     endpoint: string,
@@ -184,6 +214,7 @@ export class InferenceService implements OnApplicationShutdown {
     requestId: string,
     routingKeyHash: string | null,
     envelope: InferEnvelope,
+    run: Run,
   ): Promise<Answered> {
     const started = performance.now();
     const createdAt = new Date();
@@ -195,6 +226,7 @@ export class InferenceService implements OnApplicationShutdown {
       threshold: served.threshold,
       attributes: envelope.attributes,
     };
+    let ran: Ran;
     let outputs: OutputTensor[];
     let scores: Float64Array | null;
     const span = startRecordedChildSpan('gatehouse.inference.run', () => ({
@@ -204,7 +236,8 @@ export class InferenceService implements OnApplicationShutdown {
       'gatehouse.rows': request.rows,
     }));
     try {
-      const raw = await this.executor.run(served.artifactSha256, request.inputs, request.rows);
+      ran = await run(request);
+      const raw = ran.outputs;
       outputs = presentOutputs(raw, served.signature.outputs, request.outputs);
       const scoreTensor = raw.get(served.scoreOutput);
       // A non-finite score never gets here: presentOutputs refuses it as a model failure.
@@ -235,7 +268,7 @@ export class InferenceService implements OnApplicationShutdown {
       });
       throw new ModelFailureError(endpoint, served.version, reason);
     }
-    const latencyMs = performance.now() - started;
+    const latencyMs = ran.latencyMs ?? performance.now() - started;
     this.metrics.record({ ...observed, latencyMs, failed: false, scores });
     const logged = this.log.record({
       requestId,
@@ -297,6 +330,11 @@ export class InferenceService implements OnApplicationShutdown {
       });
       return;
     }
+    const queued = this.candidates.run('shadow', candidate.artifactSha256, request.inputs);
+    if (!queued) {
+      this.metrics.shadowDropped({ endpoint, version: candidate.version, arm: 'shadow' });
+      return;
+    }
     try {
       const answered = await this.answer(
         endpoint,
@@ -306,6 +344,7 @@ export class InferenceService implements OnApplicationShutdown {
         requestId,
         routingKeyHash,
         envelope,
+        () => queued,
       );
       const agreement = agreementOf(live, candidate, answered.scores);
       if (agreement)

@@ -48,6 +48,7 @@ export const METRIC_NAMES = {
   shadowComparisons: 'gatehouse.shadow.comparisons',
   shadowDisagreements: 'gatehouse.shadow.disagreements',
   shadowDropped: 'gatehouse.shadow.dropped',
+  candidateOverflow: 'gatehouse.candidate.overflow',
   predictionLogBacklog: 'gatehouse.prediction_log.backlog',
   predictionLogWritten: 'gatehouse.prediction_log.written',
   predictionLogDropped: 'gatehouse.prediction_log.dropped',
@@ -74,6 +75,7 @@ export class GatehouseMetrics {
   private readonly shadowComparisons: Counter;
   private readonly shadowDisagreements: Counter;
   private readonly shadowDropped: Counter;
+  private readonly candidateOverflow: Counter;
   private readonly ledgerAppends: Counter;
   private readonly ledgerAppendDuration: Histogram;
   private readonly gateEvaluations: Counter;
@@ -115,6 +117,11 @@ export class GatehouseMetrics {
     });
     this.shadowDropped = meter.createCounter(n.shadowDropped, {
       description: 'Mirrored requests dropped because the shadow queue was full.',
+      unit: '{request}',
+    });
+    this.candidateOverflow = meter.createCounter(n.candidateOverflow, {
+      description:
+        "Requests routed to the candidate but answered by the live version: the candidate's queue was full.",
       unit: '{request}',
     });
     this.ledgerAppends = meter.createCounter(n.ledgerAppends, {
@@ -187,6 +194,10 @@ export class GatehouseMetrics {
 
   recordShadowDropped(endpoint: string, count = 1): void {
     this.shadowDropped.add(count, { endpoint });
+  }
+
+  recordCandidateOverflow(endpoint: string, version: number): void {
+    this.candidateOverflow.add(1, { endpoint, version: String(version) });
   }
 
   /** A group of `events` sealed in `seconds` (LedgerSequencer.seal). */

@@ -9,9 +9,15 @@ import { datatypeOf, ortTypeOf } from '../runtime/ort.js';
 import type { FeedTensor } from './micro-batch.js';
 import type { RawTensor, TypedArray } from './oip-tensors.js';
 
-/** A candidate's run: its outputs, and its own time (its queue wait and its run). */
+/** A candidate's run: its outputs, and its own time. */
 export interface CandidateRun {
   readonly outputs: Map<string, RawTensor>;
+  /**
+   * A canary answer's: its wait in the queue and its run, as its client waited for it (less
+   * the main thread's delay in handing the answer on, which is live's work). A shadow copy's:
+   * its run alone; its wait tells how fast copies are made (the sample share), not how the
+   * candidate serves, and nobody waits for it.
+   */
   readonly latencyMs: number;
 }
 
@@ -60,7 +66,7 @@ export class CandidateExecutor implements OnApplicationShutdown {
           { datatype: datatypeOf(t.type), shape: t.dims, data: t.data as TypedArray | string[] },
         ]),
       ),
-      latencyMs: ran.latencyMs,
+      latencyMs: lane === 'candidate' ? ran.latencyMs : ran.runMs,
     }));
   }
 

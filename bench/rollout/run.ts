@@ -10,10 +10,13 @@
  *    single-row runs takes 50 % of steady traffic; from the first failed request to the last
  *    one, as clients see it, and to the `rollout.rolled_back` event;
  * 3. requests lost during a blue-green switch and the rollback after it, under steady
- *    traffic: goal zero.
+ *    traffic: goal zero;
+ * 4. a slow candidate (5 ms a row) in shadow and in a 25 % canary beside live, at half the
+ *    peak: live's p50 and p99 within 10 % of the same load without a candidate (bulkhead.ts,
+ *    a service of its own with the default settings).
  *
  * BENCH_RATE (default 300 requests/s), BENCH_SECONDS (default 10) and BENCH_ROUNDS (default 3)
- * for the latency runs.
+ * for the latency runs; BENCH_PARTS=bulkhead runs part 4 alone.
  */
 import 'reflect-metadata';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -42,6 +45,7 @@ import {
 import { writeShortPolicies } from '../../src/demo/short-policies.js';
 import { benchDatabase, machine } from '../support/bench-db.js';
 import { startBenchService } from '../support/service.js';
+import { benchBulkhead } from './bulkhead.js';
 
 const RATE = Number(process.env['BENCH_RATE'] ?? 300);
 const SECONDS = Number(process.env['BENCH_SECONDS'] ?? 10);
@@ -60,6 +64,12 @@ interface Latency {
 }
 
 async function main(): Promise<void> {
+  console.log(`bench/rollout on ${machine()}, ${new Date().toISOString()}`);
+  if (process.env['BENCH_PARTS'] !== 'bulkhead') await parts123();
+  await benchBulkhead();
+}
+
+async function parts123(): Promise<void> {
   const models = buildGermanCreditModels();
   const database = await benchDatabase('rollout', 2);
   await database.dataSource.destroy();
@@ -81,7 +91,6 @@ async function main(): Promise<void> {
     tokens[who] = await service.token(who, ...roles);
   const client: Client = { url: () => service.url, token: (who) => tokens[who] ?? '' };
   try {
-    console.log(`bench/rollout on ${machine()}, ${new Date().toISOString()}`);
     const versions = await registerCreditModel(client, [
       models.fair,
       models.fairRetrained,

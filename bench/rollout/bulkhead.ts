@@ -96,6 +96,7 @@ export async function benchBulkhead(): Promise<void> {
         plan: plan as Record<string, unknown> | null,
         rollbackCriteria: {
           maxErrorRate: { value: 0.02, window: { minRequests: 20, seconds: 60 } },
+          minDisparateImpact: { value: 0.8, window: { minRequests: 60, seconds: 60 } },
           rationale: RATIONALE,
         },
       });
@@ -153,8 +154,11 @@ export async function benchBulkhead(): Promise<void> {
           connections,
         });
       const [liveStream, other] = await Promise.all([
-        stream(keys.live, 100 - CANARY_PERCENT, (CONNECTIONS * 3) / 4),
-        stream(keys.candidate, CANARY_PERCENT, CONNECTIONS / 4),
+        stream(keys.live, 100 - CANARY_PERCENT, CONNECTIONS),
+        // As many connections as the live stream: one request at a time on each, so with
+        // fewer a candidate that cannot keep up would hold its stream back in the generator
+        // instead of filling its queue.
+        stream(keys.candidate, CANARY_PERCENT, CONNECTIONS),
       ]);
       return { setting, live: liveStream, other };
     };

@@ -70,6 +70,11 @@ export class CandidateExecutor implements OnApplicationShutdown {
     }));
   }
 
+  /** Whether `run` would take a run of the artifact in the lane now (a cheap check first). */
+  hasRoom(lane: Lane, sha256: string): boolean {
+    return this.pool.hasRoom(lane, sha256);
+  }
+
   /** Loads a candidate's artifact in the model threads ahead of its first run. */
   warm(sha256: string): Promise<void> {
     return this.pool.warm(sha256);

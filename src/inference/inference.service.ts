@@ -150,7 +150,10 @@ export class InferenceService implements OnApplicationShutdown {
     if (state.candidate && isMirrored(state.split, bucket)) {
       const candidate = state.candidate;
       const live = { version: served, scores: answered.scores };
-      this.mirror(() => this.shadow(endpoint, candidate, live, envelope, id, keyHash));
+      // A copy its queue cannot take costs no more than counting it.
+      if (this.candidates.hasRoom('shadow', candidate.artifactSha256))
+        this.mirror(() => this.shadow(endpoint, candidate, live, envelope, id, keyHash));
+      else this.metrics.shadowDropped({ endpoint, version: candidate.version, arm: 'shadow' });
     }
     return {
       id,

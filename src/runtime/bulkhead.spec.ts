@@ -30,8 +30,10 @@ describe('Bulkhead', () => {
           if (step.kind === 'offer') {
             const id = `${step.lane}/${step.key}`;
             const queue = model.get(id) ?? [];
+            const room = sut.hasRoom(step.lane, step.key);
             const accepted = sut.offer(step.lane, step.key, next);
             expect(accepted).toBe(queue.length < limit[step.lane]);
+            expect(room).toBe(accepted);
             if (accepted) model.set(id, [...queue, next]);
             next++;
           } else {

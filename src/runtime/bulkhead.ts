@@ -33,13 +33,18 @@ export class Bulkhead<T> {
 
   /** Queues an item; false (and nothing queued) when the key's queue in that lane is full. */
   offer(lane: Lane, key: string, item: T): boolean {
+    if (!this.hasRoom(lane, key)) return false;
     const queues = this.queues[lane];
     const queue = queues.get(key);
-    if ((queue?.length ?? 0) >= this.limits[lane]) return false;
     if (queue) queue.push(item);
     else queues.set(key, [item]);
     this.count++;
     return true;
+  }
+
+  /** Whether `offer` would take an item for the key in the lane now. */
+  hasRoom(lane: Lane, key: string): boolean {
+    return (this.queues[lane].get(key)?.length ?? 0) < this.limits[lane];
   }
 
   /**

@@ -114,6 +114,11 @@ export class ModelWorkerPool {
     return promise;
   }
 
+  /** Whether `submit` would take a run of the artifact in the lane now. */
+  hasRoom(lane: Lane, sha256: string): boolean {
+    return !this.closing && this.queue.hasRoom(lane, sha256);
+  }
+
   /** Loads an artifact in every thread ahead of its first run. */
   async warm(sha256: string): Promise<void> {
     await Promise.all(

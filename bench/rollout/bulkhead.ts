@@ -21,6 +21,7 @@ import {
   promote,
   RATIONALE,
   registerCreditModel,
+  sleep,
   uploadDataset,
   waitForRollout,
   inStage,
@@ -163,6 +164,7 @@ export async function benchBulkhead(): Promise<void> {
       `peak (closed loop, ${CONNECTIONS} connections, no candidate, median of three 4 s runs): ${peak.toFixed(0)} req/s; the load: ${rate} req/s, open loop`,
     );
     const run = async (setting: Setting): Promise<Round> => {
+      await candidateIdle(service.child.pid ?? 0);
       const url = `${service.url}/v2/models/${ENDPOINTS[setting]}/infer`;
       const stream = (key: string, share: number, connections: number) =>
         pacedLoad({
@@ -241,6 +243,20 @@ export async function benchBulkhead(): Promise<void> {
     await database.drop();
     rmSync(dataDir, { recursive: true, force: true });
     rmSync(policiesDir, { recursive: true, force: true });
+  }
+}
+
+/**
+ * Waits until the candidate thread has used no CPU for half a second: after a round with a
+ * candidate, its queues (up to a thousand shadow copies) take seconds to run out, and the next
+ * round must not share the cores with them.
+ */
+async function candidateIdle(pid: number): Promise<void> {
+  for (let last = candidateThreadTicks(pid); ;) {
+    await sleep(500);
+    const now = candidateThreadTicks(pid);
+    if (now === last) return;
+    last = now;
   }
 }
 

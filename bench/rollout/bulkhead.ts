@@ -10,7 +10,13 @@
 import autocannon from 'autocannon';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { MODEL_THREAD_NAME } from '../../src/runtime/model-worker-pool.js';
-import { commandTicks, processTicks, threadTicks } from '../support/proc.js';
+import {
+  commandTicks,
+  mainThreadTicks,
+  microsPer,
+  processTicks,
+  threadTicks,
+} from '../support/proc.js';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { writeShortPolicies } from '../../src/demo/short-policies.js';
@@ -61,6 +67,8 @@ interface Round {
   readonly otherCores: number;
   /** Cores used by the service's candidate thread. */
   readonly candidateCores: number;
+  /** The service's main thread's CPU per request answered (µs). */
+  readonly mainUsPerRequest: number;
 }
 
 /** CPU ticks (1/100 s) the whole machine has been busy, including time stolen from it. */
@@ -177,6 +185,7 @@ export async function benchBulkhead(): Promise<void> {
         });
       const pid = service.child.pid ?? 0;
       const ours = () => processTicks(pid) + processTicks(process.pid) + commandTicks('postgres');
+      const mainBefore = mainThreadTicks(pid);
       const before = {
         machine: machineBusyTicks(),
         ours: ours(),
@@ -194,7 +203,11 @@ export async function benchBulkhead(): Promise<void> {
       const otherCores =
         (machineBusyTicks() - before.machine - (ours() - before.ours)) / ticksPerSecond;
       const candidateCores = (candidateThreadTicks(pid) - before.candidate) / ticksPerSecond;
-      return { setting, live: liveStream, other, otherCores, candidateCores };
+      const mainUsPerRequest = microsPer(
+        mainThreadTicks(pid) - mainBefore,
+        liveStream.answered + other.answered,
+      );
+      return { setting, live: liveStream, other, otherCores, candidateCores, mainUsPerRequest };
     };
     // Warm-up, unmeasured: each endpoint under the load for a few seconds.
     for (const setting of ['none', 'shadow', 'canary'] as const) {
@@ -211,11 +224,11 @@ export async function benchBulkhead(): Promise<void> {
       `\nlive stream (${100 - CANARY_PERCENT} % of ${rate} req/s, routing key in live's buckets) without a candidate, with the slow candidate in shadow (every request mirrored) and in a ${CANARY_PERCENT} % canary; ${ROUNDS} rounds of ${SECONDS} s, order rotating:`,
     );
     console.log(
-      `| round | candidate | live req/s | live p50 ms | live p99 ms | live p99 typical second ms | other stream p50 ms | other stream p99 ms | failures | candidate thread, cores | other processes, cores |`,
+      `| round | candidate | live req/s | live p50 ms | live p99 ms | live p99 typical second ms | other stream p50 ms | other stream p99 ms | failures | main thread µs/request | candidate thread, cores | other processes, cores |`,
     );
     rounds.forEach((x, i) => {
       console.log(
-        `| ${Math.floor(i / 3) + 1} | ${x.setting} | ${x.live.rps.toFixed(0)} | ${x.live.p50.toFixed(2)} | ${x.live.p99.toFixed(2)} | ${x.live.p99TypicalSecond.toFixed(2)} | ${x.other.p50.toFixed(2)} | ${x.other.p99.toFixed(2)} | ${x.live.failures + x.other.failures} | ${x.candidateCores.toFixed(2)} | ${x.otherCores.toFixed(2)} |`,
+        `| ${Math.floor(i / 3) + 1} | ${x.setting} | ${x.live.rps.toFixed(0)} | ${x.live.p50.toFixed(2)} | ${x.live.p99.toFixed(2)} | ${x.live.p99TypicalSecond.toFixed(2)} | ${x.other.p50.toFixed(2)} | ${x.other.p99.toFixed(2)} | ${x.live.failures + x.other.failures} | ${x.mainUsPerRequest.toFixed(0)} | ${x.candidateCores.toFixed(2)} | ${x.otherCores.toFixed(2)} |`,
       );
     });
     const of = (setting: Setting, pick: (r: PacedLoadResult) => number) =>

@@ -100,6 +100,8 @@ export class PredictionLog implements OnApplicationBootstrap, BeforeApplicationS
   private readonly sealing = new Set<Promise<void>>();
   private retentionTimer: NodeJS.Timeout | undefined;
   private lastDropReport = 0;
+  private lastFailureReport = 0;
+  private failuresAtLastReport = 0;
   private droppedAtLastReport = 0;
   private stopped = false;
   private reportedStoppedDrop = false;
@@ -347,12 +349,19 @@ export class PredictionLog implements OnApplicationBootstrap, BeforeApplicationS
         this.sealing.add(sealing);
         return;
       }
-      case 'failed':
+      case 'failed': {
         this.counts.writeFailures++;
+        // Through an outage the writer tries at every flush: one line every 10 s says so.
+        const now = Date.now();
+        if (now - this.lastFailureReport < DROP_REPORT_INTERVAL_MS) return;
+        const more = this.counts.writeFailures - this.failuresAtLastReport - 1;
+        this.lastFailureReport = now;
+        this.failuresAtLastReport = this.counts.writeFailures;
         PredictionLog.logger.warn(
-          `writing ${report.count} predictions of ${report.endpoint} failed: ${report.message}`,
+          `writing ${report.count} predictions of ${report.endpoint} failed: ${report.message}${more > 0 ? ` (and ${more} other writes since the last report)` : ''}`,
         );
         return;
+      }
       case 'spooled':
         this.queued -= report.count;
         if (this.spooled === 0)

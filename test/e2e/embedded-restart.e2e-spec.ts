@@ -152,9 +152,15 @@ describe('the embedded PostgreSQL, killed', () => {
     expect(running.output()).not.toMatch(/restart 2\)/);
   }, 240_000);
 
-  it('logs every prediction it answered while the server was dead, once it is back', async () => {
+  it('logs every prediction it answered while the server was paused, then dead, once it is back', async () => {
     server = await startServe(
-      { ...env, GATEHOUSE_PORT: String(await freePort()), GATEHOUSE_LOG_LEVEL: 'info' },
+      {
+        ...env,
+        GATEHOUSE_PORT: String(await freePort()),
+        GATEHOUSE_LOG_LEVEL: 'info',
+        // A batch the paused server does not take goes to the spool within a second.
+        GATEHOUSE_PREDICTION_LOG_WRITE_TIMEOUT_MS: '1000',
+      },
       90_000,
     );
     const running = server;
@@ -201,6 +207,23 @@ describe('the embedded PostgreSQL, killed', () => {
       const postmasterPid = Number(
         readFileSync(join(clusterDir, 'postmaster.pid'), 'utf8').split('\n')[0],
       );
+      // Paused: the postmaster and every backend stopped, their connections open and silent.
+      const cluster = [
+        postmasterPid,
+        ...execFileSync('ps', ['-o', 'pid=', '--ppid', String(postmasterPid)])
+          .toString()
+          .split('\n')
+          .map(Number)
+          .filter((pid) => pid > 0),
+      ];
+      for (const pid of cluster) process.kill(pid, 'SIGSTOP');
+      try {
+        await traffic.answered(100);
+        const paused = await fetch(`${running.url}/v2/health/ready`);
+        expect(paused.status).toBe(503);
+      } finally {
+        for (const pid of cluster) process.kill(pid, 'SIGCONT');
+      }
       process.kill(postmasterPid, 'SIGKILL');
       await traffic.answered(100);
       for (

@@ -128,7 +128,8 @@ export class LogWriter {
     private readonly report: (report: WriterReport) => void,
     private spool?: PredictionSpool,
   ) {
-    if (spool && !spool.empty) report({ kind: 'spool', count: spool.rows, batches: spool.batches });
+    // Always, so that the service's count of spooled predictions starts from what is on disk.
+    if (spool) report({ kind: 'spool', count: spool.rows, batches: spool.batches });
     this.timer = setInterval(() => {
       this.keepSpool();
       this.closeAll();

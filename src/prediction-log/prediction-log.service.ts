@@ -371,13 +371,15 @@ export class PredictionLog implements OnApplicationBootstrap, BeforeApplicationS
         this.spooled += report.count;
         return;
       case 'spool':
+        // None (opened fresh, or just lost to another process) or what is on disk.
+        this.spooled = report.count;
         if (report.error) {
           PredictionLog.logger.error(
             `no prediction spool (while the database is away, predictions wait in memory only): ${report.error}`,
           );
           return;
         }
-        this.spooled = report.count;
+        if (report.count === 0) return;
         PredictionLog.logger.log(
           `the spool holds ${report.count} predictions (${report.batches} batches) from an earlier run: writing them first`,
         );

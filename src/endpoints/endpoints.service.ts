@@ -10,7 +10,7 @@ import { checkSlug } from '../registry/registry-rules.js';
 import { RegistryService } from '../registry/registry.service.js';
 import { POLICIES, type Policies } from '../policy/policies.js';
 import type { RiskTier } from '../policy/risk-tiers.js';
-import { checkStatement } from '../promotions/statements.js';
+import { checkStatement } from '../common/statements.js';
 import type { EndpointEntity, PredictionLogPolicy } from './endpoint.entity.js';
 import { EndpointsRepository } from './endpoints.repository.js';
 

@@ -94,6 +94,7 @@ export class LedgerSequencer implements OnApplicationBootstrap, OnApplicationShu
   private waiting: Waiter[] = [];
   private draining = false;
   private head: Head | undefined;
+  private sweeping: Promise<void> | undefined;
 
   constructor(
     private readonly repository: LedgerRepository,
@@ -103,18 +104,28 @@ export class LedgerSequencer implements OnApplicationBootstrap, OnApplicationShu
   /** Seals whatever a crashed writer or another replica left queued. */
   onApplicationBootstrap(): void {
     this.sweeper = setInterval(() => {
-      void this.repository
+      if (this.sweeping) return;
+      this.sweeping = this.repository
         .pendingCount(SWEEP_MS)
         .then((n) => (n > 0 ? this.seal() : undefined))
-        .catch((error: unknown) => {
-          this.logger.error(`sealing queued ledger events failed: ${String(error)}`);
+        .then(
+          () => undefined,
+          (error: unknown) => {
+            this.logger.error(`sealing queued ledger events failed: ${String(error)}`);
+          },
+        )
+        .finally(() => {
+          this.sweeping = undefined;
         });
     }, SWEEP_MS);
     this.sweeper.unref();
   }
 
-  onApplicationShutdown(): void {
+  /** Stops sweeping, and lets a sweep or pass in progress finish before the database closes. */
+  async onApplicationShutdown(): Promise<void> {
     clearInterval(this.sweeper);
+    await this.sweeping;
+    await this.tail;
   }
 
   /**

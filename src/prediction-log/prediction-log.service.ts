@@ -3,8 +3,8 @@ import {
   Injectable,
   Logger,
   Optional,
-  type BeforeApplicationShutdown,
   type OnApplicationBootstrap,
+  type OnApplicationShutdown,
 } from '@nestjs/common';
 import { CONFIG } from '../config/config.module.js';
 import type { Config, PredictionLogConfig } from '../config/config.js';
@@ -73,7 +73,7 @@ const HANDOVER_MS = 200;
  * loses is what was queued.
  */
 @Injectable()
-export class PredictionLog implements OnApplicationBootstrap, BeforeApplicationShutdown {
+export class PredictionLog implements OnApplicationBootstrap, OnApplicationShutdown {
   private static readonly logger = new Logger('PredictionLog');
   private readonly options: PredictionLogConfig;
   /** Recorded, not yet handed over. */
@@ -252,7 +252,12 @@ export class PredictionLog implements OnApplicationBootstrap, BeforeApplicationS
     return this.repository.outputValues(scope, since, limit);
   }
 
-  async beforeApplicationShutdown(): Promise<void> {
+  /**
+   * Writes what is queued, spools what the database will not take, and stops the writer. At
+   * this point of the shutdown the HTTP server has closed and every request it was answering
+   * is answered (and recorded here); the ledger and the database close after this module.
+   */
+  async onApplicationShutdown(): Promise<void> {
     clearTimeout(this.retentionTimer);
     clearInterval(this.retentionTimer);
     if (!this.options.enabled || this.stopped) return;

@@ -22,7 +22,7 @@ import { recordingRefusals, refusalOf } from './refusals.js';
 import { requestDigest, type RequestContent } from './request-digest.js';
 import { checkEvaluation, checkId } from './request-rules.js';
 import { checkPromotionPlan, type PlanInput } from './rollout-plan.js';
-import { checkStatement } from './statements.js';
+import { checkStatement } from '../common/statements.js';
 import type { PromotionStatus } from './vocabulary.js';
 
 export interface PromotionInput extends PlanInput {

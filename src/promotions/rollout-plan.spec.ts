@@ -9,7 +9,7 @@ import {
   type PlanContext,
   type PlanInput,
 } from './rollout-plan.js';
-import { checkStatement } from './statements.js';
+import { checkStatement } from '../common/statements.js';
 
 const policy = parsePolicyFile(
   'promotion.yaml',

@@ -1,7 +1,7 @@
 import { BadInputError } from '../common/errors.js';
 import type { PromotionPolicy, TierPolicy } from '../policy/promotion-policy.js';
 import type { RiskTier } from '../policy/risk-tiers.js';
-import { checkStatement } from './statements.js';
+import { checkStatement } from '../common/statements.js';
 import {
   AB_OUTCOMES,
   CRITERIA,

@@ -1,7 +1,7 @@
 import { BadInputError, ConflictError } from '../common/errors.js';
 import { PromotionForbiddenError, SeparationOfDutiesError } from './promotion.errors.js';
 import { transition } from './promotion-state.js';
-import { checkStatement } from './statements.js';
+import { checkStatement } from '../common/statements.js';
 import type { PromotionStatus } from './vocabulary.js';
 
 /**

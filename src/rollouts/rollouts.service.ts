@@ -17,7 +17,7 @@ import { recordingRefusals, refusalOf } from '../promotions/refusals.js';
 import { RepolicyService } from '../promotions/repolicy.service.js';
 import { checkId } from '../promotions/request-rules.js';
 import { missingRoles } from '../promotions/separation-of-duties.js';
-import { checkStatement } from '../promotions/statements.js';
+import { checkStatement } from '../common/statements.js';
 import type { PromotionRequestEntity } from '../promotions/promotion-request.entity.js';
 import { rolloutWith, type RolloutEntity, type RolloutStatus } from './rollout.entity.js';
 import { RolloutEngine, type Cause } from './rollout-engine.service.js';

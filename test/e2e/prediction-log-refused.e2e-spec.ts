@@ -76,6 +76,7 @@ describe('the prediction log, when PostgreSQL refuses one prediction', () => {
         message: expect.stringMatching(
           /^PostgreSQL refused a prediction of credit: .*no_refused.*\(SQLSTATE 23514\)$/,
         ) as unknown,
+        spooled: false,
       },
     ]);
     const { rows } = await db.query<{ request_id: string }>(

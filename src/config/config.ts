@@ -134,6 +134,11 @@ export interface RolloutsConfig {
   readonly candidateThreads: number;
   /** The candidate threads' nice value (Linux, per thread): they yield the cores to live. */
   readonly candidateNiceness: number;
+  /**
+   * Whether the candidate threads run under Linux's idle scheduling policy (SCHED_IDLE):
+   * on a core only when nothing else wants it, and off it as soon as something does.
+   */
+  readonly candidateIdlePriority: boolean;
   /** Whether this replica drives rollouts at all (every replica measures). */
   readonly controller: boolean;
   /**
@@ -346,6 +351,7 @@ export function loadConfig(env: Env, cwd: string = process.cwd()): Config {
       candidateQueueLimit: read.integer('GATEHOUSE_CANDIDATE_QUEUE_LIMIT', 16, 0, 1_000_000),
       candidateThreads: read.integer('GATEHOUSE_CANDIDATE_THREADS', 1, 1, 64),
       candidateNiceness: read.integer('GATEHOUSE_CANDIDATE_NICENESS', 19, 0, 19),
+      candidateIdlePriority: read.boolean('GATEHOUSE_CANDIDATE_IDLE_PRIORITY', true),
       controller: read.boolean('GATEHOUSE_ROLLOUT_CONTROLLER', true),
       staleMetricsTicks: read.integer('GATEHOUSE_ROLLOUT_STALE_METRICS_TICKS', 30, 1, 100_000),
     },

@@ -38,6 +38,7 @@ export class CandidateExecutor implements OnApplicationShutdown {
     this.pool = new ModelWorkerPool({
       threads: rollouts.candidateThreads,
       niceness: rollouts.candidateNiceness,
+      idlePriority: rollouts.candidateIdlePriority,
       limits: { candidate: rollouts.candidateQueueLimit, shadow: rollouts.shadowQueueLimit },
       sessionsPerThread: SESSIONS_PER_THREAD,
       readArtifact: (sha256) => blobs.readVerified(sha256),

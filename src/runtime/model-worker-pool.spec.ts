@@ -58,18 +58,22 @@ afterEach(async () => {
   pools = [];
 });
 
-/** Per thread of this process: its name and nice value (Linux). */
-function threadsOfThisProcess(): { name: string; nice: number }[] {
+/** Per thread of this process: its name, nice value and scheduling policy (Linux). */
+function threadsOfThisProcess(): { name: string; nice: number; policy: number }[] {
   return readdirSync('/proc/self/task').map((tid) => {
     const stat = readFileSync(`/proc/self/task/${tid}/stat`, 'utf8');
-    // Fields after the name (which is in parentheses): nice is the 19th field of the line.
+    // Fields after the name (which is in parentheses): nice is the 19th field of the line,
+    // the policy the 41st (0 SCHED_OTHER, 5 SCHED_IDLE).
     const after = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
     return {
       name: readFileSync(`/proc/self/task/${tid}/comm`, 'utf8').trim(),
       nice: Number(after[16]),
+      policy: Number(after[38]),
     };
   });
 }
+
+const SCHED_IDLE = 5;
 
 describe('ModelWorkerPool', () => {
   it('runs a model on a thread of its own, niced, with the scores the main thread gets', async () => {
@@ -84,6 +88,19 @@ describe('ModelWorkerPool', () => {
       expect(threads.length).toBeGreaterThanOrEqual(1);
       expect(threads.every((t) => t.nice === 7)).toBe(true);
       expect(threadsOfThisProcess().filter((t) => t.nice === 7).length).toBe(threads.length);
+    }
+  });
+
+  it('runs its threads under the idle scheduling policy when asked, and nothing else', async () => {
+    const sut = poolOf({ niceness: 19, idlePriority: true });
+    await sut.submit('candidate', BASE, feeds(rows));
+    if (process.platform === 'linux') {
+      // This pool's threads (nice 19: those of an earlier test's pool may still be ending).
+      const threads = threadsOfThisProcess();
+      const model = threads.filter((t) => t.name === MODEL_THREAD_NAME && t.nice === 19);
+      expect(model.length).toBeGreaterThanOrEqual(1);
+      expect(model.every((t) => t.policy === SCHED_IDLE)).toBe(true);
+      expect(threads.filter((t) => t.policy === SCHED_IDLE)).toEqual(model);
     }
   });
 

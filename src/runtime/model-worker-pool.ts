@@ -12,6 +12,8 @@ export interface ModelWorkerPoolOptions {
   readonly threads: number;
   /** The threads' nice value (0–19): above the main thread's, they yield the cores to it. */
   readonly niceness: number;
+  /** Whether the threads run under SCHED_IDLE (Linux): only on a core nothing else wants. */
+  readonly idlePriority?: boolean;
   /** The most runs one version may have waiting, per lane. */
   readonly limits: Readonly<Record<Lane, number>>;
   /** Sessions one thread keeps; beyond, the least recently used is released. */
@@ -210,6 +212,7 @@ export class ModelWorkerPool {
   private newWorker(): Worker {
     const settings: WorkerSettings = {
       niceness: this.options.niceness,
+      idlePriority: this.options.idlePriority ?? false,
       threadName: MODEL_THREAD_NAME,
     };
     return new Worker(this.options.workerUrl ?? workerUrl(), { workerData: settings });

@@ -15,6 +15,8 @@ export interface WireTensor {
 export interface WorkerSettings {
   /** The thread's nice value (Linux: per thread); 0 leaves it at the service's. */
   readonly niceness: number;
+  /** Run under SCHED_IDLE (Linux: per thread), where the system allows it. */
+  readonly idlePriority: boolean;
   /** The thread's name in `top -H`, `ps -L` and /proc (15 bytes at most). */
   readonly threadName: string;
 }

@@ -1,5 +1,6 @@
+import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { writeFileSync } from 'node:fs';
+import { readlinkSync, writeFileSync } from 'node:fs';
 import { setPriority } from 'node:os';
 import { parentPort, workerData } from 'node:worker_threads';
 import * as ort from 'onnxruntime-node';
@@ -26,6 +27,19 @@ if (settings.niceness !== 0) {
     setPriority(0, settings.niceness);
   } catch {
     // Not permitted here (some sandboxes): the thread runs at the service's priority.
+  }
+}
+if (settings.idlePriority) {
+  try {
+    // SCHED_IDLE, this thread only (`chrt` applies to the thread id it is given): a niced
+    // thread still keeps a core until its time slice is used (EEVDF's run-to-parity, up to
+    // about 3 ms), so a woken live request, the log's writer or PostgreSQL waits behind it;
+    // an idle-policy thread gives the core up the moment another wants it. Any process may
+    // lower itself to it; none needs a capability. Without chrt, the nice value stays.
+    const tid = readlinkSync('/proc/thread-self').split('/').at(-1) ?? '';
+    spawnSync('chrt', ['--idle', '--pid', '0', tid], { stdio: 'ignore', timeout: 5000 });
+  } catch {
+    // Not Linux: the nice value (where there is one) is all.
   }
 }
 

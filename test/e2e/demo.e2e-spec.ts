@@ -6,6 +6,7 @@ import { verifyReport } from '../../src/reports/report-verify.js';
 import { issueDevToken, loadOrCreateDevIssuerKey } from '../../src/auth/dev-issuer.js';
 import { loadConfig } from '../../src/config/config.js';
 import { launchBrowser, type TestBrowser } from '../support/browser.js';
+import { CANDIDATES_AT_NORMAL_PRIORITY } from '../support/app.js';
 import { startLongRunning, type ServingProcess } from '../support/cli.js';
 import { devSignIn, freshPage } from '../support/console-page.js';
 import { createTestDatabase, type TestDatabase } from '../support/database.js';
@@ -56,7 +57,8 @@ describe('gatehouse demo', () => {
         '--port',
         '0',
       ],
-      {},
+      // Its rollouts' candidates must answer within the test's time on a busy machine.
+      { ...CANDIDATES_AT_NORMAL_PRIORITY },
       /console: (http:\/\/\S+)\/console\n[^]*sign it off\n/,
       170_000,
     );

@@ -10,6 +10,7 @@ import {
   defaultGermanCreditPath,
   type GermanCreditModels,
 } from '../../src/model-builder/index.js';
+import { CANDIDATES_AT_NORMAL_PRIORITY } from '../support/app.js';
 import { runCli, startServe, type ServingProcess } from '../support/cli.js';
 import { createTestDatabase, type TestDatabase } from '../support/database.js';
 import {
@@ -66,6 +67,7 @@ describe('three replicas on one database', () => {
     policiesDir = writeShortPolicies(join(dataDir, 'policies'), { lenientGates: true });
     env = {
       ...SHORT_ROLLOUT_ENV,
+      ...CANDIDATES_AT_NORMAL_PRIORITY,
       DATABASE_URL: database.url,
       GATEHOUSE_DATA_DIR: dataDir,
       GATEHOUSE_POLICIES_DIR: policiesDir,

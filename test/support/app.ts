@@ -35,6 +35,17 @@ export interface TestAppOptions {
 }
 
 /**
+ * Candidate threads at the service's own priority. By design a candidate runs only on CPU time
+ * nothing else wants (SCHED_IDLE, nice 19), and the test files running side by side leave
+ * none: a test that needs a candidate's answers within its timeout would depend on how busy
+ * the machine is. The tests of that priority ask for it (model-worker-pool.spec.ts).
+ */
+export const CANDIDATES_AT_NORMAL_PRIORITY: Readonly<Record<string, string>> = {
+  GATEHOUSE_CANDIDATE_NICENESS: '0',
+  GATEHOUSE_CANDIDATE_IDLE_PRIORITY: 'false',
+};
+
+/**
  * The real service on a random port, against a database of its own and a temporary data
  * folder. `env` overrides the environment the configuration is read from.
  */
@@ -49,6 +60,7 @@ export async function startTestApp(
     GATEHOUSE_PORT: '0',
     GATEHOUSE_DATA_DIR: dataDir,
     DATABASE_URL: options.databaseUrl?.(database.url) ?? database.url,
+    ...CANDIDATES_AT_NORMAL_PRIORITY,
     ...env,
   });
   const running = await startApp(config);

@@ -129,7 +129,7 @@ describe('the embedded PostgreSQL, killed', () => {
     const events = await gql<{ ledgerEvents: { events: { type: string }[] } }>(
       auditor,
       'query($subject: String!) { ledgerEvents(subject: $subject) { events { type } } }',
-      { subject: `model:${registered ?? ''}` },
+      { subject: `model:${registered}` },
     );
     expect(events.data?.ledgerEvents.events.map((e) => e.type)).toEqual(['model.registered']);
     const verified = await gql<{ verifyLedger: { ok: boolean; eventsChecked: number } }>(

@@ -13,6 +13,7 @@ import type { AuthService } from '../auth/auth.service.js';
 import { DomainError } from '../common/errors.js';
 import type { Config } from '../config/config.js';
 import { findArgumentFault } from './argument-rules.js';
+import { depthLimitRule } from './depth-rule.js';
 
 interface Context {
   readonly req: FastifyRequest;
@@ -20,7 +21,7 @@ interface Context {
 }
 
 /**
- * Code-first GraphQL on Mercurius. Limits: query depth (Mercurius), query cost
+ * Code-first GraphQL on Mercurius. Limits: query depth (./depth-rule.ts), query cost
  * (graphql-query-complexity: each field costs 1 unless it declares `complexity`; a list field
  * declares its cost from its page size), and the HTTP body limit of the Fastify adapter.
  * Before execution every argument is held to the text rule (./argument-rules.ts), and, where
@@ -35,7 +36,8 @@ export function graphqlOptions(config: Config, auth: AuthService): MercuriusDriv
     sortSchema: true,
     path: '/graphql',
     graphiql: config.graphql.graphiql,
-    queryDepth: config.graphql.maxDepth,
+    // Ours rather than Mercurius's `queryDepth`: the introspection query is exempt (depth-rule.ts).
+    validationRules: [depthLimitRule(config.graphql.maxDepth)],
     context: (request: FastifyRequest, reply: FastifyReply): Context => ({ req: request, reply }),
     hooks: {
       // Cost is checked before execution rather than as a validation rule, so that Mercurius

@@ -27,8 +27,8 @@ describe('GraphQL and HTTP hygiene', () => {
   });
 
   it('refuses a query deeper than the limit', async () => {
-    const deep =
-      '{ a: me { abilities { action } } b: __schema { types { fields { type { ofType { name } } } } } }';
+    // models → items → versions → inputs → name: five fields deep, against a limit of four.
+    const deep = '{ models { items { versions { inputs { name } } } } }';
     const res = await app.gql(deep, {}, token);
     expect(res.errors?.[0]?.extensions?.code).toBe('BAD_USER_INPUT');
     expect(res.errors?.[0]?.message).toMatch(/depth/i);

@@ -24,17 +24,7 @@ import {
   defaultGermanCreditPath,
   type GermanCreditModels,
 } from '../../src/model-builder/index.js';
-import {
-  evaluate,
-  gql,
-  PEOPLE,
-  promote,
-  RATIONALE,
-  registerCreditModel,
-  sleep,
-  uploadDataset,
-  type Client,
-} from '../../src/demo/story.js';
+import { liveCreditEndpoint, PEOPLE, sleep, type Client } from '../../src/demo/story.js';
 import { writeShortPolicies } from '../../src/demo/short-policies.js';
 import { startFaultProxy } from '../../test/support/fault-proxy.js';
 import { benchDatabase, machine } from '../support/bench-db.js';
@@ -76,7 +66,7 @@ async function main(): Promise<void> {
   await db.connect();
   try {
     console.log(`bench/log-crash on ${machine()}, ${new Date().toISOString()}`);
-    await seed(client, models);
+    await liveCreditEndpoint(client, 'credit', models.fair, defaultGermanCreditPath());
     const results: { database: string; round: Round }[] = [];
     for (const away of [false, true]) {
       for (let round = 0; round < ROUNDS; round++) {
@@ -130,30 +120,6 @@ async function main(): Promise<void> {
     rmSync(dataDir, { recursive: true, force: true });
     rmSync(policiesDir, { recursive: true, force: true });
   }
-}
-
-async function seed(client: Client, models: GermanCreditModels): Promise<void> {
-  const [v1] = (await registerCreditModel(client, [models.fair])) as [number];
-  await gql(
-    client,
-    `mutation { createEndpoint(name: "credit", model: "credit-risk") { id } }`,
-    {},
-    'erin',
-  );
-  const dataset = await uploadDataset(client, defaultGermanCreditPath());
-  await promote(client, {
-    endpoint: 'credit',
-    model: 'credit-risk',
-    version: v1,
-    evaluationId: await evaluate(client, 'credit-risk', v1, dataset),
-    strategy: 'INITIAL',
-    plan: null,
-    rollbackCriteria: {
-      maxErrorRate: { value: 0.02, window: { minRequests: 20, seconds: 60 } },
-      minDisparateImpact: { value: 0.7, window: { minRequests: 60, seconds: 60 } },
-      rationale: RATIONALE,
-    },
-  });
 }
 
 /** Sends RATE requests a second for SECONDS; the answered ones' ids, with when each came back. */

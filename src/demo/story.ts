@@ -266,6 +266,41 @@ export async function promote(client: Client, input: PromotionInput): Promise<Ro
   return startRollout;
 }
 
+/**
+ * The credit model with `scoring` as its first version, live on a new endpoint through an
+ * INITIAL promotion evaluated on the dataset at `datasetPath`: a service serving one endpoint,
+ * as fault trials start from. The criteria's windows fit the shipped policy and the short one.
+ */
+export async function liveCreditEndpoint(
+  client: Client,
+  endpoint: string,
+  scoring: ScoringModel,
+  datasetPath: string,
+): Promise<RolloutView> {
+  const [version = 1] = await registerCreditModel(client, [scoring]);
+  await gql(
+    client,
+    `mutation($name: String!) { createEndpoint(name: $name, model: "credit-risk") { id } }`,
+    { name: endpoint },
+    'erin',
+  );
+  const dataset = await uploadDataset(client, datasetPath);
+  const window = { minRequests: 100, seconds: 600 };
+  return promote(client, {
+    endpoint,
+    model: 'credit-risk',
+    version,
+    evaluationId: await evaluate(client, 'credit-risk', version, dataset),
+    strategy: 'INITIAL',
+    plan: null,
+    rollbackCriteria: {
+      maxErrorRate: { value: 0.02, window },
+      minDisparateImpact: { value: 0.7, window },
+      rationale: RATIONALE,
+    },
+  });
+}
+
 export async function rollout(client: Client, id: string): Promise<RolloutView> {
   const r = await gql<{ rollout: RolloutView }>(
     client,

@@ -99,10 +99,8 @@ export class PredictionLog implements OnApplicationBootstrap, OnApplicationShutd
   /** Ledger events of written batches being sealed. */
   private readonly sealing = new Set<Promise<void>>();
   private retentionTimer: NodeJS.Timeout | undefined;
-  private lastDropReport = 0;
-  private lastFailureReport = 0;
-  private failuresAtLastReport = 0;
-  private droppedAtLastReport = 0;
+  /** Per repeated warning: when it was last logged, and its count then. */
+  private readonly lastReported = { drops: { at: 0, count: 0 }, failures: { at: 0, count: 0 } };
   private stopped = false;
   private reportedStoppedDrop = false;
 
@@ -357,11 +355,9 @@ export class PredictionLog implements OnApplicationBootstrap, OnApplicationShutd
       case 'failed': {
         this.counts.writeFailures++;
         // Through an outage the writer tries at every flush: one line every 10 s says so.
-        const now = Date.now();
-        if (now - this.lastFailureReport < DROP_REPORT_INTERVAL_MS) return;
-        const more = this.counts.writeFailures - this.failuresAtLastReport - 1;
-        this.lastFailureReport = now;
-        this.failuresAtLastReport = this.counts.writeFailures;
+        const since = this.reportDue('failures', this.counts.writeFailures);
+        if (since === undefined) return;
+        const more = since - 1;
         PredictionLog.logger.warn(
           `writing ${report.count} predictions of ${report.endpoint} failed: ${report.message}${more > 0 ? ` (and ${more} other writes since the last report)` : ''}`,
         );
@@ -422,12 +418,21 @@ export class PredictionLog implements OnApplicationBootstrap, OnApplicationShutd
     this.answers.clear();
   }
 
-  private reportDrops(): void {
+  /**
+   * How much `count` rose since the warning of this kind was last logged, if it may be logged
+   * now (every DROP_REPORT_INTERVAL_MS at most); undefined if not yet.
+   */
+  private reportDue(kind: 'drops' | 'failures', count: number): number | undefined {
     const now = Date.now();
-    if (now - this.lastDropReport < DROP_REPORT_INTERVAL_MS) return;
-    const since = this.counts.dropped - this.droppedAtLastReport;
-    this.lastDropReport = now;
-    this.droppedAtLastReport = this.counts.dropped;
+    const last = this.lastReported[kind];
+    if (now - last.at < DROP_REPORT_INTERVAL_MS) return undefined;
+    this.lastReported[kind] = { at: now, count };
+    return count - last.count;
+  }
+
+  private reportDrops(): void {
+    const since = this.reportDue('drops', this.counts.dropped);
+    if (since === undefined) return;
     PredictionLog.logger.warn(
       `prediction log queue full (limit ${this.options.queueLimit}): ${since} predictions dropped since the last report, ${this.counts.dropped} in all`,
     );

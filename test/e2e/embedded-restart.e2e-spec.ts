@@ -5,21 +5,10 @@ import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
-import { issueDevToken, loadOrCreateDevIssuerKey } from '../../src/auth/dev-issuer.js';
 import { embeddedDatabaseUrl } from '../../src/database/embedded-postgres.js';
 import { buildGermanCreditModels, defaultGermanCreditPath } from '../../src/model-builder/index.js';
 import { freePort, runCli, startServe, type ServingProcess } from '../support/cli.js';
-import {
-  clientOf,
-  evaluate,
-  gql,
-  PEOPLE,
-  promote,
-  RATIONALE,
-  registerCreditModel,
-  Traffic,
-  uploadDataset,
-} from '../support/rollout-story.js';
+import { clientOf, liveCreditEndpoint, peopleTokens, Traffic } from '../support/rollout-story.js';
 
 /**
  * The embedded PostgreSQL killed outright (SIGKILL of its postmaster, as a fault trial or the
@@ -168,39 +157,14 @@ describe('the embedded PostgreSQL, killed', () => {
     );
     const running = server;
     try {
-      const key = await loadOrCreateDevIssuerKey(embeddedDir);
-      const tokens: Record<string, string> = {};
-      for (const [who, roles] of Object.entries(PEOPLE))
-        tokens[who] = await issueDevToken(key, {
-          sub: who,
-          roles,
-          ttlSeconds: 3600,
-          audience: 'gatehouse',
-          rolesClaim: 'roles',
-        });
-      const client = clientOf(() => running.url, tokens);
+      const client = clientOf(() => running.url, await peopleTokens(embeddedDir));
       const models = buildGermanCreditModels();
-      const [v1] = (await registerCreditModel(client, [models.fair])) as [number];
-      await gql(
+      const live = await liveCreditEndpoint(
         client,
-        `mutation { createEndpoint(name: "credit", model: "credit-risk") { id } }`,
-        {},
-        'erin',
+        'credit',
+        models.fair,
+        defaultGermanCreditPath(),
       );
-      const dataset = await uploadDataset(client, defaultGermanCreditPath());
-      const live = await promote(client, {
-        endpoint: 'credit',
-        model: 'credit-risk',
-        version: v1,
-        evaluationId: await evaluate(client, 'credit-risk', v1, dataset),
-        strategy: 'INITIAL',
-        plan: null,
-        rollbackCriteria: {
-          maxErrorRate: { value: 0.02, window: { minRequests: 100, seconds: 600 } },
-          minDisparateImpact: { value: 0.7, window: { minRequests: 100, seconds: 600 } },
-          rationale: RATIONALE,
-        },
-      });
       expect(live.status).toBe('COMPLETED');
 
       // Traffic on an endpoint that requires the log, through the server's death and restart.

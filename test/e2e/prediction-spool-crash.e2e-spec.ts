@@ -3,27 +3,22 @@ import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
-import { issueDevToken, loadOrCreateDevIssuerKey } from '../../src/auth/dev-issuer.js';
 import {
   buildGermanCreditModels,
   defaultGermanCreditPath,
   type GermanCreditModels,
 } from '../../src/model-builder/index.js';
-import { startServe, type ServingProcess } from '../support/cli.js';
+import { metricValue, startServe, type ServingProcess } from '../support/cli.js';
 import { createTestDatabase, type TestDatabase } from '../support/database.js';
 import { startFaultProxy, type FaultProxy } from '../support/fault-proxy.js';
 import { recomputeDigest } from '../support/prediction-digest.js';
 import {
   clientOf,
-  evaluate,
   FAST_ROLLOUT_ENV,
   fastPolicies,
   gql,
-  PEOPLE,
-  promote,
-  RATIONALE,
-  registerCreditModel,
-  uploadDataset,
+  liveCreditEndpoint,
+  peopleTokens,
 } from '../support/rollout-story.js';
 
 /**
@@ -61,15 +56,7 @@ describe('the service killed while its predictions wait in the spool', () => {
       GATEHOUSE_PREDICTION_LOG_WRITE_TIMEOUT_MS: '500',
     };
     service = await startServe(env);
-    const key = await loadOrCreateDevIssuerKey(dataDir);
-    for (const [who, roles] of Object.entries(PEOPLE))
-      tokens[who] = await issueDevToken(key, {
-        sub: who,
-        roles,
-        ttlSeconds: 3600,
-        audience: 'gatehouse',
-        rolesClaim: 'roles',
-      });
+    Object.assign(tokens, await peopleTokens(dataDir));
   }, 120_000);
 
   afterAll(async () => {
@@ -101,35 +88,8 @@ describe('the service killed while its predictions wait in the spool', () => {
     return response.status;
   }
 
-  /** A gauge of the service's Prometheus metrics. */
-  async function gauge(name: string): Promise<number> {
-    const text = await (await fetch(`${client.url()}/metrics`)).text();
-    const line = text.split('\n').find((l) => l.startsWith(`${name} `));
-    return line === undefined ? 0 : Number(line.split(' ')[1]);
-  }
-
   it('answers while the database is away, dies, and the next process logs every answer', async () => {
-    const [v1] = await registerCreditModel(client, [models.fair]);
-    await gql(
-      client,
-      `mutation { createEndpoint(name: "credit", model: "credit-risk") { id } }`,
-      {},
-      'erin',
-    );
-    const dataset = await uploadDataset(client, defaultGermanCreditPath());
-    const live = await promote(client, {
-      endpoint: 'credit',
-      model: 'credit-risk',
-      version: v1 ?? 1,
-      evaluationId: await evaluate(client, 'credit-risk', v1 ?? 1, dataset),
-      strategy: 'INITIAL',
-      plan: null,
-      rollbackCriteria: {
-        maxErrorRate: { value: 0.02, window: { minRequests: 20, seconds: 60 } },
-        minDisparateImpact: { value: 0.7, window: { minRequests: 60, seconds: 60 } },
-        rationale: RATIONALE,
-      },
-    });
+    const live = await liveCreditEndpoint(client, 'credit', models.fair, defaultGermanCreditPath());
     expect(live.status).toBe('COMPLETED');
     // Serving before the fault, as in production.
     for (let attempt = 0; (await infer('warm', 0)) !== 200; attempt++)
@@ -142,7 +102,11 @@ describe('the service killed while its predictions wait in the spool', () => {
       expect(await infer(`crash-${i}`, i)).toBe(200);
       ids.push(`crash-${i}`);
     }
-    for (let attempt = 0; (await gauge('gatehouse_prediction_log_spooled')) < ids.length; attempt++)
+    for (
+      let attempt = 0;
+      (await metricValue(client.url(), 'gatehouse_prediction_log_spooled')) < ids.length;
+      attempt++
+    )
       if (attempt === 1200) throw new Error('the answers were never all spooled');
     const killed = service;
     await killed?.stop('SIGKILL');

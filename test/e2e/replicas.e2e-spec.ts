@@ -3,7 +3,6 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
-import { issueDevToken, loadOrCreateDevIssuerKey } from '../../src/auth/dev-issuer.js';
 import { SHORT_ROLLOUT_ENV, writeShortPolicies } from '../../src/demo/short-policies.js';
 import {
   buildGermanCreditModels,
@@ -17,7 +16,7 @@ import {
   evaluate,
   registerCreditModel,
   gql,
-  PEOPLE,
+  peopleTokens,
   promote,
   RATIONALE,
   Traffic,
@@ -77,15 +76,7 @@ describe('three replicas on one database', () => {
     // The first start generates the signing key; the others find it in the shared folder.
     replicas.push(await startServe(env));
     replicas.push(...(await Promise.all([startServe(env), startServe(env)])));
-    const key = await loadOrCreateDevIssuerKey(dataDir);
-    for (const [who, roles] of Object.entries(PEOPLE))
-      tokens[who] = await issueDevToken(key, {
-        sub: who,
-        roles,
-        ttlSeconds: 3600,
-        audience: 'gatehouse',
-        rolesClaim: 'roles',
-      });
+    Object.assign(tokens, await peopleTokens(dataDir));
   }, 120_000);
 
   afterAll(async () => {

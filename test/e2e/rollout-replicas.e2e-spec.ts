@@ -3,13 +3,12 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
-import { issueDevToken, loadOrCreateDevIssuerKey } from '../../src/auth/dev-issuer.js';
 import {
   buildGermanCreditModels,
   defaultGermanCreditPath,
   type GermanCreditModels,
 } from '../../src/model-builder/index.js';
-import { startServe, type ServingProcess } from '../support/cli.js';
+import { metricValue, startServe, type ServingProcess } from '../support/cli.js';
 import { createTestDatabase, type TestDatabase } from '../support/database.js';
 import {
   evaluate,
@@ -18,7 +17,7 @@ import {
   fastPolicies,
   gql,
   inStage,
-  PEOPLE,
+  peopleTokens,
   promote,
   RATIONALE,
   Traffic,
@@ -40,13 +39,6 @@ const CRITERIA = {
  * clean release of its lease), the other takes over once the lease expires, and the rollout
  * finishes with every stage entered and passed once, in one verifying chain.
  */
-/** A gauge of a service process's Prometheus metrics. */
-async function gauge(service: ServingProcess, name: string): Promise<number> {
-  const text = await (await fetch(`${service.url}/metrics`)).text();
-  const line = text.split('\n').find((l) => l.startsWith(`${name} `));
-  return line === undefined ? 0 : Number(line.split(' ')[1]);
-}
-
 describe('a rollout across two service processes', () => {
   let database: TestDatabase;
   let dataDir: string;
@@ -76,15 +68,7 @@ describe('a rollout across two service processes', () => {
     };
     a = await startServe(env);
     b = await startServe(env);
-    const key = await loadOrCreateDevIssuerKey(dataDir);
-    for (const [who, roles] of Object.entries(PEOPLE))
-      tokens[who] = await issueDevToken(key, {
-        sub: who,
-        roles,
-        ttlSeconds: 3600,
-        audience: 'gatehouse',
-        rolesClaim: 'roles',
-      });
+    Object.assign(tokens, await peopleTokens(dataDir));
   }, 120_000);
 
   afterAll(async () => {
@@ -149,7 +133,7 @@ describe('a rollout across two service processes', () => {
     const victimAnswered = (await victimTraffic.stop()).answeredIds;
     // What the victim holds in memory, not yet written: all a SIGKILL may lose of its log (its
     // traffic has stopped, so this only shrinks until the kill).
-    const backlog = await gauge(victim, 'gatehouse_prediction_log_backlog');
+    const backlog = await metricValue(victim.url, 'gatehouse_prediction_log_backlog');
     await victim.stop('SIGKILL');
 
     const done = await waitForRollout(

@@ -122,3 +122,10 @@ function cleanEnv(env: Record<string, string | undefined>): NodeJS.ProcessEnv {
   );
   return { ...base, NODE_ENV: 'test', ...env };
 }
+
+/** A gauge's value in a service's Prometheus metrics (`GET /metrics`); 0 when it has none yet. */
+export async function metricValue(url: string, name: string): Promise<number> {
+  const text = await (await fetch(`${url}/metrics`)).text();
+  const line = text.split('\n').find((l) => l.startsWith(`${name} `));
+  return line === undefined ? 0 : Number(line.split(' ')[1]);
+}

@@ -88,12 +88,27 @@ describe('the service killed while its predictions wait in the spool', () => {
     return response.status;
   }
 
+  async function waitForRows(sql: string, count: number): Promise<void> {
+    const db = new pg.Client({ connectionString: database.url });
+    await db.connect();
+    try {
+      for (let attempt = 0; (await db.query(sql)).rowCount !== count; attempt++) {
+        if (attempt === 1200) throw new Error(`never ${count} rows of ${sql}`);
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+    } finally {
+      await db.end();
+    }
+  }
+
   it('answers while the database is away, dies, and the next process logs every answer', async () => {
     const live = await liveCreditEndpoint(client, 'credit', models.fair, defaultGermanCreditPath());
     expect(live.status).toBe('COMPLETED');
     // Serving before the fault, as in production.
     for (let attempt = 0; (await infer('warm', 0)) !== 200; attempt++)
       if (attempt === 100) throw new Error('the endpoint never served');
+    // Its row written before the cut: the spooled count then counts only the answers below.
+    await waitForRows(`SELECT 1 FROM predictions WHERE request_id = 'warm'`, 1);
 
     proxy.kill();
     const ids: string[] = [];

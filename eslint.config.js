@@ -6,7 +6,7 @@ export default tseslint.config(
     ignores: [
       'dist/',
       'web/dist/',
-      'web/src/api/generated/',
+      'src/client/generated/',
       'node_modules/',
       'coverage/',
       '.data/',

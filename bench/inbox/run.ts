@@ -28,7 +28,7 @@ import {
   type Client,
 } from '../../src/demo/story.js';
 import { launchBrowser } from '../../test/support/browser.js';
-import { PendingPromotionsDocument } from '../../web/src/api/generated/graphql.js';
+import { PendingPromotionsDocument } from '../../src/client/generated/graphql.js';
 import { benchDatabase, machine } from '../support/bench-db.js';
 import { startBenchService } from '../support/service.js';
 import { quantile } from '../support/stats.js';

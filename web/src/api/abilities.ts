@@ -1,5 +1,5 @@
 import type { Permission } from '../abilities.js';
-import { AbilitiesDocument } from './generated/graphql.js';
+import { AbilitiesDocument } from '../../../src/client/generated/graphql.js';
 import { runOperation } from './graphql-client.js';
 
 /** What the signed-in session's roles allow (the `me` query). */

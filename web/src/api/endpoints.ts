@@ -2,7 +2,7 @@ import {
   ActiveRolloutsDocument,
   EndpointsDocument,
   type EndpointsQuery,
-} from './generated/graphql.js';
+} from '../../../src/client/generated/graphql.js';
 import { runOperation } from './graphql-client.js';
 
 export type EndpointRow = EndpointsQuery['endpoints']['items'][number];

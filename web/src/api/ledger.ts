@@ -13,7 +13,7 @@ import {
   type LedgerExportQuery,
   type LedgerInclusionProofQuery,
   type LedgerIntegrityQuery,
-} from './generated/graphql.js';
+} from '../../../src/client/generated/graphql.js';
 import { runOperation } from './graphql-client.js';
 import { ProblemError } from './problem.js';
 

@@ -1,19 +1,11 @@
-/** What went wrong, in words a person can act on; `code` is the service's error code. */
-export interface Problem {
-  readonly code: string;
-  readonly message: string;
-}
+import { ProblemError, type Problem } from '../../../src/client/problem.js';
 
-/** A failed call to the service, carrying the problem to show. */
-export class ProblemError extends Error {
-  readonly problem: Problem;
-
-  constructor(problem: Problem) {
-    super(problem.message);
-    this.name = 'ProblemError';
-    this.problem = problem;
-  }
-}
+export {
+  isRecord,
+  problemOfResponse,
+  ProblemError,
+  type Problem,
+} from '../../../src/client/problem.js';
 
 /** Any thrown value as a problem: the network, the service or the console itself. */
 export function problemOf(error: unknown): Problem {
@@ -22,26 +14,4 @@ export function problemOf(error: unknown): Problem {
     return { code: 'NETWORK', message: 'The service could not be reached. Try again shortly.' };
   }
   return { code: 'CONSOLE', message: error instanceof Error ? error.message : String(error) };
-}
-
-/** The `{error: {code, message}}` body of a REST answer, or a problem named by its status. */
-export async function problemOfResponse(response: Response): Promise<Problem> {
-  const fallback = {
-    code: `HTTP_${response.status}`,
-    message: `The service answered ${response.status} ${response.statusText}.`.replace(' .', '.'),
-  };
-  try {
-    const body: unknown = await response.json();
-    if (isRecord(body) && isRecord(body['error'])) {
-      const { code, message } = body['error'];
-      if (typeof code === 'string' && typeof message === 'string') return { code, message };
-    }
-  } catch {
-    // Not JSON: a proxy's page or an empty body; the status says enough.
-  }
-  return fallback;
-}
-
-export function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }

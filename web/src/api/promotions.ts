@@ -10,7 +10,7 @@ import {
   type PendingPromotionsQuery,
   type PromotionRequestReviewQuery,
   type ReviewEvidenceQuery,
-} from './generated/graphql.js';
+} from '../../../src/client/generated/graphql.js';
 import { runOperation } from './graphql-client.js';
 import { ProblemError } from './problem.js';
 

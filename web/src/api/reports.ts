@@ -12,7 +12,7 @@ import {
   type ExportAuditReportMutation,
   type ExportedReportsQuery,
   type ReportPermissionsQuery,
-} from './generated/graphql.js';
+} from '../../../src/client/generated/graphql.js';
 import { runOperation } from './graphql-client.js';
 import { problemOfResponse, ProblemError } from './problem.js';
 

@@ -9,7 +9,7 @@ import {
   type RolloutPermissionsQuery,
   type RolloutSummaryFieldsFragment,
   type RolloutWatchFieldsFragment,
-} from './generated/graphql.js';
+} from '../../../src/client/generated/graphql.js';
 import type { RolloutAction } from '../rollout-actions.js';
 import { runOperation } from './graphql-client.js';
 import { ProblemError } from './problem.js';

@@ -11,6 +11,34 @@ export type AbTestOutcome =
   | 'ERROR_RATE'
   | 'P99_LATENCY';
 
+export type AbTestPlanInput = {
+  minSamples: number;
+  outcome: AbTestOutcome;
+  significanceLevel: number;
+  /** Percent of traffic the candidate answers. */
+  splitPercent: number;
+};
+
+export type BootstrapInput = {
+  /** Default from policies/evaluation.yaml. */
+  resamples?: number | null | undefined;
+  /** Recorded with the result: the same seed, the same intervals. */
+  seed: number;
+};
+
+export type CanaryPlanInput = {
+  /** How long each step is held. */
+  bakeSeconds: number;
+  minRequestsPerStep: number;
+  /** Percent of traffic at each step, e.g. [5, 25, 50]. */
+  steps: Array<number>;
+};
+
+export type CriteriaWindowInput = {
+  minRequests: number;
+  seconds: number;
+};
+
 export type Gate =
   | 'APPROVALS'
   | 'ARTIFACT_INTEGRITY'
@@ -24,6 +52,19 @@ export type Gate =
 export type GatePurpose =
   | 'REVIEW'
   | 'ROLLOUT_START';
+
+export type ModelCardInput = {
+  ethicalConsiderations: string;
+  intendedUse: string;
+  limitations: string;
+  outOfScopeUses: Array<string>;
+  trainingData: string;
+};
+
+/** What an endpoint does when the prediction log can take no more (the database away and the spool full): BEST_EFFORT answers and counts the prediction dropped; REQUIRED refuses the request (503) rather than serve a prediction that is not logged. REQUIRED for every endpoint of a HIGH-tier model. */
+export type PredictionLogPolicy =
+  | 'BEST_EFFORT'
+  | 'REQUIRED';
 
 /** PENDING until every required role approved, APPROVED until its rollout starts, then ROLLING_OUT and COMPLETED or ROLLED_BACK; REJECTED and WITHDRAWN end a request early. */
 export type PromotionStatus =
@@ -44,6 +85,36 @@ export type PromotionStrategy =
   | 'SHADOW'
   | 'SHADOW_THEN_CANARY';
 
+export type RegisterModelInput = {
+  modelCard: ModelCardInput;
+  /** A slug: lowercase letters, digits and single hyphens. */
+  name: string;
+  /** The accountable team or person. */
+  owner: string;
+  protectedAttributes: Array<string>;
+  riskTier: RiskTier;
+};
+
+export type RegisterModelVersionInput = {
+  /** SHA-256 of an artifact uploaded with PUT /v1/artifacts. */
+  artifactSha256: string;
+  description?: string | null | undefined;
+  featureColumns: Array<string>;
+  /** Default: the model’s only input. */
+  inputName?: string | null | undefined;
+  /** The model name. */
+  model: string;
+  parentVersion?: number | null | undefined;
+  /** Default 0. */
+  scoreIndex?: number | null | undefined;
+  /** Default: an output named `score`, else the only output. */
+  scoreOutput?: string | null | undefined;
+  task: Task;
+  /** Binary classification: default 0.5. Not allowed for regression. */
+  threshold?: number | null | undefined;
+  trainingMetrics?: Record<string, unknown> | null | undefined;
+};
+
 /** JSON is the signed, machine-verifiable report; PDF and CSV are rendered from it. Any of the three can be fetched whatever was asked for. */
 export type ReportFormat =
   | 'CSV'
@@ -55,6 +126,31 @@ export type RiskTier =
   | 'HIGH'
   | 'LOW'
   | 'MEDIUM';
+
+export type RollbackCriteriaInput = {
+  /** Share of requests the candidate fails. */
+  maxErrorRate?: ThresholdInput | null | undefined;
+  /** Milliseconds. */
+  maxP99LatencyMs?: ThresholdInput | null | undefined;
+  /** PSI of the score against the evaluation baseline. */
+  maxPsiDrift?: ThresholdInput | null | undefined;
+  /** On labelled feedback. */
+  minAccuracy?: ThresholdInput | null | undefined;
+  /** Share of mirrored requests on which candidate and live decide alike. */
+  minAgreementWithLive?: ThresholdInput | null | undefined;
+  /** ROC-AUC on labelled feedback. */
+  minAuc?: ThresholdInput | null | undefined;
+  /** On labelled or attributed traffic, per protected attribute. */
+  minDisparateImpact?: ThresholdInput | null | undefined;
+  /** Why these thresholds: required, written out. */
+  rationale: string;
+};
+
+export type RolloutPlanInput = {
+  abTest?: AbTestPlanInput | null | undefined;
+  canary?: CanaryPlanInput | null | undefined;
+  shadow?: ShadowPlanInput | null | undefined;
+};
 
 /** LIVE is the last stage of every rollout but an A/B test: the candidate becomes the live version. */
 export type RolloutStageKind =
@@ -77,6 +173,39 @@ export type RolloutStatus =
   | 'ROLLED_BACK'
   | 'RUNNING';
 
+export type ShadowPlanInput = {
+  minDurationSeconds: number;
+  minRequests: number;
+  /** Share of live requests mirrored, (0, 1]. */
+  sampleRate: number;
+};
+
+export type SuccessCriteriaInput = {
+  /** Share of requests the candidate fails. */
+  maxErrorRate?: ThresholdInput | null | undefined;
+  /** Milliseconds. */
+  maxP99LatencyMs?: ThresholdInput | null | undefined;
+  /** PSI of the score against the evaluation baseline. */
+  maxPsiDrift?: ThresholdInput | null | undefined;
+  /** On labelled feedback. */
+  minAccuracy?: ThresholdInput | null | undefined;
+  /** Share of mirrored requests on which candidate and live decide alike. */
+  minAgreementWithLive?: ThresholdInput | null | undefined;
+  /** ROC-AUC on labelled feedback. */
+  minAuc?: ThresholdInput | null | undefined;
+  /** On labelled or attributed traffic, per protected attribute. */
+  minDisparateImpact?: ThresholdInput | null | undefined;
+};
+
+export type Task =
+  | 'BINARY_CLASSIFICATION'
+  | 'REGRESSION';
+
+export type ThresholdInput = {
+  value: number;
+  window: CriteriaWindowInput;
+};
+
 /** How a candidate version takes traffic: NONE, SHADOW (mirrored, never answers), or a weighted split by routing key. */
 export type TrafficMode =
   | 'AB_TEST'
@@ -84,6 +213,134 @@ export type TrafficMode =
   | 'CANARY'
   | 'NONE'
   | 'SHADOW';
+
+export type PromotionStatusQueryVariables = Exact<{
+  id: string | number;
+}>;
+
+
+export type PromotionStatusQuery = { promotionRequest: { id: string, status: PromotionStatus, model: string, version: number, endpoint: string, strategy: PromotionStrategy, requiredRoles: Array<string>, missingRoles: Array<string>, closeReason: string | null, closedBy: string | null, closedAt: string | null, approvals: Array<{ role: string, approver: string, approvedAt: string }>, rollout: { id: string, status: RolloutStatus } | null } | null };
+
+export type StartRolloutMutationVariables = Exact<{
+  promotionId: string | number;
+}>;
+
+
+export type StartRolloutMutation = { startRollout: { id: string, status: RolloutStatus, endpoint: string, candidateVersion: number } };
+
+export type ReleasePoliciesQueryVariables = Exact<{ [key: string]: never; }>;
+
+
+export type ReleasePoliciesQuery = { me: { sub: string, roles: Array<string>, abilities: Array<{ action: string, subject: string }> }, policies: Array<{ name: string, sha256: string, content: string }> };
+
+export type ReleaseModelVersionFieldsFragment = { version: number, artifactSha256: string, featureColumns: Array<string>, task: Task, inputName: string, scoreOutput: string, scoreIndex: number, threshold: number | null, description: string };
+
+export type ReleasePromotionFieldsFragment = { id: string, status: PromotionStatus, model: string, version: number, endpoint: string, strategy: PromotionStrategy, requestDigest: string, missingRoles: Array<string>, createdAt: string, rollout: { id: string, status: RolloutStatus } | null };
+
+export type ReleaseStateQueryVariables = Exact<{
+  model: string;
+  endpoint: string;
+  artifact: string;
+  datasetName: string;
+}>;
+
+
+export type ReleaseStateQuery = { model: { name: string, riskTier: RiskTier, owner: string, protectedAttributes: Array<string>, modelCard: { intendedUse: string, outOfScopeUses: Array<string>, limitations: string, trainingData: string, ethicalConsiderations: string }, versions: Array<{ version: number, artifactSha256: string, featureColumns: Array<string>, task: Task, inputName: string, scoreOutput: string, scoreIndex: number, threshold: number | null, description: string }> } | null, endpoint: { name: string, model: string, liveVersion: number | null, candidateVersion: number | null } | null, artifact: { sha256: string } | null, datasets: { items: Array<{ id: string, sha256: string, rows: number }> }, pending: { items: Array<{ id: string, status: PromotionStatus, model: string, version: number, endpoint: string, strategy: PromotionStrategy, requestDigest: string, missingRoles: Array<string>, createdAt: string, rollout: { id: string, status: RolloutStatus } | null }> }, approved: { items: Array<{ id: string, status: PromotionStatus, model: string, version: number, endpoint: string, strategy: PromotionStrategy, requestDigest: string, missingRoles: Array<string>, createdAt: string, rollout: { id: string, status: RolloutStatus } | null }> }, rollingOut: { items: Array<{ id: string, status: PromotionStatus, model: string, version: number, endpoint: string, strategy: PromotionStrategy, requestDigest: string, missingRoles: Array<string>, createdAt: string, rollout: { id: string, status: RolloutStatus } | null }> } };
+
+export type ReleaseEvaluationQueryVariables = Exact<{
+  model: string;
+  version: number;
+  dataset: string | number;
+}>;
+
+
+export type ReleaseEvaluationQuery = { modelVersion: { latestEvaluation: { id: string, status: string, labelColumn: string, protectedAttributes: Array<string>, finishedAt: string | null } | null } | null };
+
+export type ReleaseRegisterModelMutationVariables = Exact<{
+  input: RegisterModelInput;
+}>;
+
+
+export type ReleaseRegisterModelMutation = { registerModel: { name: string } };
+
+export type ReleaseRegisterVersionMutationVariables = Exact<{
+  input: RegisterModelVersionInput;
+}>;
+
+
+export type ReleaseRegisterVersionMutation = { registerModelVersion: { version: number, artifactSha256: string, featureColumns: Array<string>, task: Task, inputName: string, scoreOutput: string, scoreIndex: number, threshold: number | null, description: string } };
+
+export type ReleaseCreateEndpointMutationVariables = Exact<{
+  name: string;
+  model: string;
+  predictionLogPolicy?: PredictionLogPolicy | null | undefined;
+}>;
+
+
+export type ReleaseCreateEndpointMutation = { createEndpoint: { name: string } };
+
+export type ReleaseRunEvaluationMutationVariables = Exact<{
+  model: string;
+  version: number;
+  dataset: string | number;
+  labelColumn: string;
+  protectedAttributes?: Array<string> | string | null | undefined;
+  bootstrap?: BootstrapInput | null | undefined;
+}>;
+
+
+export type ReleaseRunEvaluationMutation = { runEvaluation: { id: string, status: string } };
+
+export type ReleaseEvaluationStatusQueryVariables = Exact<{
+  id: string | number;
+}>;
+
+
+export type ReleaseEvaluationStatusQuery = { evaluation: { id: string, status: string, error: string | null, progress: number } | null };
+
+export type ReleaseRequestPromotionMutationVariables = Exact<{
+  endpoint: string;
+  model: string;
+  version: number;
+  evaluationId: string | number;
+  strategy: PromotionStrategy;
+  plan?: RolloutPlanInput | null | undefined;
+  rollbackCriteria: RollbackCriteriaInput;
+  successCriteria?: SuccessCriteriaInput | null | undefined;
+  justification: string;
+}>;
+
+
+export type ReleaseRequestPromotionMutation = { requestPromotion: { id: string, status: PromotionStatus, model: string, version: number, endpoint: string, strategy: PromotionStrategy, requestDigest: string, missingRoles: Array<string>, createdAt: string, rollout: { id: string, status: RolloutStatus } | null } };
+
+export type ReleaseEvaluateGatesMutationVariables = Exact<{
+  id: string | number;
+}>;
+
+
+export type ReleaseEvaluateGatesMutation = { evaluateGates: { id: string, passed: boolean, gates: Array<{ gate: Gate, passed: boolean, summary: string }> } };
+
+export type ReportSubjectOfQueryVariables = Exact<{
+  id: string | number;
+}>;
+
+
+export type ReportSubjectOfQuery = { promotionRequest: { id: string } | null, rollout: { id: string } | null };
+
+export type ExportReportMutationVariables = Exact<{
+  subject: string;
+  format: ReportFormat;
+}>;
+
+
+export type ExportReportMutation = { exportAuditReport: { id: string, subject: string, format: ReportFormat, sha256: string, eventCount: number, treeSize: number, rootHash: string, url: string } };
+
+export type RolloutStatusQueryVariables = Exact<{
+  id: string | number;
+}>;
+
+
+export type RolloutStatusQuery = { rollout: { id: string, promotionId: string, endpoint: string, strategy: PromotionStrategy, candidateVersion: number, previousVersion: number | null, status: RolloutStatus, currentStage: number, startedAt: string, finishedAt: string | null, outcome: Record<string, unknown> | null, stages: Array<{ name: string, kind: RolloutStageKind, status: RolloutStageStatus, enteredAt: string | null, passedAt: string | null }>, traffic: { mode: string, liveVersion: number | null, candidateVersion: number | null, candidateWeight: number, shadowSample: number }, progress: { stage: string, decision: string, waitingFor: Array<string>, candidateRequests: number, criteria: Array<{ criterion: string, status: string, measured: number | null, threshold: number, n: number }> } | null } | null };
 
 export type AbilitiesQueryVariables = Exact<{ [key: string]: never; }>;
 
@@ -299,6 +556,36 @@ export class TypedDocumentString<TResult, TVariables>
     return this.value;
   }
 }
+export const ReleaseModelVersionFieldsFragmentDoc = new TypedDocumentString(`
+    fragment ReleaseModelVersionFields on ModelVersion {
+  version
+  artifactSha256
+  featureColumns
+  task
+  inputName
+  scoreOutput
+  scoreIndex
+  threshold
+  description
+}
+    `, {"fragmentName":"ReleaseModelVersionFields"}) as unknown as TypedDocumentString<ReleaseModelVersionFieldsFragment, unknown>;
+export const ReleasePromotionFieldsFragmentDoc = new TypedDocumentString(`
+    fragment ReleasePromotionFields on PromotionRequest {
+  id
+  status
+  model
+  version
+  endpoint
+  strategy
+  requestDigest
+  missingRoles
+  createdAt
+  rollout {
+    id
+    status
+  }
+}
+    `, {"fragmentName":"ReleasePromotionFields"}) as unknown as TypedDocumentString<ReleasePromotionFieldsFragment, unknown>;
 export const ThresholdFieldsFragmentDoc = new TypedDocumentString(`
     fragment ThresholdFields on Threshold {
   value
@@ -474,6 +761,324 @@ export const RolloutWatchFieldsFragmentDoc = new TypedDocumentString(`
   }
 }
     `, {"fragmentName":"RolloutWatchFields"}) as unknown as TypedDocumentString<RolloutWatchFieldsFragment, unknown>;
+export const PromotionStatusDocument = new TypedDocumentString(`
+    query PromotionStatus($id: ID!) {
+  promotionRequest(id: $id) {
+    id
+    status
+    model
+    version
+    endpoint
+    strategy
+    requiredRoles
+    missingRoles
+    closeReason
+    closedBy
+    closedAt
+    approvals {
+      role
+      approver
+      approvedAt
+    }
+    rollout {
+      id
+      status
+    }
+  }
+}
+    `) as unknown as TypedDocumentString<PromotionStatusQuery, PromotionStatusQueryVariables>;
+export const StartRolloutDocument = new TypedDocumentString(`
+    mutation StartRollout($promotionId: ID!) {
+  startRollout(promotionId: $promotionId) {
+    id
+    status
+    endpoint
+    candidateVersion
+  }
+}
+    `) as unknown as TypedDocumentString<StartRolloutMutation, StartRolloutMutationVariables>;
+export const ReleasePoliciesDocument = new TypedDocumentString(`
+    query ReleasePolicies {
+  me {
+    sub
+    roles
+    abilities {
+      action
+      subject
+    }
+  }
+  policies {
+    name
+    sha256
+    content
+  }
+}
+    `) as unknown as TypedDocumentString<ReleasePoliciesQuery, ReleasePoliciesQueryVariables>;
+export const ReleaseStateDocument = new TypedDocumentString(`
+    query ReleaseState($model: String!, $endpoint: String!, $artifact: String!, $datasetName: String!) {
+  model(name: $model) {
+    name
+    riskTier
+    owner
+    protectedAttributes
+    modelCard {
+      intendedUse
+      outOfScopeUses
+      limitations
+      trainingData
+      ethicalConsiderations
+    }
+    versions {
+      ...ReleaseModelVersionFields
+    }
+  }
+  endpoint(name: $endpoint) {
+    name
+    model
+    liveVersion
+    candidateVersion
+  }
+  artifact(sha256: $artifact) {
+    sha256
+  }
+  datasets(name: $datasetName, limit: 200) {
+    items {
+      id
+      sha256
+      rows
+    }
+  }
+  pending: promotionRequests(endpoint: $endpoint, status: PENDING, limit: 20) {
+    items {
+      ...ReleasePromotionFields
+    }
+  }
+  approved: promotionRequests(endpoint: $endpoint, status: APPROVED, limit: 20) {
+    items {
+      ...ReleasePromotionFields
+    }
+  }
+  rollingOut: promotionRequests(
+    endpoint: $endpoint
+    status: ROLLING_OUT
+    limit: 20
+  ) {
+    items {
+      ...ReleasePromotionFields
+    }
+  }
+}
+    fragment ReleaseModelVersionFields on ModelVersion {
+  version
+  artifactSha256
+  featureColumns
+  task
+  inputName
+  scoreOutput
+  scoreIndex
+  threshold
+  description
+}
+fragment ReleasePromotionFields on PromotionRequest {
+  id
+  status
+  model
+  version
+  endpoint
+  strategy
+  requestDigest
+  missingRoles
+  createdAt
+  rollout {
+    id
+    status
+  }
+}`) as unknown as TypedDocumentString<ReleaseStateQuery, ReleaseStateQueryVariables>;
+export const ReleaseEvaluationDocument = new TypedDocumentString(`
+    query ReleaseEvaluation($model: String!, $version: Int!, $dataset: ID!) {
+  modelVersion(model: $model, version: $version) {
+    latestEvaluation(dataset: $dataset) {
+      id
+      status
+      labelColumn
+      protectedAttributes
+      finishedAt
+    }
+  }
+}
+    `) as unknown as TypedDocumentString<ReleaseEvaluationQuery, ReleaseEvaluationQueryVariables>;
+export const ReleaseRegisterModelDocument = new TypedDocumentString(`
+    mutation ReleaseRegisterModel($input: RegisterModelInput!) {
+  registerModel(input: $input) {
+    name
+  }
+}
+    `) as unknown as TypedDocumentString<ReleaseRegisterModelMutation, ReleaseRegisterModelMutationVariables>;
+export const ReleaseRegisterVersionDocument = new TypedDocumentString(`
+    mutation ReleaseRegisterVersion($input: RegisterModelVersionInput!) {
+  registerModelVersion(input: $input) {
+    ...ReleaseModelVersionFields
+  }
+}
+    fragment ReleaseModelVersionFields on ModelVersion {
+  version
+  artifactSha256
+  featureColumns
+  task
+  inputName
+  scoreOutput
+  scoreIndex
+  threshold
+  description
+}`) as unknown as TypedDocumentString<ReleaseRegisterVersionMutation, ReleaseRegisterVersionMutationVariables>;
+export const ReleaseCreateEndpointDocument = new TypedDocumentString(`
+    mutation ReleaseCreateEndpoint($name: String!, $model: String!, $predictionLogPolicy: PredictionLogPolicy) {
+  createEndpoint(
+    name: $name
+    model: $model
+    predictionLogPolicy: $predictionLogPolicy
+  ) {
+    name
+  }
+}
+    `) as unknown as TypedDocumentString<ReleaseCreateEndpointMutation, ReleaseCreateEndpointMutationVariables>;
+export const ReleaseRunEvaluationDocument = new TypedDocumentString(`
+    mutation ReleaseRunEvaluation($model: String!, $version: Int!, $dataset: ID!, $labelColumn: String!, $protectedAttributes: [String!], $bootstrap: BootstrapInput) {
+  runEvaluation(
+    model: $model
+    version: $version
+    dataset: $dataset
+    labelColumn: $labelColumn
+    protectedAttributes: $protectedAttributes
+    bootstrap: $bootstrap
+  ) {
+    id
+    status
+  }
+}
+    `) as unknown as TypedDocumentString<ReleaseRunEvaluationMutation, ReleaseRunEvaluationMutationVariables>;
+export const ReleaseEvaluationStatusDocument = new TypedDocumentString(`
+    query ReleaseEvaluationStatus($id: ID!) {
+  evaluation(id: $id) {
+    id
+    status
+    error
+    progress
+  }
+}
+    `) as unknown as TypedDocumentString<ReleaseEvaluationStatusQuery, ReleaseEvaluationStatusQueryVariables>;
+export const ReleaseRequestPromotionDocument = new TypedDocumentString(`
+    mutation ReleaseRequestPromotion($endpoint: String!, $model: String!, $version: Int!, $evaluationId: ID!, $strategy: PromotionStrategy!, $plan: RolloutPlanInput, $rollbackCriteria: RollbackCriteriaInput!, $successCriteria: SuccessCriteriaInput, $justification: String!) {
+  requestPromotion(
+    endpoint: $endpoint
+    model: $model
+    version: $version
+    evaluationId: $evaluationId
+    strategy: $strategy
+    plan: $plan
+    rollbackCriteria: $rollbackCriteria
+    successCriteria: $successCriteria
+    justification: $justification
+  ) {
+    ...ReleasePromotionFields
+  }
+}
+    fragment ReleasePromotionFields on PromotionRequest {
+  id
+  status
+  model
+  version
+  endpoint
+  strategy
+  requestDigest
+  missingRoles
+  createdAt
+  rollout {
+    id
+    status
+  }
+}`) as unknown as TypedDocumentString<ReleaseRequestPromotionMutation, ReleaseRequestPromotionMutationVariables>;
+export const ReleaseEvaluateGatesDocument = new TypedDocumentString(`
+    mutation ReleaseEvaluateGates($id: ID!) {
+  evaluateGates(id: $id) {
+    id
+    passed
+    gates {
+      gate
+      passed
+      summary
+    }
+  }
+}
+    `) as unknown as TypedDocumentString<ReleaseEvaluateGatesMutation, ReleaseEvaluateGatesMutationVariables>;
+export const ReportSubjectOfDocument = new TypedDocumentString(`
+    query ReportSubjectOf($id: ID!) {
+  promotionRequest(id: $id) {
+    id
+  }
+  rollout(id: $id) {
+    id
+  }
+}
+    `) as unknown as TypedDocumentString<ReportSubjectOfQuery, ReportSubjectOfQueryVariables>;
+export const ExportReportDocument = new TypedDocumentString(`
+    mutation ExportReport($subject: String!, $format: ReportFormat!) {
+  exportAuditReport(subject: $subject, format: $format) {
+    id
+    subject
+    format
+    sha256
+    eventCount
+    treeSize
+    rootHash
+    url
+  }
+}
+    `) as unknown as TypedDocumentString<ExportReportMutation, ExportReportMutationVariables>;
+export const RolloutStatusDocument = new TypedDocumentString(`
+    query RolloutStatus($id: ID!) {
+  rollout(id: $id) {
+    id
+    promotionId
+    endpoint
+    strategy
+    candidateVersion
+    previousVersion
+    status
+    currentStage
+    startedAt
+    finishedAt
+    outcome
+    stages {
+      name
+      kind
+      status
+      enteredAt
+      passedAt
+    }
+    traffic {
+      mode
+      liveVersion
+      candidateVersion
+      candidateWeight
+      shadowSample
+    }
+    progress {
+      stage
+      decision
+      waitingFor
+      candidateRequests
+      criteria {
+        criterion
+        status
+        measured
+        threshold
+        n
+      }
+    }
+  }
+}
+    `) as unknown as TypedDocumentString<RolloutStatusQuery, RolloutStatusQueryVariables>;
 export const AbilitiesDocument = new TypedDocumentString(`
     query Abilities {
   me {

@@ -25,15 +25,22 @@ export function sha256Hex(data: string | Uint8Array): string {
   return createHash('sha256').update(data).digest('hex');
 }
 
+/** A YAML file validated against a schema, with the line of any path in it. */
+export interface ParsedYamlFile<T> {
+  readonly value: T;
+  /** The line of the node at `path`, or of its nearest parent present in the file. */
+  readonly lineOf: (path: readonly (string | number)[]) => number | undefined;
+}
+
 /**
  * Parses YAML and validates it against a schema. Errors carry the line of the offending node,
- * because the person fixing a policy file works from the file, not from a JSON path.
+ * because the person fixing a file works from the file, not from a JSON path.
  */
-export function parsePolicyFile<T>(
+export function parseYamlFile<T>(
   name: string,
   content: string,
   schema: z.ZodType<T>,
-): LoadedPolicyFile<T> {
+): ParsedYamlFile<T> {
   const lineCounter = new LineCounter();
   const doc = parseDocument(content, { lineCounter, prettyErrors: false, uniqueKeys: true });
   const yamlError = doc.errors[0];
@@ -41,20 +48,42 @@ export function parsePolicyFile<T>(
     const line = lineCounter.linePos(yamlError.pos[0]).line;
     throw new PolicyFileError(name, line, yamlError.message.split('\n')[0] ?? 'invalid YAML');
   }
-  const result = schema.safeParse(doc.toJS());
+  const lineOfPath = (path: readonly (string | number)[]) => lineOf(doc, path, lineCounter);
+  const value: unknown = doc.toJS();
+  // A schema's record drops a `__proto__` key without a word; the person who wrote it is told.
+  const prototypeKey = prototypeKeyPath(value);
+  if (prototypeKey)
+    throw new PolicyFileError(
+      name,
+      lineOfPath(prototypeKey),
+      `${prototypeKey.join('.')}: is not a usable key (it names the prototype)`,
+    );
+  const result = schema.safeParse(value);
   if (!result.success) {
-    const issue = result.error.issues[0];
+    // A misspelt key explains the missing one after it: the misspelling is reported first.
+    const issues = result.error.issues;
+    const issue = issues.find((i) => i.code === 'unrecognized_keys') ?? issues[0];
     const path = (issue?.path ?? []).filter((p): p is string | number => typeof p !== 'symbol');
-    const line = lineOf(doc, path, lineCounter);
     const where = path.length > 0 ? `${path.join('.')}: ` : '';
-    throw new PolicyFileError(name, line, `${where}${issue?.message ?? 'invalid'}`);
+    // A key that does not belong is shown where it is written, not where its parent starts.
+    const at = issue?.code === 'unrecognized_keys' ? [...path, ...issue.keys.slice(0, 1)] : path;
+    throw new PolicyFileError(name, lineOfPath(at), `${where}${issue?.message ?? 'invalid'}`);
   }
-  return { name, sha256: sha256Hex(content), content, value: result.data };
+  return { value: result.data, lineOf: lineOfPath };
+}
+
+export function parsePolicyFile<T>(
+  name: string,
+  content: string,
+  schema: z.ZodType<T>,
+): LoadedPolicyFile<T> {
+  const { value } = parseYamlFile(name, content, schema);
+  return { name, sha256: sha256Hex(content), content, value };
 }
 
 function lineOf(
   doc: ReturnType<typeof parseDocument>,
-  path: (string | number)[],
+  path: readonly (string | number)[],
   lineCounter: LineCounter,
 ): number | undefined {
   // Walk up until a node exists: a missing key is reported at its parent.
@@ -63,4 +92,17 @@ function lineOf(
     if (isNode(node) && node.range) return lineCounter.linePos(node.range[0]).line;
   }
   return undefined;
+}
+
+function prototypeKeyPath(
+  value: unknown,
+  path: (string | number)[] = [],
+): (string | number)[] | null {
+  if (typeof value !== 'object' || value === null) return null;
+  if (!Array.isArray(value) && Object.hasOwn(value, '__proto__')) return [...path, '__proto__'];
+  for (const [key, member] of Object.entries(value)) {
+    const found = prototypeKeyPath(member, [...path, Array.isArray(value) ? Number(key) : key]);
+    if (found) return found;
+  }
+  return null;
 }

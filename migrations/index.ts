@@ -15,6 +15,7 @@ import { LedgerEventFilters1764570000000 } from './1764570000000-LedgerEventFilt
 import { LedgerActorSub1764580000000 } from './1764580000000-LedgerActorSub.js';
 import { RolloutStageClock1764590000000 } from './1764590000000-RolloutStageClock.js';
 import { PredictionLogPolicy1764600000000 } from './1764600000000-PredictionLogPolicy.js';
+import { ModelVersionMetadata1764610000000 } from './1764610000000-ModelVersionMetadata.js';
 
 /**
  * Every migration, oldest first. A landed migration is never edited: a schema change is a new
@@ -38,4 +39,5 @@ export const MIGRATIONS = [
   LedgerActorSub1764580000000,
   RolloutStageClock1764590000000,
   PredictionLogPolicy1764600000000,
+  ModelVersionMetadata1764610000000,
 ];

@@ -94,6 +94,8 @@ export type ModelVersionRegisteredPayload = {
   readonly threshold: number | null;
   readonly parentVersion: number | null;
   readonly trainingMetrics: JsonObject;
+  /** Where the version came from, as registered; absent from versions registered before it was kept. */
+  readonly metadata?: { readonly [key: string]: string };
 };
 
 export type EndpointCreatedPayload = {

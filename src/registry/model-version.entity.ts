@@ -46,6 +46,10 @@ export class ModelVersionEntity {
   @Column({ type: 'text' })
   description!: string;
 
+  /** Where the version came from (`mlflow.run_id`, `git.commit`): short keys to text. */
+  @Column({ type: 'jsonb' })
+  metadata!: Record<string, string>;
+
   @Column({ name: 'created_by', type: 'text' })
   createdBy!: string;
 

@@ -1,4 +1,5 @@
 import { BadInputError } from '../common/errors.js';
+import { escaped, textFault } from '../common/text-rules.js';
 import type { JsonObject } from '../ledger/event-catalogue.js';
 import type { ScoringSpec } from '../runtime/scoring.js';
 import type { TensorSpec } from '../runtime/tensor-spec.js';
@@ -160,4 +161,50 @@ export function checkMetrics(metrics: Record<string, unknown> | null | undefined
   const text = JSON.stringify(value);
   if (text.length > 100_000) throw new BadInputError('trainingMetrics', 'is larger than 100 kB');
   return JSON.parse(text) as JsonObject;
+}
+
+/** Where a version came from, as `key: text` pairs (`mlflow.run_id`, `git.commit`). */
+export type VersionMetadata = { readonly [key: string]: string };
+
+export const METADATA_MAX_KEYS = 32;
+export const METADATA_MAX_VALUE = 2048;
+/**
+ * Lowercase, dotted by namespace. It also keeps out `__proto__` and every other member name
+ * of Object.prototype but `constructor`, which is stored as a plain key like any other.
+ */
+export const METADATA_KEY = /^[a-z][a-z0-9_.-]{0,63}$/;
+
+/**
+ * A flat map of short keys to text, refused whole at the first bad member, which is named
+ * `metadata.<key>`. Kept apart from the training metrics: it says where the artifact came from,
+ * and auditors read it from the ledger as given.
+ */
+export function checkMetadata(metadata: Readonly<Record<string, unknown>> | null | undefined) {
+  const entries = Object.entries(metadata ?? {});
+  if (entries.length > METADATA_MAX_KEYS)
+    throw new BadInputError(
+      'metadata',
+      `has ${entries.length} keys; at most ${METADATA_MAX_KEYS} are kept`,
+    );
+  for (const [key, value] of entries) {
+    const field = `metadata.${escaped(key)}`;
+    if (!METADATA_KEY.test(key))
+      throw new BadInputError(
+        field,
+        'must be a key of at most 64 characters: a lowercase letter, then lowercase letters, digits, ".", "_" or "-"',
+      );
+    if (typeof value !== 'string')
+      throw new BadInputError(field, `must be a string, not ${describe(value)}`);
+    if (value.length > METADATA_MAX_VALUE)
+      throw new BadInputError(field, `must be at most ${METADATA_MAX_VALUE} characters`);
+    const fault = textFault(value);
+    if (fault) throw new BadInputError(field, fault);
+  }
+  return Object.fromEntries(entries) as VersionMetadata;
+}
+
+function describe(value: unknown): string {
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return 'a list';
+  return typeof value === 'object' ? 'an object' : `a ${typeof value}`;
 }

@@ -103,6 +103,12 @@ export class ModelVersionModel {
   @Field()
   description!: string;
 
+  @Field(() => GraphQLJSONObject, {
+    description:
+      'Where the version came from, as given at registration: keys such as `mlflow.run_id` or `git.commit`, each with a string. Empty when none was given.',
+  })
+  metadata!: Record<string, string>;
+
   @Field(() => [TensorSpecModel])
   inputs!: TensorSpecModel[];
 
@@ -222,4 +228,11 @@ export class RegisterModelVersionInput {
 
   @Field(() => String, { nullable: true })
   description?: string | null;
+
+  @Field(() => GraphQLJSONObject, {
+    nullable: true,
+    description:
+      'Where the version came from: at most 32 keys (a lowercase letter, then lowercase letters, digits, `.`, `_` or `-`; up to 64 characters), each with a string of at most 2048 characters.',
+  })
+  metadata?: Record<string, unknown> | null;
 }

@@ -94,6 +94,7 @@ export class RegistryResolver {
         parentVersion: row.parentVersion,
         trainingMetrics: row.trainingMetrics,
         description: row.description,
+        metadata: row.metadata,
         inputs: artifact?.inputs ?? [],
         outputs: artifact?.outputs ?? [],
         createdBy: row.createdBy,

@@ -12,6 +12,7 @@ import type { ModelEntity } from './model.entity.js';
 import type { RiskTier } from '../policy/risk-tiers.js';
 import {
   bindScoring,
+  checkMetadata,
   checkMetrics,
   checkModel,
   type ModelInput,
@@ -25,6 +26,7 @@ export interface RegisterVersionInput extends VersionInput {
   readonly parentVersion?: number | null | undefined;
   readonly trainingMetrics?: Record<string, unknown> | null | undefined;
   readonly description?: string | null | undefined;
+  readonly metadata?: Readonly<Record<string, unknown>> | null | undefined;
 }
 
 export interface ModelFilter {
@@ -87,6 +89,7 @@ export class RegistryService {
     if (!SHA256.test(input.artifactSha256))
       throw new BadInputError('artifactSha256', 'must be 64 lowercase hex digits');
     const metrics = checkMetrics(input.trainingMetrics);
+    const metadata = checkMetadata(input.metadata);
     const description = (input.description ?? '').trim().slice(0, 10_000);
     return this.ledger.transaction(async (tx) => {
       const model = await this.repository.lockModel(tx.manager, input.model);
@@ -120,6 +123,7 @@ export class RegistryService {
         parentVersion: parent,
         trainingMetrics: metrics,
         description,
+        metadata: { ...metadata },
         createdBy: principal.sub,
       };
       await this.repository.insertVersion(tx.manager, row);
@@ -140,6 +144,7 @@ export class RegistryService {
           threshold: binding.threshold,
           parentVersion: parent,
           trainingMetrics: metrics,
+          metadata,
         },
       });
       return this.requireVersion(tx.manager, model.name, version);

@@ -20,7 +20,7 @@ interface LedgerPage {
 const REGISTER_VERSION = `mutation($input: RegisterModelVersionInput!) {
   registerModelVersion(input: $input) {
     model version artifactSha256 task featureColumns inputName scoreOutput scoreIndex threshold
-    parentVersion trainingMetrics inputs { name datatype shape } outputs { name datatype shape }
+    parentVersion trainingMetrics metadata inputs { name datatype shape } outputs { name datatype shape }
   }
 }`;
 
@@ -161,6 +161,7 @@ describe('the model registry and endpoints', () => {
         threshold: 0.5,
         parentVersion: null,
         trainingMetrics: { auc: 0.78, rows: 1000 },
+        metadata: {},
         inputs: [
           { name: 'features', datatype: 'FP32', shape: [-1, models.fair.featureNames.length] },
         ],
@@ -283,6 +284,150 @@ describe('the model registry and endpoints', () => {
       } finally {
         await client.end();
       }
+    });
+
+    describe('metadata', () => {
+      const PROVENANCE = {
+        'mlflow.run_id': '8c9f0e3b1c2d4e5f8a7b6c5d4e3f2a1b',
+        'mlflow.source': 'runs:/8c9f0e3b1c2d4e5f8a7b6c5d4e3f2a1b/model',
+        'git.commit': '4b825dc642cb6eb9a060e54bf8d69288fbee4904',
+        constructor: 'an ordinary key',
+        note: 'Zürich 😀',
+      };
+      const provenance = (extra: Record<string, unknown>) =>
+        version({
+          model: 'provenance',
+          artifactSha256: digests['mlp'],
+          featureColumns: [...models.mlp.featureNames],
+          ...extra,
+        });
+
+      beforeAll(async () => {
+        await registerModel(app, scientist, 'provenance');
+      });
+
+      it('keeps where a version came from, answers it and records it in the ledger', async () => {
+        const r = await app.gql<{ registerModelVersion: { version: number; metadata: unknown } }>(
+          `mutation($input: RegisterModelVersionInput!) { registerModelVersion(input: $input) { version metadata } }`,
+          { input: provenance({ metadata: PROVENANCE }) },
+          scientist,
+        );
+        expect(r.errors).toBeUndefined();
+        expect(r.data?.registerModelVersion).toEqual({ version: 1, metadata: PROVENANCE });
+
+        const read = await app.gql<{
+          modelVersion: { metadata: unknown };
+          model: { versions: { metadata: unknown }[] };
+        }>(
+          `{ modelVersion(model: "provenance", version: 1) { metadata }
+             model(name: "provenance") { versions { metadata } } }`,
+          {},
+          auditor,
+        );
+        expect(read.data).toEqual({
+          modelVersion: { metadata: PROVENANCE },
+          model: { versions: [{ metadata: PROVENANCE }] },
+        });
+
+        const recorded = (await events('model.version.registered')).find(
+          (e) => e.subject === 'model:provenance@1',
+        );
+        expect(recorded?.payload['metadata']).toEqual(PROVENANCE);
+      });
+
+      it('answers an empty map for a version registered without any, and records one', async () => {
+        const r = await app.gql<{ modelVersion: { metadata: unknown } }>(
+          `{ modelVersion(model: "credit-risk", version: 1) { metadata } }`,
+          {},
+          auditor,
+        );
+        expect(r.data?.modelVersion).toEqual({ metadata: {} });
+        const recorded = (await events('model.version.registered')).find(
+          (e) => e.subject === 'model:credit-risk@1',
+        );
+        expect(recorded?.payload['metadata']).toEqual({});
+      });
+
+      it('refuses the same artifact again with other metadata, and keeps the first', async () => {
+        const r = await app.gql(
+          REGISTER_VERSION,
+          { input: provenance({ metadata: { 'mlflow.run_id': 'another-run' } }) },
+          scientist,
+        );
+        expect(r.errors?.[0]?.extensions).toMatchObject({
+          code: 'CONFLICT',
+          details: { version: 1 },
+        });
+        const read = await app.gql<{ modelVersion: { metadata: unknown } }>(
+          `{ modelVersion(model: "provenance", version: 1) { metadata } }`,
+          {},
+          auditor,
+        );
+        expect(read.data?.modelVersion.metadata).toEqual(PROVENANCE);
+      });
+
+      it.each([
+        [
+          '33 keys',
+          'metadata',
+          Object.fromEntries(Array.from({ length: 33 }, (_, i) => [`k${i}`, 'v'])),
+        ],
+        ['an uppercase key', 'metadata.Git.Commit', { 'Git.Commit': 'abc' }],
+        ['a key of 65 characters', `metadata.${'k'.repeat(65)}`, { ['k'.repeat(65)]: 'v' }],
+        ['a number', 'metadata.mlflow.run_id', { 'mlflow.run_id': 7 }],
+        ['null', 'metadata.mlflow.run_id', { 'mlflow.run_id': null }],
+        ['an object', 'metadata.mlflow.run_id', { 'mlflow.run_id': { nested: 'no' } }],
+        ['2049 characters', 'metadata.mlflow.run_id', { 'mlflow.run_id': 'x'.repeat(2049) }],
+      ])('refuses metadata with %s, naming %s', async (_, field, metadata) => {
+        const r = await app.gql(REGISTER_VERSION, { input: provenance({ metadata }) }, scientist);
+        expect(r.errors?.[0]?.extensions).toMatchObject({
+          code: 'BAD_USER_INPUT',
+          details: { field },
+        });
+      });
+
+      it('refuses a __proto__ key in the variables before they are read, and in the document', async () => {
+        const inVariables = await app.gql(
+          REGISTER_VERSION,
+          { input: provenance({ metadata: JSON.parse('{"__proto__": {"polluted": "yes"}}') }) },
+          scientist,
+        );
+        // Fastify's JSON body parser refuses a prototype key outright.
+        expect(inVariables.status).toBe(400);
+        expect(inVariables.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT' });
+
+        const inDocument = await app.gql(
+          `mutation($digest: String!, $columns: [String!]!) { registerModelVersion(input: {
+             model: "provenance", artifactSha256: $digest, task: BINARY_CLASSIFICATION,
+             featureColumns: $columns, metadata: { __proto__: "x" } }) { version } }`,
+          { digest: digests['trees'], columns: [...models.trees.featureNames] },
+          scientist,
+        );
+        expect(inDocument.errors?.[0]?.extensions).toMatchObject({
+          code: 'BAD_USER_INPUT',
+          details: { field: 'metadata.__proto__' },
+        });
+      });
+
+      it('refuses text no metadata may hold, naming the key', async () => {
+        for (const value of ['a\u0000b', 'lone \ud800']) {
+          const r = await app.gql(
+            REGISTER_VERSION,
+            { input: provenance({ metadata: { 'git.commit': value } }) },
+            scientist,
+          );
+          expect(r.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT' });
+          expect(r.errors?.[0]?.extensions?.['details']).toMatchObject({
+            field: 'input.metadata.git.commit',
+          });
+        }
+        const read = await app.gql<{ model: { versions: { version: number }[] } }>(
+          `{ model(name: "provenance") { versions { version } } }`,
+          {},
+          auditor,
+        );
+        expect(read.data?.model.versions).toEqual([{ version: 1 }]);
+      });
     });
 
     it('shows a model with its versions, and one version', async () => {

@@ -102,6 +102,8 @@ export type RegisterModelVersionInput = {
   featureColumns: Array<string>;
   /** Default: the model’s only input. */
   inputName?: string | null | undefined;
+  /** Where the version came from: at most 32 keys (a lowercase letter, then lowercase letters, digits, `.`, `_` or `-`; up to 64 characters), each with a string of at most 2048 characters. */
+  metadata?: Record<string, unknown> | null | undefined;
   /** The model name. */
   model: string;
   parentVersion?: number | null | undefined;

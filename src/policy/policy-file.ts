@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { LineCounter, parseDocument, isNode } from 'yaml';
+import { LineCounter, parseDocument, isNode, isScalar } from 'yaml';
 import type { z } from 'zod';
 
 /** A policy file that failed to load: names the file, the line and the reason. */
@@ -30,6 +30,13 @@ export interface ParsedYamlFile<T> {
   readonly value: T;
   /** The line of the node at `path`, or of its nearest parent present in the file. */
   readonly lineOf: (path: readonly (string | number)[]) => number | undefined;
+  /**
+   * The scalar at `path` as text: a quoted or block scalar's value, a plain one's text as
+   * written (`1.10`, `123e4567`, not the numbers YAML reads them as); undefined for a null,
+   * a collection or nothing there. For files written by other tools, whose writer quoted only
+   * what its own YAML dialect would have read as something else.
+   */
+  readonly textOf: (path: readonly (string | number)[]) => string | undefined;
 }
 
 /**
@@ -49,7 +56,17 @@ export function parseYamlFile<T>(
     throw new PolicyFileError(name, line, yamlError.message.split('\n')[0] ?? 'invalid YAML');
   }
   const lineOfPath = (path: readonly (string | number)[]) => lineOf(doc, path, lineCounter);
-  const value: unknown = doc.toJS();
+  let value: unknown;
+  try {
+    value = doc.toJS();
+  } catch (error) {
+    // An alias to no anchor, or aliases expanding past the parser's limit.
+    throw new PolicyFileError(
+      name,
+      undefined,
+      error instanceof Error ? error.message : 'invalid YAML',
+    );
+  }
   // A schema's record drops a `__proto__` key without a word; the person who wrote it is told.
   const prototypeKey = prototypeKeyPath(value);
   if (prototypeKey)
@@ -69,7 +86,13 @@ export function parseYamlFile<T>(
     const at = issue?.code === 'unrecognized_keys' ? [...path, ...issue.keys.slice(0, 1)] : path;
     throw new PolicyFileError(name, lineOfPath(at), `${where}${issue?.message ?? 'invalid'}`);
   }
-  return { value: result.data, lineOf: lineOfPath };
+  const textOf = (path: readonly (string | number)[]) => {
+    const node: unknown = doc.getIn(path, true);
+    if (!isScalar(node) || node.value === null || node.value === undefined) return undefined;
+    if (typeof node.value === 'string') return node.value;
+    return node.source;
+  };
+  return { value: result.data, lineOf: lineOfPath, textOf };
 }
 
 export function parsePolicyFile<T>(

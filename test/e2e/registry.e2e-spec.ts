@@ -1,6 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import pg from 'pg';
 import { ENDPOINTS_CHANNEL } from '../../src/endpoints/endpoint-events.js';
+import { readMlflowModel } from '../../src/mlflow/mlflow-model.js';
 import { buildGermanCreditModels, type GermanCreditModels } from '../../src/model-builder/index.js';
 import { startTestApp, type TestApp } from '../support/app.js';
 import {
@@ -10,6 +14,7 @@ import {
   setTraffic,
   uploadArtifact,
 } from '../support/registry.js';
+import { writeMlflowModel } from '../support/mlflow.js';
 
 interface LedgerPage {
   ledgerEvents: {
@@ -30,10 +35,12 @@ describe('the model registry and endpoints', () => {
   let scientist: string;
   let engineer: string;
   let auditor: string;
+  let scratch: string;
   const digests: Record<string, string> = {};
 
   beforeAll(async () => {
     models = buildGermanCreditModels();
+    scratch = mkdtempSync(join(tmpdir(), 'gatehouse-registry-'));
     app = await startTestApp({ GATEHOUSE_CHECKPOINT_INTERVAL_SECONDS: '0' });
     scientist = await app.token('dana', 'data-scientist');
     engineer = await app.token('erin', 'ml-engineer');
@@ -52,6 +59,7 @@ describe('the model registry and endpoints', () => {
 
   afterAll(async () => {
     await app.close();
+    rmSync(scratch, { recursive: true, force: true });
   });
 
   async function events(type: string): Promise<LedgerPage['ledgerEvents']['events']> {
@@ -427,6 +435,36 @@ describe('the model registry and endpoints', () => {
           auditor,
         );
         expect(read.data?.model.versions).toEqual([{ version: 1 }]);
+      });
+
+      it('registers what an MLflow model directory holds: its columns and where it came from', async () => {
+        const dir = writeMlflowModel(join(scratch, 'mlflow-model'), 'column-signature', {
+          onnx: models.unfair.bytes,
+        });
+        const read = readMlflowModel(dir);
+        const { sha256 } = await uploadArtifact(app, scientist, readFileSync(read.onnxPath));
+        const r = await app.gql<{
+          registerModelVersion: { version: number; featureColumns: string[]; metadata: unknown };
+        }>(
+          `mutation($input: RegisterModelVersionInput!) { registerModelVersion(input: $input) { version featureColumns metadata } }`,
+          {
+            input: {
+              model: 'provenance',
+              artifactSha256: sha256,
+              task: 'BINARY_CLASSIFICATION',
+              featureColumns: read.featureColumns,
+              metadata: read.metadata,
+            },
+          },
+          scientist,
+        );
+        expect(r.errors).toBeUndefined();
+        expect(r.data?.registerModelVersion).toEqual({
+          version: 2,
+          featureColumns: [...models.unfair.featureNames],
+          metadata: read.metadata,
+        });
+        expect(read.metadata['mlflow.run_id']).toBe('8c9f0e3b1c2d4e5f8a7b6c5d4e3f2a1b');
       });
     });
 

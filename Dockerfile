@@ -6,7 +6,7 @@ WORKDIR /app
 COPY package.json package-lock.json .npmrc ./
 COPY bin ./bin
 RUN npm ci --no-audit --no-fund --ignore-scripts
-COPY tsconfig.json tsconfig.build.json schema.graphql ./
+COPY tsconfig.json tsconfig.build.json schema.graphql codegen.ts ./
 COPY src ./src
 COPY migrations ./migrations
 COPY web ./web

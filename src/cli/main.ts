@@ -11,6 +11,7 @@ import { migrate } from './commands/migrate.js';
 import { serve } from './commands/serve.js';
 import { token, type TokenOptions } from './commands/token.js';
 import { verifyReportCommand, type VerifyReportOptions } from './commands/verify-report.js';
+import { registerClientVerbs } from './client-verbs.js';
 import { exitOnError } from './exit.js';
 
 function integer(value: string): string {
@@ -97,5 +98,7 @@ program
   )
   .option('--json', 'print the result as JSON')
   .action((file: string, options: VerifyReportOptions) => verifyReportCommand(file, options));
+
+registerClientVerbs(program);
 
 program.parseAsync(process.argv).catch(exitOnError);

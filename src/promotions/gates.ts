@@ -465,30 +465,47 @@ export function rolloutPlanGate(f: GateFacts): GateResult {
 
 const CARD_TEXT = ['intendedUse', 'limitations', 'trainingData', 'ethicalConsiderations'] as const;
 
-export function modelCardGate(f: GateFacts): GateResult {
-  const min = f.policy.modelCard.minFieldLength;
-  const card = f.model.modelCard;
-  const problems: string[] = [];
-  const lengths: { [key: string]: Json } = {};
+/** What the policy finds missing in a model's card, by the member at fault. */
+export function modelCardProblems(
+  model: GateFacts['model'],
+  policy: Pick<PromotionPolicy, 'modelCard'>,
+  tier: TierPolicy,
+): { readonly field: string; readonly problem: string }[] {
+  const min = policy.modelCard.minFieldLength;
+  const problems: { field: string; problem: string }[] = [];
   for (const field of CARD_TEXT) {
-    const length = card[field].trim().length;
-    lengths[field] = length;
-    if (length < min) problems.push(`${field} has ${length} characters, the policy asks ${min}`);
+    const length = model.modelCard[field].trim().length;
+    if (length < min)
+      problems.push({
+        field: `modelCard.${field}`,
+        problem: `${field} has ${length} characters, the policy asks ${min}`,
+      });
   }
-  const uses = card.outOfScopeUses.filter((u) => u.trim() !== '').length;
-  if (uses === 0) problems.push('no out-of-scope use is named');
-  if (f.model.owner.trim() === '') problems.push('no owner');
+  if (model.modelCard.outOfScopeUses.every((u) => u.trim() === ''))
+    problems.push({ field: 'modelCard.outOfScopeUses', problem: 'no out-of-scope use is named' });
+  if (model.owner.trim() === '') problems.push({ field: 'owner', problem: 'no owner' });
   const thresholds = Object.keys(FAIRNESS_THRESHOLDS).some(
-    (t) => f.tier.fairness[t as FairnessThreshold] !== undefined,
+    (t) => tier.fairness[t as FairnessThreshold] !== undefined,
   );
-  if (thresholds && f.model.protectedAttributes.length === 0)
-    problems.push('no protected attributes, though the policy sets fairness thresholds');
+  if (thresholds && model.protectedAttributes.length === 0)
+    problems.push({
+      field: 'protectedAttributes',
+      problem: 'no protected attributes, though the policy sets fairness thresholds',
+    });
+  return problems;
+}
+
+export function modelCardGate(f: GateFacts): GateResult {
+  const card = f.model.modelCard;
+  const lengths: { [key: string]: Json } = {};
+  for (const field of CARD_TEXT) lengths[field] = card[field].trim().length;
+  const problems = modelCardProblems(f.model, f.policy, f.tier).map((p) => p.problem);
   return result('MODEL_CARD', problems, `model card of ${f.model.name} is complete`, {
     model: f.model.name,
     owner: f.model.owner,
-    minFieldLength: min,
+    minFieldLength: f.policy.modelCard.minFieldLength,
     fieldLengths: lengths,
-    outOfScopeUses: uses,
+    outOfScopeUses: card.outOfScopeUses.filter((u) => u.trim() !== '').length,
     protectedAttributes: [...f.model.protectedAttributes],
   });
 }

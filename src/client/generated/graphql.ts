@@ -322,6 +322,13 @@ export type ReleaseEvaluateGatesMutationVariables = Exact<{
 
 export type ReleaseEvaluateGatesMutation = { evaluateGates: { id: string, passed: boolean, gates: Array<{ gate: Gate, passed: boolean, summary: string }> } };
 
+export type ImportModelVersionsQueryVariables = Exact<{
+  model: string;
+}>;
+
+
+export type ImportModelVersionsQuery = { model: { name: string, versions: Array<{ version: number, artifactSha256: string, featureColumns: Array<string>, task: Task, inputName: string, scoreOutput: string, scoreIndex: number, threshold: number | null, description: string }> } | null };
+
 export type ReportSubjectOfQueryVariables = Exact<{
   id: string | number;
 }>;
@@ -1013,6 +1020,26 @@ export const ReleaseEvaluateGatesDocument = new TypedDocumentString(`
   }
 }
     `) as unknown as TypedDocumentString<ReleaseEvaluateGatesMutation, ReleaseEvaluateGatesMutationVariables>;
+export const ImportModelVersionsDocument = new TypedDocumentString(`
+    query ImportModelVersions($model: String!) {
+  model(name: $model) {
+    name
+    versions {
+      ...ReleaseModelVersionFields
+    }
+  }
+}
+    fragment ReleaseModelVersionFields on ModelVersion {
+  version
+  artifactSha256
+  featureColumns
+  task
+  inputName
+  scoreOutput
+  scoreIndex
+  threshold
+  description
+}`) as unknown as TypedDocumentString<ImportModelVersionsQuery, ImportModelVersionsQueryVariables>;
 export const ReportSubjectOfDocument = new TypedDocumentString(`
     query ReportSubjectOf($id: ID!) {
   promotionRequest(id: $id) {

@@ -1,0 +1,108 @@
+import type { Command } from 'commander';
+import { importMlflow, type ImportMlflowOptions } from './commands/import-mlflow.js';
+import { promotionStatus, type PromotionStatusOptions } from './commands/promotion.js';
+import { releaseApply, releasePlan, type ReleaseOptions } from './commands/release.js';
+import { reportExport, type ReportExportOptions } from './commands/report.js';
+import { rolloutStart, rolloutStatus, type RolloutStatusOptions } from './commands/rollout.js';
+import { withRemoteOptions } from './remote/remote.js';
+import { durationOption, pollOption } from './remote/waiting.js';
+
+function withWaitOptions(command: Command, what: string): Command {
+  return command
+    .option('--wait', `wait until ${what}`)
+    .option('--timeout <duration>', 'with --wait, give up after this long (exit 5)', durationOption)
+    .option(
+      '--poll-interval <seconds>',
+      'with --wait, seconds between readings (default 2)',
+      pollOption,
+    );
+}
+
+/**
+ * The verbs a pipeline drives against a Gatehouse elsewhere (`--url` or GATEHOUSE_URL, a token
+ * from GATEHOUSE_TOKEN or a file). Exit statuses are documented in docs/pipelines.md.
+ */
+export function registerClientVerbs(program: Command): void {
+  const release = program
+    .command('release')
+    .description('a release declared in gatehouse.yaml, against a Gatehouse service');
+  for (const [name, description, action] of [
+    [
+      'plan',
+      'show what apply would change, and every reason the service’s policy or state refuses it; writes nothing',
+      releasePlan,
+    ],
+    [
+      'apply',
+      'upload, register, evaluate and request the promotion; a rerun changes nothing',
+      releaseApply,
+    ],
+  ] as const)
+    withRemoteOptions(
+      release
+        .command(name)
+        .description(description)
+        .requiredOption('-f, --file <file>', 'the release file (gatehouse.yaml)'),
+    ).action((options: ReleaseOptions) => action(options));
+
+  const promotion = program.command('promotion').description('promotion requests');
+  withRemoteOptions(
+    withWaitOptions(
+      promotion
+        .command('status')
+        .description(
+          'where a promotion request stands; exit 4 rejected or withdrawn, 6 rolled back',
+        )
+        .argument('<id>', 'the promotion request'),
+      'it is no longer pending (approved, or closed)',
+    ),
+  ).action((id: string, options: PromotionStatusOptions) => promotionStatus(id, options));
+
+  const rollout = program.command('rollout').description('rollouts');
+  withRemoteOptions(
+    rollout
+      .command('start')
+      .description('start the rollout of an approved promotion; exit 3 when the gates refuse it')
+      .argument('<promotion-id>', 'the approved promotion request'),
+  ).action((id: string, options: RolloutStatusOptions) => rolloutStart(id, options));
+  withRemoteOptions(
+    withWaitOptions(
+      rollout
+        .command('status')
+        .description('where a rollout stands; exit 6 rolled back, 1 failed')
+        .argument('<id>', 'the rollout, or its promotion request')
+        .option('--follow', 'print a line each time the rollout moves'),
+      'it completes, rolls back or fails',
+    ),
+  ).action((id: string, options: RolloutStatusOptions) => rolloutStatus(id, options));
+
+  withRemoteOptions(
+    program
+      .command('report')
+      .description('audit reports')
+      .command('export')
+      .description('export a signed audit report and save it')
+      .argument(
+        '<id>',
+        'a promotion or rollout id, or a report subject such as model:credit-risk@2',
+      )
+      .option('--format <format>', 'pdf, json or csv (default: from the file name, else json)')
+      .requiredOption('-o, --output <file>', 'where to save it; - for standard output'),
+  ).action((id: string, options: ReportExportOptions) => reportExport(id, options));
+
+  withRemoteOptions(
+    program
+      .command('import')
+      .description('models from other tools')
+      .command('mlflow')
+      .description('register the ONNX flavor of an MLflow model as a version of a registered model')
+      .argument('<dir>', 'the MLflow model directory (holding MLmodel)')
+      .requiredOption('--model <name>', 'the registered model it is a version of')
+      .option('--task <task>', 'binary_classification or regression', 'binary_classification')
+      .option(
+        '--feature-columns <columns>',
+        'comma-separated; default: the signature’s input columns',
+      )
+      .option('--description <text>', 'what changed in this version'),
+  ).action((dir: string, options: ImportMlflowOptions) => importMlflow(dir, options));
+}

@@ -1,7 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { copyFileSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { randomUUID } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { parse } from 'yaml';
 import { writeShortPolicies } from '../../src/demo/short-policies.js';
 import {
   buildGermanCreditModels,
@@ -69,6 +71,11 @@ describe('a release pipeline driven by the gatehouse command', () => {
     return runCli(args, env, 120_000);
   }
 
+  /** As a CI job runs it: in the checked-out repository. */
+  function gatehouseIn(cwd: string, ...args: string[]): Promise<CliResult> {
+    return runCli(args, env, 180_000, cwd);
+  }
+
   function json<T>(result: CliResult): T {
     expect(result.stderr).not.toMatch(/\n\s+at /);
     return JSON.parse(result.stdout) as T;
@@ -105,36 +112,68 @@ describe('a release pipeline driven by the gatehouse command', () => {
   }
   let promotionId = '';
 
-  it('plans the first release without writing, then applies it; a rerun changes nothing', async () => {
-    const plan = await gatehouse('release', 'plan', '-f', join(repo, 'gatehouse.yaml'), '--json');
-    expect(plan.code).toBe(0);
-    const planned = json<{ steps: { subject: string; action: string }[]; problems: unknown[] }>(
-      plan,
+  /**
+   * The `gatehouse` lines of a CI example, in order, with the promotion id put where the
+   * example takes it from `release apply`'s JSON, and `> FILE` kept as where stdout goes.
+   */
+  function exampleCommands(file: string, scripts: (doc: unknown) => string[]) {
+    const doc: unknown = parse(
+      readFileSync(join(import.meta.dirname, '../../docs/examples', file), 'utf8'),
     );
-    expect(planned.problems).toEqual([]);
-    expect(planned.steps.map((s) => `${s.subject}:${s.action}`)).toEqual([
-      'model:register',
-      'artifact:upload',
-      'version:register',
-      'dataset:upload',
-      'evaluation:run',
-      'endpoint:create',
-      'promotion:request',
-    ]);
-    const none = await app.gql<{ model: unknown }>(
-      `{ model(name: "credit-risk") { name } }`,
-      {},
-      tokens['erin'],
-    );
-    expect(none.data?.model).toBeNull();
+    return scripts(doc)
+      .flatMap((script) => script.split('\n'))
+      .map((line) => line.trim())
+      .filter((line) => line.startsWith('gatehouse '))
+      .map((line) => {
+        const [command = '', output] = line.split(' > ');
+        return { args: command.split(/\s+/).slice(1), output };
+      });
+  }
 
-    const first = await gatehouse('release', 'apply', '-f', join(repo, 'gatehouse.yaml'), '--json');
-    expect(first.code).toBe(0);
-    const applied = json<Applied>(first);
-    expect(applied.version).toBe(1);
-    expect(applied.promotion?.status).toBe('PENDING');
-    expect(applied.failedGates).toEqual([]);
-    promotionId = applied.promotion?.id ?? '';
+  const githubScripts = (doc: unknown) =>
+    (doc as { jobs: { release: { steps: { run?: string }[] } } }).jobs.release.steps.map(
+      (step) => step.run ?? '',
+    );
+  const gitlabScripts = (doc: unknown) =>
+    Object.values(doc as Record<string, { script?: string[] }>).flatMap((job) => job.script ?? []);
+
+  it('runs the gatehouse steps of the GitHub Actions example as written; a rerun changes nothing', async () => {
+    for (const { args, output } of exampleCommands('github-actions.yml', githubScripts)) {
+      const resolved = args
+        .map((a) => a.replace('${{', '').replace(/^steps\.apply\.outputs\.promotion$/, promotionId))
+        .filter((a) => a !== '' && a !== '}}');
+      const run = gatehouseIn(repo, ...resolved);
+      // The wait for sign-off ends when people approve, in the console, while the job waits.
+      if (resolved[0] === 'promotion' && resolved.includes('--wait')) {
+        await approve(promotionId, 'erin', 'ml-engineer');
+        await approve(promotionId, 'vera', 'model-validator');
+        await approve(promotionId, 'cora', 'compliance-officer');
+      }
+      const result = await run;
+      expect({ args: resolved, code: result.code, stderr: result.stderr }).toEqual({
+        args: resolved,
+        code: 0,
+        stderr: '',
+      });
+      if (output) writeFileSync(join(repo, output), result.stdout);
+      if (resolved[0] === 'release' && resolved[1] === 'apply') {
+        const applied = json<Applied>(result);
+        expect(applied.version).toBe(1);
+        expect(applied.promotion?.status).toBe('PENDING');
+        promotionId = applied.promotion?.id ?? '';
+        // Run again at once, as a retried job would: the same request, nothing new.
+        const again = json<Applied>(
+          await gatehouse('release', 'apply', '-f', join(repo, 'gatehouse.yaml'), '--json'),
+        );
+        expect(again.steps.every((step) => step.action === 'keep')).toBe(true);
+        expect(again.promotion?.id).toBe(promotionId);
+      }
+      if (resolved[0] === 'rollout' && resolved[1] === 'status')
+        expect(result.stdout).toMatch(/: COMPLETED$/m);
+    }
+    expect(promotionId).not.toBe('');
+    expect(readFileSync(join(repo, 'audit-report.pdf')).subarray(0, 5).toString()).toBe('%PDF-');
+    expect(statSync(join(repo, 'audit-report.json')).size).toBeGreaterThan(1000);
 
     // Carried from the MLflow run into the version, beside the release file's own metadata.
     const version = await app.gql<{ modelVersion: { metadata: Record<string, string> } }>(
@@ -146,12 +185,10 @@ describe('a release pipeline driven by the gatehouse command', () => {
       'mlflow.run_id': '5f0e2a7c9b8d4e61a3c2b1d0e9f8a7b6',
       'git.commit': '4b825dc642cb6eb9a060e54bf8d69288fbee4904',
     });
-
-    const again = await gatehouse('release', 'apply', '-f', join(repo, 'gatehouse.yaml'), '--json');
-    expect(again.code).toBe(0);
-    const rerun = json<Applied>(again);
-    expect(rerun.steps.every((s) => s.action === 'keep')).toBe(true);
-    expect(rerun.promotion?.id).toBe(promotionId);
+    // Live now: applying the same file again has nothing to do.
+    const live = await gatehouse('release', 'apply', '-f', join(repo, 'gatehouse.yaml'), '--json');
+    expect(live.code).toBe(0);
+    expect(json<Applied>(live).promotion).toBeNull();
     const events = await app.gql<{ ledgerEvents: { events: { type: string }[] } }>(
       `{ ledgerEvents(limit: 500) { events { type } } }`,
       {},
@@ -160,65 +197,35 @@ describe('a release pipeline driven by the gatehouse command', () => {
     const types = events.data?.ledgerEvents.events.map((e) => e.type) ?? [];
     expect(types.filter((t) => t === 'promotion.requested')).toHaveLength(1);
     expect(types.filter((t) => t === 'model.version.registered')).toHaveLength(1);
-  }, 180_000);
+  }, 240_000);
 
-  it('times out waiting for approvals with exit 5, and returns 0 once they are given', async () => {
-    const waiting = await gatehouse(
-      'promotion',
-      'status',
-      promotionId,
-      '--wait',
-      '--timeout',
-      '1s',
-      '--poll-interval',
-      '0.2',
-    );
-    expect(waiting.code).toBe(5);
-    expect(waiting.stdout).toMatch(/waiting for: ml-engineer, model-validator, compliance-officer/);
-
-    await approve(promotionId, 'erin', 'ml-engineer');
-    await approve(promotionId, 'vera', 'model-validator');
-    await approve(promotionId, 'cora', 'compliance-officer');
-    const approved = await gatehouse(
-      'promotion',
-      'status',
-      promotionId,
-      '--wait',
-      '--poll-interval',
-      '0.2',
-      '--json',
-    );
-    expect(approved.code).toBe(0);
-    expect(json<{ promotion: { status: string } }>(approved).promotion.status).toBe('APPROVED');
+  it('the GitLab CI example’s gatehouse lines are the same verbs, each accepted as written', async () => {
+    const gitlab = exampleCommands('gitlab-ci.yml', gitlabScripts);
+    const github = exampleCommands('github-actions.yml', githubScripts);
+    const verbs = (commands: { args: string[] }[]) =>
+      commands.map((c) =>
+        c.args
+          .filter((a) => /^[a-z-]+$/.test(a))
+          .slice(0, 2)
+          .join(' '),
+      );
+    expect(verbs(gitlab)).toEqual(verbs(github));
+    // Against no service: every line gets as far as connecting (1), none is a usage error (2).
+    for (const { args } of gitlab) {
+      const resolved = args.map((a) => a.replace(/^"\$PROMOTION"$/, randomUUID()));
+      if (resolved[0] === 'verify-report') continue;
+      const result = await runCli(
+        resolved,
+        { GATEHOUSE_URL: 'http://127.0.0.1:9/', GATEHOUSE_TOKEN: 'x' },
+        60_000,
+        repo,
+      );
+      expect({ resolved, code: result.code }).toEqual({ resolved, code: 1 });
+      expect(result.stderr).toMatch(/could not be reached/);
+    }
   }, 120_000);
 
-  it('starts the rollout, follows it to the end and stores the audit report', async () => {
-    const started = await gatehouse('rollout', 'start', promotionId, '--json');
-    expect(started.code).toBe(0);
-    const followed = await gatehouse(
-      'rollout',
-      'status',
-      promotionId,
-      '--wait',
-      '--follow',
-      '--poll-interval',
-      '0.2',
-    );
-    expect(followed.code).toBe(0);
-    expect(followed.stdout).toMatch(/: COMPLETED$/m);
-
-    const pdf = join(repo, 'audit.pdf');
-    const exported = await gatehouse('report', 'export', promotionId, '-o', pdf);
-    expect(exported.code).toBe(0);
-    expect(readFileSync(pdf).subarray(0, 5).toString()).toBe('%PDF-');
-    const file = join(repo, 'audit.json');
-    expect((await gatehouse('report', 'export', promotionId, '-o', file)).code).toBe(0);
-    expect(statSync(file).size).toBeGreaterThan(1000);
-    const verified = await runCli(['verify-report', file, '--json'], {});
-    expect(verified.code).toBe(0);
-  }, 180_000);
-
-  it('a version the gates refuse: exit 3 with the failing gate; rejected: exit 4', async () => {
+  it('a version the gates refuse: exit 3 naming the gate; no approval in time: 5; rejected: 4', async () => {
     writeMlflowModel(join(repo, 'model'), models.unfair, {
       runId: '6a1f3b8dac9e4f72b4d3c2e1fa09b8c7',
       modelUuid: '1b2c3d4e5f6a47890bcdef1234567890',

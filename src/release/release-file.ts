@@ -8,6 +8,7 @@ import type {
   Task,
 } from '../client/generated/graphql.js';
 import { parseYamlFile, PolicyFileError } from '../policy/policy-file.js';
+import { METADATA_KEY, METADATA_MAX_VALUE } from '../registry/registry-rules.js';
 
 /**
  * `gatehouse.yaml`: one release of one model version to one endpoint, declared. Its members
@@ -112,10 +113,8 @@ export const releaseFileSchema = z
         description: z.string().max(10_000).optional(),
         metadata: z
           .record(
-            z
-              .string()
-              .regex(/^[a-z][a-z0-9_.-]{0,63}$/, 'must be a lowercase key such as git.commit'),
-            z.string().max(2048),
+            z.string().regex(METADATA_KEY, 'must be a lowercase key such as git.commit'),
+            z.string().max(METADATA_MAX_VALUE),
           )
           .optional()
           .describe('Where the version came from (commit, pipeline run); kept with it.'),

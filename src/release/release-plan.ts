@@ -10,7 +10,7 @@ import { promotionPolicySchema, tierOf, type PromotionPolicy } from '../policy/p
 import { rolesPolicySchema } from '../policy/roles-policy.js';
 import { modelCardProblems } from '../promotions/gates.js';
 import { checkPromotionPlan } from '../promotions/rollout-plan.js';
-import { checkModel } from '../registry/registry-rules.js';
+import { checkMetadata, checkModel } from '../registry/registry-rules.js';
 import type { ReleaseFile } from './release-file.js';
 
 /**
@@ -154,6 +154,7 @@ export function planRelease(
       detail: `${wanted.name}@${existing.version}`,
     });
   } else {
+    refusal(['candidate'], () => checkMetadata(local.metadata));
     steps.push({ subject: 'version', action: 'register', detail: `${wanted.name}, a new version` });
   }
 

@@ -2,6 +2,7 @@ import { ProblemError } from '../client/problem.js';
 import { DomainError } from '../common/errors.js';
 import { ConfigError } from '../config/config.js';
 import { SigningKeyError } from '../ledger/signing-keys.js';
+import { MlflowModelError } from '../mlflow/mlflow-model.js';
 import { PolicyFileError } from '../policy/policy-file.js';
 import { ReleaseFileError } from '../release/release-file.js';
 import { CredentialsError } from './remote/credentials.js';
@@ -58,7 +59,8 @@ export function exitOf(error: unknown): ExitCode {
     error instanceof ConfigError ||
     error instanceof PolicyFileError ||
     error instanceof SigningKeyError ||
-    error instanceof ReleaseFileError
+    error instanceof ReleaseFileError ||
+    error instanceof MlflowModelError
   )
     return EXIT.usage;
   if (error instanceof CredentialsError) return EXIT.unauthorized;

@@ -1,16 +1,9 @@
 import 'reflect-metadata';
 import { Command, InvalidArgumentError } from 'commander';
-import {
-  keysRotate,
-  ledgerCheckpoint,
-  ledgerVerify,
-  type VerifyOptions,
-} from './commands/ledger.js';
-import { demo, type DemoCommandOptions } from './commands/demo.js';
-import { migrate } from './commands/migrate.js';
-import { serve } from './commands/serve.js';
-import { token, type TokenOptions } from './commands/token.js';
-import { verifyReportCommand, type VerifyReportOptions } from './commands/verify-report.js';
+import type { VerifyOptions } from './commands/ledger.js';
+import type { DemoCommandOptions } from './commands/demo.js';
+import type { TokenOptions } from './commands/token.js';
+import type { VerifyReportOptions } from './commands/verify-report.js';
 import { registerClientVerbs } from './client-verbs.js';
 import { exitOnError } from './exit.js';
 
@@ -25,14 +18,22 @@ function port(value: string): number {
   return n;
 }
 
+// Each command's module is loaded when it runs: the service's take seconds to load, which a
+// client verb in a pipeline step, or `--help`, should not pay.
 const program = new Command('gatehouse')
   .description('Deployment governance for machine-learning models')
   .showHelpAfterError()
   .exitOverride((error) => process.exit(error.exitCode === 0 ? 0 : 2));
 
-program.command('serve').description('run the service (GraphQL, REST, inference)').action(serve);
+program
+  .command('serve')
+  .description('run the service (GraphQL, REST, inference)')
+  .action(async () => (await import('./commands/serve.js')).serve());
 
-program.command('migrate').description('apply pending database migrations').action(migrate);
+program
+  .command('migrate')
+  .description('apply pending database migrations')
+  .action(async () => (await import('./commands/migrate.js')).migrate());
 
 program
   .command('demo')
@@ -51,7 +52,9 @@ program
     port,
     3000,
   )
-  .action((options: DemoCommandOptions) => demo(options));
+  .action(async (options: DemoCommandOptions) =>
+    (await import('./commands/demo.js')).demo(options),
+  );
 
 program
   .command('token')
@@ -64,7 +67,7 @@ program
     [],
   )
   .option('--ttl <duration>', 'lifetime, e.g. 15m, 1h, 7d', '1h')
-  .action((options: TokenOptions) => token(options));
+  .action(async (options: TokenOptions) => (await import('./commands/token.js')).token(options));
 
 const ledger = program.command('ledger').description('the audit ledger');
 ledger
@@ -75,8 +78,13 @@ ledger
   .option('--from <seq>', 'first seq to check', integer)
   .option('--to <seq>', 'last seq to check', integer)
   .option('--json', 'print the report as JSON')
-  .action((options: VerifyOptions) => ledgerVerify(options));
-ledger.command('checkpoint').description('make a signed checkpoint now').action(ledgerCheckpoint);
+  .action(async (options: VerifyOptions) =>
+    (await import('./commands/ledger.js')).ledgerVerify(options),
+  );
+ledger
+  .command('checkpoint')
+  .description('make a signed checkpoint now')
+  .action(async () => (await import('./commands/ledger.js')).ledgerCheckpoint());
 
 program
   .command('keys')
@@ -84,7 +92,9 @@ program
   .command('rotate')
   .description('rotate the ledger signing key (signed by the old key)')
   .option('--kid <kid>', 'rotate to this key, already present in GATEHOUSE_SIGNING_KEYS_DIR')
-  .action((options: { kid?: string }) => keysRotate(options));
+  .action(async (options: { kid?: string }) =>
+    (await import('./commands/ledger.js')).keysRotate(options),
+  );
 
 program
   .command('verify-report')
@@ -97,7 +107,9 @@ program
     'the public keys to trust (from GET /.well-known/jwks.json); default: those in the report',
   )
   .option('--json', 'print the result as JSON')
-  .action((file: string, options: VerifyReportOptions) => verifyReportCommand(file, options));
+  .action(async (file: string, options: VerifyReportOptions) =>
+    (await import('./commands/verify-report.js')).verifyReportCommand(file, options),
+  );
 
 registerClientVerbs(program);
 

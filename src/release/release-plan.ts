@@ -188,21 +188,28 @@ export function planRelease(
     detail: endpointWanted.name,
   });
 
-  // The promotion, judged by the server's own rules against the endpoint as it is now.
-  refusal(['promotion'], () =>
-    checkStatement('justification', asked.justification, policy.value.text.minJustificationLength),
-  );
-  refusal(['promotion'], () =>
-    checkPromotionPlan(asked, {
-      riskTier,
-      tier,
-      policy: policy.value,
-      endpoint: endpointWanted.name,
-      liveVersion: endpoint?.liveVersion ?? null,
-      protectedAttributes: model?.protectedAttributes ?? wanted.protectedAttributes,
-    }),
-  );
+  // The promotion, judged by the server's own rules against the endpoint as it is now; a
+  // version already live has nothing left to request, and nothing to judge.
   const live = existing !== undefined && endpoint?.liveVersion === existing.version;
+  if (!live) {
+    refusal(['promotion'], () =>
+      checkStatement(
+        'justification',
+        asked.justification,
+        policy.value.text.minJustificationLength,
+      ),
+    );
+    refusal(['promotion'], () =>
+      checkPromotionPlan(asked, {
+        riskTier,
+        tier,
+        policy: policy.value,
+        endpoint: endpointWanted.name,
+        liveVersion: endpoint?.liveVersion ?? null,
+        protectedAttributes: model?.protectedAttributes ?? wanted.protectedAttributes,
+      }),
+    );
+  }
   const open = [...state.pending.items, ...state.approved.items, ...state.rollingOut.items];
   const same = open.find((p) => existing !== undefined && p.version === existing.version);
   const other = open.find((p) => p !== same);
@@ -237,8 +244,9 @@ export function planRelease(
 
 /** `modelCard.outOfScopeUses[1]` → ['modelCard', 'outOfScopeUses', 1]. */
 export function fieldPath(field: string): (string | number)[] {
-  return field
-    .split(/\.|\[(\d+)\]/)
+  // The capture group leaves `undefined` between a name and its index.
+  const parts = field.split(/\.|\[(\d+)\]/) as (string | undefined)[];
+  return parts
     .filter((part): part is string => part !== undefined && part !== '')
     .map((part) => (/^\d+$/.test(part) ? Number(part) : part));
 }

@@ -1,5 +1,7 @@
 import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { parseDocument } from 'yaml';
+import type { ScoringModel } from '../../src/model-builder/scoring-model.js';
 
 /**
  * MLflow model directories for tests: an MLmodel from test/fixtures/mlflow (as
@@ -41,4 +43,31 @@ export function writeMlflowModel(
   else copyFileSync(join(FIXTURES, fixture, 'MLmodel'), join(dir, 'MLmodel'));
   if (files.onnx) writeFileSync(join(dir, 'model.onnx'), files.onnx);
   return dir;
+}
+
+/**
+ * A training run's MLflow export of `scoring`: the column-signature fixture with the run's
+ * identity and the model's own feature columns as the signature (models that leave columns out
+ * have a narrower signature than the fixture's 60), and the model as `model.onnx`.
+ */
+export function writeMlflowExport(
+  dir: string,
+  scoring: ScoringModel,
+  run: { readonly runId: string; readonly modelUuid: string },
+): string {
+  return writeMlflowModel(dir, 'column-signature', {
+    onnx: scoring.bytes,
+    mlmodel: (text) => {
+      const doc = parseDocument(text);
+      doc.set('run_id', run.runId);
+      doc.set('model_uuid', run.modelUuid);
+      doc.setIn(
+        ['signature', 'inputs'],
+        JSON.stringify(
+          scoring.featureNames.map((name) => ({ type: 'double', name, required: true })),
+        ),
+      );
+      return doc.toString();
+    },
+  });
 }

@@ -61,10 +61,11 @@ export function promotionStatus(id: string, options: PromotionStatusOptions): Pr
         return promotionRequest;
       },
       (p) => p.status !== 'PENDING',
-      (p) =>
+      (p) => {
         progress.say(
           `${p.status.toLowerCase()}: waiting for ${p.missingRoles.join(', ') || 'nobody'} (${Math.round((performance.now() - started) / 1000)} s)`,
-        ),
+        );
+      },
     );
     progress.done();
     const timedOut = options.wait === true && !settled;

@@ -124,7 +124,9 @@ export function releaseApply(options: ReleaseOptions): Promise<void> {
     }
     let applied: AppliedRelease;
     try {
-      applied = await applyRelease(client, loaded, files, planned.plan, (m) => progress.say(m));
+      applied = await applyRelease(client, loaded, files, planned.plan, (m) => {
+        progress.say(m);
+      });
     } catch (error) {
       progress.done();
       if (!(error instanceof EvaluationFailedError)) throw error;

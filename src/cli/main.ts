@@ -6,6 +6,7 @@ import type { TokenOptions } from './commands/token.js';
 import type { VerifyReportOptions } from './commands/verify-report.js';
 import { registerClientVerbs } from './client-verbs.js';
 import { exitOnError } from './exit.js';
+import { registerLoginVerbs } from './login-verbs.js';
 
 function integer(value: string): string {
   if (!/^\d+$/.test(value)) throw new InvalidArgumentError('expected a whole number');
@@ -112,5 +113,7 @@ program
   );
 
 registerClientVerbs(program);
+
+registerLoginVerbs(program);
 
 program.parseAsync(process.argv).catch(exitOnError);

@@ -116,7 +116,7 @@ export function startLongRunning(
 }
 
 /** The parent's environment minus anything Gatehouse reads, plus the given variables. */
-function cleanEnv(env: Record<string, string | undefined>): NodeJS.ProcessEnv {
+export function cleanEnv(env: Record<string, string | undefined>): NodeJS.ProcessEnv {
   const base = Object.fromEntries(
     Object.entries(process.env).filter(
       ([k]) => !k.startsWith('GATEHOUSE_') && k !== 'DATABASE_URL' && k !== 'NODE_ENV',

@@ -1,7 +1,10 @@
 import type { Command } from 'commander';
-import { DEFAULT_SCOPE, login, logout, type LoginOptions } from './commands/login.js';
+import type { LoginOptions } from './commands/login.js';
 
-/** `gatehouse login` and `gatehouse logout` (docs/security.md, "Signing in from a terminal"). */
+/**
+ * `gatehouse login` and `gatehouse logout` (docs/pipelines.md, "Signing in from a terminal"),
+ * their module loaded when they run, as the other commands' are.
+ */
 export function registerLoginVerbs(program: Command): void {
   program
     .command('login')
@@ -15,7 +18,7 @@ export function registerLoginVerbs(program: Command): void {
     )
     .option(
       '--scope <scopes>',
-      `the scopes to ask for (default: GATEHOUSE_OIDC_SCOPE, else "${DEFAULT_SCOPE}")`,
+      'the scopes to ask for (default: GATEHOUSE_OIDC_SCOPE, else "openid offline_access")',
     )
     .option(
       '--resource <uri>',
@@ -25,10 +28,10 @@ export function registerLoginVerbs(program: Command): void {
       '--audience <audience>',
       'the same for a provider that takes an audience parameter instead (default: GATEHOUSE_OIDC_AUDIENCE)',
     )
-    .action((options: LoginOptions) => login(options));
+    .action(async (options: LoginOptions) => (await import('./commands/login.js')).login(options));
 
   program
     .command('logout')
     .description('delete the stored login and revoke its refresh token at the provider')
-    .action(() => logout());
+    .action(async () => (await import('./commands/login.js')).logout());
 }

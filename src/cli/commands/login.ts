@@ -31,7 +31,7 @@ export interface LoginOptions {
   readonly audience?: string;
 }
 
-export const DEFAULT_SCOPE = 'openid offline_access';
+const DEFAULT_SCOPE = 'openid offline_access';
 
 /** The exit status of an interrupted command, as shells report one stopped by SIGINT. */
 const INTERRUPTED = 130;

@@ -7,7 +7,6 @@ import {
   writeLoginFile,
   type StoredLogin,
 } from './login-file.js';
-import { refreshStoredLogin } from './oidc-login.js';
 
 export { CredentialsError } from './credentials-error.js';
 
@@ -50,6 +49,8 @@ export async function bearerToken(
     if (current === undefined)
       throw new CredentialsError('the login was removed: run gatehouse login');
     if (!expiresSoon(current, new Date())) return current.accessToken;
+    // Loaded only to refresh: most commands never need the OpenID client.
+    const { refreshStoredLogin } = await import('./oidc-login.js');
     const refreshed = await refreshStoredLogin(current, () => new Date());
     writeLoginFile(loginFile, refreshed);
     return refreshed.accessToken;

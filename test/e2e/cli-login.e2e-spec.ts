@@ -14,6 +14,8 @@ import { freePort } from '../support/free-port.js';
 const CLIENT_ID = 'gatehouse-cli';
 const RESOURCE = 'urn:gatehouse';
 const ME = '{ me { sub roles issuer } }';
+/** A promotion request no one made. */
+const ABSENT = '00000000-0000-4000-8000-000000000000';
 
 /** `gatehouse ARGS` running, with what it has written to stderr so far. */
 interface RunningCli {
@@ -296,13 +298,22 @@ describe('gatehouse login and logout: the device flow against an OpenID provider
     expect(me.errors).toBeUndefined();
     expect(me.data?.me).toEqual({ sub: 'alice', roles: ['auditor'], issuer: idp.issuer });
 
+    // A client verb sends it: the service lets alice in and answers that there is no such request.
+    const verb = await runCli(['promotion', 'status', ABSENT, '--url', app.url], env);
+    expect(verb.stderr).toContain(`${ABSENT} does not exist`);
+    expect(verb.code).toBe(2);
+    const nobody = { XDG_CONFIG_HOME: join(home, 'nobody'), HOME: home };
+    const refused = await runCli(['promotion', 'status', ABSENT, '--url', app.url], nobody);
+    expect(refused.stderr).toContain('gatehouse: no token: run gatehouse login');
+    expect(refused.code).toBe(7);
+
     // A token named for the run wins over the standing login.
     expect(await bearerToken({}, { ...env, GATEHOUSE_TOKEN: 'from-the-pipeline' })).toBe(
       'from-the-pipeline',
     );
   });
 
-  it('refreshes an access token about to expire, once for commands asking at the same time, and stores the new one', async () => {
+  it('refreshes an access token about to expire, once for commands running at the same time, and stores the new one', async () => {
     const file = join(home, 'refresh', 'credentials.json');
     const env = { GATEHOUSE_CREDENTIALS_FILE: file };
     accessTokenTtl = 20; // within the 30 s margin: due for a refresh at once
@@ -314,18 +325,20 @@ describe('gatehouse login and logout: the device flow against an OpenID provider
     const before = JSON.parse(readFileSync(file, 'utf8')) as StoredLoginJson;
     const refreshesBefore = grants.filter((g) => g.grantType === 'refresh_token').length;
 
-    const tokens = await Promise.all([
-      bearerToken({}, env),
-      bearerToken({}, env),
-      bearerToken({}, env),
-    ]);
-    expect(new Set(tokens).size).toBe(1);
-    const token = tokens[0];
-    expect(token).not.toBe(before.accessToken);
+    // Three commands at once, each its own process: one refresh, all let in.
+    const verbs = await Promise.all(
+      [1, 2, 3].map(() => runCli(['promotion', 'status', ABSENT, '--url', app.url], env)),
+    );
+    for (const verb of verbs) {
+      expect(verb.stderr).toContain(`${ABSENT} does not exist`);
+      expect(verb.code).toBe(2);
+    }
     expect(grants.filter((g) => g.grantType === 'refresh_token').length - refreshesBefore).toBe(1);
 
     const after = JSON.parse(readFileSync(file, 'utf8')) as StoredLoginJson;
-    expect(after.accessToken).toBe(token);
+    const token = await bearerToken({}, env);
+    expect(token).toBe(after.accessToken);
+    expect(token).not.toBe(before.accessToken);
     // This provider rotates a public client's refresh token at each use.
     expect(after.refreshToken).toEqual(expect.any(String));
     expect(after.refreshToken).not.toBe(before.refreshToken);

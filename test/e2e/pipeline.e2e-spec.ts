@@ -12,7 +12,7 @@ import {
 } from '../../src/model-builder/index.js';
 import { startTestApp, type TestApp } from '../support/app.js';
 import { runCli, type CliResult } from '../support/cli.js';
-import { writeMlflowExport } from '../support/mlflow.js';
+import { writeMlflowExport, writeMlflowModel } from '../support/mlflow.js';
 import { SHORT_ROLLOUT_ENV } from '../../src/demo/short-policies.js';
 import { SIGN_OFF } from '../support/rollout-story.js';
 
@@ -348,6 +348,14 @@ describe('a release pipeline driven by the gatehouse command', () => {
       GATEHOUSE_TOKEN_FILE: auditor,
     });
     expect(denied.code).toBe(7);
+
+    // A model saved with another flavor only: refused before anything is sent, naming what it has.
+    const sklearn = writeMlflowModel(join(repo, 'sklearn'), 'sklearn');
+    const flavor = await gatehouse('import', 'mlflow', sklearn, '--model', 'credit-risk');
+    expect(flavor.code).toBe(2);
+    expect(flavor.stderr).toMatch(
+      /MLmodel:\d+: .*flavors python_function, sklearn but no onnx flavor/,
+    );
 
     const stranger = await gatehouse('promotion', 'status', 'not-an-id');
     expect(stranger.code).toBe(2);

@@ -8,7 +8,7 @@ import { datasetNameOf } from '../../release/release-run.js';
 import { reportFormatOf } from '../commands/report.js';
 import { EXIT, exitOf } from '../exit.js';
 import { bearerToken, CredentialsError } from './credentials.js';
-import { RemoteUrlError, serviceUrl } from './remote.js';
+import { Progress, RemoteUrlError, serviceUrl } from './remote.js';
 
 describe('a client verb’s connection', () => {
   it('takes --url before GATEHOUSE_URL, and keeps a path prefix as a folder', () => {
@@ -79,5 +79,35 @@ describe('small choices of the verbs', () => {
   it('a dataset name from its file name', () => {
     expect(datasetNameOf('data/German Credit (2).csv')).toBe('german-credit-2');
     expect(datasetNameOf('___.csv')).toBe('dataset');
+  });
+});
+
+describe('progress', () => {
+  function stream(isTTY: boolean) {
+    const written: string[] = [];
+    const fake = { isTTY, write: (text: string) => written.push(text) };
+    return { fake: fake as unknown as NodeJS.WriteStream, written };
+  }
+
+  it('is one line rewritten on a terminal, and cleared at the end', () => {
+    const { fake, written } = stream(true);
+    const progress = new Progress({}, fake);
+    progress.say('uploading');
+    progress.say('evaluating 40%');
+    progress.done();
+    expect(written).toEqual(['\r\x1b[2Kuploading', '\r\x1b[2Kevaluating 40%', '\r\x1b[2K']);
+  });
+
+  it('says nothing in a CI log or with --json', () => {
+    for (const [isTTY, json] of [
+      [false, false],
+      [true, true],
+    ] as const) {
+      const { fake, written } = stream(isTTY);
+      const progress = new Progress({ json }, fake);
+      progress.say('uploading');
+      progress.done();
+      expect(written).toEqual([]);
+    }
   });
 });

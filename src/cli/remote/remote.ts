@@ -22,7 +22,10 @@ export class RemoteUrlError extends Error {
 export function withRemoteOptions(command: Command): Command {
   return command
     .option('--url <url>', 'the Gatehouse service (default: GATEHOUSE_URL)')
-    .option('--token-file <file>', 'a file holding the bearer token (default: GATEHOUSE_TOKEN)')
+    .option(
+      '--token-file <file>',
+      'a file holding the bearer token (default: GATEHOUSE_TOKEN, then GATEHOUSE_TOKEN_FILE, then the stored gatehouse login)',
+    )
     .option('--json', 'print the result as one JSON object, errors too');
 }
 

@@ -24,7 +24,7 @@ export function withRemoteOptions(command: Command): Command {
     .option('--url <url>', 'the Gatehouse service (default: GATEHOUSE_URL)')
     .option(
       '--token-file <file>',
-      'a file holding the bearer token (default: GATEHOUSE_TOKEN, then GATEHOUSE_TOKEN_FILE, then the stored gatehouse login)',
+      'a file holding the bearer token, read when GATEHOUSE_TOKEN is unset (default: GATEHOUSE_TOKEN_FILE, else the stored gatehouse login)',
     )
     .option('--json', 'print the result as one JSON object, errors too');
 }

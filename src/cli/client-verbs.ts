@@ -1,10 +1,14 @@
 import type { Command } from 'commander';
 import { importMlflow, type ImportMlflowOptions } from './commands/import-mlflow.js';
-import { promotionStatus, type PromotionStatusOptions } from './commands/promotion.js';
+import {
+  promotionStatus,
+  promotionWithdraw,
+  type PromotionStatusOptions,
+} from './commands/promotion.js';
 import { releaseApply, releasePlan, type ReleaseOptions } from './commands/release.js';
 import { reportExport, type ReportExportOptions } from './commands/report.js';
 import { rolloutStart, rolloutStatus, type RolloutStatusOptions } from './commands/rollout.js';
-import { withRemoteOptions } from './remote/remote.js';
+import { withRemoteOptions, type RemoteOptions } from './remote/remote.js';
 import { durationOption, pollOption } from './remote/waiting.js';
 
 function withWaitOptions(command: Command, what: string): Command {
@@ -57,6 +61,13 @@ export function registerClientVerbs(program: Command): void {
       'it is no longer pending (approved, or closed)',
     ),
   ).action((id: string, options: PromotionStatusOptions) => promotionStatus(id, options));
+
+  withRemoteOptions(
+    promotion
+      .command('withdraw')
+      .description('take back an open request you made (the requester only)')
+      .argument('<id>', 'the promotion request'),
+  ).action((id: string, options: RemoteOptions) => promotionWithdraw(id, options));
 
   const rollout = program.command('rollout').description('rollouts');
   withRemoteOptions(

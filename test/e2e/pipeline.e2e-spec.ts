@@ -300,9 +300,19 @@ describe('a release pipeline driven by the gatehouse command', () => {
       '--json',
     );
     expect(applied.code).toBe(0);
-    const release = json<Applied>(applied);
-    expect(release.version).toBe(first.version.version);
-    expect(release.steps.find((s) => s.subject === 'version')?.action).toBe('keep');
+    const withdrawn = json<Applied>(applied);
+    expect(withdrawn.version).toBe(first.version.version);
+    expect(withdrawn.steps.find((s) => s.subject === 'version')?.action).toBe('keep');
+    // Taken back by the pipeline that asked: exit 4; applying again asks anew.
+    const takenBack = withdrawn.promotion?.id ?? '';
+    expect((await gatehouse('promotion', 'withdraw', takenBack)).code).toBe(0);
+    const closed = await gatehouse('promotion', 'status', takenBack);
+    expect(closed.code).toBe(4);
+    expect(closed.stdout).toMatch(/WITHDRAWN/);
+    const release = json<Applied>(
+      await gatehouse('release', 'apply', '-f', join(repo, 'gatehouse.yaml'), '--json'),
+    );
+    expect(release.promotion?.id).not.toBe(takenBack);
     const id = release.promotion?.id ?? '';
     await approve(id, 'erin', 'ml-engineer');
     await approve(id, 'vera', 'model-validator');

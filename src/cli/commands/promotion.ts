@@ -1,9 +1,10 @@
 /**
  * `gatehouse promotion status ID [--wait]`: where a promotion request stands, and with --wait,
- * waiting while it is pending; `gatehouse rollout start ID` starts an approved one.
+ * waiting while it is pending; `gatehouse promotion withdraw ID` takes an open one back.
  */
 import {
   PromotionStatusDocument,
+  WithdrawPromotionDocument,
   type PromotionStatusQuery,
 } from '../../client/generated/graphql.js';
 import { ProblemError } from '../../client/problem.js';
@@ -89,4 +90,19 @@ function promotionText(p: PromotionView, timedOut: boolean): string {
   if (p.rollout) lines.push(`  rollout ${p.rollout.id}: ${p.rollout.status}`);
   if (timedOut) lines.push('  gave up waiting at the timeout; the request is unchanged');
   return lines.join('\n');
+}
+
+/** `gatehouse promotion withdraw ID`: the requester takes an open request back. */
+export function promotionWithdraw(id: string, options: RemoteOptions): Promise<void> {
+  return runVerb(options, async () => {
+    const promotionId = checkIdArgument('ID', id);
+    const client = await connect(options);
+    const { withdrawPromotion } = await client.run(WithdrawPromotionDocument, { id: promotionId });
+    finish(
+      options,
+      EXIT.ok,
+      { promotion: withdrawPromotion },
+      `Promotion ${withdrawPromotion.id}: ${withdrawPromotion.status}`,
+    );
+  });
 }

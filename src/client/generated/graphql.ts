@@ -230,6 +230,13 @@ export type StartRolloutMutationVariables = Exact<{
 
 export type StartRolloutMutation = { startRollout: { id: string, status: RolloutStatus, endpoint: string, candidateVersion: number } };
 
+export type WithdrawPromotionMutationVariables = Exact<{
+  id: string | number;
+}>;
+
+
+export type WithdrawPromotionMutation = { withdrawPromotion: { id: string, status: PromotionStatus } };
+
 export type ReleasePoliciesQueryVariables = Exact<{ [key: string]: never; }>;
 
 
@@ -806,6 +813,14 @@ export const StartRolloutDocument = new TypedDocumentString(`
   }
 }
     `) as unknown as TypedDocumentString<StartRolloutMutation, StartRolloutMutationVariables>;
+export const WithdrawPromotionDocument = new TypedDocumentString(`
+    mutation WithdrawPromotion($id: ID!) {
+  withdrawPromotion(id: $id) {
+    id
+    status
+  }
+}
+    `) as unknown as TypedDocumentString<WithdrawPromotionMutation, WithdrawPromotionMutationVariables>;
 export const ReleasePoliciesDocument = new TypedDocumentString(`
     query ReleasePolicies {
   me {

@@ -57,17 +57,18 @@ export class EvaluationRunner {
   }
 
   private async runTraced(id: string): Promise<void> {
+    const started = performance.now();
     if (!(await this.repository.claim(id))) return;
     const evaluation = await this.repository.find(id);
     if (!evaluation) throw new Error(`evaluation ${id} vanished after it was claimed`);
     const version = await this.registry.versionById(evaluation.modelVersionId);
     const model = await this.registry.modelById(version.modelId);
     const dataset = await this.datasets.get(evaluation.datasetId);
-    const started = performance.now();
     try {
-      const data = await this.collect(evaluation, version, dataset);
+      const { data, readMs, inferenceMs } = await this.collect(evaluation, version, dataset);
       const policy = this.policies.evaluation.value;
-      const figures = await computeOffThread(data, {
+      const computing = performance.now();
+      const { figures, bootstrapMs } = await computeOffThread(data, {
         fairness: policy.fairness,
         bootstrap: evaluation.bootstrap && {
           ...evaluation.bootstrap,
@@ -75,6 +76,8 @@ export class EvaluationRunner {
         },
         driftBins: policy.drift.bins,
       });
+      const storing = performance.now();
+      const metricsMs = storing - computing - bootstrapMs;
       const result = {
         evaluationId: id,
         model: model.name,
@@ -90,7 +93,7 @@ export class EvaluationRunner {
       const canonical = canonicalize(result);
       const resultSha256 = createHash('sha256').update(canonical, 'utf8').digest('hex');
       await this.ledger.transaction(async (tx) => {
-        await this.repository.succeed(tx.manager, id, {
+        await this.repository.storeResult(tx.manager, id, {
           rowsDone: dataset.rows,
           canonicalResult: canonical,
           resultSha256,
@@ -108,6 +111,15 @@ export class EvaluationRunner {
             rows: dataset.rows,
             headline: headline(figures),
           },
+        });
+        const stored = performance.now();
+        await this.repository.succeed(tx.manager, id, {
+          readMs,
+          inferenceMs,
+          metricsMs,
+          bootstrapMs,
+          storeMs: stored - storing,
+          totalMs: stored - started,
         });
       });
       EvaluationRunner.logger.log(
@@ -128,12 +140,15 @@ export class EvaluationRunner {
     }
   }
 
-  /** Streams the dataset through the model; bounded by the row count's typed arrays. */
+  /**
+   * Streams the dataset through the model; bounded by the row count's typed arrays. Reading
+   * and inference alternate chunk by chunk, so each is timed as the sum of its own spans.
+   */
   private async collect(
     evaluation: EvaluationEntity,
     version: ModelVersionEntity,
     dataset: DatasetEntity,
-  ): Promise<EvaluationData> {
+  ): Promise<{ data: EvaluationData; readMs: number; inferenceMs: number }> {
     const rows = dataset.rows;
     const width = version.featureColumns.length;
     const stride = strideFor(rows);
@@ -149,13 +164,20 @@ export class EvaluationRunner {
     }));
     const classification = version.task === 'BINARY_CLASSIFICATION';
     let done = 0;
+    let readMs = 0;
+    let inferenceMs = 0;
     let lastProgress = performance.now();
+    let reading = performance.now();
     for await (const chunk of readDatasetChunks(this.blobs, dataset.sha256, {
       features: version.featureColumns,
       strings: [evaluation.labelColumn, ...evaluation.protectedAttributes],
       chunkRows: this.config.batch.chunkRows,
     })) {
+      const scoring = performance.now();
+      readMs += scoring - reading;
       const chunkScores = await this.runtime.score(version, chunk.features, chunk.rows);
+      const collecting = performance.now();
+      inferenceMs += collecting - scoring;
       scores.set(chunkScores, done);
       const labelText = chunk.strings[evaluation.labelColumn] ?? [];
       for (let i = 0; i < chunk.rows; i++) {
@@ -187,14 +209,19 @@ export class EvaluationRunner {
         }
       }
       done += chunk.rows;
-      if (performance.now() - lastProgress > 500) {
-        lastProgress = performance.now();
+      reading = performance.now();
+      readMs += reading - collecting;
+      if (reading - lastProgress > 500) {
+        lastProgress = reading;
         await this.repository.progress(evaluation.id, done);
+        reading = performance.now();
       }
     }
+    // The pull that finds the end: the digest of the whole file is checked there.
+    readMs += performance.now() - reading;
     if (done !== rows)
       throw new Error(`dataset ${dataset.id} has ${done} rows, ${rows} were registered`);
-    return {
+    const data: EvaluationData = {
       task: version.task,
       rows,
       scores,
@@ -214,6 +241,7 @@ export class EvaluationRunner {
       sampleRows,
       sampleStride: stride,
     };
+    return { data, readMs, inferenceMs };
   }
 }
 

@@ -1,8 +1,8 @@
 import { Worker } from 'node:worker_threads';
 import {
   computeEvaluation,
+  type ComputedEvaluation,
   type EvaluationData,
-  type EvaluationFigures,
   type EvaluationOptions,
 } from './evaluation-compute.js';
 
@@ -26,7 +26,7 @@ export class EvaluationComputeError extends Error {
 export function computeOffThread(
   data: EvaluationData,
   options: EvaluationOptions,
-): Promise<EvaluationFigures> {
+): Promise<ComputedEvaluation> {
   if (import.meta.url.endsWith('.ts')) {
     try {
       return Promise.resolve(computeEvaluation(data, options));
@@ -48,10 +48,10 @@ export function computeOffThread(
       'message',
       (
         message:
-          | { ok: true; figures: EvaluationFigures }
+          | { ok: true; computed: ComputedEvaluation }
           | { ok: false; message: string; row: number | null },
       ) => {
-        if (message.ok) resolve(message.figures);
+        if (message.ok) resolve(message.computed);
         else reject(new EvaluationComputeError(message.message, message.row));
         void worker.terminate();
       },

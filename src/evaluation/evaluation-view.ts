@@ -58,6 +58,7 @@ export function evaluationView(
     result: row.result,
     resultSha256: row.resultSha256,
     policySha256: row.policySha256,
+    timings: row.timings,
     error: row.error,
     createdBy: row.createdBy,
     createdAt: row.createdAt,

@@ -8,7 +8,7 @@ import {
 /** A worker thread for one evaluation's figures (evaluation-threads.ts). */
 const { data, options } = workerData as { data: EvaluationData; options: EvaluationOptions };
 try {
-  parentPort?.postMessage({ ok: true, figures: computeEvaluation(data, options) });
+  parentPort?.postMessage({ ok: true, computed: computeEvaluation(data, options) });
 } catch (error) {
   parentPort?.postMessage({
     ok: false,

@@ -115,6 +115,40 @@ export class AttributeFairnessModel {
   groups!: GroupFiguresModel[];
 }
 
+@ObjectType('EvaluationTimings', {
+  description:
+    'Milliseconds each phase of the run took, as the service measured it (not evidence: not in result or its digest). Reading and inference alternate chunk by chunk; each is the sum of its own spans.',
+})
+export class EvaluationTimingsModel {
+  @Field(() => Float, {
+    description:
+      'Waiting for the dataset (read, digest checked, parsed) and collecting labels and groups.',
+  })
+  readMs!: number;
+
+  @Field(() => Float, { description: 'ONNX Runtime scoring the chunks.' })
+  inferenceMs!: number;
+
+  @Field(() => Float, {
+    description: 'Every figure but the intervals, on a worker thread (its start included).',
+  })
+  metricsMs!: number;
+
+  @Field(() => Float, { description: 'The bootstrap resamples; 0 without a bootstrap.' })
+  bootstrapMs!: number;
+
+  @Field(() => Float, {
+    description: 'The result’s canonical form and digest, and its write (the commit not included).',
+  })
+  storeMs!: number;
+
+  @Field(() => Float, {
+    description:
+      'From the job’s start to the result stored: the phases and the lookups between them.',
+  })
+  totalMs!: number;
+}
+
 @ObjectType('Evaluation', {
   description:
     'A registered version run by Gatehouse over a labelled dataset: performance and fairness.',
@@ -170,6 +204,13 @@ export class EvaluationModel {
 
   @Field({ description: 'SHA-256 of policies/evaluation.yaml as applied.' })
   policySha256!: string;
+
+  @Field(() => EvaluationTimingsModel, {
+    nullable: true,
+    description:
+      'How long each phase took: null until it succeeds, when it fails, and for evaluations that finished before timings were kept.',
+  })
+  timings!: EvaluationTimingsModel | null;
 
   @Field(() => String, { nullable: true })
   error!: string | null;

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource, type EntityManager } from 'typeorm';
 import type { DriftBaseline } from './metrics/drift.js';
-import { EvaluationEntity } from './evaluation.entity.js';
+import { EvaluationEntity, type EvaluationTimings } from './evaluation.entity.js';
 
 /** The drift figures an evaluation recorded: the score's and each feature's distribution. */
 export interface RecordedDrift {
@@ -11,7 +11,7 @@ export interface RecordedDrift {
 
 export type NewEvaluation = Omit<
   EvaluationEntity,
-  'createdAt' | 'startedAt' | 'finishedAt' | 'result' | 'resultSha256' | 'error'
+  'createdAt' | 'startedAt' | 'finishedAt' | 'result' | 'resultSha256' | 'timings' | 'error'
 >;
 
 /**
@@ -58,8 +58,12 @@ export class EvaluationsRepository {
     await this.manager.update(EvaluationEntity, { id }, { rowsDone });
   }
 
-  /** Stores the result as the canonical text whose digest is ledgered. */
-  async succeed(
+  /**
+   * Stores the result as the canonical text whose digest is ledgered. The row stays RUNNING
+   * until `succeed`, in the same transaction, so that the time this write takes can be counted
+   * in the timings that finish the row.
+   */
+  async storeResult(
     manager: EntityManager,
     id: string,
     done: { rowsDone: number; canonicalResult: string; resultSha256: string },
@@ -68,16 +72,23 @@ export class EvaluationsRepository {
       .createQueryBuilder()
       .update(EvaluationEntity)
       .set({
-        status: 'SUCCEEDED',
         rowsDone: done.rowsDone,
         // jsonb of the canonical text that was hashed
         result: () => ':result::jsonb',
         resultSha256: done.resultSha256,
-        finishedAt: new Date(),
       })
       .where('id = :id', { id })
       .setParameter('result', done.canonicalResult)
       .execute();
+  }
+
+  /** After `storeResult`: from here on the row is immutable, its timings with it. */
+  async succeed(manager: EntityManager, id: string, timings: EvaluationTimings): Promise<void> {
+    await manager.update(
+      EvaluationEntity,
+      { id },
+      { status: 'SUCCEEDED', timings, finishedAt: new Date() },
+    );
   }
 
   async fail(manager: EntityManager, id: string, error: string): Promise<void> {

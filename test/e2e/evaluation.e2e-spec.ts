@@ -32,9 +32,13 @@ interface Evaluation {
   result: Record<string, unknown> | null;
   resultSha256: string | null;
   policySha256: string;
+  timings: Record<(typeof PHASES)[number] | 'totalMs', number> | null;
 }
 
+const PHASES = ['readMs', 'inferenceMs', 'metricsMs', 'bootstrapMs', 'storeMs'] as const;
+
 const FIELDS = `id status progress error resultSha256 policySha256 result
+  timings { readMs inferenceMs metricsMs bootstrapMs storeMs totalMs }
   performance { name value interval { lower upper } }
   fairness { attribute passesFourFifths figures { name value interval { lower upper } }
              groups { group count selectionRate belowMinimumSize } }`;
@@ -174,6 +178,49 @@ describe('evaluations: performance and fairness measured by Gatehouse itself', (
     expect(a.performance).not.toEqual(c.performance);
   });
 
+  it('times each phase beside the result, never in it nor in its digest', async () => {
+    const digest = (result: unknown) =>
+      createHash('sha256')
+        .update(canonicalize(JSON.parse(JSON.stringify(result))), 'utf8')
+        .digest('hex');
+    const input = { version: 1, bootstrap: { resamples: 30, seed: 5 } };
+    const a = await run(input);
+    const b = await run(input);
+    const plain = await run({ version: 1 });
+    for (const e of [a, b, plain]) {
+      expect(e.status).toBe('SUCCEEDED');
+      const timings = e.timings;
+      if (timings === null) throw new Error(`evaluation ${e.id} has no timings`);
+      for (const phase of [...PHASES, 'totalMs'] as const) {
+        expect([phase, Number.isFinite(timings[phase]) && timings[phase] >= 0]).toEqual([
+          phase,
+          true,
+        ]);
+      }
+      // Disjoint spans of the run: together no longer than it.
+      const parts = PHASES.reduce((sum, phase) => sum + timings[phase], 0);
+      expect(parts).toBeLessThanOrEqual(timings.totalMs + 1e-6);
+      expect(timings.inferenceMs).toBeGreaterThan(0);
+      expect(JSON.stringify(e.result)).not.toMatch(/timings|Ms"/);
+    }
+    expect(a.timings?.bootstrapMs).toBeGreaterThan(0);
+    expect(plain.timings?.bootstrapMs).toBe(0);
+    // The result is the same data's figures, tied to its own evaluation id and nothing else.
+    expect(a.resultSha256).toBe(digest(a.result));
+    expect(b.resultSha256).toBe(digest(b.result));
+    expect(b.resultSha256).toBe(digest({ ...a.result, evaluationId: b.id }));
+    const r = await app.gql<{ ledgerEvents: { events: { payload: Record<string, unknown> }[] } }>(
+      `{ ledgerEvents(type: "evaluation.completed", subject: "model:credit-risk@1") { events { payload } } }`,
+      {},
+      auditor,
+    );
+    const events = r.data?.ledgerEvents.events ?? [];
+    expect(events.map((e) => e.payload['evaluationId'])).toEqual(
+      expect.arrayContaining([a.id, b.id, plain.id]),
+    );
+    expect(JSON.stringify(events)).not.toMatch(/timings|Ms"/);
+  });
+
   it('compares groups with a named reference group and keeps the drift baseline', async () => {
     const e = await run({
       version: 1,
@@ -272,6 +319,9 @@ describe('evaluations: performance and fairness measured by Gatehouse itself', (
     await client.connect();
     try {
       await expect(client.query(`UPDATE evaluations SET error = 'x'`)).rejects.toThrow(/evidence/);
+      await expect(
+        client.query(`UPDATE evaluations SET timings = '{}' WHERE timings IS NOT NULL`),
+      ).rejects.toThrow(/evidence/);
       await expect(client.query(`DELETE FROM evaluations`)).rejects.toThrow(/evidence/);
     } finally {
       await client.end();

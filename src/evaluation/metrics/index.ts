@@ -29,6 +29,7 @@ export {
 export {
   bootstrapIntervals,
   bootstrapResamples,
+  checkBootstrapOptions,
   type BootstrapIntervals,
   type BootstrapOptions,
   type ConfidenceInterval,

@@ -16,6 +16,7 @@ import { LedgerActorSub1764580000000 } from './1764580000000-LedgerActorSub.js';
 import { RolloutStageClock1764590000000 } from './1764590000000-RolloutStageClock.js';
 import { PredictionLogPolicy1764600000000 } from './1764600000000-PredictionLogPolicy.js';
 import { ModelVersionMetadata1764610000000 } from './1764610000000-ModelVersionMetadata.js';
+import { DatasetColumnarFile1764620000000 } from './1764620000000-DatasetColumnarFile.js';
 import { EvaluationTimings1764630000000 } from './1764630000000-EvaluationTimings.js';
 
 /**
@@ -41,5 +42,6 @@ export const MIGRATIONS = [
   RolloutStageClock1764590000000,
   PredictionLogPolicy1764600000000,
   ModelVersionMetadata1764610000000,
+  DatasetColumnarFile1764620000000,
   EvaluationTimings1764630000000,
 ];

@@ -113,7 +113,7 @@ export class BatchRunner {
     const classify = version.task === 'BINARY_CLASSIFICATION' && version.threshold !== null;
     yield Buffer.from(csvText([classify ? ['row', 'score', 'decision'] : ['row', 'score']]));
     let done = 0;
-    for await (const chunk of readDatasetChunks(this.blobs, dataset.sha256, {
+    for await (const chunk of readDatasetChunks(this.blobs, dataset, {
       features: version.featureColumns,
       chunkRows: this.config.batch.chunkRows,
     })) {

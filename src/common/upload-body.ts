@@ -3,13 +3,17 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { BadInputError, TooLargeError } from './errors.js';
 
 /**
- * Uploads (ONNX artifacts, CSV datasets) are streamed to the blob store by their handlers,
+ * Uploads (ONNX artifacts, CSV and Parquet datasets) are streamed to the blob store by their handlers,
  * which enforce their own size limits: these content types are handed over as the raw request
  * stream instead of being buffered under the global body limit. A request with a body and no
  * content type (`curl -T model.onnx`) is treated the same way; any other unknown type is
  * still refused with 415, as Fastify does by default.
  */
-export const UPLOAD_CONTENT_TYPES = ['application/octet-stream', 'text/csv'] as const;
+export const UPLOAD_CONTENT_TYPES = [
+  'application/octet-stream',
+  'text/csv',
+  'application/vnd.apache.parquet',
+] as const;
 
 export function registerUploadParsers(fastify: FastifyInstance): void {
   for (const type of UPLOAD_CONTENT_TYPES) {
@@ -36,6 +40,8 @@ export function registerUploadParsers(fastify: FastifyInstance): void {
 export interface UploadOptions {
   /** Media types the route takes besides none at all. */
   readonly accept: readonly string[];
+  /** How to send it, for the refusal of another type (default: the accepted types). */
+  readonly howToSend?: string;
   readonly maxBytes: number;
   /** Names the upload in a 413 ("artifact", "dataset"). */
   readonly what: string;
@@ -51,12 +57,11 @@ export interface UploadOptions {
  * `receiveUpload`).
  */
 export function uploadBody(request: FastifyRequest, options: UploadOptions): AsyncIterable<Buffer> {
-  const type = request.headers['content-type'];
-  const mediaType = type?.split(';')[0]?.trim().toLowerCase();
+  const mediaType = mediaTypeOf(request);
   if (mediaType !== undefined && !options.accept.includes(mediaType))
     throw new BadInputError(
       'content-type',
-      `${mediaType} is not accepted here; send the bytes as ${options.accept.join(' or ')}`,
+      `${mediaType} is not accepted here; ${options.howToSend ?? `send the bytes as ${options.accept.join(' or ')}`}`,
     );
   const declared = Number(request.headers['content-length']);
   if (Number.isFinite(declared) && declared > options.maxBytes)
@@ -65,6 +70,11 @@ export function uploadBody(request: FastifyRequest, options: UploadOptions): Asy
   if (body instanceof Readable) return body.iterator({ destroyOnReturn: false });
   // No body at all (Fastify skips parsing when there is nothing to parse).
   return Readable.from([]);
+}
+
+/** The request's media type, lower case and without parameters; undefined when none is sent. */
+export function mediaTypeOf(request: FastifyRequest): string | undefined {
+  return request.headers['content-type']?.split(';')[0]?.trim().toLowerCase();
 }
 
 /** How long a refused upload may go on sending (read and thrown away) before it is cut off. */

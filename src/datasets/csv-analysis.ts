@@ -125,8 +125,15 @@ export class CsvAnalysis {
 
   async *tap(source: AsyncIterable<Uint8Array>): AsyncGenerator<Uint8Array> {
     let complete = false;
+    let first = true;
     try {
       for await (const chunk of source) {
+        if (first && isParquet(chunk))
+          throw new BadInputError(
+            'content-type',
+            'the body is a Parquet file (it begins with PAR1), sent as CSV: send it with content-type: application/vnd.apache.parquet',
+          );
+        first = false;
         if (this.feed.destroyed) await this.stopped();
         if (!this.feed.write(chunk)) await drainedOrClosed(this.feed);
         if (this.feed.destroyed) await this.stopped();
@@ -154,6 +161,10 @@ export class CsvAnalysis {
     if (error instanceof DomainError) return error;
     return csvSyntaxProblem(error, this.parser.header) ?? error;
   }
+}
+
+function isParquet(chunk: Uint8Array): boolean {
+  return chunk.length >= 4 && Buffer.from(chunk.subarray(0, 4)).toString('latin1') === 'PAR1';
 }
 
 function drainedOrClosed(stream: PassThrough): Promise<void> {

@@ -143,7 +143,11 @@ describe('readDatasetChunks', () => {
   it('reads a stored dataset whose bytes match its digest', async () => {
     const { sha256 } = await blobs.putBytes(Buffer.from(CSV), 'dataset');
     const chunks = await collect(
-      readDatasetChunks(blobs, sha256, { features: ['x1'], strings: ['label'], chunkRows: 3 }),
+      readDatasetChunks(
+        blobs,
+        { sha256, columnarSha256: null },
+        { features: ['x1'], strings: ['label'], chunkRows: 3 },
+      ),
     );
     expect(chunks.map((c) => c.rows)).toEqual([3, 2]);
     expect(Array.from(chunks[1]!.features)).toEqual([10, 7]);
@@ -155,10 +159,14 @@ describe('readDatasetChunks', () => {
     const seen: number[] = [];
     const error = await failure(
       (async function* () {
-        for await (const chunk of readDatasetChunks(blobs, sha256, {
-          features: ['a'],
-          chunkRows: 2,
-        })) {
+        for await (const chunk of readDatasetChunks(
+          blobs,
+          { sha256, columnarSha256: null },
+          {
+            features: ['a'],
+            chunkRows: 2,
+          },
+        )) {
           seen.push(...chunk.features);
           yield chunk;
         }

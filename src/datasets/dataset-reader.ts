@@ -1,34 +1,19 @@
 import { createHash } from 'node:crypto';
+import type { Readable } from 'node:stream';
 import { BlobCorruptError, type BlobStore } from '../blobs/blob-store.js';
 import { BadInputError } from '../common/errors.js';
+import { IPC_FILE_PREFIX_BYTES, readColumnarChunks } from './columnar-file.js';
 import { csvProblem, parseNumber } from './csv-format.js';
+import {
+  DEFAULT_CHUNK_ROWS,
+  MAX_CHUNK_ROWS,
+  type DatasetChunk,
+  type DatasetReadRequest,
+} from './dataset-chunks.js';
 import { csvRecordBatches, CsvRecordError } from './fast-csv-records.js';
 import type { DatasetColumn } from './dataset.entity.js';
 
-export interface DatasetReadRequest {
-  /** Numeric columns, in the order of the model input's last dimension. */
-  readonly features: readonly string[];
-  /**
-   * Further columns wanted as they are written (a label, protected attributes, an id): an
-   * evaluation reads its label and groups here alongside the features.
-   */
-  readonly strings?: readonly string[];
-  /** Rows per chunk (default 1024). */
-  readonly chunkRows?: number;
-}
-
-export interface DatasetChunk {
-  /** The data row (1-based, after the header) of the chunk's first row. */
-  readonly firstRow: number;
-  readonly rows: number;
-  /** Row-major, `rows × features.length`; a fresh array per chunk, so it may be kept. */
-  readonly features: Float32Array;
-  /** Per requested string column, its `rows` values in row order. */
-  readonly strings: Readonly<Record<string, readonly string[]>>;
-}
-
-export const DEFAULT_CHUNK_ROWS = 1024;
-const MAX_CHUNK_ROWS = 1 << 20;
+export type { DatasetChunk, DatasetReadRequest } from './dataset-chunks.js';
 
 /**
  * Checks a read against the columns recorded at upload, so that a job or an evaluation is
@@ -62,37 +47,114 @@ export function checkReadable(
   }
 }
 
+/** What the reader needs of a dataset's row: where its bytes are. */
+export interface StoredDataset {
+  /** The uploaded file (CSV or Parquet), the dataset's identity. */
+  readonly sha256: string;
+  /**
+   * Its columns as an Arrow IPC file (columnar-file.ts); null for a CSV dataset uploaded
+   * before datasets were stored as columns, which is read from its CSV.
+   */
+  readonly columnarSha256: string | null;
+}
+
 /**
- * A stored dataset, chunk by chunk, in bounded memory (one chunk and the parser's buffers,
- * whatever the file size). The bytes are hashed as they stream and the last chunk is held back
- * until the digest matches the dataset's, so a consumer never completes a run over a file
- * that is not the one registered: it gets BlobCorruptError instead, and must treat it (like
- * any error from here) as failing the whole run.
+ * A stored dataset, chunk by chunk, in bounded memory (one chunk and one record batch or the
+ * CSV parser's buffers, whatever the file size): from its columnar file when it has one, else
+ * from its CSV. The bytes read are hashed as they stream and the last chunk is held back until
+ * the digest matches the blob's name, so a consumer never completes a run over a file that is
+ * not the one registered: it gets BlobCorruptError instead, and must treat it (like any error
+ * from here) as failing the whole run.
  */
-export async function* readDatasetChunks(
+export function readDatasetChunks(
   blobs: BlobStore,
-  sha256: string,
+  dataset: StoredDataset,
   request: DatasetReadRequest,
 ): AsyncGenerator<DatasetChunk> {
-  const hash = createHash('sha256');
-  const file = blobs.createReadStream(sha256);
-  async function* hashed(): AsyncGenerator<Buffer> {
-    for await (const chunk of file as AsyncIterable<Buffer>) {
-      hash.update(chunk);
-      yield chunk;
-    }
-  }
+  return dataset.columnarSha256 === null
+    ? verifiedChunks(blobs, dataset.sha256, (bytes) => readCsvChunks(bytes, request))
+    : verifiedChunks(blobs, dataset.columnarSha256, (bytes) =>
+        readColumnarChunks(after(IPC_FILE_PREFIX_BYTES, bytes), request),
+      );
+}
+
+async function* verifiedChunks(
+  blobs: BlobStore,
+  sha256: string,
+  parse: (bytes: AsyncIterable<Uint8Array>) => AsyncIterable<DatasetChunk>,
+): AsyncGenerator<DatasetChunk> {
+  const file = new HashedFile(blobs.createReadStream(sha256));
   let held: DatasetChunk | undefined;
   try {
-    for await (const chunk of readCsvChunks(hashed(), request)) {
-      if (held) yield held;
-      held = chunk;
+    try {
+      for await (const chunk of parse(file.bytes())) {
+        if (held) yield held;
+        held = chunk;
+      }
+    } catch (error) {
+      // Bytes altered on disk can break the parse before the digest is known: that is the
+      // fault to report, not what the altered bytes happen to look like.
+      if (!(await file.matches(sha256))) throw new BlobCorruptError(sha256);
+      throw error;
     }
+    if (!(await file.matches(sha256))) throw new BlobCorruptError(sha256);
   } finally {
-    file.destroy();
+    file.close();
   }
-  if (hash.digest('hex') !== sha256) throw new BlobCorruptError(sha256);
   if (held) yield held;
+}
+
+/**
+ * A stored file's bytes, hashed as a parser pulls them. A parser that stops pulling (its end
+ * of stream reached before the end of the file, or a failure) leaves the rest to `matches`,
+ * which reads and hashes it.
+ */
+class HashedFile {
+  private readonly hash = createHash('sha256');
+  private readonly chunks: AsyncIterator<Buffer>;
+
+  constructor(private readonly stream: Readable) {
+    this.chunks = stream[Symbol.asyncIterator]() as AsyncIterator<Buffer>;
+  }
+
+  bytes(): AsyncIterable<Uint8Array> {
+    return {
+      [Symbol.asyncIterator]: () => ({
+        next: () => this.next(),
+        // A parser's early return must not close the file: `matches` still reads the rest.
+        return: () => Promise.resolve({ done: true, value: undefined }),
+      }),
+    };
+  }
+
+  async matches(sha256: string): Promise<boolean> {
+    while (!(await this.next()).done);
+    return this.hash.digest('hex') === sha256;
+  }
+
+  close(): void {
+    this.stream.destroy();
+  }
+
+  private async next(): Promise<IteratorResult<Uint8Array, undefined>> {
+    const result = await this.chunks.next();
+    if (result.done === true) return { done: true, value: undefined };
+    this.hash.update(result.value);
+    return result;
+  }
+}
+
+/** The bytes after the first `skip`. */
+async function* after(skip: number, bytes: AsyncIterable<Uint8Array>): AsyncGenerator<Uint8Array> {
+  let left = skip;
+  for await (const chunk of bytes) {
+    if (left >= chunk.length) {
+      left -= chunk.length;
+      continue;
+    }
+    yield left > 0 ? chunk.subarray(left) : chunk;
+    left = 0;
+  }
 }
 
 /**

@@ -8,12 +8,14 @@ export class DatasetColumnModel {
 
   @Field({
     description:
-      '`number` when the column has values and every non-empty one is a finite number, else `string`.',
+      '`number` when the column has values and every non-empty one is a finite number (a CSV), or is of a numeric type with values (Parquet); else `string`.',
   })
   type!: string;
 }
 
-@ObjectType('Dataset', { description: 'An uploaded CSV file (PUT /v1/datasets) and its summary.' })
+@ObjectType('Dataset', {
+  description: 'An uploaded CSV or Parquet file (PUT /v1/datasets) and its summary.',
+})
 export class DatasetModel {
   @Field()
   id!: string;
@@ -21,8 +23,18 @@ export class DatasetModel {
   @Field()
   name!: string;
 
-  @Field({ description: 'SHA-256 of the stored bytes.' })
+  @Field({ description: "SHA-256 of the uploaded bytes: the dataset's identity." })
   sha256!: string;
+
+  @Field({ description: '`csv` or `parquet`: the file uploaded.' })
+  format!: string;
+
+  @Field(() => String, {
+    nullable: true,
+    description:
+      'SHA-256 of its columns stored as an Arrow IPC file, which evaluations and batch jobs read; null for a CSV uploaded before Gatehouse stored columns (read from the CSV).',
+  })
+  columnarSha256!: string | null;
 
   @Field(() => Float, { description: 'Bytes.' })
   size!: number;

@@ -2,14 +2,24 @@ import { Controller, Put, Query, Req } from '@nestjs/common';
 import type { FastifyRequest } from 'fastify';
 import { Can, CurrentPrincipal } from '../auth/decorators.js';
 import type { Principal } from '../auth/principal.js';
-import { receiveUpload, uploadBody } from '../common/upload-body.js';
-import { checkDatasetName, DatasetsService, type DatasetInfo } from './datasets.service.js';
+import { mediaTypeOf, receiveUpload, uploadBody } from '../common/upload-body.js';
+import {
+  checkDatasetName,
+  DATASET_MEDIA_TYPES,
+  datasetFormatOf,
+  DatasetsService,
+  HOW_TO_SEND_DATASETS,
+  type DatasetInfo,
+} from './datasets.service.js';
 
 @Controller('v1/datasets')
 export class DatasetsController {
   constructor(private readonly datasets: DatasetsService) {}
 
-  /** The CSV bytes as the body, `?name=` naming the dataset; streamed and checked as they come. */
+  /**
+   * The file as the body (a CSV, or Parquet with its media type), `?name=` naming the dataset;
+   * streamed to the blob store.
+   */
   @Put()
   @Can('create', 'Dataset')
   upload(
@@ -20,8 +30,10 @@ export class DatasetsController {
     return receiveUpload(request, async () =>
       this.datasets.upload(
         checkDatasetName(name),
+        datasetFormatOf(mediaTypeOf(request)),
         uploadBody(request, {
-          accept: ['text/csv', 'application/octet-stream'],
+          accept: DATASET_MEDIA_TYPES,
+          howToSend: HOW_TO_SEND_DATASETS,
           maxBytes: this.datasets.maxBytes,
           what: 'dataset',
         }),

@@ -5,8 +5,9 @@ import { DatasetsResolver } from './datasets.resolver.js';
 import { DatasetsService } from './datasets.service.js';
 
 /**
- * CSV uploads: `PUT /v1/datasets`, the `datasets` and `dataset` queries, and DatasetsService
- * for others. Reading a stored dataset needs only the blob store: `readDatasetChunks`.
+ * CSV and Parquet uploads: `PUT /v1/datasets`, the `datasets` and `dataset` queries, and
+ * DatasetsService for others. Reading a stored dataset needs only the blob store and the
+ * dataset's row: `readDatasetChunks`.
  */
 @Module({
   providers: [DatasetsRepository, DatasetsService, DatasetsResolver],

@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { DataSource, type EntityManager } from 'typeorm';
+import { DataSource, IsNull, Not, type EntityManager } from 'typeorm';
 import { keysetPage, type Cursor } from '../common/pagination.js';
 import { DatasetEntity } from './dataset.entity.js';
 
@@ -19,6 +19,15 @@ export class DatasetsRepository {
     manager: EntityManager = this.dataSource.manager,
   ): Promise<DatasetEntity | null> {
     return manager.findOneBy(DatasetEntity, { name, sha256 });
+  }
+
+  /** A dataset of these bytes whose columns are already stored, under any name. */
+  findWithColumns(sha256: string, format: DatasetEntity['format']): Promise<DatasetEntity | null> {
+    return this.dataSource.manager.findOneBy(DatasetEntity, {
+      sha256,
+      format,
+      columnarSha256: Not(IsNull()),
+    });
   }
 
   /**

@@ -1,16 +1,20 @@
 import { randomUUID } from 'node:crypto';
+import { createReadStream } from 'node:fs';
 import { Inject, Injectable } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
 import type { Principal } from '../auth/principal.js';
-import { BlobStore } from '../blobs/blob-store.js';
+import { BlobStore, type StoredBlob } from '../blobs/blob-store.js';
 import { BadInputError, NotFoundError } from '../common/errors.js';
 import { decodeCursor, pageLimit, pageOf } from '../common/pagination.js';
 import { CONFIG } from '../config/config.module.js';
 import type { Config } from '../config/config.js';
 import { actorOf } from '../ledger/actor.js';
 import { LedgerService } from '../ledger/ledger.service.js';
+import { columnarFileBytes } from './columnar-file.js';
 import { CsvAnalysis, type CsvSummary } from './csv-analysis.js';
-import type { DatasetColumn, DatasetEntity } from './dataset.entity.js';
+import { csvColumnBatches } from './csv-columns.js';
+import type { DatasetColumn, DatasetEntity, DatasetFormat } from './dataset.entity.js';
+import { parquetColumns } from './parquet-threads.js';
 import { DatasetsRepository } from './datasets.repository.js';
 
 /** What `PUT /v1/datasets` answers, the same for an upload and its retries. */
@@ -18,9 +22,23 @@ export interface DatasetInfo {
   readonly id: string;
   readonly name: string;
   readonly sha256: string;
+  readonly format: DatasetFormat;
+  readonly columnarSha256: string | null;
   readonly size: number;
   readonly rows: number;
   readonly columns: DatasetColumn[];
+}
+
+/** The columnar file may be larger than the upload (8 bytes a number), by this much at most. */
+const COLUMNAR_GROWTH = 8;
+
+export const PARQUET_MEDIA_TYPE = 'application/vnd.apache.parquet';
+/** CSV is the default: `text/csv`, `application/octet-stream` or no type at all. */
+export const DATASET_MEDIA_TYPES = ['text/csv', 'application/octet-stream', PARQUET_MEDIA_TYPE];
+export const HOW_TO_SEND_DATASETS = `send a CSV as text/csv and a Parquet file as ${PARQUET_MEDIA_TYPE}`;
+
+export function datasetFormatOf(mediaType: string | undefined): DatasetFormat {
+  return mediaType === PARQUET_MEDIA_TYPE ? 'parquet' : 'csv';
 }
 
 export const DATASET_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
@@ -38,9 +56,11 @@ export function checkDatasetName(name: string | undefined): string {
 }
 
 /**
- * CSV datasets: checked and summarized while they stream into the blob store, registered
- * with their `dataset.registered` event in one transaction. A name may hold several files
- * (each upload of new bytes is a new dataset); the same bytes under the same name are one.
+ * Datasets: a CSV checked and summarized while it streams into the blob store, or a Parquet
+ * file checked once stored (it needs its footer); either way its columns are then written
+ * beside it as an Arrow IPC file (what every later read uses), and the dataset is registered
+ * with its `dataset.registered` event in one transaction. A name may hold several files (each
+ * upload of new bytes is a new dataset); the same bytes under the same name are one.
  */
 @Injectable()
 export class DatasetsService {
@@ -59,26 +79,20 @@ export class DatasetsService {
 
   async upload(
     name: string,
+    format: DatasetFormat,
     body: AsyncIterable<Uint8Array>,
     principal: Principal,
   ): Promise<DatasetInfo> {
-    const analysis = new CsvAnalysis({ maxRows: this.maxRows });
-    const found: { summary?: CsvSummary } = {};
-    const stored = await this.blobs.put(analysis.tap(body), {
-      maxBytes: this.maxBytes,
-      what: 'dataset',
-      inspect: async () => {
-        found.summary = await analysis.result();
-      },
-    });
-    const summary = found.summary;
-    if (!summary) throw new Error('dataset analysis did not run');
+    const { stored, summary, columnarSha256 } =
+      format === 'csv' ? await this.storeCsv(body) : await this.storeParquet(body);
     const row = await this.ledger.transaction(async (tx) => {
       const id = randomUUID();
       const inserted = await this.repository.insertIfAbsent(tx.manager, {
         id,
         name,
         sha256: stored.sha256,
+        format,
+        columnarSha256,
         size: stored.size,
         rows: summary.rows,
         columns: summary.columns,
@@ -93,6 +107,8 @@ export class DatasetsService {
             id,
             name,
             sha256: stored.sha256,
+            format,
+            columnarSha256,
             size: stored.size,
             rows: summary.rows,
             columns: summary.columns,
@@ -104,6 +120,72 @@ export class DatasetsService {
       return saved;
     });
     return infoOf(row);
+  }
+
+  /** Checked as it streams in; its columns written by a second read of the stored file. */
+  private async storeCsv(body: AsyncIterable<Uint8Array>): Promise<Stored> {
+    const analysis = new CsvAnalysis({ maxRows: this.maxRows });
+    let found: Omit<Stored, 'stored'> | undefined;
+    const stored = await this.blobs.put(analysis.tap(body), {
+      maxBytes: this.maxBytes,
+      what: 'dataset',
+      inspect: async (path, sha256) => {
+        const summary = await analysis.result();
+        const columnarSha256 =
+          (await this.knownColumns(sha256, 'csv'))?.columnarSha256 ??
+          (await this.storeColumns(
+            columnarFileBytes(
+              summary.columns.map((c) => ({ name: c.name, kind: c.type })),
+              csvColumnBatches(createReadStream(path), summary.columns, summary.rows),
+            ),
+          ));
+        found = { summary, columnarSha256 };
+      },
+    });
+    if (!found) throw new Error('dataset analysis did not run');
+    return { stored, ...found };
+  }
+
+  /** Stored first (Parquet is read from its footer), then checked as its columns are written. */
+  private async storeParquet(body: AsyncIterable<Uint8Array>): Promise<Stored> {
+    let found: Omit<Stored, 'stored'> | undefined;
+    const stored = await this.blobs.put(body, {
+      maxBytes: this.maxBytes,
+      what: 'dataset',
+      inspect: async (path, sha256) => {
+        found = await this.knownColumns(sha256, 'parquet');
+        if (found) return;
+        const columns = parquetColumns(path, { maxRows: this.maxRows });
+        const columnarSha256 = await this.storeColumns(columns.bytes);
+        found = { summary: columns.summary(), columnarSha256 };
+      },
+    });
+    if (!found) throw new Error('dataset analysis did not run');
+    return { stored, ...found };
+  }
+
+  /**
+   * The columns of bytes uploaded before (a retry, or the same file under another name): the
+   * summary and columnar file are facts about the bytes, so they are not made again.
+   */
+  private async knownColumns(
+    sha256: string,
+    format: DatasetFormat,
+  ): Promise<Omit<Stored, 'stored'> | undefined> {
+    const known = await this.repository.findWithColumns(sha256, format);
+    const columnarSha256 = known?.columnarSha256;
+    if (!known || columnarSha256 == null || !(await this.blobs.exists(columnarSha256)))
+      return undefined;
+    return { summary: { rows: known.rows, columns: known.columns }, columnarSha256 };
+  }
+
+  /** The Arrow IPC file of the columns, stored: its digest. */
+  private async storeColumns(bytes: AsyncIterable<Uint8Array>): Promise<string> {
+    const stored = await this.blobs.put(bytes, {
+      maxBytes: COLUMNAR_GROWTH * this.maxBytes,
+      what: 'dataset, decoded into columns,',
+    });
+    return stored.sha256;
   }
 
   async find(id: string, manager?: EntityManager): Promise<DatasetEntity | null> {
@@ -132,11 +214,21 @@ export class DatasetsService {
   }
 }
 
+interface Stored {
+  /** The uploaded file. */
+  readonly stored: StoredBlob;
+  readonly summary: CsvSummary;
+  /** Its columns as an Arrow IPC file. */
+  readonly columnarSha256: string;
+}
+
 function infoOf(row: DatasetEntity): DatasetInfo {
   return {
     id: row.id,
     name: row.name,
     sha256: row.sha256,
+    format: row.format,
+    columnarSha256: row.columnarSha256,
     size: row.size,
     rows: row.rows,
     columns: row.columns,

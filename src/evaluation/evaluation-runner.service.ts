@@ -168,7 +168,7 @@ export class EvaluationRunner {
     let inferenceMs = 0;
     let lastProgress = performance.now();
     let reading = performance.now();
-    for await (const chunk of readDatasetChunks(this.blobs, dataset.sha256, {
+    for await (const chunk of readDatasetChunks(this.blobs, dataset, {
       features: version.featureColumns,
       strings: [evaluation.labelColumn, ...evaluation.protectedAttributes],
       chunkRows: this.config.batch.chunkRows,

@@ -64,6 +64,13 @@ export type DatasetRegisteredPayload = {
   readonly size: number;
   readonly rows: number;
   readonly columns: readonly { readonly name: string; readonly type: 'number' | 'string' }[];
+  /** Absent from datasets registered before Parquet was taken (they were CSV). */
+  readonly format?: 'csv' | 'parquet';
+  /**
+   * The Arrow IPC file of the dataset's columns, which evaluations and batch jobs read. Absent
+   * from datasets registered before Gatehouse stored one (they are read from their CSV).
+   */
+  readonly columnarSha256?: string;
 };
 
 export type ModelRegisteredPayload = {

@@ -23,6 +23,8 @@ interface DatasetAnswer {
   id: string;
   name: string;
   sha256: string;
+  format: string;
+  columnarSha256: string | null;
   size: number;
   rows: number;
   columns: { name: string; type: string }[];
@@ -102,9 +104,11 @@ describe('PUT /v1/datasets', () => {
     expect(answer).toMatchObject({
       name: 'german-credit',
       sha256: sha256Of(german),
+      format: 'csv',
       size: german.length,
       rows: 1000,
     });
+    expect(answer.columnarSha256).toMatch(/^[0-9a-f]{64}$/);
     expect(answer.id).toMatch(/^[0-9a-f-]{36}$/);
     expect(answer.columns).toHaveLength(63);
     expect(answer.columns.slice(0, 2)).toEqual([
@@ -121,6 +125,7 @@ describe('PUT /v1/datasets', () => {
       'age_group',
     ]);
     expect(storedBlobs()).toContain(sha256Of(german));
+    expect(storedBlobs()).toContain(answer.columnarSha256);
 
     const [event] = await ledgerEvents(`dataset:${answer.id}`);
     expect(event).toEqual({
@@ -130,6 +135,8 @@ describe('PUT /v1/datasets', () => {
         id: answer.id,
         name: 'german-credit',
         sha256: answer.sha256,
+        format: 'csv',
+        columnarSha256: answer.columnarSha256,
         size: german.length,
         rows: 1000,
         columns: answer.columns,
@@ -138,12 +145,15 @@ describe('PUT /v1/datasets', () => {
   });
 
   it('reads the stored dataset back in chunks, as batch jobs and evaluations will', async () => {
-    const sha256 = sha256Of(german);
+    const [dataset] = await query<{ sha256: string; columnarSha256: string | null }>(
+      `SELECT sha256, columnar_sha256 AS "columnarSha256" FROM datasets WHERE name = 'german-credit'`,
+      [],
+    );
     const blobs = app.running.app.get(BlobStore);
     let rows = 0;
     let mismatches = 0;
     const labels: string[] = [];
-    for await (const chunk of readDatasetChunks(blobs, sha256, {
+    for await (const chunk of readDatasetChunks(blobs, dataset!, {
       features: credit.featureNames,
       strings: ['good_credit', 'sex'],
       chunkRows: 300,
@@ -238,7 +248,10 @@ describe('PUT /v1/datasets', () => {
   });
 
   it('keeps no bytes of refused uploads', async () => {
-    const registered = await query<{ sha256: string }>('SELECT DISTINCT sha256 FROM datasets', []);
+    const registered = await query<{ sha256: string }>(
+      'SELECT sha256 FROM datasets UNION SELECT columnar_sha256 FROM datasets',
+      [],
+    );
     expect(storedBlobs().sort()).toEqual(registered.map((r) => r.sha256).sort());
     expect(readdirSync(join(app.config.dataDir, 'blobs', 'tmp'))).toEqual([]);
   });
@@ -313,7 +326,9 @@ describe('PUT /v1/datasets', () => {
       dataset: (DatasetAnswer & { createdBy: string; createdAt: string }) | null;
     }>(
       `query ($id: String!) {
-        dataset(id: $id) { id name sha256 size rows columns { name type } createdBy createdAt }
+        dataset(id: $id) {
+          id name sha256 format columnarSha256 size rows columns { name type } createdBy createdAt
+        }
       }`,
       { id: uploaded.id },
       auditor,

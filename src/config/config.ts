@@ -79,7 +79,7 @@ export interface LogConfig {
 export interface UploadLimits {
   /** The largest ONNX file `PUT /v1/artifacts` accepts. */
   readonly artifactMaxBytes: number;
-  /** The largest CSV `PUT /v1/datasets` accepts, and the most data rows in it. */
+  /** The largest file (CSV or Parquet) `PUT /v1/datasets` accepts, and the most data rows in it. */
   readonly datasetMaxBytes: number;
   readonly datasetMaxRows: number;
 }

@@ -449,7 +449,10 @@ function report(r: {
   const phase = (spans: readonly Span<EvaluationRun>[], pick: (t: Timings) => number) =>
     `${median(spans.map((x) => pick(x.value.timings))).toFixed(0)} ms`;
   const split: [string, (t: Timings) => number][] = [
-    ['read: dataset read, digest checked, parsed; labels and groups collected', (t) => t.readMs],
+    [
+      'read: the dataset read (its Arrow columns), digest checked; labels, groups collected',
+      (t) => t.readMs,
+    ],
     ['inference: ONNX Runtime', (t) => t.inferenceMs],
     ['metrics: every figure but the intervals (worker thread)', (t) => t.metricsMs],
     ['bootstrap', (t) => t.bootstrapMs],

@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { basename, extname } from 'node:path';
 import type { GatehouseClient } from '../client/gatehouse-client.js';
@@ -16,6 +15,7 @@ import {
   type ReleasePromotionFieldsFragment,
 } from '../client/generated/graphql.js';
 import { readMlflowModel } from '../mlflow/mlflow-model.js';
+import { sha256Hex } from '../policy/policy-file.js';
 import type { LoadedRelease } from './release-file.js';
 import { ReleaseFileError } from './release-file.js';
 import {
@@ -77,12 +77,12 @@ export function readReleaseFiles(loaded: LoadedRelease): ReleaseFiles {
     artifact,
     dataset,
     facts: {
-      artifactSha256: sha256(artifact),
+      artifactSha256: sha256Hex(artifact),
       featureColumns: featureColumns ?? [],
       inputName,
       metadata: { ...metadata, ...release.candidate.metadata },
       datasetName: release.evaluation.datasetName ?? datasetNameOf(release.evaluation.dataset),
-      datasetSha256: sha256(dataset),
+      datasetSha256: sha256Hex(dataset),
     },
   };
 }
@@ -96,8 +96,15 @@ export function datasetNameOf(path: string): string {
   return slug === '' ? 'dataset' : slug.slice(0, 64).replace(/-+$/, '');
 }
 
-function sha256(bytes: Uint8Array): string {
-  return createHash('sha256').update(bytes).digest('hex');
+/** `PUT /v1/artifacts`, checking the service stored the bytes under the digest computed here. */
+export async function uploadArtifact(
+  client: GatehouseClient,
+  bytes: Uint8Array,
+  sha256: string,
+): Promise<void> {
+  const answer = await client.put('v1/artifacts', bytes, 'application/octet-stream');
+  if (answer['sha256'] !== sha256)
+    throw new Error(`the service stored the artifact as ${String(answer['sha256'])}`);
 }
 
 export interface PlannedRelease {
@@ -227,9 +234,7 @@ export async function applyRelease(
   }
   if (action('artifact') === 'upload') {
     progress(`uploading the artifact (${files.artifact.byteLength} bytes)`);
-    const answer = await client.put('v1/artifacts', files.artifact, 'application/octet-stream');
-    if (answer['sha256'] !== facts.artifactSha256)
-      throw new Error(`the service stored the artifact as ${String(answer['sha256'])}`);
+    await uploadArtifact(client, files.artifact, facts.artifactSha256);
   }
   let version = planned.version;
   if (version === null) {

@@ -4,7 +4,6 @@
  * feature columns and its run in the version's metadata. Importing the same model again finds
  * the version it made.
  */
-import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import {
   ImportModelVersionsDocument,
@@ -13,6 +12,8 @@ import {
 } from '../../client/generated/graphql.js';
 import { ProblemError } from '../../client/problem.js';
 import { readMlflowModel } from '../../mlflow/mlflow-model.js';
+import { sha256Hex } from '../../policy/policy-file.js';
+import { uploadArtifact } from '../../release/release-run.js';
 import { EXIT } from '../exit.js';
 import { connect, finish, runVerb, type RemoteOptions } from '../remote/remote.js';
 
@@ -42,7 +43,7 @@ export function importMlflow(dir: string, options: ImportMlflowOptions): Promise
         message: `--feature-columns: ${dir} has no column-based signature, so the columns must be named`,
       });
     const bytes = readFileSync(mlflow.onnxPath);
-    const sha256 = createHash('sha256').update(bytes).digest('hex');
+    const sha256 = sha256Hex(bytes);
     const client = await connect(options);
     const { model } = await client.run(ImportModelVersionsDocument, { model: options.model });
     if (!model)
@@ -53,7 +54,7 @@ export function importMlflow(dir: string, options: ImportMlflowOptions): Promise
     let version = model.versions.find((v) => v.artifactSha256 === sha256);
     const existed = version !== undefined;
     if (!version) {
-      await client.put('v1/artifacts', bytes, 'application/octet-stream');
+      await uploadArtifact(client, bytes, sha256);
       version = (
         await client.run(ReleaseRegisterVersionDocument, {
           input: {

@@ -2,7 +2,7 @@
  * `gatehouse report export ID --format pdf|json|csv -o FILE`: a signed audit report of a
  * promotion or a rollout (or any report subject), exported on the service and saved here.
  */
-import { createHash, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import { renameSync, rmSync, writeFileSync } from 'node:fs';
 import { extname } from 'node:path';
 import {
@@ -12,6 +12,7 @@ import {
 } from '../../client/generated/graphql.js';
 import type { GatehouseClient } from '../../client/gatehouse-client.js';
 import { ProblemError } from '../../client/problem.js';
+import { sha256Hex } from '../../policy/policy-file.js';
 import { EXIT } from '../exit.js';
 import { connect, finish, runVerb, type RemoteOptions } from '../remote/remote.js';
 import { checkIdArgument } from './promotion.js';
@@ -63,7 +64,7 @@ export function reportExport(id: string, options: ReportExportOptions): Promise<
     const { bytes } = await client.download(`v1/reports/${report.id}.${format.toLowerCase()}`);
     // The JSON file is the signed document itself; its digest is the one the ledger holds.
     if (format === 'JSON') {
-      const digest = createHash('sha256').update(bytes).digest('hex');
+      const digest = sha256Hex(bytes);
       if (digest !== report.sha256)
         throw new Error(`the report downloaded has SHA-256 ${digest}, not ${report.sha256}`);
     }

@@ -55,20 +55,33 @@ type Reading =
   | { readonly kind: 'unstarted'; readonly promotionStatus: string };
 
 /**
- * ID is a rollout's, or its promotion's: a pipeline holds the promotion id from `release
- * apply`, and may wait on it before the rollout has started.
+ * Readings of the rollout that ID names. ID is a rollout's, or its promotion's: a pipeline holds
+ * the promotion id from `release apply`, and may wait on it before the rollout has started.
+ * Once the rollout is found, later readings ask for it alone.
  */
-async function read(client: GatehouseClient, id: string): Promise<Reading> {
-  const { rollout } = await client.run(RolloutStatusDocument, { id });
-  if (rollout) return { kind: 'rollout', rollout };
-  const { promotionRequest } = await client.run(PromotionStatusDocument, { id });
-  if (!promotionRequest)
-    throw new ProblemError({ code: 'NOT_FOUND', message: `no rollout or promotion has id ${id}` });
-  if (promotionRequest.rollout) {
-    const again = await client.run(RolloutStatusDocument, { id: promotionRequest.rollout.id });
-    if (again.rollout) return { kind: 'rollout', rollout: again.rollout };
-  }
-  return { kind: 'unstarted', promotionStatus: promotionRequest.status };
+function rolloutReader(client: GatehouseClient, id: string): () => Promise<Reading> {
+  let rolloutId: string | undefined;
+  return async () => {
+    const { rollout } = await client.run(RolloutStatusDocument, { id: rolloutId ?? id });
+    if (rollout) {
+      rolloutId = rollout.id;
+      return { kind: 'rollout', rollout };
+    }
+    const { promotionRequest } = await client.run(PromotionStatusDocument, { id });
+    if (!promotionRequest)
+      throw new ProblemError({
+        code: 'NOT_FOUND',
+        message: `no rollout or promotion has id ${id}`,
+      });
+    if (promotionRequest.rollout) {
+      const started = await client.run(RolloutStatusDocument, { id: promotionRequest.rollout.id });
+      if (started.rollout) {
+        rolloutId = started.rollout.id;
+        return { kind: 'rollout', rollout: started.rollout };
+      }
+    }
+    return { kind: 'unstarted', promotionStatus: promotionRequest.status };
+  };
 }
 
 /** A promotion closed without a rollout (rejected, withdrawn) will never have one. */
@@ -82,7 +95,7 @@ export function rolloutStatus(id: string, options: RolloutStatusOptions): Promis
     let last = '';
     const { value, settled } = await pollUntil(
       options,
-      () => read(client, rolloutId),
+      rolloutReader(client, rolloutId),
       (r) =>
         r.kind === 'rollout'
           ? SETTLED.includes(r.rollout.status)

@@ -65,12 +65,12 @@ export class Progress {
   private readonly live: boolean;
   private shown = false;
 
-  constructor(options: RemoteOptions, stream: NodeJS.WriteStream = process.stderr) {
+  constructor(
+    options: RemoteOptions,
+    private readonly stream: NodeJS.WriteStream = process.stderr,
+  ) {
     this.live = stream.isTTY && options.json !== true;
-    this.stream = stream;
   }
-
-  private readonly stream: NodeJS.WriteStream;
 
   say(message: string): void {
     if (!this.live) return;

@@ -15,6 +15,7 @@ import {
   type ColumnSpec,
   type ColumnValues,
 } from './columnar-file.js';
+import { parseNumber } from './csv-format.js';
 import { readDatasetChunks, type DatasetChunk, type DatasetReadRequest } from './dataset-reader.js';
 
 /** A column as a test states it: numbers (null missing) or text (null missing). */
@@ -86,13 +87,26 @@ function expected(columns: Column[], request: DatasetReadRequest) {
   for (let i = 0; i < rows; i++)
     for (const name of request.features)
       features.push(Math.fround(Number(byName.get(name)?.values[i])));
-  const strings = Object.fromEntries(
-    (request.strings ?? []).map((name) => [
-      name,
-      (byName.get(name)?.values ?? []).map((v) => (v === null ? '' : String(v))),
-    ]),
+  const text = (name: string) =>
+    (byName.get(name)?.values ?? []).map((v) => (v === null ? '' : String(v)));
+  const strings = Object.fromEntries((request.strings ?? []).map((name) => [name, text(name)]));
+  const numbers = Object.fromEntries(
+    (request.numbers ?? []).map((name) => {
+      const column = byName.get(name);
+      return [
+        name,
+        (column?.values ?? []).map((v) =>
+          v === null
+            ? Number.NaN
+            : column?.kind === 'number'
+              ? Number(v)
+              : (parseNumber(String(v)) ?? Number.NaN),
+        ),
+      ];
+    }),
   );
-  return { features, strings };
+  const groups = Object.fromEntries((request.groups ?? []).map((name) => [name, text(name)]));
+  return { features, strings, numbers, groups };
 }
 
 function joined(chunks: DatasetChunk[], request: DatasetReadRequest) {
@@ -100,6 +114,22 @@ function joined(chunks: DatasetChunk[], request: DatasetReadRequest) {
     features: chunks.flatMap((c) => Array.from(c.features)),
     strings: Object.fromEntries(
       (request.strings ?? []).map((name) => [name, chunks.flatMap((c) => c.strings[name] ?? [])]),
+    ),
+    numbers: Object.fromEntries(
+      (request.numbers ?? []).map((name) => [
+        name,
+        chunks.flatMap((c) => Array.from(c.numbers[name] ?? [])),
+      ]),
+    ),
+    // Decoded through each chunk's dictionary: the codes are only a means.
+    groups: Object.fromEntries(
+      (request.groups ?? []).map((name) => [
+        name,
+        chunks.flatMap((c) => {
+          const read = c.groups[name];
+          return Array.from(read?.codes ?? [], (code) => read?.dictionary[code]);
+        }),
+      ]),
     ),
   };
 }
@@ -161,6 +191,8 @@ describe('the columnar file', () => {
           const request: DatasetReadRequest = {
             features: complete.map((c) => c.name),
             strings: columns.map((c) => c.name),
+            numbers: columns.map((c) => c.name),
+            groups: columns.map((c) => c.name),
             chunkRows,
           };
           const chunks = await collect(readColumnarChunks(bodyOf(file, piece), request));
@@ -212,7 +244,13 @@ describe('the columnar file', () => {
     expect(String(table.schema.fields[1]?.type)).toMatch(/^Dictionary/);
     expect(String(table.schema.fields[2]?.type)).toBe('Utf8');
     for (const chunkRows of [1000, COLUMNAR_BATCH_ROWS, COLUMNAR_BATCH_ROWS + 1, rows + 5]) {
-      const request = { features: ['x'], strings: ['group', 'id', 'x'], chunkRows };
+      const request = {
+        features: ['x'],
+        strings: ['group', 'id', 'x'],
+        numbers: ['x'],
+        groups: ['group', 'id', 'x'],
+        chunkRows,
+      };
       const chunks = await collect(readColumnarChunks(bodyOf(file), request));
       expect(chunks.map((c) => c.firstRow)).toEqual(
         Array.from({ length: Math.ceil(rows / chunkRows) }, (_, k) => k * chunkRows + 1),

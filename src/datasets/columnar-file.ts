@@ -20,10 +20,10 @@ import {
 import { BadInputError } from '../common/errors.js';
 import { csvProblem, parseNumber } from './csv-format.js';
 import {
-  DEFAULT_CHUNK_ROWS,
-  MAX_CHUNK_ROWS,
+  ChunkBuffers,
   type DatasetChunk,
   type DatasetReadRequest,
+  type GroupDictionary,
 } from './dataset-chunks.js';
 
 /**
@@ -300,10 +300,28 @@ function dictionaryData(
 
 /** One column of one record batch, read as the request needs it. */
 interface ColumnReader {
-  /** The value as a number; undefined where it is missing or (text) not a number. */
-  number(i: number): number | undefined;
   /** The value as text: a number as JavaScript prints it, a missing value as ''. */
   text(i: number): string;
+  /**
+   * Rows `start` to `start + count` as numbers into `out`, from `at` on, `stride` apart; NaN
+   * where a value is missing or (text) not a number. Returns the first such row, counted from
+   * `start`, or -1 when there is none.
+   */
+  fillNumbers(
+    start: number,
+    count: number,
+    out: Float32Array | Float64Array,
+    at: number,
+    stride: number,
+  ): number;
+  /** Rows `start` to `start + count` as codes of their text in `dictionary`, into `out` from `at`. */
+  fillCodes(
+    start: number,
+    count: number,
+    out: Int32Array,
+    at: number,
+    dictionary: GroupDictionary,
+  ): void;
 }
 
 /**
@@ -312,72 +330,77 @@ interface ColumnReader {
  * footer that follows is left unread. Produces the same chunks as `readCsvChunks` does for
  * the CSV the file was made from: features as Float32, requested text columns as written (a
  * numeric column requested as text gives `String(value)`), errors naming the data row and
- * column.
+ * column. Values are copied column by column from the record batch's arrays.
  */
 export async function* readColumnarChunks(
   body: AsyncIterable<Uint8Array>,
   request: DatasetReadRequest,
 ): AsyncGenerator<DatasetChunk> {
-  const chunkRows = request.chunkRows ?? DEFAULT_CHUNK_ROWS;
-  if (!Number.isInteger(chunkRows) || chunkRows < 1 || chunkRows > MAX_CHUNK_ROWS)
-    throw new Error(`chunkRows must be an integer from 1 to ${MAX_CHUNK_ROWS}`);
+  const buffers = new ChunkBuffers(request);
+  const { chunkRows, width } = buffers;
   const featureNames = request.features;
-  const stringNames = request.strings ?? [];
-  const width = featureNames.length;
-  const readers = new TextColumns();
+  const readers = new ColumnReaders();
+  const names = {
+    features: featureNames,
+    strings: request.strings ?? [],
+    numbers: request.numbers ?? [],
+    groups: request.groups ?? [],
+  };
 
-  let featureAt: number[] | undefined;
-  let stringAt: number[] = [];
+  let at: Record<keyof typeof names, number[]> | undefined;
   let row = 0;
   let filled = 0;
-  let features = new Float32Array(chunkRows * width);
-  let strings = stringNames.map((): string[] => []);
-  const chunk = (rows: number): DatasetChunk => ({
-    firstRow: row - rows + 1,
-    rows,
-    features: rows === chunkRows ? features : features.slice(0, rows * width),
-    strings: Object.fromEntries(stringNames.map((name, k) => [name, strings[k] ?? []])),
-  });
 
   const reader = await RecordBatchReader.from(plainIterable(body));
   for await (const batch of reader) {
-    if (featureAt === undefined) {
-      const names = batch.schema.fields.map((f) => f.name);
-      featureAt = featureNames.map((name) => columnIndex(names, name));
-      stringAt = stringNames.map((name) => columnIndex(names, name));
+    if (at === undefined) {
+      const schema = batch.schema.fields.map((f) => f.name);
+      const indexes = (list: readonly string[]) => list.map((name) => columnIndex(schema, name));
+      at = {
+        features: indexes(names.features),
+        strings: indexes(names.strings),
+        numbers: indexes(names.numbers),
+        groups: indexes(names.groups),
+      };
     }
     const columns = batch.data.children;
-    const featureColumns = featureAt.map((j) => readers.of(j, columns[j]));
-    const stringColumns = stringAt.map((j) => readers.of(j, columns[j]));
+    const of = (list: number[]) => list.map((j) => readers.of(j, columns[j]));
+    const featureColumns = of(at.features);
+    const stringColumns = of(at.strings);
+    const numberColumns = of(at.numbers);
+    const groupColumns = of(at.groups);
     for (let start = 0; start < batch.numRows;) {
       const take = Math.min(batch.numRows - start, chunkRows - filled);
-      for (let j = 0; j < width; j++) {
-        const column = featureColumns[j];
-        if (column === undefined) continue;
-        for (let i = 0; i < take; i++) {
-          const value = column.number(start + i);
-          if (value === undefined)
-            throw featureProblem(row + i + 1, featureNames[j] ?? '', column.text(start + i));
-          features[(filled + i) * width + j] = value;
-        }
-      }
+      featureColumns.forEach((column, j) => {
+        const bad = column.fillNumbers(start, take, buffers.features, filled * width + j, width);
+        if (bad >= 0)
+          throw featureProblem(row + bad + 1, featureNames[j] ?? '', column.text(start + bad));
+      });
       stringColumns.forEach((column, k) => {
-        const out = strings[k];
+        const out = buffers.strings[k];
         if (out !== undefined) for (let i = 0; i < take; i++) out.push(column.text(start + i));
+      });
+      numberColumns.forEach((column, k) => {
+        const out = buffers.numbers[k];
+        if (out !== undefined) column.fillNumbers(start, take, out, filled, 1);
+      });
+      groupColumns.forEach((column, k) => {
+        const out = buffers.codes[k];
+        const dictionary = buffers.dictionaries[k];
+        if (out !== undefined && dictionary !== undefined)
+          column.fillCodes(start, take, out, filled, dictionary);
       });
       filled += take;
       row += take;
       start += take;
       if (filled === chunkRows) {
-        yield chunk(filled);
+        yield buffers.take(filled, row - filled + 1);
         filled = 0;
-        features = new Float32Array(chunkRows * width);
-        strings = stringNames.map((): string[] => []);
       }
     }
   }
-  if (featureAt === undefined) throw new Error('the columnar file has no schema');
-  if (filled > 0) yield chunk(filled);
+  if (at === undefined) throw new Error('the columnar file has no schema');
+  if (filled > 0) yield buffers.take(filled, row - filled + 1);
 }
 
 /**
@@ -404,12 +427,21 @@ function columnIndex(names: readonly string[], name: string): number {
   return index;
 }
 
+/** A dictionary column's values, decoded once for the whole read. */
+interface DecodedDictionary {
+  readonly texts: string[];
+  /** Each value as a number, NaN where it is not one. */
+  readonly numbers: number[];
+  /** Per group dictionary it is read into: the code there of each value, -1 until seen. */
+  readonly codes: Map<GroupDictionary, number[]>;
+}
+
 /**
  * Column readers over record batches. A dictionary's values are decoded once and kept (the
  * file format only ever adds to a dictionary), so a group column costs a lookup per row.
  */
-class TextColumns {
-  private readonly decoded = new Map<number, string[]>();
+class ColumnReaders {
+  private readonly decoded = new Map<number, DecodedDictionary>();
 
   of(index: number, data: Data | undefined): ColumnReader {
     if (data === undefined) throw new Error(`the columnar file lacks column ${index}`);
@@ -420,35 +452,119 @@ class TextColumns {
       const values: unknown = data.values;
       if (!(values instanceof Float64Array))
         throw new Error('the columnar file has a numeric column that is not Float64');
-      return {
-        number: (i) => (valid(i) ? values[i] : undefined),
-        text: (i) => (valid(i) ? String(values[i]) : ''),
-      };
+      return float64Reader(values, data.nullCount === 0 ? null : valid);
     }
     if (type.typeId === Type.Utf8) {
       const offsets = data.valueOffsets as Int32Array;
       const bytes = data.values as Uint8Array;
       const buffer = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-      const text = (i: number): string =>
-        valid(i) ? buffer.toString('utf8', offsets[i], offsets[i + 1]) : '';
-      return { number: (i) => parseNumber(text(i)), text };
+      return textReader((i) =>
+        valid(i) ? buffer.toString('utf8', offsets[i], offsets[i + 1]) : '',
+      );
     }
-    if (type.typeId === Type.Dictionary) {
-      const codes = data.values as Int32Array;
-      const values = this.dictionaryOf(index, data.dictionary);
-      const text = (i: number): string => (valid(i) ? (values[codes[i] ?? -1] ?? '') : '');
-      return { number: (i) => parseNumber(text(i)), text };
-    }
+    if (type.typeId === Type.Dictionary)
+      return dictionaryReader(
+        data.values as Int32Array,
+        this.dictionaryOf(index, data.dictionary),
+        valid,
+      );
     throw new Error(`the columnar file has a column of Arrow type ${Type[type.typeId]}`);
   }
 
-  private dictionaryOf(index: number, dictionary: Vector | undefined): string[] {
-    let values = this.decoded.get(index);
-    if (values === undefined) this.decoded.set(index, (values = []));
+  private dictionaryOf(index: number, dictionary: Vector | undefined): DecodedDictionary {
+    let decoded = this.decoded.get(index);
+    if (decoded === undefined)
+      this.decoded.set(index, (decoded = { texts: [], numbers: [], codes: new Map() }));
     const size = dictionary?.length ?? 0;
-    for (let k = values.length; k < size; k++) values.push(String(dictionary?.get(k) ?? ''));
-    return values;
+    for (let k = decoded.texts.length; k < size; k++) {
+      const text = String(dictionary?.get(k) ?? '');
+      decoded.texts.push(text);
+      decoded.numbers.push(parseNumber(text) ?? Number.NaN);
+    }
+    return decoded;
   }
+}
+
+function float64Reader(values: Float64Array, valid: ((i: number) => boolean) | null): ColumnReader {
+  const text = (i: number): string => (valid === null || valid(i) ? String(values[i]) : '');
+  return {
+    text,
+    fillNumbers(start, count, out, at, stride) {
+      if (valid === null) {
+        for (let i = 0, o = at; i < count; i++, o += stride) out[o] = values[start + i] ?? 0;
+        return -1;
+      }
+      let bad = -1;
+      for (let i = 0, o = at; i < count; i++, o += stride) {
+        if (valid(start + i)) out[o] = values[start + i] ?? 0;
+        else {
+          out[o] = Number.NaN;
+          if (bad < 0) bad = i;
+        }
+      }
+      return bad;
+    },
+    fillCodes(start, count, out, at, dictionary) {
+      for (let i = 0; i < count; i++) out[at + i] = dictionary.code(text(start + i));
+    },
+  };
+}
+
+function textReader(text: (i: number) => string): ColumnReader {
+  return {
+    text,
+    fillNumbers(start, count, out, at, stride) {
+      let bad = -1;
+      for (let i = 0, o = at; i < count; i++, o += stride) {
+        const value = parseNumber(text(start + i));
+        out[o] = value ?? Number.NaN;
+        if (value === undefined && bad < 0) bad = i;
+      }
+      return bad;
+    },
+    fillCodes(start, count, out, at, dictionary) {
+      for (let i = 0; i < count; i++) out[at + i] = dictionary.code(text(start + i));
+    },
+  };
+}
+
+function dictionaryReader(
+  keys: Int32Array,
+  decoded: DecodedDictionary,
+  valid: (i: number) => boolean,
+): ColumnReader {
+  const { texts, numbers } = decoded;
+  const text = (i: number): string => (valid(i) ? (texts[keys[i] ?? -1] ?? '') : '');
+  return {
+    text,
+    fillNumbers(start, count, out, at, stride) {
+      let bad = -1;
+      for (let i = 0, o = at; i < count; i++, o += stride) {
+        const value = valid(start + i)
+          ? (numbers[keys[start + i] ?? -1] ?? Number.NaN)
+          : Number.NaN;
+        out[o] = value;
+        if (Number.isNaN(value) && bad < 0) bad = i;
+      }
+      return bad;
+    },
+    fillCodes(start, count, out, at, dictionary) {
+      let codes = decoded.codes.get(dictionary);
+      if (codes === undefined) decoded.codes.set(dictionary, (codes = []));
+      for (let k = codes.length; k < texts.length; k++) codes.push(-1);
+      for (let i = 0; i < count; i++) {
+        const row = start + i;
+        if (!valid(row)) {
+          out[at + i] = dictionary.code('');
+          continue;
+        }
+        const key = keys[row] ?? -1;
+        let code = codes[key] ?? -1;
+        if (code < 0) codes[key] = code = dictionary.code(texts[key] ?? '');
+        out[at + i] = code;
+      }
+    },
+  };
 }
 
 function validityReader(data: Data): (i: number) => boolean {

@@ -82,6 +82,32 @@ describe('readCsvChunks', () => {
     expect(chunk!.strings).toEqual({ b: [''] });
   });
 
+  it('gives number columns as numbers (NaN where there is none) and group columns as codes into one growing dictionary', async () => {
+    const csv = 'x,y,g\n1,0,a\n2, 1 ,b\n3,,a\n4,yes,\n5,1e1,c\n';
+    const chunks = await collect(
+      readCsvChunks(bytesOf(csv), {
+        features: ['x'],
+        numbers: ['y'],
+        groups: ['g', 'x'],
+        chunkRows: 2,
+      }),
+    );
+    expect(chunks.flatMap((c) => Array.from(c.numbers['y']!))).toEqual([
+      0,
+      1,
+      Number.NaN,
+      Number.NaN,
+      10,
+    ]);
+    const [first, , last] = chunks;
+    expect(Array.from(first!.groups['g']!.codes)).toEqual([0, 1]);
+    expect(Array.from(last!.groups['g']!.codes)).toEqual([3]);
+    // The dictionary is shared by the chunks: earlier codes keep their meaning.
+    expect(first!.groups['g']!.dictionary).toBe(last!.groups['g']!.dictionary);
+    expect(last!.groups['g']!.dictionary).toEqual(['a', 'b', '', 'c']);
+    expect(last!.groups['x']!.dictionary).toEqual(['1', '2', '3', '4', '5']);
+  });
+
   it('names a requested column the file does not have', async () => {
     const error = await failure(readCsvChunks(bytesOf(CSV), { features: ['x1', 'x9'] }));
     expect(error.message).toBe('dataset: has no column "x9"');

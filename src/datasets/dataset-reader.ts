@@ -4,12 +4,7 @@ import { BlobCorruptError, type BlobStore } from '../blobs/blob-store.js';
 import { BadInputError } from '../common/errors.js';
 import { IPC_FILE_PREFIX_BYTES, readColumnarChunks } from './columnar-file.js';
 import { csvProblem, parseNumber } from './csv-format.js';
-import {
-  DEFAULT_CHUNK_ROWS,
-  MAX_CHUNK_ROWS,
-  type DatasetChunk,
-  type DatasetReadRequest,
-} from './dataset-chunks.js';
+import { ChunkBuffers, type DatasetChunk, type DatasetReadRequest } from './dataset-chunks.js';
 import { csvRecordBatches, CsvRecordError } from './fast-csv-records.js';
 import type { DatasetColumn } from './dataset.entity.js';
 
@@ -23,11 +18,16 @@ export type { DatasetChunk, DatasetReadRequest } from './dataset-chunks.js';
  */
 export function checkReadable(
   dataset: { readonly name: string; readonly columns: readonly DatasetColumn[] },
-  request: Pick<DatasetReadRequest, 'features' | 'strings'>,
+  request: Pick<DatasetReadRequest, 'features' | 'strings' | 'numbers' | 'groups'>,
   field = 'featureColumns',
 ): void {
   const types = new Map(dataset.columns.map((c) => [c.name, c.type]));
-  for (const name of [...request.features, ...(request.strings ?? [])]) {
+  for (const name of [
+    ...request.features,
+    ...(request.strings ?? []),
+    ...(request.numbers ?? []),
+    ...(request.groups ?? []),
+  ]) {
     if (!types.has(name))
       throw new BadInputError(
         field,
@@ -166,26 +166,20 @@ export async function* readCsvChunks(
   source: AsyncIterable<Uint8Array>,
   request: DatasetReadRequest,
 ): AsyncGenerator<DatasetChunk> {
-  const chunkRows = request.chunkRows ?? DEFAULT_CHUNK_ROWS;
-  if (!Number.isInteger(chunkRows) || chunkRows < 1 || chunkRows > MAX_CHUNK_ROWS)
-    throw new Error(`chunkRows must be an integer from 1 to ${MAX_CHUNK_ROWS}`);
+  const buffers = new ChunkBuffers(request);
+  const { chunkRows, width } = buffers;
   const featureNames = request.features;
   const stringNames = request.strings ?? [];
-  const width = featureNames.length;
+  const numberNames = request.numbers ?? [];
+  const groupNames = request.groups ?? [];
 
   let header: string[] | undefined;
   let featureAt: number[] = [];
   let stringAt: number[] = [];
+  let numberAt: number[] = [];
+  let groupAt: number[] = [];
   let row = 0;
   let filled = 0;
-  let features = new Float32Array(chunkRows * width);
-  let strings = stringNames.map((): string[] => []);
-  const chunk = (rows: number): DatasetChunk => ({
-    firstRow: row - rows + 1,
-    rows,
-    features: rows === chunkRows ? features : features.slice(0, rows * width),
-    strings: Object.fromEntries(stringNames.map((name, k) => [name, strings[k] ?? []])),
-  });
 
   try {
     for await (const batch of csvRecordBatches(source))
@@ -194,6 +188,8 @@ export async function* readCsvChunks(
           header = withoutBom(record);
           featureAt = featureNames.map((name) => columnIndex(record, name));
           stringAt = stringNames.map((name) => columnIndex(record, name));
+          numberAt = numberNames.map((name) => columnIndex(record, name));
+          groupAt = groupNames.map((name) => columnIndex(record, name));
           continue;
         }
         row++;
@@ -202,6 +198,7 @@ export async function* readCsvChunks(
             { row },
             `the row has ${record.length} values, the header has ${header.length} columns`,
           );
+        const { features } = buffers;
         const base = filled * width;
         for (let j = 0; j < width; j++) {
           const text = record[featureAt[j] ?? -1] ?? '';
@@ -215,13 +212,23 @@ export async function* readCsvChunks(
             );
           features[base + j] = value;
         }
-        for (let k = 0; k < stringAt.length; k++) strings[k]?.push(record[stringAt[k] ?? -1] ?? '');
+        for (let k = 0; k < stringAt.length; k++)
+          buffers.strings[k]?.push(record[stringAt[k] ?? -1] ?? '');
+        for (let k = 0; k < numberAt.length; k++) {
+          const numbers = buffers.numbers[k];
+          if (numbers !== undefined)
+            numbers[filled] = parseNumber(record[numberAt[k] ?? -1] ?? '') ?? Number.NaN;
+        }
+        for (let k = 0; k < groupAt.length; k++) {
+          const codes = buffers.codes[k];
+          const dictionary = buffers.dictionaries[k];
+          if (codes !== undefined && dictionary !== undefined)
+            codes[filled] = dictionary.code(record[groupAt[k] ?? -1] ?? '');
+        }
         filled++;
         if (filled === chunkRows) {
-          yield chunk(filled);
+          yield buffers.take(filled, row - filled + 1);
           filled = 0;
-          features = new Float32Array(chunkRows * width);
-          strings = stringNames.map((): string[] => []);
         }
       }
   } catch (error) {
@@ -230,7 +237,7 @@ export async function* readCsvChunks(
   }
   if (header === undefined)
     throw new BadInputError('dataset', 'is empty: a header line naming the columns is required');
-  if (filled > 0) yield chunk(filled);
+  if (filled > 0) yield buffers.take(filled, row - filled + 1);
 }
 
 /** A UTF-8 byte order mark is not part of the first column's name. */

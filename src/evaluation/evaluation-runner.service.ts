@@ -156,13 +156,13 @@ export class EvaluationRunner {
     const scores = new Float64Array(rows);
     const labels = new Float64Array(rows);
     const featureSample = new Float32Array(sampleRows * width);
-    const attributes = evaluation.protectedAttributes.map((name) => ({
-      name,
-      index: new Map<string, number>(),
-      dictionary: [] as string[],
-      codes: new Int32Array(rows),
-    }));
+    const groups = evaluation.protectedAttributes.map(() => new Int32Array(rows));
+    const dictionaries: (readonly string[])[] = evaluation.protectedAttributes.map(() => []);
     const classification = version.task === 'BINARY_CLASSIFICATION';
+    // A numeric label column is read as numbers; one inferred as text holds a value that is no
+    // number, and is read as text so that the error can quote it.
+    const label = evaluation.labelColumn;
+    const labelIsText = dataset.columns.find((c) => c.name === label)?.type !== 'number';
     let done = 0;
     let readMs = 0;
     let inferenceMs = 0;
@@ -170,7 +170,8 @@ export class EvaluationRunner {
     let reading = performance.now();
     for await (const chunk of readDatasetChunks(this.blobs, dataset, {
       features: version.featureColumns,
-      strings: [evaluation.labelColumn, ...evaluation.protectedAttributes],
+      ...(labelIsText ? { strings: [label] } : { numbers: [label] }),
+      groups: evaluation.protectedAttributes,
       chunkRows: this.config.batch.chunkRows,
     })) {
       const scoring = performance.now();
@@ -179,35 +180,33 @@ export class EvaluationRunner {
       const collecting = performance.now();
       inferenceMs += collecting - scoring;
       scores.set(chunkScores, done);
-      const labelText = chunk.strings[evaluation.labelColumn] ?? [];
+      const labelText = chunk.strings[label];
+      const labelValues = chunk.numbers[label];
       for (let i = 0; i < chunk.rows; i++) {
-        const text = labelText[i] ?? '';
-        const value = text.trim() === '' ? Number.NaN : Number(text);
+        const text = labelText?.[i];
+        const value =
+          text === undefined
+            ? (labelValues?.[i] ?? Number.NaN)
+            : text.trim() === ''
+              ? Number.NaN
+              : Number(text);
         if (classification ? value !== 0 && value !== 1 : !Number.isFinite(value))
           throw new RowError(
-            `data row ${chunk.firstRow + i}, column ${evaluation.labelColumn}: ${JSON.stringify(text)} is not ${classification ? 'a binary label (0 or 1)' : 'a number'}`,
+            `data row ${chunk.firstRow + i}, column ${label}: ${JSON.stringify(text ?? (Number.isNaN(value) ? '' : String(value)))} is not ${classification ? 'a binary label (0 or 1)' : 'a number'}`,
           );
         labels[done + i] = value;
-        const row = done + i;
-        if (row % stride === 0)
-          featureSample.set(
-            chunk.features.subarray(i * width, (i + 1) * width),
-            (row / stride) * width,
-          );
       }
-      for (const attribute of attributes) {
-        const values = chunk.strings[attribute.name] ?? [];
-        for (let i = 0; i < chunk.rows; i++) {
-          const value = values[i] ?? '';
-          let code = attribute.index.get(value);
-          if (code === undefined) {
-            code = attribute.dictionary.length;
-            attribute.dictionary.push(value);
-            attribute.index.set(value, code);
-          }
-          attribute.codes[done + i] = code;
-        }
-      }
+      for (let i = done % stride === 0 ? 0 : stride - (done % stride); i < chunk.rows; i += stride)
+        featureSample.set(
+          chunk.features.subarray(i * width, (i + 1) * width),
+          ((done + i) / stride) * width,
+        );
+      evaluation.protectedAttributes.forEach((name, a) => {
+        const read = chunk.groups[name];
+        if (read === undefined) return;
+        groups[a]?.set(read.codes, done);
+        dictionaries[a] = read.dictionary;
+      });
       done += chunk.rows;
       reading = performance.now();
       readMs += reading - collecting;
@@ -231,10 +230,10 @@ export class EvaluationRunner {
         (await this.artifacts.get(version.artifactSha256)).outputs.find(
           (o) => o.name === version.scoreOutput,
         )?.datatype ?? 'FP32',
-      attributes: attributes.map((a) => ({
-        name: a.name,
-        groups: { dictionary: a.dictionary, codes: a.codes },
-        referenceGroup: evaluation.referenceGroups[a.name] ?? null,
+      attributes: evaluation.protectedAttributes.map((name, a) => ({
+        name,
+        groups: { dictionary: [...(dictionaries[a] ?? [])], codes: groups[a] ?? new Int32Array(0) },
+        referenceGroup: evaluation.referenceGroups[name] ?? null,
       })),
       features: version.featureColumns,
       featureSample,

@@ -78,11 +78,28 @@ export class Xoshiro128StarStar {
   addDraws(counts: Int32Array, draws: number): void {
     const n = counts.length;
     const threshold = checkBound(n);
+    const rows = DRAW_BLOCK;
+    for (let done = 0; done < draws;) {
+      const block = Math.min(DRAW_BLOCK_SIZE, draws - done);
+      this.fillDraws(rows, block, n, threshold);
+      // Counting apart from drawing: the generator's loop stays free of the scattered writes
+      // into `counts`, whose cache misses would otherwise stall it at every draw.
+      for (let d = 0; d < block; d++) {
+        const row = rows[d] ?? 0;
+        counts[row] = (counts[row] ?? 0) + 1;
+      }
+      done += block;
+    }
+  }
+
+  /** The next `count` draws below `n` (by `below`'s method) into `out`. */
+  private fillDraws(out: Uint32Array, count: number, n: number, threshold: number): void {
     let s0 = this.s0;
     let s1 = this.s1;
     let s2 = this.s2;
     let s3 = this.s3;
-    for (let d = 0; d < draws;) {
+    const exact = n <= EXACT_PRODUCT_LIMIT;
+    for (let d = 0; d < count;) {
       const x = Math.imul(rotl(Math.imul(s1, 5), 7), 9) >>> 0;
       const t = s1 << 9;
       s2 ^= s0;
@@ -93,7 +110,7 @@ export class Xoshiro128StarStar {
       s3 = (s3 << 11) | (s3 >>> 21);
       let draw: number;
       let low: number;
-      if (n <= EXACT_PRODUCT_LIMIT) {
+      if (exact) {
         const product = x * n;
         draw = Math.floor(product / TWO_POW_32);
         low = product - draw * TWO_POW_32;
@@ -107,8 +124,7 @@ export class Xoshiro128StarStar {
         low = middle - carry * TWO_POW_32;
       }
       if (low < threshold) continue;
-      counts[draw] = (counts[draw] ?? 0) + 1;
-      d++;
+      out[d++] = draw;
     }
     this.s0 = s0;
     this.s1 = s1;
@@ -116,6 +132,10 @@ export class Xoshiro128StarStar {
     this.s3 = s3;
   }
 }
+
+/** Draws made before they are counted: 256 KiB, held in the second-level cache. */
+const DRAW_BLOCK_SIZE = 65536;
+const DRAW_BLOCK = new Uint32Array(DRAW_BLOCK_SIZE);
 
 function rotl(x: number, k: number): number {
   return (x << k) | (x >>> (32 - k));

@@ -71,9 +71,16 @@ export class JobQueue implements OnApplicationShutdown {
         connectionString: this.database.url,
         application_name: 'gatehouse-jobs',
         max: 4,
+        // A new job wakes a worker at once (its queue is created with `notify`) rather than
+        // at the next poll, up to half a second later. The poll stays on as the floor for a
+        // connection where LISTEN is not delivered (PgBouncer in transaction mode).
+        useListenNotify: true,
       });
       boss.on('error', (error: Error) => {
         JobQueue.logger.error(`job queue: ${error.message}`);
+      });
+      boss.on('warning', (warning: { message: string }) => {
+        JobQueue.logger.warn(`job queue: ${warning.message}`);
       });
       await boss.start();
       this.boss = boss;

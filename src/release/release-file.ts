@@ -129,7 +129,9 @@ export const releaseFileSchema = z
       .describe('The version to release: registerModelVersion, found again by its artifact.'),
     evaluation: z
       .strictObject({
-        dataset: path.describe('The CSV evaluation dataset, relative to this file.'),
+        dataset: path.describe(
+          'The evaluation dataset, CSV or Parquet (told apart by its content), relative to this file.',
+        ),
         datasetName: z
           .string()
           .regex(/^[a-z0-9]+(-[a-z0-9]+)*$/, 'must be a slug such as german-credit')

@@ -87,6 +87,17 @@ export function readReleaseFiles(loaded: LoadedRelease): ReleaseFiles {
   };
 }
 
+/**
+ * How the dataset file is sent: Parquet by its magic number (a Parquet file begins and ends with
+ * `PAR1`), whatever the file's name; anything else as CSV, which the service checks as such.
+ */
+export function datasetMediaType(bytes: Uint8Array): string {
+  const magic = (at: number) => Buffer.from(bytes.subarray(at, at + 4)).toString('latin1');
+  return bytes.length >= 8 && magic(0) === 'PAR1' && magic(bytes.length - 4) === 'PAR1'
+    ? 'application/vnd.apache.parquet'
+    : 'text/csv';
+}
+
 /** `data/German Credit.csv` → `german-credit`. */
 export function datasetNameOf(path: string): string {
   const slug = basename(path, extname(path))
@@ -262,7 +273,7 @@ export async function applyRelease(
     const answer = await client.put(
       `v1/datasets?name=${encodeURIComponent(facts.datasetName)}`,
       files.dataset,
-      'text/csv',
+      datasetMediaType(files.dataset),
     );
     datasetId = String(answer['id']);
   }

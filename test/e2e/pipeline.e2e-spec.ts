@@ -13,6 +13,7 @@ import {
 import { startTestApp, type TestApp } from '../support/app.js';
 import { runCli, type CliResult } from '../support/cli.js';
 import { writeMlflowExport, writeMlflowModel } from '../support/mlflow.js';
+import { germanCreditParquet } from '../support/parquet.js';
 import { SHORT_ROLLOUT_ENV } from '../../src/demo/short-policies.js';
 import { SIGN_OFF } from '../support/rollout-story.js';
 
@@ -107,6 +108,7 @@ describe('a release pipeline driven by the gatehouse command', () => {
 
   interface Applied {
     applied: boolean;
+    datasetId: string;
     version: number;
     promotion: { id: string; status: string; missingRoles: string[] } | null;
     failedGates: { gate: string }[];
@@ -232,9 +234,14 @@ describe('a release pipeline driven by the gatehouse command', () => {
       runId: '6a1f3b8dac9e4f72b4d3c2e1fa09b8c7',
       modelUuid: '1b2c3d4e5f6a47890bcdef1234567890',
     });
+    // The evaluation data as Parquet this time: sent as Parquet, whatever its name says.
+    writeFileSync(join(repo, 'german-credit.data'), germanCreditParquet());
     writeFileSync(
       join(repo, 'gatehouse.yaml'),
-      RELEASE.replace('strategy: INITIAL', SHADOW_THEN_CANARY),
+      RELEASE.replace('strategy: INITIAL', SHADOW_THEN_CANARY).replace(
+        'dataset: german-credit.csv',
+        'dataset: german-credit.data',
+      ),
     );
     const refused = await gatehouse(
       'release',
@@ -246,6 +253,14 @@ describe('a release pipeline driven by the gatehouse command', () => {
     expect(refused.code).toBe(3);
     const applied = json<Applied>(refused);
     expect(applied.failedGates.map((g) => g.gate)).toContain('FAIRNESS');
+    const { dataset } = (
+      await app.gql<{ dataset: { format: string; rows: number } }>(
+        `query($id: String!) { dataset(id: $id) { format rows } }`,
+        { id: applied.datasetId },
+        tokens['erin'],
+      )
+    ).data!;
+    expect(dataset).toEqual({ format: 'parquet', rows: 1000 });
     const id = applied.promotion?.id ?? '';
 
     const r = await app.gql(

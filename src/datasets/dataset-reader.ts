@@ -1,11 +1,10 @@
-import { createHash } from 'node:crypto';
-import type { Readable } from 'node:stream';
-import { BlobCorruptError, type BlobStore } from '../blobs/blob-store.js';
+import type { BlobStore } from '../blobs/blob-store.js';
 import { BadInputError } from '../common/errors.js';
-import { IPC_FILE_PREFIX_BYTES, readColumnarChunks } from './columnar-file.js';
+import { readColumnsOnAThread } from './columnar-read-thread.js';
 import { csvProblem, parseNumber } from './csv-format.js';
 import { ChunkBuffers, type DatasetChunk, type DatasetReadRequest } from './dataset-chunks.js';
 import { csvRecordBatches, CsvRecordError } from './fast-csv-records.js';
+import { verifiedChunks } from './verified-read.js';
 import type { DatasetColumn } from './dataset.entity.js';
 
 export type { DatasetChunk, DatasetReadRequest } from './dataset-chunks.js';
@@ -59,12 +58,13 @@ export interface StoredDataset {
 }
 
 /**
- * A stored dataset, chunk by chunk, in bounded memory (one chunk and one record batch or the
- * CSV parser's buffers, whatever the file size): from its columnar file when it has one, else
- * from its CSV. The bytes read are hashed as they stream and the last chunk is held back until
- * the digest matches the blob's name, so a consumer never completes a run over a file that is
- * not the one registered: it gets BlobCorruptError instead, and must treat it (like any error
- * from here) as failing the whole run.
+ * A stored dataset, chunk by chunk, in bounded memory (a few chunks and one record batch or
+ * the CSV parser's buffers, whatever the file size): from its columnar file when it has one
+ * (on a thread of its own, see columnar-read-thread.ts), else from its CSV. The bytes read are
+ * hashed as they stream and the last chunk is held back until the digest matches the blob's
+ * name, so a consumer never completes a run over a file that is not the one registered: it
+ * gets BlobCorruptError instead, and must treat it (like any error from here) as failing the
+ * whole run.
  */
 export function readDatasetChunks(
   blobs: BlobStore,
@@ -72,89 +72,10 @@ export function readDatasetChunks(
   request: DatasetReadRequest,
 ): AsyncGenerator<DatasetChunk> {
   return dataset.columnarSha256 === null
-    ? verifiedChunks(blobs, dataset.sha256, (bytes) => readCsvChunks(bytes, request))
-    : verifiedChunks(blobs, dataset.columnarSha256, (bytes) =>
-        readColumnarChunks(after(IPC_FILE_PREFIX_BYTES, bytes), request),
-      );
-}
-
-async function* verifiedChunks(
-  blobs: BlobStore,
-  sha256: string,
-  parse: (bytes: AsyncIterable<Uint8Array>) => AsyncIterable<DatasetChunk>,
-): AsyncGenerator<DatasetChunk> {
-  const file = new HashedFile(blobs.createReadStream(sha256));
-  let held: DatasetChunk | undefined;
-  try {
-    try {
-      for await (const chunk of parse(file.bytes())) {
-        if (held) yield held;
-        held = chunk;
-      }
-    } catch (error) {
-      // Bytes altered on disk can break the parse before the digest is known: that is the
-      // fault to report, not what the altered bytes happen to look like.
-      if (!(await file.matches(sha256))) throw new BlobCorruptError(sha256);
-      throw error;
-    }
-    if (!(await file.matches(sha256))) throw new BlobCorruptError(sha256);
-  } finally {
-    file.close();
-  }
-  if (held) yield held;
-}
-
-/**
- * A stored file's bytes, hashed as a parser pulls them. A parser that stops pulling (its end
- * of stream reached before the end of the file, or a failure) leaves the rest to `matches`,
- * which reads and hashes it.
- */
-class HashedFile {
-  private readonly hash = createHash('sha256');
-  private readonly chunks: AsyncIterator<Buffer>;
-
-  constructor(private readonly stream: Readable) {
-    this.chunks = stream[Symbol.asyncIterator]() as AsyncIterator<Buffer>;
-  }
-
-  bytes(): AsyncIterable<Uint8Array> {
-    return {
-      [Symbol.asyncIterator]: () => ({
-        next: () => this.next(),
-        // A parser's early return must not close the file: `matches` still reads the rest.
-        return: () => Promise.resolve({ done: true, value: undefined }),
-      }),
-    };
-  }
-
-  async matches(sha256: string): Promise<boolean> {
-    while (!(await this.next()).done);
-    return this.hash.digest('hex') === sha256;
-  }
-
-  close(): void {
-    this.stream.destroy();
-  }
-
-  private async next(): Promise<IteratorResult<Uint8Array, undefined>> {
-    const result = await this.chunks.next();
-    if (result.done === true) return { done: true, value: undefined };
-    this.hash.update(result.value);
-    return result;
-  }
-}
-
-/** The bytes after the first `skip`. */
-async function* after(skip: number, bytes: AsyncIterable<Uint8Array>): AsyncGenerator<Uint8Array> {
-  let left = skip;
-  for await (const chunk of bytes) {
-    if (left >= chunk.length) {
-      left -= chunk.length;
-      continue;
-    }
-    yield left > 0 ? chunk.subarray(left) : chunk;
-    left = 0;
-  }
+    ? verifiedChunks(blobs.createReadStream(dataset.sha256), dataset.sha256, (bytes) =>
+        readCsvChunks(bytes, request),
+      )
+    : readColumnsOnAThread(blobs.pathOf(dataset.columnarSha256), dataset.columnarSha256, request);
 }
 
 /**

@@ -14,18 +14,44 @@ export interface GraphQLResponse<T = Record<string, unknown>> {
     | undefined;
 }
 
-export interface TestApp {
+/** A running service as a test talks to it: its address and its GraphQL endpoint. */
+export interface ServiceClient {
   readonly url: string;
-  readonly config: Config;
-  readonly database: TestDatabase;
-  readonly running: RunningApp;
-  /** A dev-issuer token for a subject and roles. */
-  token(sub: string, ...roles: string[]): Promise<string>;
   gql<T = Record<string, unknown>>(
     query: string,
     variables?: Record<string, unknown>,
     token?: string,
   ): Promise<GraphQLResponse<T>>;
+}
+
+/** GraphQL over HTTP to the service at `url`, as any client sends it. */
+export function serviceClient(url: string): ServiceClient {
+  return {
+    url,
+    async gql(query, variables, token) {
+      const response = await fetch(`${url}/graphql`, {
+        method: 'POST',
+        headers: {
+          'content-type': 'application/json',
+          ...(token === undefined ? {} : { authorization: `Bearer ${token}` }),
+        },
+        body: JSON.stringify({ query, variables }),
+      });
+      const body = (await response.json()) as {
+        data?: unknown;
+        errors?: GraphQLResponse['errors'];
+      };
+      return { status: response.status, data: body.data as never, errors: body.errors };
+    },
+  };
+}
+
+export interface TestApp extends ServiceClient {
+  readonly config: Config;
+  readonly database: TestDatabase;
+  readonly running: RunningApp;
+  /** A dev-issuer token for a subject and roles. */
+  token(sub: string, ...roles: string[]): Promise<string>;
   close(): Promise<void>;
 }
 
@@ -66,7 +92,7 @@ export async function startTestApp(
   const running = await startApp(config);
   const key = config.auth.devIssuer ? await loadOrCreateDevIssuerKey(dataDir) : undefined;
   return {
-    url: running.url,
+    ...serviceClient(running.url),
     config,
     database,
     running,
@@ -79,21 +105,6 @@ export async function startTestApp(
         audience: config.auth.audience,
         rolesClaim: config.auth.rolesClaim,
       });
-    },
-    async gql(query, variables, token) {
-      const response = await fetch(`${running.url}/graphql`, {
-        method: 'POST',
-        headers: {
-          'content-type': 'application/json',
-          ...(token === undefined ? {} : { authorization: `Bearer ${token}` }),
-        },
-        body: JSON.stringify({ query, variables }),
-      });
-      const body = (await response.json()) as {
-        data?: unknown;
-        errors?: GraphQLResponse['errors'];
-      };
-      return { status: response.status, data: body.data as never, errors: body.errors };
     },
     async close() {
       await running.close();

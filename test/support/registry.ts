@@ -1,6 +1,6 @@
 import { DeploymentService, type TrafficChange } from '../../src/endpoints/deployment.service.js';
 import type { ScoringModel } from '../../src/model-builder/index.js';
-import type { TestApp } from './app.js';
+import type { ServiceClient, TestApp } from './app.js';
 
 /**
  * Registry set-up through the real interfaces (REST upload, GraphQL registration), for the
@@ -23,7 +23,7 @@ export interface UploadedArtifact {
 }
 
 export async function uploadArtifact(
-  app: TestApp,
+  app: ServiceClient,
   token: string,
   bytes: Uint8Array,
 ): Promise<UploadedArtifact> {
@@ -38,7 +38,7 @@ export async function uploadArtifact(
 }
 
 export async function registerModel(
-  app: TestApp,
+  app: ServiceClient,
   token: string,
   name: string,
   options: { riskTier?: string; protectedAttributes?: string[] } = {},
@@ -60,7 +60,7 @@ export async function registerModel(
 }
 
 export async function registerVersion(
-  app: TestApp,
+  app: ServiceClient,
   token: string,
   model: string,
   scoring: ScoringModel,
@@ -85,7 +85,7 @@ export async function registerVersion(
 }
 
 export async function createEndpoint(
-  app: TestApp,
+  app: ServiceClient,
   token: string,
   name: string,
   model: string,

@@ -1,5 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
 import { Readable } from 'node:stream';
+import fc from 'fast-check';
 import { BadInputError } from '../common/errors.js';
 import { CsvAnalysis, type CsvSummary } from './csv-analysis.js';
 import { firstInvalidUtf8, parseNumber } from './csv-format.js';
@@ -147,6 +148,31 @@ describe('parseNumber', () => {
     ]);
     for (const text of ['', ' ', 'abc', '0x10', 'Infinity', 'NaN', '1,5', '1e999', '--1'])
       expect([text, parseNumber(text)]).toEqual([text, undefined]);
+  });
+
+  it('agrees with the pattern it stands for on any text built of number characters', () => {
+    const pattern = /^[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$/;
+    const byPattern = (text: string): number | undefined => {
+      const trimmed = text.trim();
+      const value = Number(trimmed);
+      return pattern.test(trimmed) && Number.isFinite(value) ? value : undefined;
+    };
+    const char = fc.constantFrom(
+      ...'0123456789+-.eExXoObBaAfF_ ,'.split(''),
+      '\t',
+      '\u00a0',
+      '\ufeff',
+      '\n',
+      'Infinity',
+      '1e400',
+    );
+    fc.assert(
+      fc.property(fc.array(char, { maxLength: 12 }), (chars) => {
+        const text = chars.join('');
+        expect([text, parseNumber(text)]).toEqual([text, byPattern(text)]);
+      }),
+      { numRuns: 20_000 },
+    );
   });
 });
 

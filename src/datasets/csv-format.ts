@@ -41,10 +41,31 @@ const FIELD = 'dataset';
 const NUMBER = /^[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$/;
 
 export function parseNumber(text: string): number | undefined {
+  // Called for every value of every row. `Number` reads exactly the NUMBER pattern (after
+  // trimming the same white space) plus blanks and 0x/0o/0b integers; so a finite result
+  // whose text starts and ends without a blank, and that is not a prefixed integer, is a
+  // number without the pattern being tried.
+  const value = +text;
+  if (value - value !== 0) return undefined; // NaN and the infinities
+  const first = text.charCodeAt(0);
+  const last = text.charCodeAt(text.length - 1);
+  if (
+    (isDigit(first) || first === 0x2b || first === 0x2d || first === 0x2e) &&
+    (isDigit(last) || last === 0x2e) &&
+    !(
+      first === 0x30 &&
+      text.length > 2 &&
+      !isDigit(text.charCodeAt(1)) &&
+      text.charCodeAt(1) !== 0x2e
+    )
+  )
+    return value;
   const trimmed = text.trim();
-  if (!NUMBER.test(trimmed)) return undefined;
-  const value = Number(trimmed);
-  return Number.isFinite(value) ? value : undefined;
+  return NUMBER.test(trimmed) ? value : undefined;
+}
+
+function isDigit(code: number): boolean {
+  return code >= 0x30 && code <= 0x39;
 }
 
 /** Where in the file a problem is: data rows count from 1 after the header. */

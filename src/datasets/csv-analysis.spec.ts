@@ -159,6 +159,8 @@ describe('parseNumber', () => {
     };
     const char = fc.constantFrom(
       ...'0123456789+-.eExXoObBaAfF_ ,'.split(''),
+      '0000000',
+      '99999999',
       '\t',
       '\u00a0',
       '\ufeff',
@@ -167,9 +169,26 @@ describe('parseNumber', () => {
       '1e400',
     );
     fc.assert(
-      fc.property(fc.array(char, { maxLength: 12 }), (chars) => {
+      fc.property(fc.array(char, { maxLength: 16 }), (chars) => {
         const text = chars.join('');
-        expect([text, parseNumber(text)]).toEqual([text, byPattern(text)]);
+        expect([text, Object.is(parseNumber(text), byPattern(text))]).toEqual([text, true]);
+      }),
+      { numRuns: 20_000 },
+    );
+    const decimal = fc
+      .tuple(
+        fc.constantFrom('', '-', '+'),
+        fc.array(fc.constantFrom(...'0123456789'.split('')), { minLength: 1, maxLength: 20 }),
+        fc.nat(21),
+      )
+      .map(([sign, digits, point]) =>
+        point < digits.length
+          ? `${sign}${digits.slice(0, point).join('')}.${digits.slice(point).join('')}`
+          : `${sign}${digits.join('')}`,
+      );
+    fc.assert(
+      fc.property(fc.oneof(decimal, fc.double({ noNaN: true }).map(String)), (text) => {
+        expect([text, Object.is(parseNumber(text), byPattern(text))]).toEqual([text, true]);
       }),
       { numRuns: 20_000 },
     );

@@ -41,31 +41,42 @@ const FIELD = 'dataset';
 const NUMBER = /^[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$/;
 
 export function parseNumber(text: string): number | undefined {
-  // Called for every value of every row. `Number` reads exactly the NUMBER pattern (after
-  // trimming the same white space) plus blanks and 0x/0o/0b integers; so a finite result
-  // whose text starts and ends without a blank, and that is not a prefixed integer, is a
-  // number without the pattern being tried.
-  const value = +text;
-  if (value - value !== 0) return undefined; // NaN and the infinities
-  const first = text.charCodeAt(0);
-  const last = text.charCodeAt(text.length - 1);
-  if (
-    (isDigit(first) || first === 0x2b || first === 0x2d || first === 0x2e) &&
-    (isDigit(last) || last === 0x2e) &&
-    !(
-      first === 0x30 &&
-      text.length > 2 &&
-      !isDigit(text.charCodeAt(1)) &&
-      text.charCodeAt(1) !== 0x2e
-    )
-  )
-    return value;
+  const plain = plainDecimal(text);
+  if (plain !== undefined) return plain;
   const trimmed = text.trim();
-  return NUMBER.test(trimmed) ? value : undefined;
+  if (!NUMBER.test(trimmed)) return undefined;
+  const value = Number(trimmed);
+  return Number.isFinite(value) ? value : undefined;
 }
 
-function isDigit(code: number): boolean {
-  return code >= 0x30 && code <= 0x39;
+const POWERS_OF_TEN = Array.from({ length: 16 }, (_, k) => 10 ** k);
+
+/**
+ * The common case, twice as fast as `Number` (which a dataset calls for every value of every
+ * row): a sign, at most 15 digits and a point, nothing else. Its digits are an integer below
+ * 2^53 and its scale a power of ten that doubles hold exactly, so one division gives the
+ * correctly rounded value, the double `Number` gives (Clinger's fast path). Undefined for
+ * anything else, which the pattern then decides.
+ */
+function plainDecimal(text: string): number | undefined {
+  const length = text.length;
+  let i = 0;
+  const sign = text.charCodeAt(0);
+  if (sign === 0x2d || sign === 0x2b) i = 1;
+  let digits = 0;
+  let mantissa = 0;
+  let point = -1;
+  for (; i < length; i++) {
+    const code = text.charCodeAt(i);
+    if (code >= 0x30 && code <= 0x39) {
+      mantissa = mantissa * 10 + (code - 0x30);
+      digits++;
+    } else if (code === 0x2e && point < 0) point = i;
+    else return undefined;
+  }
+  if (digits === 0 || digits > 15) return undefined;
+  const value = mantissa / (POWERS_OF_TEN[point < 0 ? 0 : length - 1 - point] ?? Number.NaN);
+  return sign === 0x2d ? -value : value;
 }
 
 /** Where in the file a problem is: data rows count from 1 after the header. */

@@ -24,11 +24,30 @@ export class CsvSummarizer {
   constructor(private readonly maxRows: number) {}
 
   add(record: readonly string[]): void {
+    if (!this.shape(record)) return;
+    for (let i = 0; i < record.length; i++) {
+      const value = record[i] ?? '';
+      if (value === '') continue;
+      this.filled[i] = true;
+      if (this.numeric[i] === true && parseNumber(value) === undefined) this.numeric[i] = false;
+    }
+  }
+
+  /** The header's names, once it has been read. */
+  names(): string[] {
+    return [...(this.header ?? [])];
+  }
+
+  /**
+   * The checks of the header and of a row's place and width, without the typing: false for the
+   * header, true for a data row (as wide as the header).
+   */
+  shape(record: readonly string[]): boolean {
     if (this.header === undefined) {
       this.header = checkHeader(record);
       this.numeric = record.map(() => true);
       this.filled = record.map(() => false);
-      return;
+      return false;
     }
     const row = ++this.rows;
     if (row > this.maxRows)
@@ -49,20 +68,20 @@ export class CsvSummarizer {
           (short ? '; the first column without a value is named here' : ''),
       );
     }
-    for (let i = 0; i < record.length; i++) {
-      const value = record[i] ?? '';
-      if (value === '') continue;
-      this.filled[i] = true;
-      if (this.numeric[i] === true && parseNumber(value) === undefined) this.numeric[i] = false;
-    }
+    return true;
   }
 
-  finish(): CsvSummary {
+  /**
+   * The summary once every record was added; `numeric` and `filled` (per column: every value a
+   * number, some value present) when the caller typed the rows itself.
+   */
+  finish(
+    numeric: readonly boolean[] = this.numeric,
+    filled: readonly boolean[] = this.filled,
+  ): CsvSummary {
     if (this.header === undefined)
       throw new BadInputError('dataset', 'is empty: a header line naming the columns is required');
     if (this.rows === 0) throw new BadInputError('dataset', 'has a header but no data rows');
-    const numeric = this.numeric;
-    const filled = this.filled;
     return {
       rows: this.rows,
       columns: this.header.map((name, i) => ({
@@ -128,11 +147,7 @@ export class CsvAnalysis {
     let first = true;
     try {
       for await (const chunk of source) {
-        if (first && isParquet(chunk))
-          throw new BadInputError(
-            'content-type',
-            'the body is a Parquet file (it begins with PAR1), sent as CSV: send it with content-type: application/vnd.apache.parquet',
-          );
+        if (first) refuseParquetAsCsv(chunk);
         first = false;
         if (this.feed.destroyed) await this.stopped();
         if (!this.feed.write(chunk)) await drainedOrClosed(this.feed);
@@ -161,6 +176,26 @@ export class CsvAnalysis {
     if (error instanceof DomainError) return error;
     return csvSyntaxProblem(error, this.parser.header) ?? error;
   }
+}
+
+/** Checks a whole CSV (a stored upload) as CsvAnalysis checks one streaming in. */
+export async function checkCsv(
+  source: AsyncIterable<Uint8Array>,
+  limits: { readonly maxRows: number },
+): Promise<CsvSummary> {
+  const analysis = new CsvAnalysis(limits);
+  const passed = analysis.tap(source);
+  while ((await passed.next()).done !== true);
+  return analysis.result();
+}
+
+/** A Parquet file sent as CSV, told by its first bytes. */
+export function refuseParquetAsCsv(chunk: Uint8Array): void {
+  if (isParquet(chunk))
+    throw new BadInputError(
+      'content-type',
+      'the body is a Parquet file (it begins with PAR1), sent as CSV: send it with content-type: application/vnd.apache.parquet',
+    );
 }
 
 function isParquet(chunk: Uint8Array): boolean {

@@ -154,34 +154,52 @@ export function csvSyntaxProblem(
  * split across chunks is carried over to the next.
  */
 export class Utf8Guard extends Transform {
+  private readonly check = new Utf8Check();
+
+  override _transform(chunk: Buffer, _encoding: BufferEncoding, done: TransformCallback): void {
+    try {
+      this.check.pass(chunk);
+    } catch (error) {
+      done(error as Error);
+      return;
+    }
+    done(null, chunk);
+  }
+
+  override _flush(done: TransformCallback): void {
+    try {
+      this.check.end();
+    } catch (error) {
+      done(error as Error);
+      return;
+    }
+    done(null);
+  }
+}
+
+/** Utf8Guard's rule, chunk by chunk: `pass` and `end` throw the BadInputError of a bad byte. */
+export class Utf8Check {
   private carry: Buffer = Buffer.alloc(0);
   /** Bytes passed before `carry`, and the line they end on. */
   private offset = 0;
   private line = 1;
 
-  override _transform(chunk: Buffer, _encoding: BufferEncoding, done: TransformCallback): void {
+  pass(chunk: Buffer): void {
     const bytes = this.carry.length === 0 ? chunk : Buffer.concat([this.carry, chunk]);
     const end = completeEnd(bytes);
     const body = bytes.subarray(0, end);
-    if (!isUtf8(body)) {
-      done(this.failure(body));
-      return;
-    }
+    if (!isUtf8(body)) throw this.failure(body);
     // The one character of the text rule (src/common/text-rules.ts) that UTF-8 can carry:
     // valid UTF-8 holds no unpaired surrogate.
     const nul = body.indexOf(0);
-    if (nul !== -1) {
-      done(this.nulFailure(body, nul));
-      return;
-    }
+    if (nul !== -1) throw this.nulFailure(body, nul);
     this.line += countNewlines(body);
     this.offset += end;
     this.carry = Buffer.from(bytes.subarray(end));
-    done(null, chunk);
   }
 
-  override _flush(done: TransformCallback): void {
-    done(this.carry.length === 0 ? null : this.failure(this.carry));
+  end(): void {
+    if (this.carry.length !== 0) throw this.failure(this.carry);
   }
 
   private nulFailure(bytes: Buffer, at: number): BadInputError {

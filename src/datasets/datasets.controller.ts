@@ -12,6 +12,11 @@ import {
   type DatasetInfo,
 } from './datasets.service.js';
 
+function declaredLength(request: FastifyRequest): number | undefined {
+  const declared = Number(request.headers['content-length']);
+  return Number.isFinite(declared) ? declared : undefined;
+}
+
 @Controller('v1/datasets')
 export class DatasetsController {
   constructor(private readonly datasets: DatasetsService) {}
@@ -38,6 +43,7 @@ export class DatasetsController {
           what: 'dataset',
         }),
         principal,
+        declaredLength(request),
       ),
     );
   }

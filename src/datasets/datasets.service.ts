@@ -11,8 +11,9 @@ import type { Config } from '../config/config.js';
 import { actorOf } from '../ledger/actor.js';
 import { LedgerService } from '../ledger/ledger.service.js';
 import { columnarFileBytes } from './columnar-file.js';
-import { CsvAnalysis, type CsvSummary } from './csv-analysis.js';
+import { checkCsv, type CsvSummary } from './csv-analysis.js';
 import { csvColumnBatches } from './csv-columns.js';
+import { CsvUpload } from './csv-upload.js';
 import type { DatasetColumn, DatasetEntity, DatasetFormat } from './dataset.entity.js';
 import { parquetColumns } from './parquet-threads.js';
 import { DatasetsRepository } from './datasets.repository.js';
@@ -28,6 +29,12 @@ export interface DatasetInfo {
   readonly rows: number;
   readonly columns: DatasetColumn[];
 }
+
+/**
+ * A CSV upload at least this large (or of unknown length) is read on a thread of its own; a
+ * smaller one is read faster than a thread starts.
+ */
+const ONE_PASS_THREAD_BYTES = 4 << 20;
 
 /** The columnar file may be larger than the upload (8 bytes a number), by this much at most. */
 const COLUMNAR_GROWTH = 8;
@@ -82,9 +89,11 @@ export class DatasetsService {
     format: DatasetFormat,
     body: AsyncIterable<Uint8Array>,
     principal: Principal,
+    /** The body's declared length, when it has one. */
+    expectedBytes?: number,
   ): Promise<DatasetInfo> {
     const { stored, summary, columnarSha256 } =
-      format === 'csv' ? await this.storeCsv(body) : await this.storeParquet(body);
+      format === 'csv' ? await this.storeCsv(body, expectedBytes) : await this.storeParquet(body);
     const row = await this.ledger.transaction(async (tx) => {
       const id = randomUUID();
       const inserted = await this.repository.insertIfAbsent(tx.manager, {
@@ -122,28 +131,52 @@ export class DatasetsService {
     return infoOf(row);
   }
 
-  /** Checked as it streams in; its columns written by a second read of the stored file. */
-  private async storeCsv(body: AsyncIterable<Uint8Array>): Promise<Stored> {
-    const analysis = new CsvAnalysis({ maxRows: this.maxRows });
-    let found: Omit<Stored, 'stored'> | undefined;
-    const stored = await this.blobs.put(analysis.tap(body), {
-      maxBytes: this.maxBytes,
-      what: 'dataset',
-      inspect: async (path, sha256) => {
-        const summary = await analysis.result();
-        const columnarSha256 =
-          (await this.knownColumns(sha256, 'csv'))?.columnarSha256 ??
-          (await this.storeColumns(
-            columnarFileBytes(
-              summary.columns.map((c) => ({ name: c.name, kind: c.type })),
-              csvColumnBatches(createReadStream(path), summary.columns, summary.rows),
-            ),
-          ));
-        found = { summary, columnarSha256 };
-      },
-    });
-    if (!found) throw new Error('dataset analysis did not run');
-    return { stored, ...found };
+  /**
+   * Checked as it streams in, its columns written on the way when one read can do both (see
+   * CsvUpload), else by a second read of the stored file.
+   */
+  private async storeCsv(
+    body: AsyncIterable<Uint8Array>,
+    expectedBytes: number | undefined,
+  ): Promise<Stored> {
+    const upload = new CsvUpload(
+      { maxRows: this.maxRows },
+      { thread: expectedBytes === undefined || expectedBytes >= ONE_PASS_THREAD_BYTES },
+    );
+    const written = upload
+      .onePass()
+      .then((run) => (run === undefined ? undefined : this.storeColumns(run.columns())));
+    // Observed here; its failure matters only when the upload was accepted.
+    written.catch(() => undefined);
+    try {
+      let found: Omit<Stored, 'stored'> | undefined;
+      const stored = await this.blobs.put(upload.tap(body), {
+        maxBytes: this.maxBytes,
+        what: 'dataset',
+        inspect: async (path, sha256) => {
+          const read = await upload.result();
+          const summary =
+            read.kind === 'unsure'
+              ? await checkCsv(createReadStream(path), { maxRows: this.maxRows })
+              : read.summary;
+          const columnarSha256 =
+            (read.kind === 'checked' && read.columnsWritten ? await written : undefined) ??
+            (await this.knownColumns(sha256, 'csv'))?.columnarSha256 ??
+            (await this.storeColumns(
+              columnarFileBytes(
+                summary.columns.map((c) => ({ name: c.name, kind: c.type })),
+                csvColumnBatches(createReadStream(path), summary.columns, summary.rows),
+              ),
+            ));
+          found = { summary, columnarSha256 };
+        },
+      });
+      if (!found) throw new Error('dataset analysis did not run');
+      return { stored, ...found };
+    } finally {
+      // A refused upload keeps nothing: the columnar file begun for it is given up first.
+      await written.catch(() => undefined);
+    }
   }
 
   /** Stored first (Parquet is read from its footer), then checked as its columns are written. */

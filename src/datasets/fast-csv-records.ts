@@ -27,6 +27,10 @@ export class CsvRecordError extends Error {
  */
 export async function* csvRecordBatches(
   source: AsyncIterable<Uint8Array>,
+  options: {
+    /** The line ending, when the caller knows it; else papaparse guesses it from the start. */
+    readonly newline?: '\n' | '\r\n';
+  } = {},
 ): AsyncGenerator<string[][]> {
   // Bytes, one source chunk at a time: an object-mode stream would read 16 chunks ahead.
   const input = Readable.from(source, { objectMode: false, highWaterMark: 1 });
@@ -52,6 +56,7 @@ export async function* csvRecordBatches(
     quoteChar: '"',
     escapeChar: '"',
     skipEmptyLines: true,
+    ...(options.newline === undefined ? {} : { newline: options.newline }),
     chunk(results, p) {
       parser = p;
       const problem = results.errors[0];

@@ -6,6 +6,7 @@
  * result, without and with 200 bootstrap resamples, and of the Parquet upload without, with
  * the service's own time split (Evaluation.timings); the service's peak resident memory during
  * each; and, as the floor, ONNX Runtime alone over the same rows. `npm run bench:evaluation`.
+ * BENCH_ONLY=upload measures the two uploads alone (a minute instead of several).
  */
 import 'reflect-metadata';
 import {
@@ -31,6 +32,7 @@ import { median } from '../support/stats.js';
 
 const ROWS = Number(process.env['BENCH_ROWS'] ?? 1_000_000);
 const RUNS = Number(process.env['BENCH_RUNS'] ?? 3);
+const ONLY_UPLOAD = process.env['BENCH_ONLY'] === 'upload';
 const RESAMPLES = 200;
 /** The inference floor's rows per ONNX Runtime run: the service's default chunk. */
 const CHUNK_ROWS = 4096;
@@ -308,6 +310,10 @@ async function main(): Promise<void> {
     };
     const csv = await upload('csv', csvPath, 'text/csv');
     const parquet = await upload('parquet', parquetPath, 'application/vnd.apache.parquet');
+    if (ONLY_UPLOAD) {
+      reportUploads({ csvBytes, parquetBytes, csv: csv.spans, parquet: parquet.spans });
+      return;
+    }
 
     const admin = new pg.Client({ connectionString: db.url });
     await admin.connect();
@@ -491,6 +497,49 @@ function report(r: {
         ...columns.map(afterMs),
       ],
       ['request to result, wall', ...columns.map(wallMs)],
+    ],
+  );
+}
+
+function reportUploads(r: {
+  csvBytes: number;
+  parquetBytes: number;
+  csv: readonly Span<unknown>[];
+  parquet: readonly Span<unknown>[];
+}): void {
+  const mb = (bytes: number) => `${(bytes / MB).toFixed(0)} MB`;
+  const row = (name: string, spans: readonly Span<unknown>[], limit: number) => {
+    const m = median(spans.map((x) => x.seconds));
+    return [
+      name,
+      spans.map((x) => x.seconds.toFixed(2)).join(', '),
+      `${m.toFixed(2)} s`,
+      `< ${limit} s`,
+      m < limit ? 'met' : '**not met**',
+      `${mb(median(spans.map((x) => x.idleRss)))} → ${mb(Math.max(...spans.map((x) => x.peakRss)))}`,
+      spans.map((x) => x.otherCores.toFixed(2)).join(', '),
+    ];
+  };
+  console.log(
+    `# bench/evaluation, uploads only — ${machine()}, ${new Date().toISOString().slice(0, 10)}`,
+  );
+  console.log(
+    `dataset: ${ROWS.toLocaleString('en')} rows × ${WIDTH} features + sex, age_group, label; ${RUNS} runs`,
+  );
+  console.log();
+  table(
+    [
+      'measure',
+      'runs',
+      'median',
+      'goal',
+      'on this machine',
+      'service RSS idle → peak',
+      'other processes, cores',
+    ],
+    [
+      row(`CSV upload (${mb(r.csvBytes)})`, r.csv, 10),
+      row(`Parquet upload (${mb(r.parquetBytes)})`, r.parquet, 5),
     ],
   );
 }

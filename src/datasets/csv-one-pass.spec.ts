@@ -270,7 +270,7 @@ describe('csvColumnarOnePass', () => {
       yield Buffer.from('a,b\n1,2\n3\n');
       for (;;) {
         read++;
-        yield Buffer.from('4,5\n'.repeat(1000));
+        yield await Promise.resolve(Buffer.from('4,5\n'.repeat(1000)));
       }
     }
     const pass = csvColumnarOnePass(endless(), { maxRows: 10 });

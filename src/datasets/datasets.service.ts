@@ -4,7 +4,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
 import type { Principal } from '../auth/principal.js';
 import { BlobStore, type StoredBlob } from '../blobs/blob-store.js';
-import { BadInputError, NotFoundError } from '../common/errors.js';
+import { BadInputError, DomainError, NotFoundError } from '../common/errors.js';
 import { decodeCursor, pageLimit, pageOf } from '../common/pagination.js';
 import { CONFIG } from '../config/config.module.js';
 import type { Config } from '../config/config.js';
@@ -173,6 +173,13 @@ export class DatasetsService {
       });
       if (!found) throw new Error('dataset analysis did not run');
       return { stored, ...found };
+    } catch (error) {
+      // The columnar file refused (too large) stops the read, and is the reason to answer.
+      const columns = await written.then(
+        () => undefined,
+        (reason: unknown) => reason,
+      );
+      throw columns instanceof DomainError ? columns : error;
     } finally {
       // A refused upload keeps nothing: the columnar file begun for it is given up first.
       await written.catch(() => undefined);

@@ -1,7 +1,14 @@
 import { PassThrough, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { BadInputError, DomainError } from '../common/errors.js';
-import { CsvParser, csvProblem, csvSyntaxProblem, parseNumber, Utf8Guard } from './csv-format.js';
+import {
+  CsvParser,
+  csvProblem,
+  csvSyntaxProblem,
+  parseNumber,
+  Utf8Guard,
+  type LineEnding,
+} from './csv-format.js';
 import type { DatasetColumn } from './dataset.entity.js';
 
 export interface CsvSummary {
@@ -167,6 +174,15 @@ export class CsvAnalysis {
     return this.finished;
   }
 
+  /**
+   * The line ending csv-parse found (the file's first), once the result is in: a second read
+   * with papaparse is told it, since papaparse would guess it from the first lines' majority.
+   */
+  lineEnding(): LineEnding | undefined {
+    const found = this.parser.options.record_delimiter[0]?.toString('latin1');
+    return found === '\n' || found === '\r\n' || found === '\r' ? found : undefined;
+  }
+
   private async stopped(): Promise<never> {
     await this.finished;
     throw new Error('CSV analysis stopped without a reason');
@@ -178,15 +194,21 @@ export class CsvAnalysis {
   }
 }
 
+/** A CSV that passed the checks: its summary, and the line ending csv-parse read it with. */
+export interface CheckedCsv {
+  readonly summary: CsvSummary;
+  readonly lineEnding: LineEnding | undefined;
+}
+
 /** Checks a whole CSV (a stored upload) as CsvAnalysis checks one streaming in. */
 export async function checkCsv(
   source: AsyncIterable<Uint8Array>,
   limits: { readonly maxRows: number },
-): Promise<CsvSummary> {
+): Promise<CheckedCsv> {
   const analysis = new CsvAnalysis(limits);
   const passed = analysis.tap(source);
   while ((await passed.next()).done !== true);
-  return analysis.result();
+  return { summary: await analysis.result(), lineEnding: analysis.lineEnding() };
 }
 
 /** A Parquet file sent as CSV, told by its first bytes. */

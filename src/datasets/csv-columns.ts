@@ -1,5 +1,5 @@
 import { COLUMNAR_BATCH_ROWS, type ColumnBatch, type ColumnValues } from './columnar-file.js';
-import { parseNumber } from './csv-format.js';
+import { parseNumber, type LineEnding } from './csv-format.js';
 import type { DatasetColumn } from './dataset.entity.js';
 import { csvRecordBatches } from './fast-csv-records.js';
 
@@ -13,12 +13,15 @@ export async function* csvColumnBatches(
   source: AsyncIterable<Uint8Array>,
   columns: readonly DatasetColumn[],
   rows: number,
+  /** The line ending the checks read the file with (else papaparse guesses one). */
+  lineEnding?: LineEnding,
 ): AsyncGenerator<ColumnBatch> {
   let builder = new BatchBuilder(columns);
   let header = true;
   let row = 0;
-  for await (const records of csvRecordBatches(source))
-    for (const record of records) {
+  const records = csvRecordBatches(withoutBom(source), { newline: lineEnding });
+  for await (const batch of records)
+    for (const record of batch) {
       if (header) {
         header = false;
         continue;
@@ -33,6 +36,26 @@ export async function* csvColumnBatches(
   if (builder.rows > 0) yield builder.batch();
   // The upload checks (csv-parse) and this read (papaparse) saw different files: a bug.
   if (row !== rows) throw new Error(`the CSV read as columns has ${row} rows, its checks ${rows}`);
+}
+
+/**
+ * The bytes without a leading UTF-8 BOM, as csv-parse reads them: papaparse reading a stream
+ * keeps it, and a BOM before a blank first line would make that line a record.
+ */
+async function* withoutBom(source: AsyncIterable<Uint8Array>): AsyncGenerator<Uint8Array> {
+  let first = true;
+  let head = Buffer.alloc(0);
+  for await (const chunk of source) {
+    if (!first) {
+      yield chunk;
+      continue;
+    }
+    head = Buffer.concat([head, chunk]);
+    if (head.length < 3) continue;
+    first = false;
+    yield head[0] === 0xef && head[1] === 0xbb && head[2] === 0xbf ? head.subarray(3) : head;
+  }
+  if (first && head.length > 0) yield head;
 }
 
 class BatchBuilder {

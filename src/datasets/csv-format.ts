@@ -35,6 +35,9 @@ export class CsvParser extends Parser {
   }
 }
 
+/** The line endings csv-parse tells apart (the first in a file is its line ending). */
+export type LineEnding = '\n' | '\r\n' | '\r';
+
 const FIELD = 'dataset';
 
 /** A number as a dataset value: decimal or scientific notation, finite; spaces around allowed. */

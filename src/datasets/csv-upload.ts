@@ -1,4 +1,5 @@
 import { CsvAnalysis, refuseParquetAsCsv, type CsvSummary } from './csv-analysis.js';
+import type { LineEnding } from './csv-format.js';
 import { startOnePass, type OnePassLimits, type OnePassRun } from './csv-one-pass-run.js';
 
 /** How much of an upload is looked at before choosing how to read it. */
@@ -10,7 +11,13 @@ const FIRST_BYTES = 64 << 10;
  * csv-parse may judge after the first bytes, and the stored file must be checked again.
  */
 export type CsvUploadRead =
-  | { readonly kind: 'checked'; readonly summary: CsvSummary; readonly columnsWritten: boolean }
+  | {
+      readonly kind: 'checked';
+      readonly summary: CsvSummary;
+      readonly columnsWritten: boolean;
+      /** What csv-parse read it with, when it did (one papaparse read: one line ending). */
+      readonly lineEnding?: LineEnding;
+    }
   | { readonly kind: 'unsure' };
 
 /**
@@ -99,7 +106,14 @@ export class CsvUpload {
         : { kind: 'checked', summary: verdict.summary, columnsWritten: verdict.kind === 'written' };
     }
     if (this.analysis === undefined) throw new Error('the CSV upload was not read');
-    return { kind: 'checked', summary: await this.analysis.result(), columnsWritten: false };
+    const summary = await this.analysis.result();
+    const lineEnding = this.analysis.lineEnding();
+    return {
+      kind: 'checked',
+      summary,
+      columnsWritten: false,
+      ...(lineEnding === undefined ? {} : { lineEnding }),
+    };
   }
 
   private choose(run: OnePassRun | undefined): void {

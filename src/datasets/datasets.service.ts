@@ -155,17 +155,17 @@ export class DatasetsService {
         what: 'dataset',
         inspect: async (path, sha256) => {
           const read = await upload.result();
-          const summary =
+          const { summary, lineEnding } =
             read.kind === 'unsure'
               ? await checkCsv(createReadStream(path), { maxRows: this.maxRows })
-              : read.summary;
+              : read;
           const columnarSha256 =
             (read.kind === 'checked' && read.columnsWritten ? await written : undefined) ??
             (await this.knownColumns(sha256, 'csv'))?.columnarSha256 ??
             (await this.storeColumns(
               columnarFileBytes(
                 summary.columns.map((c) => ({ name: c.name, kind: c.type })),
-                csvColumnBatches(createReadStream(path), summary.columns, summary.rows),
+                csvColumnBatches(createReadStream(path), summary.columns, summary.rows, lineEnding),
               ),
             ));
           found = { summary, columnarSha256 };

@@ -1,5 +1,6 @@
 import Papa from 'papaparse';
 import { Readable } from 'node:stream';
+import type { LineEnding } from './csv-format.js';
 
 /** A record-level problem papaparse found: the first one stops the read. */
 export interface RecordProblem {
@@ -29,7 +30,7 @@ export async function* csvRecordBatches(
   source: AsyncIterable<Uint8Array>,
   options: {
     /** The line ending, when the caller knows it; else papaparse guesses it from the start. */
-    readonly newline?: '\n' | '\r\n';
+    readonly newline?: LineEnding;
   } = {},
 ): AsyncGenerator<string[][]> {
   // Bytes, one source chunk at a time: an object-mode stream would read 16 chunks ahead.

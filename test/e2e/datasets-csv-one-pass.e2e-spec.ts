@@ -23,11 +23,11 @@ interface Answer {
 
 /** The columnar file of a CSV as the checks and a second read write it, and its digest. */
 async function twoReadsColumnarSha256(csv: Buffer): Promise<string> {
-  const summary = await checkCsv(Readable.from([csv]), { maxRows: 10_000_000 });
+  const { summary, lineEnding } = await checkCsv(Readable.from([csv]), { maxRows: 10_000_000 });
   const hash = createHash('sha256');
   for await (const piece of columnarFileBytes(
     summary.columns.map((c) => ({ name: c.name, kind: c.type })),
-    csvColumnBatches(Readable.from([csv]), summary.columns, summary.rows),
+    csvColumnBatches(Readable.from([csv]), summary.columns, summary.rows, lineEnding),
   ))
     hash.update(piece);
   return hash.digest('hex');
@@ -139,6 +139,19 @@ describe('PUT /v1/datasets, a CSV read once', () => {
     expect(refused.body.error?.message).toMatch(
       /^dataset: row 20001, line 20002, column "note": a closing quote must be followed by a comma/,
     );
+  });
+
+  it('writes the columns of a file csv-parse checked with the line ending it read', async () => {
+    // Its first line ends in CRLF, so a lone CR is text to csv-parse; a BOM before a blank line.
+    for (const [name, text] of [
+      ['lone-cr', 'a\r\n\rmale'],
+      ['bom-blank', '\ufeff\r\na,b\r\nx,1\r\n'],
+    ] as const) {
+      const csv = Buffer.from(text);
+      const answer = await put(name, csv);
+      expect([name, answer.status]).toEqual([name, 200]);
+      expect(answer.body.columnarSha256).toBe(await twoReadsColumnarSha256(csv));
+    }
   });
 
   it('refuses a ragged row deep in a file read once, keeping no bytes, row or event', async () => {

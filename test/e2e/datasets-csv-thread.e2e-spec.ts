@@ -24,11 +24,11 @@ interface Answer {
 /** The checks and the second read, in this process: what the thread must write and say. */
 async function twoReads(csv: Buffer): Promise<{ columnarSha256: string } | { refused: string }> {
   try {
-    const summary = await checkCsv(Readable.from([csv]), { maxRows: 10_000_000 });
+    const { summary, lineEnding } = await checkCsv(Readable.from([csv]), { maxRows: 10_000_000 });
     const hash = createHash('sha256');
     for await (const piece of columnarFileBytes(
       summary.columns.map((c) => ({ name: c.name, kind: c.type })),
-      csvColumnBatches(Readable.from([csv]), summary.columns, summary.rows),
+      csvColumnBatches(Readable.from([csv]), summary.columns, summary.rows, lineEnding),
     ))
       hash.update(piece);
     return { columnarSha256: hash.digest('hex') };

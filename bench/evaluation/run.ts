@@ -187,7 +187,10 @@ async function measured<T>(
 
 const PHASES = ['readMs', 'inferenceMs', 'metricsMs', 'bootstrapMs', 'storeMs'] as const;
 type Timings = Record<(typeof PHASES)[number] | 'totalMs', number>;
-/** The job queue's polling interval (src/jobs/job-queue.service.ts). */
+/**
+ * The job queue's polling interval (src/jobs/job-queue.service.ts), what a job waits at most
+ * when its notification is not delivered.
+ */
 const QUEUE_POLL_MS = 500;
 /**
  * How often the benchmark asks for the evaluation's status. Each poll is a GraphQL request the
@@ -317,9 +320,9 @@ async function main(): Promise<void> {
 
     const admin = new pg.Client({ connectionString: db.url });
     await admin.connect();
-    // The queue is polled, and the worker polls again as a job ends: with the same pause
-    // every time, each request would wait the same part of the interval. Pauses spread over
-    // the interval sample the whole of that wait.
+    // A new job wakes the worker by notification; should one be missed, the poll picks it up.
+    // With the same pause every time, each request would meet the poll at the same point of
+    // its interval: pauses spread over the interval sample the whole of that wait.
     const evaluate = (
       dataset: { id: string },
       bootstrap: { resamples: number; seed: number } | null,
@@ -489,7 +492,7 @@ function report(r: {
     [
       ...split.map(([name, pick]) => [name, ...columns.map((c) => phase(c, pick))]),
       [
-        `before the job: the queue's pick-up (polled every ${QUEUE_POLL_MS} ms)`,
+        `before the job: the queue's pick-up (notified; polled every ${QUEUE_POLL_MS} ms)`,
         ...columns.map(queueMs),
       ],
       [

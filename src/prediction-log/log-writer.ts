@@ -3,6 +3,7 @@ import type { QueuedEvent } from '../ledger/ledger-sequencer.service.js';
 import type { StoredBatch } from './batch-store.js';
 import { splitBatch } from './batch-split.js';
 import { BatchBuilder, type PreparedBatch } from './prediction-digest.js';
+import type { PredictionRecord } from './prediction.js';
 import { PredictionSpool } from './prediction-spool.js';
 import { unpackRecords, type PackedRecords } from './record-codec.js';
 import { RowBuffers } from './row-buffers.js';
@@ -15,6 +16,20 @@ export interface LogWriterOptions {
   /** Where batches wait while the database cannot take them; none: they wait in memory. */
   readonly spool?: { readonly dir: string; readonly limitBytes: number };
 }
+
+/** How many predictions of one endpoint a report settles. */
+export interface EndpointCount {
+  readonly endpoint: string;
+  readonly count: number;
+}
+
+/**
+ * Why the writer gave predictions up: `refused`, PostgreSQL refused a value; `invalid`, a
+ * prediction could not be serialized; `unreadable`, a hand-over could not be read (which of
+ * its predictions were whose is unknown); `stopped`, they arrived after the writer stopped;
+ * `shutdown`, still unwritten when it stopped.
+ */
+export type WriterDropReason = 'refused' | 'invalid' | 'unreadable' | 'stopped' | 'shutdown';
 
 /** Predictions PostgreSQL refused in one pass, by endpoint, cause and origin. */
 type Refusals = Map<
@@ -30,7 +45,14 @@ export type WriterCommand =
   /** Write everything received so far, give up the rest, close; answered by `stopped`. */
   | { readonly kind: 'stop'; readonly id: number };
 
-/** What the writer tells the service, in the order it happened. */
+/**
+ * What the writer tells the service, in the order it happened. Every prediction handed over
+ * is settled by exactly one report that names its endpoint — `written` (from memory),
+ * `spooled`, or `dropped` (from memory) — and each endpoint's predictions are settled in the
+ * order they were handed over, so that the service can tell the caller of each one its
+ * outcome by counting. Reports about the spool's own batches (`spooled: true`) settle
+ * nothing: their predictions settled when they were spooled.
+ */
 export type WriterReport =
   /**
    * A batch committed, its ledger event queued with it: the service has the event sealed. No
@@ -46,7 +68,12 @@ export type WriterReport =
       readonly spooled: boolean;
     }
   /** Batches moved from memory into the spool, on disk, to be written once the database is back. */
-  | { readonly kind: 'spooled'; readonly count: number; readonly batches: number }
+  | {
+      readonly kind: 'spooled';
+      readonly count: number;
+      readonly batches: number;
+      readonly endpoints: readonly EndpointCount[];
+    }
   /** What the spool holds as the writer starts (left by an earlier run), or why there is none. */
   | {
       readonly kind: 'spool';
@@ -66,6 +93,9 @@ export type WriterReport =
       readonly kind: 'dropped';
       readonly count: number;
       readonly message: string;
+      readonly reason: WriterDropReason;
+      /** Whose they were; null when a hand-over could not be read (`unreadable`). */
+      readonly endpoints: readonly EndpointCount[] | null;
       /** They were in the spool (else in memory). */
       readonly spooled?: boolean;
     }
@@ -121,15 +151,29 @@ export class LogWriter {
   private writing: Promise<void> | undefined;
   private timer: NodeJS.Timeout | undefined;
   private stopped = false;
+  /** The stop under way or done: what arrives after it is given up once it has settled all. */
+  private stopping: Promise<void> | undefined;
+  /**
+   * Refused predictions not yet reported: one report per endpoint and cause, not one per
+   * prediction, sent before any later report that settles predictions so the order holds.
+   */
+  private readonly refusals: Refusals = new Map();
+  /** Per endpoint, its newest batch not yet settled (written, spooled or given up). */
+  private readonly tail = new Map<string, PreparedBatch>();
+  /**
+   * Predictions that could not be serialized, given up after the batch they followed: reported
+   * when it settles, so that each endpoint's predictions are settled in the order received.
+   */
+  private readonly trailing = new WeakMap<PreparedBatch, number>();
 
   constructor(
     private readonly sink: BatchSink,
     private readonly options: LogWriterOptions,
-    private readonly report: (report: WriterReport) => void,
+    private readonly out: (report: WriterReport) => void,
     private spool?: PredictionSpool,
   ) {
     // Always, so that the service's count of spooled predictions starts from what is on disk.
-    if (spool) report({ kind: 'spool', count: spool.rows, batches: spool.batches });
+    if (spool) this.out({ kind: 'spool', count: spool.rows, batches: spool.batches });
     this.timer = setInterval(() => {
       this.keepSpool();
       this.closeAll();
@@ -156,20 +200,55 @@ export class LogWriter {
     }
   }
 
+  /** Sends a report; one that settles predictions goes after the refusals found before it. */
+  private report(report: WriterReport): void {
+    if (report.kind === 'written' || report.kind === 'spooled' || report.kind === 'dropped')
+      this.reportRefusals();
+    this.out(report);
+  }
+
+  private reportRefusals(): void {
+    for (const r of this.refusals.values())
+      this.out({
+        kind: 'dropped',
+        count: r.count,
+        message: `PostgreSQL refused ${r.count === 1 ? 'a prediction' : `${r.count} predictions`} of ${r.endpoint}: ${r.cause}`,
+        reason: 'refused',
+        endpoints: [{ endpoint: r.endpoint, count: r.count }],
+        spooled: r.spooled,
+      });
+    this.refusals.clear();
+  }
+
   private add(packed: PackedRecords): void {
-    if (this.stopped) {
-      this.report({ kind: 'read', numbers: packed.numbers });
-      this.report({ kind: 'dropped', count: packed.count, message: 'the writer has stopped' });
-      return;
-    }
     let records;
     try {
       records = unpackRecords(packed);
     } catch (error) {
-      this.report({ kind: 'dropped', count: packed.count, message: messageOf(error) });
+      this.report({
+        kind: 'dropped',
+        count: packed.count,
+        message: messageOf(error),
+        reason: 'unreadable',
+        endpoints: null,
+      });
       return;
     } finally {
       this.report({ kind: 'read', numbers: packed.numbers });
+    }
+    if (this.stopping) {
+      const endpoints = countByEndpoint(records);
+      // After what the stop settles: these were received after all of it.
+      void this.stopping.then(() => {
+        this.report({
+          kind: 'dropped',
+          count: packed.count,
+          message: 'the writer has stopped',
+          reason: 'stopped',
+          endpoints,
+        });
+      });
+      return;
     }
     for (const p of records) {
       let batch = this.open.get(p.endpoint);
@@ -180,11 +259,7 @@ export class LogWriter {
       try {
         batch.add(p);
       } catch (error) {
-        this.report({
-          kind: 'dropped',
-          count: 1,
-          message: `a prediction could not be serialized: ${messageOf(error)}`,
-        });
+        this.unserializable(batch, error);
         continue;
       }
       if (batch.count >= this.options.batchRows) {
@@ -201,16 +276,84 @@ export class LogWriter {
     if (this.closed.length > 0 || this.spooling) await this.write();
   }
 
-  private async stop(): Promise<void> {
+  /**
+   * A prediction that cannot be serialized is given up in its place: after the predictions of
+   * its endpoint received before it, which its batch (closed here) holds.
+   */
+  private unserializable(batch: BatchBuilder, error: unknown): void {
+    this.close(batch);
+    const message = `a prediction could not be serialized: ${messageOf(error)}`;
+    const before = this.tail.get(batch.endpoint);
+    if (before) {
+      this.trailing.set(before, (this.trailing.get(before) ?? 0) + 1);
+      return;
+    }
+    this.report({
+      kind: 'dropped',
+      count: 1,
+      message,
+      reason: 'invalid',
+      endpoints: [{ endpoint: batch.endpoint, count: 1 }],
+    });
+  }
+
+  /**
+   * A batch from memory has settled: it is no longer its endpoint's newest unsettled, and the
+   * predictions given up behind it are reported now.
+   */
+  private settled(batch: PreparedBatch): void {
+    if (this.tail.get(batch.endpoint) === batch) this.tail.delete(batch.endpoint);
+    const after = this.trailing.get(batch);
+    if (after === undefined) return;
+    this.trailing.delete(batch);
+    this.report({
+      kind: 'dropped',
+      count: after,
+      message: `${after === 1 ? 'a prediction' : `${after} predictions`} of ${batch.endpoint} could not be serialized`,
+      reason: 'invalid',
+      endpoints: [{ endpoint: batch.endpoint, count: after }],
+    });
+  }
+
+  /** A batch from memory split in two: the second half is where the first one ended. */
+  private replaced(batch: PreparedBatch, halves: readonly PreparedBatch[]): void {
+    const last = halves[halves.length - 1];
+    if (!last) return;
+    if (this.tail.get(batch.endpoint) === batch) this.tail.set(batch.endpoint, last);
+    const after = this.trailing.get(batch);
+    if (after === undefined) return;
+    this.trailing.delete(batch);
+    this.trailing.set(last, after);
+  }
+
+  private stop(): Promise<void> {
+    this.stopping ??= this.stopNow();
+    return this.stopping;
+  }
+
+  private async stopNow(): Promise<void> {
     this.stopped = true;
     clearInterval(this.timer);
     await this.flush();
     // What the database would not take waits on disk for the next start.
     this.spoolClosed();
-    const lost = this.closed.reduce((n, b) => n + b.count, 0);
+    const lost = new Map<string, number>();
+    for (const batch of this.closed) {
+      const count = batch.count + (this.trailing.get(batch) ?? 0);
+      lost.set(batch.endpoint, (lost.get(batch.endpoint) ?? 0) + count);
+      this.trailing.delete(batch);
+    }
     this.closed = [];
-    if (lost > 0)
-      this.report({ kind: 'dropped', count: lost, message: 'still unwritten at shutdown' });
+    this.tail.clear();
+    const count = [...lost.values()].reduce((n, c) => n + c, 0);
+    if (count > 0)
+      this.report({
+        kind: 'dropped',
+        count,
+        message: 'still unwritten at shutdown',
+        reason: 'shutdown',
+        endpoints: [...lost].map(([endpoint, n]) => ({ endpoint, count: n })),
+      });
     this.spool?.close();
     await this.sink.close().catch(() => undefined);
   }
@@ -238,7 +381,9 @@ export class LogWriter {
   private close(batch: BatchBuilder): void {
     this.open.delete(batch.endpoint);
     if (batch.count === 0) return;
-    this.closed.push(batch.seal());
+    const sealed = batch.seal();
+    this.closed.push(sealed);
+    this.tail.set(sealed.endpoint, sealed);
     // Behind spooled batches, a batch goes to disk at once rather than wait for the database.
     if (this.spooling) this.spoolClosed();
   }
@@ -249,6 +394,19 @@ export class LogWriter {
     if (!spool) return;
     let count = 0;
     let batches = 0;
+    let endpoints = new Map<string, number>();
+    const reportSpooled = (): void => {
+      if (count > 0)
+        this.report({
+          kind: 'spooled',
+          count,
+          batches,
+          endpoints: [...endpoints].map(([endpoint, n]) => ({ endpoint, count: n })),
+        });
+      count = 0;
+      batches = 0;
+      endpoints = new Map();
+    };
     for (let batch = this.closed[0]; batch; batch = this.closed[0]) {
       try {
         if (!spool.append(batch)) break;
@@ -265,8 +423,12 @@ export class LogWriter {
       this.buffers.give(batch.chunks);
       count += batch.count;
       batches++;
+      endpoints.set(batch.endpoint, (endpoints.get(batch.endpoint) ?? 0) + batch.count);
+      // Predictions given up behind this batch are settled after it, before any that follow.
+      if (this.trailing.has(batch)) reportSpooled();
+      this.settled(batch);
     }
-    if (count > 0) this.report({ kind: 'spooled', count, batches });
+    reportSpooled();
   }
 
   private closeAll(): void {
@@ -284,30 +446,22 @@ export class LogWriter {
   }
 
   private async writeClosed(): Promise<void> {
-    const refused: Refusals = new Map();
     try {
-      await this.writeBatches(refused);
+      await this.writeBatches();
     } finally {
-      // One report per cause, not one per refused prediction.
-      for (const r of refused.values())
-        this.report({
-          kind: 'dropped',
-          count: r.count,
-          message: `PostgreSQL refused ${r.count === 1 ? 'a prediction' : `${r.count} predictions`} of ${r.endpoint}: ${r.cause}`,
-          spooled: r.spooled,
-        });
+      this.reportRefusals();
     }
   }
 
-  private async writeBatches(refused: Refusals): Promise<void> {
+  private async writeBatches(): Promise<void> {
     for (;;) {
       if (this.spooling) {
-        if (!(await this.replayOne(refused))) break;
+        if (!(await this.replayOne())) break;
         continue;
       }
       const batch = this.closed.shift();
       if (!batch) return;
-      const left = await this.writeSplitting([batch], refused, false);
+      const left = await this.writeSplitting([batch], false);
       if (left.length > 0) {
         this.closed.unshift(...left);
         break;
@@ -318,7 +472,7 @@ export class LogWriter {
   }
 
   /** Writes the spool's oldest batch; false when the database did not take it. */
-  private async replayOne(refused: Refusals): Promise<boolean> {
+  private async replayOne(): Promise<boolean> {
     const spool = this.spool;
     if (!spool) return true;
     if (this.replaying.length === 0) {
@@ -330,13 +484,15 @@ export class LogWriter {
           kind: 'dropped',
           count: read.count,
           message: `a spooled batch of ${read.endpoint} cannot be read back: ${read.reason}`,
+          reason: 'unreadable',
+          endpoints: [{ endpoint: read.endpoint, count: read.count }],
           spooled: true,
         });
         return true;
       }
       this.replaying = [read.batch];
     }
-    this.replaying = await this.writeSplitting(this.replaying, refused, true);
+    this.replaying = await this.writeSplitting(this.replaying, true);
     if (this.replaying.length > 0) return false;
     spool.ack();
     return true;
@@ -348,7 +504,6 @@ export class LogWriter {
    */
   private async writeSplitting(
     batches: readonly PreparedBatch[],
-    refused: Refusals,
     spooled: boolean,
   ): Promise<PreparedBatch[]> {
     const todo = [...batches];
@@ -364,10 +519,16 @@ export class LogWriter {
           event: stored?.event ?? null,
           spooled,
         });
+        if (!spooled) this.settled(batch);
       } catch (error) {
         if (writeFaultOf(error) === 'row') {
           todo.shift();
-          todo.unshift(...this.refused(batch, error, refused, spooled));
+          const halves = this.refused(batch, error, spooled);
+          if (spooled) {
+            // Settled when spooled: nothing to track.
+          } else if (halves.length > 0) this.replaced(batch, halves);
+          else this.settled(batch);
+          todo.unshift(...halves);
           continue;
         }
         this.attempted.add(batch);
@@ -385,12 +546,7 @@ export class LogWriter {
   }
 
   /** A batch with a refused value: its halves, or nothing when it is single (given up). */
-  private refused(
-    batch: PreparedBatch,
-    error: unknown,
-    refused: Refusals,
-    spooled: boolean,
-  ): PreparedBatch[] {
+  private refused(batch: PreparedBatch, error: unknown, spooled: boolean): PreparedBatch[] {
     if (batch.count > 1) {
       try {
         const halves = splitBatch(batch, this.buffers);
@@ -403,9 +559,9 @@ export class LogWriter {
     this.buffers.give(batch.chunks);
     const cause = writeErrorMessage(error);
     const key = `${batch.endpoint}\u0000${cause}\u0000${spooled}`;
-    const r = refused.get(key) ?? { endpoint: batch.endpoint, count: 0, cause, spooled };
+    const r = this.refusals.get(key) ?? { endpoint: batch.endpoint, count: 0, cause, spooled };
     r.count += batch.count;
-    refused.set(key, r);
+    this.refusals.set(key, r);
     return [];
   }
 }
@@ -428,6 +584,13 @@ export function startLogWriter(
     }
   }
   return new LogWriter(sink, options, report, spool);
+}
+
+/** Per endpoint, how many of the predictions are its (in the order endpoints first appear). */
+function countByEndpoint(records: readonly PredictionRecord[]): EndpointCount[] {
+  const counts = new Map<string, number>();
+  for (const p of records) counts.set(p.endpoint, (counts.get(p.endpoint) ?? 0) + 1);
+  return [...counts].map(([endpoint, count]) => ({ endpoint, count }));
 }
 
 function messageOf(error: unknown): string {

@@ -86,6 +86,23 @@ class MemorySink implements BatchSink {
   }
 }
 
+/**
+ * What the reports say of each prediction of `endpoint` received from the service, in the
+ * order they settle it: what the service's settlement counts (settlements.ts) rely on.
+ */
+function settledInOrder(reports: readonly WriterReport[], endpoint: string): string[] {
+  const told: string[] = [];
+  const push = (kind: string, n: number): void => {
+    for (let i = 0; i < n; i++) told.push(kind);
+  };
+  for (const r of reports) {
+    if (r.kind === 'written' && !r.spooled && r.endpoint === endpoint) push('written', r.count);
+    if ((r.kind === 'spooled' || (r.kind === 'dropped' && r.spooled !== true)) && r.endpoints)
+      for (const e of r.endpoints) if (e.endpoint === endpoint) push(r.kind, e.count);
+  }
+  return told;
+}
+
 describe('the prediction log writer', () => {
   let writer: LogWriter | undefined;
   const reports: WriterReport[] = [];
@@ -172,13 +189,21 @@ describe('the prediction log writer', () => {
       kind: 'dropped',
       count: 3,
       message: 'still unwritten at shutdown',
+      reason: 'shutdown',
+      endpoints: [{ endpoint: 'credit', count: 3 }],
     });
     expect(sink.closed).toBe(true);
-    send(w, [record(4)]);
+    send(w, [record(4), record(5, 'other')]);
+    while (reports.at(-1)?.kind !== 'dropped') await new Promise((r) => setImmediate(r));
     expect(reports.at(-1)).toEqual({
       kind: 'dropped',
-      count: 1,
+      count: 2,
       message: 'the writer has stopped',
+      reason: 'stopped',
+      endpoints: [
+        { endpoint: 'credit', count: 1 },
+        { endpoint: 'other', count: 1 },
+      ],
     });
   });
 
@@ -197,8 +222,16 @@ describe('the prediction log writer', () => {
         count: 1,
         message:
           'PostgreSQL refused a prediction of credit: new row violates check constraint "no_bad_rows" (SQLSTATE 23514)',
+        reason: 'refused',
+        endpoints: [{ endpoint: 'credit', count: 1 }],
         spooled: false,
       },
+    ]);
+    // Settled in the order received: the refused one between the ones around it.
+    expect(settledInOrder(reports, 'credit')).toEqual([
+      ...Array.from({ length: 4 }, () => 'written'),
+      'dropped',
+      ...Array.from({ length: 4 }, () => 'written'),
     ]);
     expect(reports.some((r) => r.kind === 'failed')).toBe(false);
     // Every other prediction is written, in order, in batches sealed with their own digest.
@@ -228,10 +261,30 @@ describe('the prediction log writer', () => {
     expect(sink.batches.at(-1)?.rows.startsWith('req-30\t')).toBe(true);
   });
 
+  it('gives up a prediction it cannot serialize after the ones received before it', async () => {
+    const w = start(100);
+    const bad = { ...record(3), createdAt: new Date(Number.NaN) };
+    send(w, [record(1), record(2), record(10, 'other'), bad, record(4)]);
+    w.handle({ kind: 'flush', id: 1 });
+    await answered('flushed', 1);
+    expect(reports.find((r) => r.kind === 'dropped')).toMatchObject({
+      count: 1,
+      reason: 'invalid',
+      endpoints: [{ endpoint: 'credit', count: 1 }],
+    });
+    expect(settledInOrder(reports, 'credit')).toEqual(['written', 'written', 'dropped', 'written']);
+    expect(settledInOrder(reports, 'other')).toEqual(['written']);
+  });
+
   it('drops and reports a message it cannot read, and goes on', async () => {
     const w = start(100);
     w.handle({ kind: 'records', packed: { count: 2, numbers: new Float64Array(3) } });
-    expect(reports[0]).toMatchObject({ kind: 'dropped', count: 2 });
+    expect(reports[0]).toMatchObject({
+      kind: 'dropped',
+      count: 2,
+      reason: 'unreadable',
+      endpoints: null,
+    });
     send(w, [record(1)]);
     w.handle({ kind: 'flush', id: 1 });
     await answered('flushed', 1);
@@ -309,7 +362,12 @@ describe('the prediction log writer', () => {
       first.handle({ kind: 'stop', id: 1 });
       await answered('stopped', 1);
       expect(reports.some((r) => r.kind === 'dropped')).toBe(false);
-      expect(reports).toContainEqual({ kind: 'spooled', count: 3, batches: 1 });
+      expect(reports).toContainEqual({
+        kind: 'spooled',
+        count: 3,
+        batches: 1,
+        endpoints: [{ endpoint: 'credit', count: 3 }],
+      });
       const second = start(100, spool);
       expect(reports[0]).toEqual({ kind: 'spool', count: 3, batches: 1 });
       send(second, [record(4)]);

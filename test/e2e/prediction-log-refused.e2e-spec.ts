@@ -76,9 +76,20 @@ describe('the prediction log, when PostgreSQL refuses one prediction', () => {
         message: expect.stringMatching(
           /^PostgreSQL refused a prediction of credit: .*no_refused.*\(SQLSTATE 23514\)$/,
         ) as unknown,
+        reason: 'refused',
+        endpoints: [{ endpoint: 'credit', count: 1 }],
         spooled: false,
       },
     ]);
+    // The refused one is settled in its place: after the 17 before it, before the 22 after.
+    const settled = reports.flatMap((r) =>
+      r.kind === 'written'
+        ? Array.from({ length: r.count }, () => 'written')
+        : r.kind === 'dropped'
+          ? Array.from({ length: r.count }, () => 'dropped')
+          : [],
+    );
+    expect(settled).toEqual(ids.map((id) => (id === 'refused' ? 'dropped' : 'written')));
     const { rows } = await db.query<{ request_id: string }>(
       `SELECT request_id FROM predictions ORDER BY id`,
     );

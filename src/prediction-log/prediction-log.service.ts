@@ -12,7 +12,7 @@ import { Database } from '../database/database.module.js';
 import { EndpointsService } from '../endpoints/endpoints.service.js';
 import { LedgerService } from '../ledger/ledger.service.js';
 import { GatehouseMetrics } from '../telemetry/metrics.js';
-import type { WriterReport } from './log-writer.js';
+import type { WriterDropReason, WriterReport } from './log-writer.js';
 import type { PredictionRecord } from './prediction.js';
 import {
   PredictionLogRepository,
@@ -21,6 +21,7 @@ import {
   type OutputScope,
 } from './prediction-log.repository.js';
 import { RecordPacker } from './record-codec.js';
+import { Settlements, type LogDropReason, type LogOutcome } from './settlements.js';
 import { startWriter, type WriterHost } from './writer-host.js';
 
 export interface PredictionLogStats {
@@ -46,6 +47,31 @@ export interface PredictionLogStats {
 }
 
 const DROP_REPORT_INTERVAL_MS = 10_000;
+
+const WRITTEN: LogOutcome = { kind: 'written' };
+const SPOOLED: LogOutcome = { kind: 'spooled' };
+const DISABLED: LogOutcome = { kind: 'dropped', reason: 'disabled', message: 'the log is off' };
+const SHUTTING_DOWN: LogOutcome = {
+  kind: 'dropped',
+  reason: 'shutting-down',
+  message: 'the service is shutting down',
+};
+const QUEUE_FULL: LogOutcome = {
+  kind: 'dropped',
+  reason: 'queue-full',
+  message: 'the log queue is full',
+};
+
+/** What a prediction the writer gave up tells its caller. */
+const DROP_REASONS: Readonly<Record<WriterDropReason, LogDropReason>> = {
+  refused: 'refused',
+  invalid: 'invalid',
+  // Which predictions of a hand-over it could not read were whose is unknown: the writer is
+  // replaced, as one that failed, and what it held is given up.
+  unreadable: 'writer-lost',
+  stopped: 'shutting-down',
+  shutdown: 'shutting-down',
+};
 const RETENTION_INTERVAL_MS = 60 * 60_000;
 const RETENTION_FIRST_RUN_MS = 30_000;
 const PURGE_CHUNK = 10_000;
@@ -93,6 +119,8 @@ export class PredictionLog implements OnApplicationBootstrap, OnApplicationShutd
     batches: 0,
     purged: 0,
   };
+  /** Callers of `recordDurably` waiting for their prediction's outcome. */
+  private readonly settlements = new Settlements();
   /** Flush and stop requests waiting for the writer's answer, by id. */
   private readonly answers = new Map<number, () => void>();
   private nextRequest = 0;
@@ -153,7 +181,27 @@ export class PredictionLog implements OnApplicationBootstrap, OnApplicationShutd
 
   /** Queues a prediction; never throws, never waits. False: it was not kept (dropped, counted). */
   record(prediction: PredictionRecord): boolean {
-    if (!this.options.enabled) return false;
+    return this.accept(prediction) === null;
+  }
+
+  /**
+   * Queues a prediction as `record` does, and tells when it is safe: `written` once committed
+   * to the log, `spooled` once on disk in the spool (written when the database is back, even
+   * after a restart), `dropped` with the reason when it will not be kept — refused at once
+   * (log off, queue full, shutting down), or later (PostgreSQL refused a value, the writer's
+   * thread failed, still unwritten at shutdown). Resolves exactly once and never rejects;
+   * every caller still waiting when the log stops or loses its writer is told `dropped`. While
+   * the database is away and there is no spool, the answer waits with the prediction.
+   */
+  recordDurably(prediction: PredictionRecord): Promise<LogOutcome> {
+    const refused = this.accept(prediction);
+    if (refused) return Promise.resolve(refused);
+    return this.settlements.outcomeOfLast(prediction.endpoint);
+  }
+
+  /** Queues a prediction; null when accepted, else why it was dropped (counted). */
+  private accept(prediction: PredictionRecord): LogOutcome | null {
+    if (!this.options.enabled) return DISABLED;
     if (this.stopped) {
       // A request answered while the service shuts down: its prediction is not the queue's.
       this.counts.dropped++;
@@ -163,20 +211,22 @@ export class PredictionLog implements OnApplicationBootstrap, OnApplicationShutd
           'shutting down: predictions of requests still being answered are not recorded',
         );
       }
-      return false;
+      return SHUTTING_DOWN;
     }
     if (this.queued >= this.options.queueLimit) {
       this.counts.dropped++;
       this.reportDrops();
-      return false;
+      return QUEUE_FULL;
     }
     try {
       this.packer.add(prediction);
     } catch (error) {
       this.counts.dropped++;
-      PredictionLog.logger.error(`a prediction could not be recorded: ${messageOf(error)}`);
-      return false;
+      const message = `a prediction could not be recorded: ${messageOf(error)}`;
+      PredictionLog.logger.error(message);
+      return { kind: 'dropped', reason: 'invalid', message };
     }
+    this.settlements.accept(prediction.endpoint);
     this.queued++;
     this.counts.accepted++;
     if (this.packer.count >= HANDOVER_ROWS) this.handOver();
@@ -184,7 +234,7 @@ export class PredictionLog implements OnApplicationBootstrap, OnApplicationShutd
       this.handoverTimer ??= setTimeout(() => {
         this.handOver();
       }, HANDOVER_MS);
-    return true;
+    return null;
   }
 
   stats(): PredictionLogStats {
@@ -272,6 +322,8 @@ export class PredictionLog implements OnApplicationBootstrap, OnApplicationShutd
       );
       this.queued = 0;
     }
+    // The writer has answered all it will: whoever still waits is told now.
+    this.settlements.settleAll(SHUTTING_DOWN);
   }
 
   private startWriter(): WriterHost {
@@ -286,7 +338,9 @@ export class PredictionLog implements OnApplicationBootstrap, OnApplicationShutd
       },
       {
         report: (report) => {
-          this.onReport(report);
+          // A writer replaced (lost) may still have sent reports: its predictions were settled
+          // as lost with it, and its answers to flush and stop were given.
+          if (this.writer === writer || report.kind === 'read') this.onReport(report);
         },
         lost: (error) => {
           this.onWriterLost(writer, error);
@@ -309,6 +363,7 @@ export class PredictionLog implements OnApplicationBootstrap, OnApplicationShutd
     }
     this.writer ??= this.startWriter();
     this.writer.send({ kind: 'records', packed });
+    this.settlements.handedOver();
   }
 
   /** Sends a flush or a stop and waits for its answer. */
@@ -333,7 +388,10 @@ export class PredictionLog implements OnApplicationBootstrap, OnApplicationShutd
           this.spooled -= report.count;
           if (this.spooled === 0)
             PredictionLog.logger.log('the spool is written out: the log is up to date again');
-        } else this.queued -= report.count;
+        } else {
+          this.queued -= report.count;
+          this.settle(report.endpoint, report.count, WRITTEN);
+        }
         this.counts.written += report.count;
         this.counts.batches++;
         if (!report.event) return;
@@ -365,6 +423,7 @@ export class PredictionLog implements OnApplicationBootstrap, OnApplicationShutd
       }
       case 'spooled':
         this.queued -= report.count;
+        for (const e of report.endpoints) this.settle(e.endpoint, e.count, SPOOLED);
         if (this.spooled === 0)
           PredictionLog.logger.warn(
             'the database cannot take the log: predictions are spooled to disk until it can',
@@ -392,6 +451,20 @@ export class PredictionLog implements OnApplicationBootstrap, OnApplicationShutd
         PredictionLog.logger.error(
           `${report.count} predictions were not written: ${report.message}`,
         );
+        if (report.spooled) return;
+        if (report.endpoints) {
+          const outcome: LogOutcome = {
+            kind: 'dropped',
+            reason: DROP_REASONS[report.reason],
+            message: report.message,
+          };
+          for (const e of report.endpoints) this.settle(e.endpoint, e.count, outcome);
+        } else if (this.writer) {
+          // Whose predictions these were is unknown, so no later count could be trusted.
+          const writer = this.writer;
+          this.onWriterLost(writer, new Error(`a hand-over could not be read: ${report.message}`));
+          void writer.terminate();
+        }
         return;
       case 'read':
         this.packer.give(report.numbers);
@@ -414,8 +487,22 @@ export class PredictionLog implements OnApplicationBootstrap, OnApplicationShutd
     PredictionLog.logger.error(
       `the prediction log's writer failed, ${lost} predictions are lost: ${error.message}`,
     );
+    this.settlements.settleHandedOver({
+      kind: 'dropped',
+      reason: 'writer-lost',
+      message: `the log's writer failed: ${error.message}`,
+    });
     for (const answer of this.answers.values()) answer();
     this.answers.clear();
+  }
+
+  /** Tells the callers waiting for these predictions; the writer names only ones it holds. */
+  private settle(endpoint: string, count: number, outcome: LogOutcome): void {
+    const beyond = this.settlements.settle(endpoint, count, outcome);
+    if (beyond > 0)
+      PredictionLog.logger.error(
+        `the log's writer settled ${beyond} more predictions of ${endpoint} than it was given`,
+      );
   }
 
   /**

@@ -18,6 +18,7 @@ import { PredictionLogPolicy1764600000000 } from './1764600000000-PredictionLogP
 import { ModelVersionMetadata1764610000000 } from './1764610000000-ModelVersionMetadata.js';
 import { DatasetColumnarFile1764620000000 } from './1764620000000-DatasetColumnarFile.js';
 import { EvaluationTimings1764630000000 } from './1764630000000-EvaluationTimings.js';
+import { StreamBindings1764640000000 } from './1764640000000-StreamBindings.js';
 
 /**
  * Every migration, oldest first. A landed migration is never edited: a schema change is a new
@@ -44,4 +45,5 @@ export const MIGRATIONS = [
   ModelVersionMetadata1764610000000,
   DatasetColumnarFile1764620000000,
   EvaluationTimings1764630000000,
+  StreamBindings1764640000000,
 ];

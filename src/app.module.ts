@@ -29,6 +29,7 @@ import { PromotionsModule } from './promotions/promotions.module.js';
 import { RegistryModule } from './registry/registry.module.js';
 import { ReportsModule } from './reports/reports.module.js';
 import { RolloutsModule } from './rollouts/rollouts.module.js';
+import { StreamingModule } from './streaming/streaming.module.js';
 import { TelemetryModule } from './telemetry/telemetry.module.js';
 
 @Module({})
@@ -66,6 +67,7 @@ export class AppModule {
         FeedbackModule,
         DriftModule,
         ReportsModule,
+        StreamingModule,
       ],
     };
   }

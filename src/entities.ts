@@ -12,6 +12,7 @@ import { PromotionRequestEntity } from './promotions/promotion-request.entity.js
 import { ModelVersionEntity } from './registry/model-version.entity.js';
 import { ModelEntity } from './registry/model.entity.js';
 import { RolloutEntity } from './rollouts/rollout.entity.js';
+import { StreamBindingEntity } from './streaming/stream-binding.entity.js';
 
 /**
  * Every TypeORM entity, in one list: each domain folder owns its tables, and the data source
@@ -33,4 +34,5 @@ export const ENTITIES = [
   RolloutEntity,
   ConsoleSessionEntity,
   ConsoleSignInEntity,
+  StreamBindingEntity,
 ];

@@ -1,6 +1,11 @@
 import { ArgsType, Field, Int, ObjectType, registerEnumType } from '@nestjs/graphql';
 import { PageArgs } from '../common/pagination.js';
-import { TRAFFIC_MODES, type PredictionLogPolicy, type TrafficMode } from './endpoint.entity.js';
+import {
+  TRAFFIC_MODES,
+  type EndpointEntity,
+  type PredictionLogPolicy,
+  type TrafficMode,
+} from './endpoint.entity.js';
 
 export const TrafficModeEnum = Object.fromEntries(TRAFFIC_MODES.map((m) => [m, m])) as {
   [K in TrafficMode]: K;
@@ -85,4 +90,24 @@ export class EndpointPageModel {
 export class EndpointsArgs extends PageArgs {
   @Field(() => String, { nullable: true, description: 'Only endpoints of this model.' })
   model?: string | null;
+}
+
+/** An endpoint as the API shows it, given its model's name (kept in the registry). */
+export function endpointModelOf(row: EndpointEntity, model: string): EndpointModel {
+  return {
+    id: row.id,
+    name: row.name,
+    model,
+    liveVersion: row.liveVersion,
+    candidateVersion: row.candidateVersion,
+    standbyVersion: row.standbyVersion,
+    mode: row.mode,
+    candidateWeight: row.candidateWeight,
+    shadowSample: row.shadowSample,
+    revision: row.revision,
+    predictionLogPolicy: row.predictionLogPolicy,
+    createdBy: row.createdBy,
+    createdAt: row.createdAt,
+    updatedAt: row.updatedAt,
+  };
 }

@@ -4,6 +4,7 @@ import type { Principal } from '../auth/principal.js';
 import { RegistryService } from '../registry/registry.service.js';
 import type { EndpointEntity, PredictionLogPolicy } from './endpoint.entity.js';
 import {
+  endpointModelOf,
   EndpointModel,
   EndpointPageModel,
   EndpointsArgs,
@@ -73,23 +74,4 @@ export class EndpointsResolver {
     const names = await this.registry.modelNames(rows.map((r) => r.modelId));
     return rows.map((r) => endpointModelOf(r, names.get(r.modelId) ?? ''));
   }
-}
-
-function endpointModelOf(row: EndpointEntity, model: string): EndpointModel {
-  return {
-    id: row.id,
-    name: row.name,
-    model,
-    liveVersion: row.liveVersion,
-    candidateVersion: row.candidateVersion,
-    standbyVersion: row.standbyVersion,
-    mode: row.mode,
-    candidateWeight: row.candidateWeight,
-    shadowSample: row.shadowSample,
-    revision: row.revision,
-    predictionLogPolicy: row.predictionLogPolicy,
-    createdBy: row.createdBy,
-    createdAt: row.createdAt,
-    updatedAt: row.updatedAt,
-  };
 }

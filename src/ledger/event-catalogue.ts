@@ -120,6 +120,27 @@ export type EndpointLogPolicyChangedPayload = {
   readonly reason: string;
 };
 
+/**
+ * An endpoint bound to a NATS JetStream input: where its requests are read from (subject,
+ * stream, durable consumer), where answers and poison messages go, the in-flight bound.
+ */
+export type EndpointStreamBoundPayload = {
+  readonly endpoint: string;
+  readonly inputSubject: string;
+  readonly stream: string;
+  readonly consumer: string;
+  readonly outputSubject: string;
+  readonly deadLetterSubject: string;
+  readonly maxAckPending: number;
+  readonly reason: string;
+};
+
+/** An endpoint's stream binding removed: it reads no more requests from the stream. */
+export type EndpointStreamUnboundPayload = {
+  readonly endpoint: string;
+  readonly reason: string;
+};
+
 /** An endpoint's whole traffic state. */
 export type TrafficPayload = {
   readonly liveVersion: number | null;
@@ -566,6 +587,8 @@ export type LedgerEvents = JsonPayloads<{
   'model.version.registered': ModelVersionRegisteredPayload;
   'endpoint.created': EndpointCreatedPayload;
   'endpoint.log_policy.changed': EndpointLogPolicyChangedPayload;
+  'endpoint.stream.bound': EndpointStreamBoundPayload;
+  'endpoint.stream.unbound': EndpointStreamUnboundPayload;
   'deployment.live.changed': DeploymentChangedPayload;
   'deployment.traffic.changed': DeploymentChangedPayload;
   'predictions.logged': PredictionsLoggedPayload;
@@ -630,6 +653,8 @@ export const LEDGER_EVENT_TYPES = Object.keys({
   'model.version.registered': true,
   'endpoint.created': true,
   'endpoint.log_policy.changed': true,
+  'endpoint.stream.bound': true,
+  'endpoint.stream.unbound': true,
   'deployment.live.changed': true,
   'deployment.traffic.changed': true,
   'predictions.logged': true,

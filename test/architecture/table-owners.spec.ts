@@ -35,6 +35,7 @@ const OWNERS: Readonly<Record<string, string>> = {
   audit_reports: 'reports',
   console_sessions: 'console-auth',
   console_sign_ins: 'console-auth',
+  stream_bindings: 'streaming',
 };
 
 /**

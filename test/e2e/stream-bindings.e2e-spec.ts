@@ -40,7 +40,9 @@ describe('stream bindings', () => {
   /** The next NOTIFY on the endpoints channel, as every replica's router hears it. */
   function nextNotification(): Promise<{ channel: string; payload: string | undefined }> {
     return new Promise((resolve) => {
-      db.once('notification', (n) => resolve({ channel: n.channel, payload: n.payload }));
+      db.once('notification', (n) => {
+        resolve({ channel: n.channel, payload: n.payload });
+      });
     });
   }
 

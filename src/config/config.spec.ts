@@ -41,6 +41,16 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ DATABASE_URL: 'mysql://u:secret@h/db' })).not.toThrow(/secret/);
   });
 
+  it('reads the NATS servers for streaming, off when unset, never echoing a URL back', () => {
+    expect(loadConfig({}).streaming.natsServers).toBeUndefined();
+    expect(
+      loadConfig({ GATEHOUSE_NATS_URL: 'nats://a:4222, tls://b:4222' }).streaming.natsServers,
+    ).toEqual(['nats://a:4222', 'tls://b:4222']);
+    const attempt = () => loadConfig({ GATEHOUSE_NATS_URL: 'nats://a:4222,http://u:secret@b' });
+    expect(attempt).toThrow(/^GATEHOUSE_NATS_URL: expected a nats:\/\/ or tls:\/\/ URL/);
+    expect(attempt).not.toThrow(/secret/);
+  });
+
   it('turns the dev issuer off in production unless enabled explicitly', () => {
     const external = {
       GATEHOUSE_JWKS_URL: 'https://idp/jwks',

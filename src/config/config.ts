@@ -32,6 +32,7 @@ export interface Config {
   readonly predictionLog: PredictionLogConfig;
   readonly batch: BatchConfig;
   readonly rollouts: RolloutsConfig;
+  readonly streaming: StreamingConfig;
   readonly telemetry: TelemetryConfig;
   readonly log: LogConfig;
 }
@@ -146,6 +147,15 @@ export interface RolloutsConfig {
    * before the rollout pauses itself: the stage is not judged on metrics that stopped arriving.
    */
   readonly staleMetricsTicks: number;
+}
+
+/** Stream-bound endpoints: requests read from a message broker and answered onto it. */
+export interface StreamingConfig {
+  /**
+   * The NATS servers (`nats://` or `tls://`, several for a cluster, tried in turn); unset:
+   * streaming is off and no endpoint reads from a stream. Secret: a URL may carry a password.
+   */
+  readonly natsServers: readonly string[] | undefined;
 }
 
 export interface BatchConfig {
@@ -355,6 +365,9 @@ export function loadConfig(env: Env, cwd: string = process.cwd()): Config {
       controller: read.boolean('GATEHOUSE_ROLLOUT_CONTROLLER', true),
       staleMetricsTicks: read.integer('GATEHOUSE_ROLLOUT_STALE_METRICS_TICKS', 30, 1, 100_000),
     },
+    streaming: {
+      natsServers: read.optionalNatsUrls('GATEHOUSE_NATS_URL'),
+    },
     telemetry: {
       serviceName: read.string('OTEL_SERVICE_NAME', 'gatehouse'),
       otlpTracesEndpoint: otlpTracesEndpoint(read),
@@ -536,6 +549,26 @@ class EnvReader {
       throw new ConfigError(name, 'an http(s) URL', value);
     }
     return value;
+  }
+
+  /**
+   * A comma-separated list of NATS server URLs. Never echoes the value back: a URL may carry a
+   * user and password.
+   */
+  optionalNatsUrls(name: string): string[] | undefined {
+    const value = this.raw(name);
+    if (value === undefined) return undefined;
+    const urls = value.split(',').map((s) => s.trim());
+    for (const url of urls) {
+      if (!URL.canParse(url) || !/^(nats|tls):$/.test(new URL(url).protocol)) {
+        throw new ConfigError(
+          name,
+          'a nats:// or tls:// URL, or several separated by commas',
+          undefined,
+        );
+      }
+    }
+    return urls;
   }
 
   /** Never echoes the value back: a database URL may carry a password. */

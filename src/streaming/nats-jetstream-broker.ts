@@ -110,6 +110,7 @@ export class NatsJetStreamBroker implements StreamBroker {
         `maxInFlight: ${maxInFlight} is more than maxAckPending (${maxAckPending})`,
       );
     await this.ensureInputStream(source);
+    if (source.subject !== undefined) this.capturedBy.delete(source.subject);
     await this.ensureConsumer(source, {
       max_ack_pending: maxAckPending,
       ack_wait: nanos(positiveInteger(options.ackWaitMs ?? DEFAULT_ACK_WAIT_MS, 'ackWaitMs')),
@@ -373,7 +374,9 @@ class PullSubscription implements Subscription {
         clearTimeout(this.retryTimer.timer);
         this.retryTimer.wake();
       }
-      await this.batch?.close();
+      // Not awaited here: the pull's close resolves once its messages have been iterated, and
+      // the loop awaited next is what iterates them.
+      void this.batch?.close();
       await this.loop;
       await Promise.all([...this.inFlight]);
       this.onStopped();
@@ -390,14 +393,16 @@ class PullSubscription implements Subscription {
           max_messages: this.maxInFlight - this.inFlight.size,
           expires: PULL_EXPIRES_MS,
         });
-        // stop() may have come while the pull request was being made.
-        if (this.isStopped()) await this.batch.close();
+        // stop() may have come while the pull request was being made; the loop below then
+        // gives back what still arrives and ends with the pull.
+        if (this.isStopped()) void this.batch.close();
         for await (const msg of this.batch) {
           if (this.isStopped()) await this.giveBack(msg);
           else this.dispatch(msg);
         }
       } catch (error) {
-        if (this.isStopped()) break;
+        // A connection closed for good (not one reconnecting) delivers nothing more.
+        if (this.isStopped() || this.nc.isClosed()) break;
         // The connection dropped, or the consumer was deleted: the client reconnects by itself,
         // so pulling again a moment later resumes; a deleted consumer keeps failing and says so.
         this.report(error, 'pulling messages failed; retrying');
@@ -491,7 +496,9 @@ class JetStreamInboundMessage implements InboundMessage {
 
   async term(reason: string): Promise<void> {
     if (!this.claim()) return;
-    this.msg.term(reason);
+    // A server before 2.11 does not read `+TERM <reason>` as a term at all and ignores it, so
+    // the message would come back until max deliver; to it the reason is not sent.
+    this.msg.term(serverAtLeast(this.nc, 2, 11) ? reason : undefined);
     await this.nc.flush();
   }
 
@@ -500,6 +507,11 @@ class JetStreamInboundMessage implements InboundMessage {
     this.settled = true;
     return true;
   }
+}
+
+function serverAtLeast(nc: NatsConnection, major: number, minor: number): boolean {
+  const [m = 0, n = 0] = (nc.info?.version ?? '0.0.0').split('.').map(Number);
+  return m > major || (m === major && n >= minor);
 }
 
 function captures(subjects: readonly string[] | undefined, subject: string): boolean {

@@ -178,7 +178,7 @@ export class InferLane {
       const endpointFault = textFault(endpoint);
       if (endpointFault) throw new BadInputError('endpoint', endpointFault);
       checkMediaType(request.headers['content-type']);
-      const body = parseBody(await readBody(request, this.options.bodyLimitBytes));
+      const body = parseInferBody(await readBody(request, this.options.bodyLimitBytes));
       const routingKey = request.headers['x-routing-key'];
       const answer = await inference.infer(
         endpoint,
@@ -288,7 +288,7 @@ function readBody(request: IncomingMessage, limit: number): Promise<string> {
  * `__proto__` member, or a `constructor` member holding a `prototype`. Only bodies that
  * mention either are parsed with the (slower) reviver.
  */
-function parseBody(text: string): unknown {
+export function parseInferBody(text: string): unknown {
   if (text === '') throw new BadInputError('body', 'is empty; send the inference request as JSON');
   const body = parseJson(text);
   // NUL and unpaired surrogates can only arrive as \u escapes (a raw control character is not

@@ -2,9 +2,14 @@ import { Inject, Injectable, Logger, type OnApplicationShutdown } from '@nestjs/
 import { ArmMetricsRecorder } from '../arm-metrics/arm-metrics-recorder.service.js';
 import { CONFIG } from '../config/config.module.js';
 import type { Config } from '../config/config.js';
-import type { LoggedTensor, PredictionArm } from '../prediction-log/prediction.js';
+import type {
+  LoggedTensor,
+  PredictionArm,
+  PredictionRecord,
+} from '../prediction-log/prediction.js';
 import { PredictionLog } from '../prediction-log/prediction-log.service.js';
 import { roundLatency } from '../prediction-log/prediction-digest.js';
+import type { LogOutcome } from '../prediction-log/settlements.js';
 import { ModelRuntime } from '../runtime/model-runtime.service.js';
 import { scoresOf } from '../runtime/scoring.js';
 import type { TensorSpec } from '../runtime/tensor-spec.js';
@@ -67,6 +72,19 @@ export interface ModelReadiness {
 /** Model errors can quote whole graphs; the log and the client get the start of it. */
 const MAX_ERROR_LENGTH = 1000;
 
+/**
+ * How an answered request's prediction goes into the log: queued (`record`, never waiting) or
+ * queued with its outcome awaited (`recordDurably`). False: it was not kept.
+ */
+type Recorder = (prediction: PredictionRecord) => boolean;
+
+/** A streamed request's answer, the arm that gave it, and its prediction's fate in the log. */
+export interface DurableAnswer {
+  readonly response: InferResponse;
+  readonly arm: 'live' | 'candidate';
+  readonly logged: Promise<LogOutcome>;
+}
+
 /** How a version's run is made: on this thread (live) or on a candidate thread. */
 type Run = (request: CheckedRequest) => Promise<Ran>;
 
@@ -118,6 +136,39 @@ export class InferenceService implements OnApplicationShutdown {
   }
 
   async infer(endpoint: string, body: unknown, routingKeyHeader?: string): Promise<InferResponse> {
+    const routed = await this.route(endpoint, body, routingKeyHeader, undefined, (prediction) =>
+      this.log.record(prediction),
+    );
+    return routed.response;
+  }
+
+  /**
+   * A request that arrived on a stream: answered exactly as `infer` answers it (the same
+   * routing, shadow copy and metrics), under `requestId`, and its prediction recorded so that
+   * `logged` tells once it is written or spooled, or why it was dropped: a stream message is
+   * acknowledged only then.
+   */
+  async inferDurably(
+    endpoint: string,
+    body: unknown,
+    options: { readonly routingKey?: string; readonly requestId: string },
+  ): Promise<DurableAnswer> {
+    let logged: Promise<LogOutcome> | undefined;
+    const routed = await this.route(endpoint, body, options.routingKey, options.requestId, (p) => {
+      logged = this.log.recordDurably(p);
+      return true;
+    });
+    if (logged === undefined) throw new Error('an answered request was not recorded');
+    return { ...routed, logged };
+  }
+
+  private async route(
+    endpoint: string,
+    body: unknown,
+    routingKeyHeader: string | undefined,
+    requestId: string | undefined,
+    record: Recorder,
+  ): Promise<{ response: InferResponse; arm: 'live' | 'candidate' }> {
     const envelope = readEnvelope(body);
     const state = this.router.peek(endpoint) ?? (await this.router.state(endpoint));
     const key = routingKeyHeader || envelope.routingKey;
@@ -127,9 +178,9 @@ export class InferenceService implements OnApplicationShutdown {
     let served = arm === 'candidate' ? state.candidate : state.live;
     if (!served) throw new NoLiveVersionError(endpoint);
     let request = checkTensors(envelope, served.signature, this.maxRows);
-    const logged = state.predictionLogPolicy === 'required';
+    const required = state.predictionLogPolicy === 'required';
     // Refused before the model runs when the log is known to be full already.
-    if (logged && !this.log.accepting()) this.refuseUnlogged(endpoint);
+    if (required && !this.log.accepting()) this.refuseUnlogged(endpoint);
     let run = this.onThisThread(served);
     if (arm === 'candidate') {
       const queued = this.candidates.run('candidate', served.artifactSha256, request.inputs);
@@ -143,10 +194,20 @@ export class InferenceService implements OnApplicationShutdown {
         run = this.onThisThread(served);
       }
     }
-    const id = envelope.id ?? uuidV7();
-    const answered = await this.answer(endpoint, served, arm, request, id, keyHash, envelope, run);
+    const id = requestId ?? envelope.id ?? uuidV7();
+    const answered = await this.answer(
+      endpoint,
+      served,
+      arm,
+      request,
+      id,
+      keyHash,
+      envelope,
+      run,
+      record,
+    );
     // The log filled while the model ran: the answer, unlogged, is not sent.
-    if (logged && !answered.logged) this.refuseUnlogged(endpoint);
+    if (required && !answered.logged) this.refuseUnlogged(endpoint);
     if (state.candidate && isMirrored(state.split, bucket)) {
       const candidate = state.candidate;
       const live = { version: served, scores: answered.scores };
@@ -156,10 +217,13 @@ export class InferenceService implements OnApplicationShutdown {
       else this.metrics.shadowDropped({ endpoint, version: candidate.version, arm: 'shadow' });
     }
     return {
-      id,
-      model_name: endpoint,
-      model_version: String(served.version),
-      outputs: answered.outputs,
+      response: {
+        id,
+        model_name: endpoint,
+        model_version: String(served.version),
+        outputs: answered.outputs,
+      },
+      arm,
     };
   }
 
@@ -218,6 +282,7 @@ export class InferenceService implements OnApplicationShutdown {
     routingKeyHash: string | null,
     envelope: InferEnvelope,
     run: Run,
+    record: Recorder,
   ): Promise<Answered> {
     const started = performance.now();
     const createdAt = new Date();
@@ -257,7 +322,7 @@ export class InferenceService implements OnApplicationShutdown {
       const reason = messageOf(error);
       const latencyMs = performance.now() - started;
       this.metrics.record({ ...observed, latencyMs, failed: true, scores: null });
-      this.log.record({
+      record({
         requestId,
         endpoint,
         modelVersion: served.version,
@@ -273,7 +338,7 @@ export class InferenceService implements OnApplicationShutdown {
     }
     const latencyMs = ran.latencyMs ?? performance.now() - started;
     this.metrics.record({ ...observed, latencyMs, failed: false, scores });
-    const logged = this.log.record({
+    const logged = record({
       requestId,
       endpoint,
       modelVersion: served.version,
@@ -348,6 +413,7 @@ export class InferenceService implements OnApplicationShutdown {
         routingKeyHash,
         envelope,
         () => queued,
+        (prediction) => this.log.record(prediction),
       );
       const agreement = agreementOf(live, candidate, answered.scores);
       if (agreement)

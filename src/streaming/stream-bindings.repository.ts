@@ -21,6 +21,10 @@ export class StreamBindingsRepository {
     return manager.findOneBy(StreamBindingEntity, { endpointId });
   }
 
+  all(): Promise<StreamBindingEntity[]> {
+    return this.manager.find(StreamBindingEntity);
+  }
+
   /** The binding that reads through this durable consumer of this stream, if any. */
   byConsumer(
     manager: EntityManager,

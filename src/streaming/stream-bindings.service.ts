@@ -16,6 +16,29 @@ import {
 } from './stream-binding-rules.js';
 import { StreamBindingsRepository } from './stream-bindings.repository.js';
 
+/** A binding with its endpoint's name: what a replica runs. */
+export interface BoundEndpoint {
+  readonly endpoint: string;
+  readonly inputSubject: string;
+  readonly stream: string;
+  readonly consumer: string;
+  readonly outputSubject: string;
+  readonly deadLetterSubject: string;
+  readonly maxAckPending: number;
+}
+
+function boundOf(endpoint: string, b: StreamBindingEntity): BoundEndpoint {
+  return {
+    endpoint,
+    inputSubject: b.inputSubject,
+    stream: b.stream,
+    consumer: b.consumer,
+    outputSubject: b.outputSubject,
+    deadLetterSubject: b.deadLetterSubject,
+    maxAckPending: b.maxAckPending,
+  };
+}
+
 /**
  * Binds endpoints to NATS JetStream inputs and unbinds them. Each change is committed with its
  * ledger event and announced to every replica; the endpoint's row lock makes the changes of one
@@ -99,6 +122,23 @@ export class StreamBindingsService {
       });
       return endpoint;
     });
+  }
+
+  /** Every binding, with its endpoint's name: what each replica runs. */
+  async allBound(): Promise<BoundEndpoint[]> {
+    const [bindings, endpoints] = await Promise.all([this.repository.all(), this.endpoints.all()]);
+    const names = new Map(endpoints.map((e) => [e.id, e.name]));
+    return bindings.flatMap((b) => {
+      const name = names.get(b.endpointId);
+      return name === undefined ? [] : [boundOf(name, b)];
+    });
+  }
+
+  /** The named endpoint's binding, or null when it is unbound or does not exist. */
+  async boundEndpoint(name: string): Promise<BoundEndpoint | null> {
+    const endpoint = await this.endpoints.byName(name);
+    const binding = endpoint && (await this.repository.byEndpoint(endpoint.id));
+    return binding ? boundOf(name, binding) : null;
   }
 
   /** The endpoint's binding, or null when it reads from no stream. */

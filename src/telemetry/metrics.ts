@@ -66,6 +66,7 @@ export const METRIC_NAMES = {
   driftFeaturePsi: 'gatehouse.drift.feature.psi',
   driftScorePsi: 'gatehouse.drift.score.psi',
   driftAlerts: 'gatehouse.drift.alerts',
+  streamMessages: 'gatehouse.stream.messages',
 } as const;
 
 export class GatehouseMetrics {
@@ -87,6 +88,7 @@ export class GatehouseMetrics {
   private readonly driftFeaturePsi: Gauge;
   private readonly driftScorePsi: Gauge;
   private readonly driftAlerts: Counter;
+  private readonly streamMessages: Counter;
   /** Per endpoint, the stage last reported, so the previous one can be set back to 0. */
   private readonly stages = new Map<string, string>();
   /** Callbacks to remove when the application closes (the meter may outlive it). */
@@ -169,6 +171,11 @@ export class GatehouseMetrics {
     this.driftAlerts = meter.createCounter(n.driftAlerts, {
       description: 'Drift episodes opened (drift.alert events written) by this replica.',
       unit: '{alert}',
+    });
+    this.streamMessages = meter.createCounter(n.streamMessages, {
+      description:
+        'Stream messages settled by this replica: answered (by arm), dead-lettered or put back to be delivered again.',
+      unit: '{message}',
     });
   }
 
@@ -268,6 +275,11 @@ export class GatehouseMetrics {
 
   recordDriftAlert(endpoint: string, version: number): void {
     this.driftAlerts.add(1, { endpoint, version: String(version) });
+  }
+
+  /** One stream message settled: `answered` (with its arm), `dead-lettered` or `retried`. */
+  recordStreamMessage(endpoint: string, outcome: string, arm?: string): void {
+    this.streamMessages.add(1, { endpoint, outcome, ...(arm === undefined ? {} : { arm }) });
   }
 
   /** Reads the prediction log's counters at each scrape instead of on every prediction. */

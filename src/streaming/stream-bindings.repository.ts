@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
-import { DataSource, type EntityManager } from 'typeorm';
+import { DataSource, QueryFailedError, type EntityManager } from 'typeorm';
+import { ConflictError } from '../common/errors.js';
 import { ENDPOINTS_CHANNEL } from '../endpoints/endpoint-events.js';
 import { StreamBindingEntity } from './stream-binding.entity.js';
 
@@ -39,7 +40,17 @@ export class StreamBindingsRepository {
    * endpoint changes on (NOTIFY is sent at commit, so never for a change rolled back).
    */
   async insert(manager: EntityManager, row: NewStreamBinding, endpoint: string): Promise<void> {
-    await manager.insert(StreamBindingEntity, row);
+    try {
+      await manager.insert(StreamBindingEntity, row);
+    } catch (error) {
+      // Another endpoint bound the same consumer between the service's check and this insert.
+      if (isSharedConsumerViolation(error))
+        throw new ConflictError(
+          `consumer ${row.consumer} of stream ${row.stream} already reads for another endpoint: two endpoints on one durable consumer would each get part of its messages`,
+          { stream: row.stream, consumer: row.consumer },
+        );
+      throw error;
+    }
     await manager.query('SELECT pg_notify($1, $2)', [ENDPOINTS_CHANNEL, endpoint]);
   }
 
@@ -48,4 +59,14 @@ export class StreamBindingsRepository {
     await manager.delete(StreamBindingEntity, { endpointId });
     await manager.query('SELECT pg_notify($1, $2)', [ENDPOINTS_CHANNEL, endpoint]);
   }
+}
+
+/** The unique (stream, consumer) pair of the migration, by PostgreSQL's default name. */
+function isSharedConsumerViolation(error: unknown): boolean {
+  if (!(error instanceof QueryFailedError)) return false;
+  const driver = error.driverError as { code?: string; constraint?: string } | undefined;
+  return (
+    driver?.code === '23505' &&
+    driver.constraint === 'stream_bindings_stream_name_consumer_name_key'
+  );
 }

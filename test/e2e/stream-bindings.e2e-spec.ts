@@ -292,4 +292,28 @@ describe('stream bindings', () => {
       'endpoint:credit',
     ]);
   });
+
+  // Last: its bindings and unbindings would show in the event lists the tests above read.
+  it('lets one of two endpoints binding one consumer at the same moment win; the other is a conflict', async () => {
+    for (const name of ['race-a', 'race-b'])
+      await createEndpoint(app, engineer, name, 'credit-risk');
+    for (let round = 0; round < 5; round++) {
+      const consumer = `racer-${round}`;
+      const answers = await Promise.all(
+        ['race-a', 'race-b'].map((endpoint) =>
+          bind(endpoint, {
+            inputSubject: `race.${endpoint}.${round}.in`,
+            outputSubject: `race.${endpoint}.${round}.out`,
+            stream: 'RACE',
+            consumer,
+          }),
+        ),
+      );
+      // Each endpoint is locked on its own, so both may pass the check before either inserts:
+      // the table's unique pair decides, and its refusal is a conflict, never an internal error.
+      expect(answers.map((r) => errorOf(r)?.code ?? 'OK').sort()).toEqual(['CONFLICT', 'OK']);
+      const winner = answers.findIndex((r) => r.errors === undefined);
+      await unbind(['race-a', 'race-b'][winner] ?? '');
+    }
+  });
 });

@@ -49,6 +49,11 @@ describe('loadConfig', () => {
     const attempt = () => loadConfig({ GATEHOUSE_NATS_URL: 'nats://a:4222,http://u:secret@b' });
     expect(attempt).toThrow(/^GATEHOUSE_NATS_URL: expected a nats:\/\/ or tls:\/\/ URL/);
     expect(attempt).not.toThrow(/secret/);
+    expect(loadConfig({}).streaming.ackWaitMs).toBe(30_000);
+    expect(loadConfig({ GATEHOUSE_STREAM_ACK_WAIT_MS: '2000' }).streaming.ackWaitMs).toBe(2000);
+    expect(() => loadConfig({ GATEHOUSE_STREAM_ACK_WAIT_MS: '600000' })).toThrow(
+      /^GATEHOUSE_STREAM_ACK_WAIT_MS: expected an integer from 1000 to 120000/,
+    );
   });
 
   it('turns the dev issuer off in production unless enabled explicitly', () => {

@@ -156,6 +156,13 @@ export interface StreamingConfig {
    * streaming is off and no endpoint reads from a stream. Secret: a URL may carry a password.
    */
   readonly natsServers: readonly string[] | undefined;
+  /**
+   * A message not settled within this long is handed to another replica: long enough for an
+   * answer and its prediction's batch (the log closes a batch every quarter of a second), and
+   * at most two minutes: well within the answers stream's duplicate window, so an answer
+   * published again by the next replica is stored once.
+   */
+  readonly ackWaitMs: number;
 }
 
 export interface BatchConfig {
@@ -367,6 +374,7 @@ export function loadConfig(env: Env, cwd: string = process.cwd()): Config {
     },
     streaming: {
       natsServers: read.optionalNatsUrls('GATEHOUSE_NATS_URL'),
+      ackWaitMs: read.integer('GATEHOUSE_STREAM_ACK_WAIT_MS', 30_000, 1000, 120_000),
     },
     telemetry: {
       serviceName: read.string('OTEL_SERVICE_NAME', 'gatehouse'),

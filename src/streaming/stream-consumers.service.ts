@@ -19,13 +19,9 @@ import type { Subscription } from './stream-broker.js';
 import { StreamBindingsService, type BoundEndpoint } from './stream-bindings.service.js';
 
 /**
- * A message not settled within this long is handed to another replica: long enough for an
- * answer and its prediction's batch (the log closes a batch every quarter of a second).
- */
-const ACK_WAIT_MS = 30_000;
-/**
  * A re-published answer within this long of the first is stored once by the answers stream:
- * well beyond the ack wait, after which another replica answers a message again.
+ * well beyond the ack wait (30 s unless configured), after which another replica answers a
+ * message again.
  */
 const DUPLICATE_WINDOW_MS = 5 * 60_000;
 /** Deliveries after which a message that keeps failing whoever handles it is given up. */
@@ -164,7 +160,11 @@ export class StreamConsumers implements OnApplicationBootstrap, OnApplicationShu
           settled.kind === 'answered' ? settled.arm : undefined,
         );
       },
-      { maxAckPending: binding.maxAckPending, ackWaitMs: ACK_WAIT_MS, maxDeliver: MAX_DELIVER },
+      {
+        maxAckPending: binding.maxAckPending,
+        ackWaitMs: this.config.streaming.ackWaitMs,
+        maxDeliver: MAX_DELIVER,
+      },
     );
     this.running.set(binding.endpoint, { key: keyOf(binding), subscription });
     StreamConsumers.logger.log(

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import pg from 'pg';
 import { embeddedDatabaseUrl } from '../../src/database/embedded-postgres.js';
 import { buildGermanCreditModels, defaultGermanCreditPath } from '../../src/model-builder/index.js';
-import { freePort, runCli, startServe, type ServingProcess } from '../support/cli.js';
+import { freePort, metricValue, runCli, startServe, type ServingProcess } from '../support/cli.js';
 import { clientOf, liveCreditEndpoint, peopleTokens, Traffic } from '../support/rollout-story.js';
 
 /**
@@ -203,6 +203,17 @@ describe('the embedded PostgreSQL, killed', () => {
       }
       await traffic.answered(50);
       const stats = await traffic.stop();
+      // The predictions answered while the database was away were spooled; they are written
+      // once the writer has the database again. Waited for as a condition (nothing spooled or
+      // queued), with the recovery's own bound: on a busy machine the write-out takes longer.
+      for (let attempt = 0; ; attempt++) {
+        const spooled = await metricValue(running.url, 'gatehouse_prediction_log_spooled');
+        const backlog = await metricValue(running.url, 'gatehouse_prediction_log_backlog');
+        if (spooled === 0 && backlog === 0) break;
+        if (attempt === RECOVERY_DEADLINE_MS / 200)
+          throw new Error(`the log never caught up: ${spooled} spooled, ${backlog} queued`);
+        await new Promise((resolve) => setTimeout(resolve, 200));
+      }
       // Answered with 200 means logged (or the request would have been refused).
       const db = new pg.Client({ connectionString: embeddedDatabaseUrl(pgPort) });
       await db.connect();

@@ -4,6 +4,7 @@ import { BlobCorruptError } from '../blobs/blob-store.js';
 import { BadInputError } from '../common/errors.js';
 import { IPC_FILE_PREFIX_BYTES, readColumnarChunks } from './columnar-file.js';
 import type { DatasetChunk, DatasetReadRequest } from './dataset-chunks.js';
+import { ThreadInbox } from './thread-inbox.js';
 import { after, verifiedChunks } from './verified-read.js';
 
 /** Chunks the reading thread may have sent ahead of the one being consumed. */
@@ -75,7 +76,7 @@ async function* onAThread(
   const worker = new Worker(new URL('./columnar-read.worker.js', import.meta.url), {
     workerData: { path, sha256, request, ahead: CHUNKS_AHEAD },
   });
-  const inbox = new Inbox(worker);
+  const inbox = new ThreadInbox<FromReadThread>(worker, 'dataset reading');
   const dictionaries = new Map((request.groups ?? []).map((name) => [name, [] as string[]]));
   try {
     for (;;) {
@@ -109,7 +110,7 @@ async function* onAThread(
 function received(sent: SentChunk, dictionaries: Map<string, string[]>): DatasetChunk {
   const groups = Object.fromEntries(
     [...dictionaries].map(([name, dictionary]) => {
-      dictionary.push(...(sent.added[name] ?? []));
+      for (const value of sent.added[name] ?? []) dictionary.push(value);
       return [name, { codes: sent.codes[name] ?? new Int32Array(0), dictionary }];
     }),
   );
@@ -121,43 +122,4 @@ function received(sent: SentChunk, dictionaries: Map<string, string[]>): Dataset
     numbers: sent.numbers,
     groups,
   };
-}
-
-/** The thread's messages in order; its failure (or its end without a word) as an error. */
-class Inbox {
-  private readonly messages: FromReadThread[] = [];
-  private failure: Error | undefined;
-  private wake: (() => void) | undefined;
-
-  constructor(worker: Worker) {
-    worker.on('message', (message: FromReadThread) => {
-      this.messages.push(message);
-      this.notify();
-    });
-    worker.on('error', (error) => {
-      this.failure ??= error;
-      this.notify();
-    });
-    worker.on('exit', (code) => {
-      this.failure ??= new Error(`the dataset reading thread ended (exit code ${code})`);
-      this.notify();
-    });
-  }
-
-  async next(): Promise<FromReadThread> {
-    for (;;) {
-      const message = this.messages.shift();
-      if (message !== undefined) return message;
-      if (this.failure !== undefined) throw this.failure;
-      await new Promise<void>((resolve) => {
-        this.wake = resolve;
-      });
-    }
-  }
-
-  private notify(): void {
-    const wake = this.wake;
-    this.wake = undefined;
-    wake?.();
-  }
 }

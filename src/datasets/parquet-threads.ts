@@ -9,6 +9,7 @@ import {
   type ToParquetThread,
 } from './parquet-columns.js';
 import { parquetProblem } from './parquet-dataset.js';
+import { ThreadInbox } from './thread-inbox.js';
 
 /** How long a conversion may go without a word (a column chunk decoded, a piece written). */
 export const PARQUET_STALL_MS = 30_000;
@@ -62,11 +63,18 @@ async function* onAThread(
   const worker = new Worker(new URL('./parquet-columns.worker.js', import.meta.url), {
     workerData: { path, limits },
   });
-  const inbox = new Inbox(worker);
+  const inbox = new ThreadInbox<FromParquetThread>(worker, 'Parquet conversion');
   let at: ParquetProgress | undefined;
   try {
     for (;;) {
-      const message = await inbox.next(at);
+      const message = await inbox.next(PARQUET_STALL_MS).catch((error: unknown) => {
+        throw problemOf(error, at);
+      });
+      if (message === undefined)
+        throw parquetProblem(
+          at ?? {},
+          `decoding made no progress for ${PARQUET_STALL_MS / 1000} s and was stopped (a damaged file?)`,
+        );
       switch (message.type) {
         case 'decoding':
           at = { rowGroup: message.rowGroup, column: message.column };
@@ -95,61 +103,12 @@ async function* onAThread(
   }
 }
 
-/** The thread's messages in order, waited for with a limit; its failure as an error. */
-class Inbox {
-  private readonly messages: FromParquetThread[] = [];
-  private failure: Error | undefined;
-  private wake: (() => void) | undefined;
-
-  constructor(worker: Worker) {
-    worker.on('message', (message: FromParquetThread) => {
-      this.messages.push(message);
-      this.notify();
-    });
-    worker.on('error', (error) => {
-      this.failure ??= error;
-      this.notify();
-    });
-    worker.on('exit', (code) => {
-      this.failure ??= new Error(`the Parquet conversion thread ended (exit code ${code})`);
-      this.notify();
-    });
-  }
-
-  async next(at: ParquetProgress | undefined): Promise<FromParquetThread> {
-    for (;;) {
-      const message = this.messages.shift();
-      if (message !== undefined) return message;
-      if (this.failure !== undefined) throw this.problemOf(this.failure, at);
-      const heard = await new Promise<boolean>((resolve) => {
-        const timer = setTimeout(() => {
-          resolve(false);
-        }, PARQUET_STALL_MS);
-        this.wake = () => {
-          clearTimeout(timer);
-          resolve(true);
-        };
-      });
-      if (!heard)
-        throw parquetProblem(
-          at ?? {},
-          `decoding made no progress for ${PARQUET_STALL_MS / 1000} s and was stopped (a damaged file?)`,
-        );
-    }
-  }
-
-  private notify(): void {
-    const wake = this.wake;
-    this.wake = undefined;
-    wake?.();
-  }
-
-  private problemOf(error: Error, at: ParquetProgress | undefined): Error {
-    if ((error as NodeJS.ErrnoException).code === 'ERR_WORKER_OUT_OF_MEMORY')
-      return parquetProblem(
-        at ?? {},
-        'decoding needed more memory than a conversion may have (row groups too large, or a damaged file)',
-      );
-    return error;
-  }
+/** A failure of the conversion thread, in the words of the upload's checks where it has them. */
+function problemOf(error: unknown, at: ParquetProgress | undefined): unknown {
+  if ((error as NodeJS.ErrnoException).code === 'ERR_WORKER_OUT_OF_MEMORY')
+    return parquetProblem(
+      at ?? {},
+      'decoding needed more memory than a conversion may have (row groups too large, or a damaged file)',
+    );
+  return error;
 }

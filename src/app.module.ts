@@ -14,6 +14,7 @@ import { DatasetsModule } from './datasets/datasets.module.js';
 import { DriftModule } from './drift/drift.module.js';
 import { EvaluationModule } from './evaluation/evaluation.module.js';
 import { FeedbackModule } from './feedback/feedback.module.js';
+import { EdgeModule } from './edge/edge.module.js';
 import { EndpointsModule } from './endpoints/endpoints.module.js';
 import { ENTITIES } from './entities.js';
 import { graphqlOptions } from './graphql/graphql-options.js';
@@ -68,6 +69,7 @@ export class AppModule {
         DriftModule,
         ReportsModule,
         StreamingModule,
+        EdgeModule,
       ],
     };
   }

@@ -35,6 +35,7 @@ export const SUBJECTS = [
   'Rollout',
   'Inference',
   'BatchJob',
+  'EdgeBundle',
   'Ledger',
   'Report',
   'SigningKey',

@@ -261,7 +261,7 @@ async function verify(
     manifest,
     model,
     spec,
-    modelCard: modelCard as Record<string, unknown>,
+    modelCard,
     promotion,
     evidence: { ...evidence, checkpoint, proof },
   };

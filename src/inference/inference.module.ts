@@ -27,6 +27,6 @@ import { OipController } from './oip.controller.js';
     InferenceService,
   ],
   controllers: [OipController],
-  exports: [EndpointRouter, InferenceService],
+  exports: [EndpointRouter, InferenceService, EndpointStateReader],
 })
 export class InferenceModule {}

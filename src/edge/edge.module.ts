@@ -1,0 +1,16 @@
+import { Module } from '@nestjs/common';
+import { BlobsModule } from '../blobs/blobs.module.js';
+import { InferenceModule } from '../inference/inference.module.js';
+import { PromotionsModule } from '../promotions/promotions.module.js';
+import { RegistryModule } from '../registry/registry.module.js';
+import { RolloutsModule } from '../rollouts/rollouts.module.js';
+import { EdgeBundleService } from './edge-bundle.service.js';
+import { EdgeEvidenceService } from './edge-evidence.service.js';
+import { EdgeController } from './edge.controller.js';
+
+@Module({
+  imports: [BlobsModule, InferenceModule, PromotionsModule, RegistryModule, RolloutsModule],
+  providers: [EdgeEvidenceService, EdgeBundleService],
+  controllers: [EdgeController],
+})
+export class EdgeModule {}

@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { edgeBundle, type EdgeBundleOptions } from './commands/edge.js';
 import { importMlflow, type ImportMlflowOptions } from './commands/import-mlflow.js';
 import {
   promotionStatus,
@@ -100,6 +101,22 @@ export function registerClientVerbs(program: Command): void {
       .option('--format <format>', 'pdf, json or csv (default: from the file name, else json)')
       .requiredOption('-o, --output <file>', 'where to save it; - for standard output'),
   ).action((id: string, options: ReportExportOptions) => reportExport(id, options));
+
+  withRemoteOptions(
+    program
+      .command('edge')
+      .description('on-device deployment')
+      .command('bundle')
+      .description(
+        'download the signed bundle of an endpoint’s live version, verify it, and save it',
+      )
+      .requiredOption('--endpoint <name>', 'the endpoint whose live version to bundle')
+      .option(
+        '-o, --output <file>',
+        'where to save it (default: <endpoint>-<model>-<version>.edge.tar); - for standard output',
+      )
+      .option('--jwks <file>', 'verify against this JWK set instead of the service’s'),
+  ).action((options: EdgeBundleOptions) => edgeBundle(options));
 
   withRemoteOptions(
     program

@@ -83,8 +83,8 @@ export function reportExport(id: string, options: ReportExportOptions): Promise<
   });
 }
 
-/** Written beside the target and renamed: a half-written report is never left under its name. */
-function save(path: string, bytes: Uint8Array): void {
+/** Written beside the target and renamed: a half-written file is never left under its name. */
+export function save(path: string, bytes: Uint8Array): void {
   const temporary = `${path}.${randomUUID()}.part`;
   try {
     writeFileSync(temporary, bytes, { flag: 'wx' });

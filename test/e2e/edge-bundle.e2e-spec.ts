@@ -159,12 +159,12 @@ describe('edge bundles: GET /v1/edge/{endpoint}/bundle and gatehouse edge bundle
       await get(`/v1/ledger/events?afterSeq=${evidence.event.seq - 1}&limit=1`, 'audrey')
     ).text();
     expect(new TextDecoder().decode(line.bytes)).toBe(exported);
-    const checkpoint = (await (
+    const checkpoint = await (
       await get(
         `/v1/ledger/checkpoint?treeSize=${evidence.checkpoint.checkpoint.treeSize}`,
         'audrey',
       )
-    ).json()) as unknown;
+    ).json();
     expect(checkpoint).toEqual(evidence.checkpoint);
     expect(evidence.checkpoint.checkpoint.treeSize).toBeGreaterThanOrEqual(evidence.event.seq);
     // No checkpoint covered the go-live before the first bundle: the bundle made one.
@@ -314,5 +314,28 @@ describe('edge bundles: GET /v1/edge/{endpoint}/bundle and gatehouse edge bundle
       );
       expect(forbidden.code).toBe(7);
     });
+  });
+
+  it('after a key rotation, signs the manifest with the new key; the go-live keeps the old key’s signature, and both verify with the JWKS', async () => {
+    const admin = await app.token('ada', 'admin');
+    const r = await app.gql<{ rotateSigningKey: { kid: string; previousKid: string } }>(
+      'mutation { rotateSigningKey { kid previousKid } }',
+      {},
+      admin,
+    );
+    const rotation = r.data!.rotateSigningKey;
+    const response = await get('/v1/edge/credit/bundle', 'audrey');
+    expect(response.status).toBe(200);
+    const rotated = new Uint8Array(await response.arrayBuffer());
+    const before = await verifyEdgeBundle(rotated, jwks);
+    expect(before).toMatchObject({ ok: false, code: 'unknown-key', file: 'manifest.jws' });
+    const keys = (await (await fetch(`${app.url}/.well-known/jwks.json`)).json()) as {
+      keys: unknown[];
+    };
+    const after = await verifyEdgeBundle(rotated, keys);
+    if (!after.ok) throw new Error(`${after.file}: ${after.reason}`);
+    expect(after.bundle.kid).toBe(rotation.kid);
+    expect(after.bundle.evidence.jws.startsWith(bundle.evidence.jws.split('.')[0]!)).toBe(true);
+    expect(bundle.kid).toBe(rotation.previousKid);
   });
 });

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
 import type { Principal } from '../auth/principal.js';
 import { BlobStore } from '../blobs/blob-store.js';
@@ -10,7 +11,6 @@ import { checkSlug } from '../registry/registry-rules.js';
 import { RegistryService } from '../registry/registry.service.js';
 import type { RolloutEntity } from '../rollouts/rollout.entity.js';
 import { RolloutsService } from '../rollouts/rollouts.service.js';
-import { createHash } from 'node:crypto';
 import { buildEdgeBundle } from './edge-bundle-build.js';
 import type { EdgeManifest, EdgePromotion, EdgeSpec } from './edge-bundle-format.js';
 import { EdgeEvidenceService } from './edge-evidence.service.js';

@@ -118,11 +118,15 @@ describe('the prediction log writer', () => {
     return writer;
   }
 
-  function send(w: LogWriter, records: readonly PredictionRecord[]): void {
+  function send(w: LogWriter, records: readonly PredictionRecord[], urgent = false): void {
     const packer = new RecordPacker();
     for (const r of records) packer.add(r);
-    w.handle({ kind: 'records', packed: packer.take() });
+    w.handle({ kind: 'records', packed: packer.take(), urgent });
   }
+
+  const turns = async (n: number): Promise<void> => {
+    for (let i = 0; i < n; i++) await new Promise((resolve) => setImmediate(resolve));
+  };
 
   const answered = async (kind: 'flushed' | 'stopped', id: number): Promise<void> => {
     while (!reports.some((r) => r.kind === kind && r.id === id))
@@ -158,6 +162,56 @@ describe('the prediction log writer', () => {
     expect(written.map((r) => r.count)).toEqual([3, 1, 1]);
     // Reports come in the order things happened: the flush answer after its writes.
     expect(reports.at(-1)).toEqual({ kind: 'flushed', id: 1 });
+  });
+
+  it('writes an urgent hand-over at once, and gathers what arrives during a write into the next batch', async () => {
+    const w = start(1000);
+    // Each write waits until the test lets it finish.
+    const releases: (() => void)[] = [];
+    const write = sink.write.bind(sink);
+    sink.write = (batch, retried) =>
+      new Promise<void>((resolve) => releases.push(resolve)).then(() => write(batch, retried));
+    const writesStarted = async (n: number): Promise<void> => {
+      for (let i = 0; i < 1000 && releases.length < n; i++) await turns(1);
+      expect(releases).toHaveLength(n);
+    };
+    const requestIds = (i: number) =>
+      sink.batches[i]?.rows
+        .split('\n')
+        .filter((l) => l !== '')
+        .map((l) => l.split('\t')[0]);
+    try {
+      // Not urgent: it waits for the flush interval (an hour here).
+      send(w, [record(1)]);
+      await turns(20);
+      expect(releases).toHaveLength(0);
+      // Urgent: the open batch, the earlier prediction with it, is written without a flush.
+      send(w, [record(2)], true);
+      await writesStarted(1);
+      // Arriving while that write is under way: they wait for it, then go as one batch.
+      send(w, [record(3)], true);
+      send(w, [record(4), record(5)], true);
+      send(w, [record(6)]);
+      await turns(20);
+      expect(releases).toHaveLength(1);
+      releases[0]?.();
+      await writesStarted(2);
+      releases[1]?.();
+      await turns(20);
+      expect(requestIds(0)).toEqual(['req-1', 'req-2']);
+      expect(requestIds(1)).toEqual(['req-3', 'req-4', 'req-5', 'req-6']);
+      expect(reports.filter((r) => r.kind === 'written').map((r) => r.count)).toEqual([2, 4]);
+      // Nothing urgent is left open: no third write comes before a flush.
+      send(w, [record(7)]);
+      await turns(20);
+      expect(releases).toHaveLength(2);
+    } finally {
+      sink.write = write;
+      for (const release of releases) release();
+    }
+    w.handle({ kind: 'flush', id: 9 });
+    await answered('flushed', 9);
+    expect(requestIds(2)).toEqual(['req-7']);
   });
 
   it('keeps a batch whose write failed and writes it, digest and all, on the next flush', async () => {

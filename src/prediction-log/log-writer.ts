@@ -39,7 +39,11 @@ type Refusals = Map<
 
 /** What the service asks of its writer. */
 export type WriterCommand =
-  | { readonly kind: 'records'; readonly packed: PackedRecords }
+  /**
+   * Predictions to log. `urgent`: a caller waits for one of them, so the open batches are
+   * closed and written as soon as the writer is free, not at the flush interval.
+   */
+  | { readonly kind: 'records'; readonly packed: PackedRecords; readonly urgent?: boolean }
   /** Write everything received so far; answered by `flushed` with the same id. */
   | { readonly kind: 'flush'; readonly id: number }
   /** Write everything received so far, give up the rest, close; answered by `stopped`. */
@@ -150,6 +154,12 @@ export class LogWriter {
   private readonly attempted = new WeakSet<PreparedBatch>();
   private writing: Promise<void> | undefined;
   private timer: NodeJS.Timeout | undefined;
+  /**
+   * A caller waits for a prediction in an open batch: the batches are closed at the next
+   * chance to write (at once, or when the write under way ends), so that a caller waits for
+   * one write at most while those arriving meanwhile gather into the next batch.
+   */
+  private urgent = false;
   private stopped = false;
   /** The stop under way or done: what arrives after it is given up once it has settled all. */
   private stopping: Promise<void> | undefined;
@@ -186,6 +196,10 @@ export class LogWriter {
     switch (command.kind) {
       case 'records':
         this.add(command.packed);
+        if (command.urgent && !this.stopping) {
+          this.urgent = true;
+          void this.write();
+        }
         return;
       case 'flush':
         void this.flush().then(() => {
@@ -432,12 +446,18 @@ export class LogWriter {
   }
 
   private closeAll(): void {
+    this.urgent = false;
     for (const batch of [...this.open.values()]) this.close(batch);
+  }
+
+  private closeUrgent(): void {
+    if (this.urgent) this.closeAll();
   }
 
   /** Starts writing unless it runs; it stops at the first failed write (the timer retries). */
   private write(): Promise<void> {
     if (this.writing) return this.writing;
+    this.closeUrgent();
     if (this.closed.length === 0 && !this.spooling) return Promise.resolve();
     this.writing = this.writeClosed().finally(() => {
       this.writing = undefined;
@@ -459,6 +479,7 @@ export class LogWriter {
         if (!(await this.replayOne())) break;
         continue;
       }
+      if (this.closed.length === 0) this.closeUrgent();
       const batch = this.closed.shift();
       if (!batch) return;
       const left = await this.writeSplitting([batch], false);

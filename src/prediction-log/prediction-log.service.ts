@@ -85,6 +85,15 @@ const DAY_MS = 86_400_000;
  */
 const HANDOVER_ROWS = 2048;
 const HANDOVER_MS = 200;
+/**
+ * While a caller waits for its prediction's outcome (`recordDurably`: a stream message is
+ * acknowledged only once its prediction is safe), the hand-over comes this soon instead, and
+ * the writer closes and writes the batch as soon as it is free (a group commit). Waiting for
+ * the 200 ms hand-over and the flush interval would hold each message about half a second, and
+ * the broker lets only so many out unacknowledged: throughput would be that count over half a
+ * second. A few milliseconds still gather a consumer's pull of messages into one hand-over.
+ */
+const DURABLE_HANDOVER_MS = 5;
 
 /**
  * The prediction log. `record` only packs the prediction into a buffer — the request path
@@ -105,6 +114,10 @@ export class PredictionLog implements OnApplicationBootstrap, OnApplicationShutd
   /** Recorded, not yet handed over. */
   private readonly packer = new RecordPacker();
   private handoverTimer: NodeJS.Timeout | undefined;
+  /** When the pending hand-over is due: the timer is moved earlier for a waiting caller. */
+  private handoverDue = 0;
+  /** Whether a caller waits for a prediction not yet handed over. */
+  private awaited = false;
   private writer: WriterHost | undefined;
   /** Predictions accepted and neither written nor dropped: what the queue limit bounds. */
   private queued = 0;
@@ -194,13 +207,17 @@ export class PredictionLog implements OnApplicationBootstrap, OnApplicationShutd
    * the database is away and there is no spool, the answer waits with the prediction.
    */
   recordDurably(prediction: PredictionRecord): Promise<LogOutcome> {
-    const refused = this.accept(prediction);
+    const refused = this.accept(prediction, DURABLE_HANDOVER_MS);
     if (refused) return Promise.resolve(refused);
+    this.awaited = true;
     return this.settlements.outcomeOfLast(prediction.endpoint);
   }
 
-  /** Queues a prediction; null when accepted, else why it was dropped (counted). */
-  private accept(prediction: PredictionRecord): LogOutcome | null {
+  /**
+   * Queues a prediction, to be handed over within `handoverMs`; null when accepted, else why it
+   * was dropped (counted).
+   */
+  private accept(prediction: PredictionRecord, handoverMs = HANDOVER_MS): LogOutcome | null {
     if (!this.options.enabled) return DISABLED;
     if (this.stopped) {
       // A request answered while the service shuts down: its prediction is not the queue's.
@@ -230,10 +247,7 @@ export class PredictionLog implements OnApplicationBootstrap, OnApplicationShutd
     this.queued++;
     this.counts.accepted++;
     if (this.packer.count >= HANDOVER_ROWS) this.handOver();
-    else
-      this.handoverTimer ??= setTimeout(() => {
-        this.handOver();
-      }, HANDOVER_MS);
+    else this.handOverWithin(handoverMs);
     return null;
   }
 
@@ -350,10 +364,23 @@ export class PredictionLog implements OnApplicationBootstrap, OnApplicationShutd
     return writer;
   }
 
+  /** Makes sure a hand-over happens within `ms` from now. */
+  private handOverWithin(ms: number): void {
+    const due = performance.now() + ms;
+    if (this.handoverTimer && this.handoverDue <= due) return;
+    clearTimeout(this.handoverTimer);
+    this.handoverDue = due;
+    this.handoverTimer = setTimeout(() => {
+      this.handOver();
+    }, ms);
+  }
+
   /** Hands what was recorded since the last hand-over to the writer. */
   private handOver(): void {
     clearTimeout(this.handoverTimer);
     this.handoverTimer = undefined;
+    const urgent = this.awaited;
+    this.awaited = false;
     if (this.packer.count === 0) return;
     const packed = this.packer.take();
     if (this.stopped) {
@@ -362,7 +389,7 @@ export class PredictionLog implements OnApplicationBootstrap, OnApplicationShutd
       return;
     }
     this.writer ??= this.startWriter();
-    this.writer.send({ kind: 'records', packed });
+    this.writer.send({ kind: 'records', packed, urgent });
     this.settlements.handedOver();
   }
 

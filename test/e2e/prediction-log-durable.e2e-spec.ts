@@ -105,6 +105,18 @@ describe('the prediction log, telling a caller when its prediction is safe', () 
       expect(await logged(app, endpoint)).toEqual(ids.get(endpoint));
   });
 
+  it('written without waiting for the flush interval when a caller waits; counted only, it waits', async () => {
+    const app = await serving({ GATEHOUSE_PREDICTION_LOG_FLUSH_MS: '60000' });
+    const log = app.running.app.get(PredictionLog);
+    // Recorded with nobody waiting: it stays queued until the interval (a minute here).
+    expect(log.record(record('credit', 'counted-1'))).toBe(true);
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    expect(log.stats()).toMatchObject({ queued: 1, written: 0 });
+    // A caller waiting: its batch, with the one before it, is written at once.
+    expect(await log.recordDurably(record('credit', 'awaited-1'))).toEqual({ kind: 'written' });
+    expect(await logged(app, 'credit')).toEqual(['counted-1', 'awaited-1']);
+  });
+
   it('spooled: with the database away, on disk; written in order once it is back', async () => {
     const app = await serving();
     const log = app.running.app.get(PredictionLog);

@@ -1,8 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { EDGE_FILES } from '../../src/edge/edge-bundle-format.js';
 import { verifyEdgeBundle, type EdgeBundle } from '../../src/edge/edge-bundle-verify.js';
 import { readUstar } from '../../src/edge/ustar.js';
@@ -20,6 +22,9 @@ import {
   type RolloutView,
 } from '../support/rollout-story.js';
 
+const PYTHON_VERIFIER = fileURLToPath(
+  new URL('../../docs/examples/verify_edge_bundle.py', import.meta.url),
+);
 const sha256 = (bytes: string | Uint8Array) => createHash('sha256').update(bytes).digest('hex');
 
 describe('edge bundles: GET /v1/edge/{endpoint}/bundle and gatehouse edge bundle', () => {
@@ -186,6 +191,19 @@ describe('edge bundles: GET /v1/edge/{endpoint}/bundle and gatehouse edge bundle
     const again = await get('/v1/edge/credit/bundle', 'erin');
     expect(again.status).toBe(200);
     expect(new Uint8Array(await again.arrayBuffer())).toEqual(bytes);
+  });
+
+  it('verifies with the Python verifier of docs/examples, another language following docs/edge.md', () => {
+    const file = join(dir, 'python.tar');
+    const keys = join(dir, 'python-jwks.json');
+    writeFileSync(file, bytes);
+    writeFileSync(keys, JSON.stringify(jwks));
+    const run = spawnSync('python3', [PYTHON_VERIFIER, file, keys], { encoding: 'utf8' });
+    expect(run.stderr).toBe('');
+    expect(run.stdout).toBe(
+      `verified: credit-risk@1 live on credit, promotion ${bundle.promotion.promotionId}, ledger seq ${bundle.evidence.event.seq} in tree size ${bundle.evidence.checkpoint.checkpoint.treeSize}, signed by ${bundle.kid}\n`,
+    );
+    expect(run.status).toBe(0);
   });
 
   it('refuses a bundle changed by one byte', async () => {

@@ -121,6 +121,11 @@ export class BlobStore {
     if (hash.digest('hex') !== sha256) throw new BlobCorruptError(sha256);
   }
 
+  /** The stored file's length in bytes. */
+  async size(sha256: string): Promise<number> {
+    return (await stat(this.pathOf(sha256))).size;
+  }
+
   /** A stream of the stored bytes (not verified: call `verify` first where it matters). */
   createReadStream(sha256: string): Readable {
     return createReadStream(this.pathOf(sha256));

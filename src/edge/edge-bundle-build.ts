@@ -1,7 +1,8 @@
 /**
  * Writing an edge bundle from facts already gathered: the files, their manifest, its
  * signature, the archive. The same inputs give the same bytes (canonical JSON, the canonical
- * archive, and Ed25519, whose signatures are deterministic).
+ * archive, and Ed25519, whose signatures are deterministic). The model is streamed into the
+ * archive, never held whole: its digest is its content address, known before it is read.
  */
 import { canonicalize } from '../ledger/canonical-json.js';
 import {
@@ -16,14 +17,32 @@ import {
   type EdgePromotion,
   type EdgeSpec,
 } from './edge-bundle-format.js';
-import { writeUstar } from './ustar.js';
+import { streamUstar, ustarLength, type UstarEntry } from './ustar.js';
+
+/** The ONNX model's bytes, by their SHA-256 and size, read as the archive is written. */
+export interface EdgeModelSource {
+  readonly sha256: string;
+  readonly size: number;
+  readonly chunks: () => AsyncIterable<Uint8Array> | Iterable<Uint8Array>;
+}
 
 export interface EdgeBundleInput {
-  readonly model: Uint8Array;
+  readonly model: EdgeModelSource;
   readonly spec: EdgeSpec;
   readonly modelCard: Record<string, unknown>;
   readonly promotion: EdgePromotion;
   readonly evidence: Omit<EdgeEvidence, 'event'>;
+}
+
+export interface BuiltEdgeBundle {
+  readonly manifest: EdgeManifest;
+  /** The archive's length in bytes. */
+  readonly size: number;
+  /**
+   * The archive. Fails (after the model's header has gone out) if the model's bytes are not
+   * its declared size; the model source checks its digest.
+   */
+  readonly stream: () => AsyncGenerator<Uint8Array>;
 }
 
 /** Signs the manifest's bytes: a detached JWS (`header..signature`) by the ledger's current key. */
@@ -34,11 +53,10 @@ const UTF8 = new TextEncoder();
 export async function buildEdgeBundle(
   input: EdgeBundleInput,
   sign: ManifestSigner,
-): Promise<{ bytes: Uint8Array; manifest: EdgeManifest }> {
+): Promise<BuiltEdgeBundle> {
   const { evidence } = input;
   const json = (value: unknown): Uint8Array => UTF8.encode(canonicalize(value));
   const files = new Map<string, Uint8Array>([
-    [EDGE_FILES.model, input.model],
     [EDGE_FILES.spec, json(input.spec)],
     [EDGE_FILES.modelCard, json(input.modelCard)],
     [EDGE_FILES.promotion, json(input.promotion)],
@@ -46,15 +64,38 @@ export async function buildEdgeBundle(
     [EDGE_FILES.checkpoint, json(evidence.checkpoint)],
     [EDGE_FILES.proof, json(evidence.proof)],
   ]);
-  const digests = new Map<string, string>();
+  const digests = new Map<string, string>([[EDGE_FILES.model, input.model.sha256]]);
   for (const [name, bytes] of files) digests.set(name, await sha256OfBytes(bytes));
   const manifest = await manifestOf(`${input.spec.model}@${input.spec.version}`, digests);
   const manifestBytes = json(manifest);
-  const jws = await sign(manifestBytes);
-  const members = [...files.entries()].map(([name, bytes]) => ({ name, bytes }));
-  members.push(
-    { name: MANIFEST, bytes: manifestBytes },
-    { name: MANIFEST_JWS, bytes: UTF8.encode(jws) },
-  );
-  return { bytes: writeUstar(members), manifest };
+  files.set(MANIFEST, manifestBytes);
+  files.set(MANIFEST_JWS, UTF8.encode(await sign(manifestBytes)));
+  const entries: UstarEntry[] = [...files].map(([name, bytes]) => ({
+    name,
+    size: bytes.length,
+    data: () => [bytes],
+  }));
+  entries.push({ name: EDGE_FILES.model, size: input.model.size, data: input.model.chunks });
+  return { manifest, size: ustarLength(entries), stream: () => streamUstar(entries) };
+}
+
+/** A model held in memory as a source (tools and tests; the service streams from its store). */
+export async function modelSourceOf(bytes: Uint8Array): Promise<EdgeModelSource> {
+  return {
+    sha256: await sha256OfBytes(bytes),
+    size: bytes.length,
+    chunks: () => [bytes],
+  };
+}
+
+/** The whole archive in memory. */
+export async function bundleBytes(built: BuiltEdgeBundle): Promise<Uint8Array> {
+  const out = new Uint8Array(built.size);
+  let at = 0;
+  for await (const chunk of built.stream()) {
+    out.set(chunk, at);
+    at += chunk.length;
+  }
+  if (at !== built.size) throw new Error(`the bundle is ${at} bytes, not ${built.size}`);
+  return out;
 }

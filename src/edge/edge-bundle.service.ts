@@ -11,13 +11,15 @@ import { checkSlug } from '../registry/registry-rules.js';
 import { RegistryService } from '../registry/registry.service.js';
 import type { RolloutEntity } from '../rollouts/rollout.entity.js';
 import { RolloutsService } from '../rollouts/rollouts.service.js';
-import { buildEdgeBundle } from './edge-bundle-build.js';
-import type { EdgeManifest, EdgePromotion, EdgeSpec } from './edge-bundle-format.js';
+import {
+  buildEdgeBundle,
+  type BuiltEdgeBundle,
+  type EdgeModelSource,
+} from './edge-bundle-build.js';
+import type { EdgePromotion, EdgeSpec } from './edge-bundle-format.js';
 import { EdgeEvidenceService } from './edge-evidence.service.js';
 
-export interface BuiltEdgeBundle {
-  readonly bytes: Uint8Array;
-  readonly manifest: EdgeManifest;
+export interface EdgeBundleDownload extends BuiltEdgeBundle {
   readonly spec: EdgeSpec;
 }
 
@@ -37,7 +39,7 @@ export class EdgeBundleService {
     private readonly evidence: EdgeEvidenceService,
   ) {}
 
-  async bundle(endpoint: string, principal: Principal): Promise<BuiltEdgeBundle> {
+  async bundle(endpoint: string, principal: Principal): Promise<EdgeBundleDownload> {
     checkSlug('endpoint', endpoint);
     const state = await this.states.byName(endpoint);
     if (!state) throw new NotFoundError('endpoint', endpoint);
@@ -70,9 +72,9 @@ export class EdgeBundleService {
       threshold: live.threshold,
       signature: { inputs: live.signature.inputs, outputs: live.signature.outputs },
     };
-    const { bytes, manifest } = await buildEdgeBundle(
+    const built = await buildEdgeBundle(
       {
-        model: await this.blobs.readVerified(live.artifactSha256),
+        model: await this.modelSource(live.artifactSha256),
         spec,
         modelCard: { ...model.modelCard },
         promotion: edgePromotion(promotion, rollout),
@@ -80,7 +82,21 @@ export class EdgeBundleService {
       },
       await this.evidence.signer(),
     );
-    return { bytes, manifest, spec };
+    return { ...built, spec };
+  }
+
+  /**
+   * The stored artifact, checked against its digest before a byte is sent (as a batch job's
+   * output is), then streamed: a model is never held whole to be bundled.
+   */
+  private async modelSource(sha256: string): Promise<EdgeModelSource> {
+    await this.blobs.verify(sha256);
+    const blobs = this.blobs;
+    return {
+      sha256,
+      size: await blobs.size(sha256),
+      chunks: () => blobs.createReadStream(sha256),
+    };
   }
 
   /** The completed rollout, newest first, that made `version` the endpoint's live version. */

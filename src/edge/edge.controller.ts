@@ -1,5 +1,6 @@
 import { Controller, Get, Param, Res } from '@nestjs/common';
 import type { FastifyReply } from 'fastify';
+import { Readable } from 'node:stream';
 import { Can, CurrentPrincipal } from '../auth/decorators.js';
 import type { Principal } from '../auth/principal.js';
 import { EdgeBundleService } from './edge-bundle.service.js';
@@ -16,8 +17,9 @@ export class EdgeController {
     @CurrentPrincipal() principal: Principal,
     @Res() reply: FastifyReply,
   ): Promise<void> {
-    const { bytes, manifest, spec } = await this.bundles.bundle(endpoint, principal);
+    const { manifest, spec, size, stream } = await this.bundles.bundle(endpoint, principal);
     void reply
+      .header('content-length', String(size))
       .type('application/x-tar')
       .header(
         'content-disposition',
@@ -27,6 +29,6 @@ export class EdgeController {
         'x-edge-bundle-subject',
         `${manifest.subject[0].name} sha256:${manifest.subject[0].digest.sha256}`,
       )
-      .send(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength));
+      .send(Readable.from(stream()));
   }
 }

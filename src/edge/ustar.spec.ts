@@ -4,7 +4,14 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
-import { readUstar, UstarError, writeUstar, type UstarMember } from './ustar.js';
+import {
+  readUstar,
+  streamUstar,
+  ustarLength,
+  UstarError,
+  writeUstar,
+  type UstarMember,
+} from './ustar.js';
 
 const UTF8 = new TextEncoder();
 const member = (name: string, text: string): UstarMember => ({ name, bytes: UTF8.encode(text) });
@@ -41,6 +48,36 @@ describe('ustar', () => {
         expect(read.map((m) => m.name)).toEqual(sorted.map((m) => m.name));
         for (const [i, m] of read.entries()) expect(m.bytes).toEqual(sorted[i]?.bytes);
       }),
+    );
+  });
+
+  it('streams the same bytes it writes, reading each member in chunks, and refuses data of another size', async () => {
+    const entries = (ms: readonly UstarMember[], skew = 0) =>
+      ms.map((m) => ({
+        name: m.name,
+        size: m.bytes.length + skew,
+        data: function* () {
+          for (let at = 0; at < m.bytes.length; at += 100) yield m.bytes.subarray(at, at + 100);
+        },
+      }));
+    const collect = async (chunks: AsyncIterable<Uint8Array>): Promise<Uint8Array> => {
+      const parts: Uint8Array[] = [];
+      for await (const c of chunks) parts.push(c);
+      return Uint8Array.from(parts.flatMap((p) => [...p]));
+    };
+    await fc.assert(
+      fc.asyncProperty(members, async (ms) => {
+        const streamed = await collect(streamUstar(entries(ms)));
+        expect(streamed).toEqual(writeUstar(ms));
+        expect(ustarLength(entries(ms))).toBe(streamed.length);
+      }),
+      { numRuns: 50 },
+    );
+    await expect(collect(streamUstar(entries(SAMPLE, 1)))).rejects.toThrow(
+      'a-model.onnx: its data is not the 701 bytes declared',
+    );
+    await expect(collect(streamUstar(entries(SAMPLE.slice(1, 2), -1)))).rejects.toThrow(
+      'a-model.onnx: its data is not the 699 bytes declared',
     );
   });
 

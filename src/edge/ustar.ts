@@ -41,23 +41,63 @@ const LATIN1 = new TextDecoder('latin1');
 
 /** The archive of `members`, in name order, each with the canonical header. */
 export function writeUstar(members: readonly UstarMember[]): Uint8Array {
+  const sorted = layout(members.map((m) => ({ name: m.name, size: m.bytes.length, m })));
+  const out = new Uint8Array(ustarLength(sorted));
+  let at = 0;
+  for (const { name, size, m } of sorted) {
+    out.set(header(name, size), at);
+    out.set(m.bytes, at + BLOCK);
+    at += BLOCK + padded(size);
+  }
+  return out;
+}
+
+/** A member whose bytes are read as the archive is written, so that it is never held whole. */
+export interface UstarEntry {
+  readonly name: string;
+  readonly size: number;
+  readonly data: () => AsyncIterable<Uint8Array> | Iterable<Uint8Array>;
+}
+
+/** The length of the archive of members of these sizes. */
+export function ustarLength(members: readonly { readonly size: number }[]): number {
+  return members.reduce((n, m) => n + BLOCK + padded(m.size), 2 * BLOCK);
+}
+
+/**
+ * The same archive as `writeUstar`, as a stream of chunks: each header, the member's own
+ * chunks, its padding, and the end. Throws UstarError when a member's data is not the size it
+ * declared (the header already sent could not be taken back).
+ */
+export async function* streamUstar(entries: readonly UstarEntry[]): AsyncGenerator<Uint8Array> {
+  for (const entry of layout(entries)) {
+    yield header(entry.name, entry.size);
+    let sent = 0;
+    for await (const chunk of entry.data()) {
+      sent += chunk.length;
+      if (sent > entry.size) break;
+      yield chunk;
+    }
+    if (sent !== entry.size)
+      throw new UstarError(entry.name, `its data is not the ${entry.size} bytes declared`);
+    yield new Uint8Array(padded(entry.size) - entry.size);
+  }
+  yield new Uint8Array(2 * BLOCK);
+}
+
+/** The members in name order, checked: a valid name each, once, of a size ustar can hold. */
+function layout<T extends { readonly name: string; readonly size: number }>(
+  members: readonly T[],
+): T[] {
   const sorted = [...members].sort((a, b) => compareNames(a.name, b.name));
   for (const [i, m] of sorted.entries()) {
     const why = nameProblem(m.name);
     if (why !== null) throw new UstarError(m.name, why);
     if (i > 0 && sorted[i - 1]?.name === m.name) throw new UstarError(m.name, 'appears twice');
-    if (m.bytes.length > MAX_MEMBER_BYTES)
-      throw new UstarError(m.name, `is larger than ${MAX_MEMBER_BYTES} bytes`);
+    if (!Number.isSafeInteger(m.size) || m.size < 0 || m.size > MAX_MEMBER_BYTES)
+      throw new UstarError(m.name, `its size must be from 0 to ${MAX_MEMBER_BYTES} bytes`);
   }
-  const size = sorted.reduce((n, m) => n + BLOCK + padded(m.bytes.length), 2 * BLOCK);
-  const out = new Uint8Array(size);
-  let at = 0;
-  for (const m of sorted) {
-    out.set(header(m.name, m.bytes.length), at);
-    out.set(m.bytes, at + BLOCK);
-    at += BLOCK + padded(m.bytes.length);
-  }
-  return out;
+  return sorted;
 }
 
 /**

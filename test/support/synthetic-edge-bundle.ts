@@ -6,7 +6,12 @@
  * signature and the digests with a bundle whose manifest is genuine.
  */
 import { createHash, generateKeyPairSync, randomUUID, type KeyObject } from 'node:crypto';
-import { buildEdgeBundle, type EdgeBundleInput } from '../../src/edge/edge-bundle-build.js';
+import {
+  buildEdgeBundle,
+  bundleBytes,
+  type EdgeBundleInput,
+  type EdgeModelSource,
+} from '../../src/edge/edge-bundle-build.js';
 import type { EdgePromotion, EdgeSpec } from '../../src/edge/edge-bundle-format.js';
 import { canonicalEvent, GENESIS_PREV, type LedgerEvent } from '../../src/ledger/ledger-event.js';
 import { eventHash } from '../../src/ledger/event-hash.js';
@@ -29,12 +34,23 @@ export async function newTestKey(): Promise<TestKey> {
 
 export interface SyntheticEdgeBundle {
   readonly bytes: Uint8Array;
+  /** The model's bytes as the bundle holds them. */
+  readonly model: Uint8Array;
   readonly jwks: { keys: PublicJwk[] };
   readonly key: TestKey;
   readonly input: EdgeBundleInput;
 }
 
 const sha256 = (bytes: Uint8Array | string) => createHash('sha256').update(bytes).digest('hex');
+
+/** A model in memory as the bundle's writer reads one. */
+export function modelSource(bytes: Uint8Array): EdgeModelSource {
+  return {
+    sha256: sha256(bytes),
+    size: bytes.length,
+    chunks: () => [bytes],
+  };
+}
 const STATEMENT = 'I reviewed the fairness audit and the rollback criteria, and sign off.';
 
 export async function syntheticEdgeBundle(
@@ -161,7 +177,7 @@ export async function syntheticEdgeBundle(
     ],
   };
   const genuine: EdgeBundleInput = {
-    model,
+    model: modelSource(model),
     spec,
     modelCard: { intendedUse: 'Scores credit applications for a human underwriter.' },
     promotion,
@@ -183,10 +199,10 @@ export async function syntheticEdgeBundle(
     },
   };
   const input = options.tamper ? options.tamper(genuine) : genuine;
-  const { bytes } = await buildEdgeBundle(input, (manifest) =>
-    signDetached(manifest, key.privateKey, key.kid),
+  const bytes = await bundleBytes(
+    await buildEdgeBundle(input, (manifest) => signDetached(manifest, key.privateKey, key.kid)),
   );
   const keys = [key.jwk];
   if (ledgerKey !== key) keys.push(ledgerKey.jwk);
-  return { bytes, jwks: { keys }, key, input };
+  return { bytes, model, jwks: { keys }, key, input };
 }

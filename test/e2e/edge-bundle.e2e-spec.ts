@@ -64,6 +64,7 @@ describe('edge bundles: GET /v1/edge/{endpoint}/bundle and gatehouse edge bundle
       'attachment; filename="credit-credit-risk-1.edge.tar"',
     );
     bytes = new Uint8Array(await response.arrayBuffer());
+    expect(response.headers.get('content-length')).toBe(String(bytes.length));
     const verified = await verifyEdgeBundle(bytes, jwks);
     if (!verified.ok) throw new Error(`${verified.file}: ${verified.reason}`);
     bundle = verified.bundle;

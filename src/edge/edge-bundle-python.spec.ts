@@ -10,6 +10,7 @@ import {
   syntheticEdgeBundle,
   type SyntheticEdgeBundle,
 } from '../../test/support/synthetic-edge-bundle.js';
+import { pythonWithCryptography } from '../../test/support/python.js';
 import { verifyEdgeBundle } from './edge-bundle-verify.js';
 
 /**
@@ -41,7 +42,9 @@ function python(bytes: Uint8Array, jwks: unknown): { code: number | null; out: s
   return { code: run.status, out: `${run.stdout}${run.stderr}` };
 }
 
-describe('the Python verifier of docs/examples', () => {
+const describeWithPython = pythonWithCryptography() ? describe : describe.skip;
+
+describeWithPython('the Python verifier of docs/examples', () => {
   it('verifies a genuine bundle', () => {
     const r = python(genuine.bytes, genuine.jwks);
     expect(r.out).toMatch(

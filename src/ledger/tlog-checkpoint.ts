@@ -1,0 +1,54 @@
+import { NoteError } from './signed-note.js';
+
+/**
+ * C2SP tlog-checkpoint note text: the origin, the tree size and the base64 root hash, one a
+ * line. The same statement as the ledger's JSON checkpoint ({treeSize, rootHash}), in the form
+ * transparency-log tools read; the time is not part of it (a witness's cosignature carries one).
+ */
+export interface CheckpointText {
+  readonly origin: string;
+  readonly treeSize: number;
+  /** Lowercase hex, as the ledger writes hashes. */
+  readonly rootHash: string;
+  /** Extension lines: opaque; Gatehouse writes none. */
+  readonly extensions: readonly string[];
+}
+
+export function checkpointText(c: Omit<CheckpointText, 'extensions'>): string {
+  checkOrigin(c.origin);
+  if (!Number.isSafeInteger(c.treeSize) || c.treeSize < 0)
+    throw new NoteError('a tree size is a non-negative integer');
+  if (!/^[0-9a-f]{64}$/.test(c.rootHash))
+    throw new NoteError('a root hash is 64 lowercase hex digits');
+  return `${c.origin}\n${c.treeSize}\n${Buffer.from(c.rootHash, 'hex').toString('base64')}\n`;
+}
+
+export function parseCheckpointText(text: string): CheckpointText {
+  if (!text.endsWith('\n')) throw new NoteError('a checkpoint text ends with a newline');
+  const lines = text.slice(0, -1).split('\n');
+  const [origin = '', size = '', root = '', ...extensions] = lines;
+  if (lines.length < 3)
+    throw new NoteError('a checkpoint has an origin, a tree size and a root hash');
+  checkOrigin(origin);
+  if (!/^(?:0|[1-9][0-9]*)$/.test(size) || !Number.isSafeInteger(Number(size)))
+    throw new NoteError('a checkpoint tree size is a decimal without leading zeroes');
+  if (!/^[A-Za-z0-9+/]{43}=$/.test(root))
+    throw new NoteError('a checkpoint root hash is 32 bytes of base64');
+  const rootBytes = Buffer.from(root, 'base64');
+  if (rootBytes.length !== 32 || rootBytes.toString('base64') !== root)
+    throw new NoteError('a checkpoint root hash is 32 bytes of canonical base64');
+  if (extensions.some((l) => l === ''))
+    throw new NoteError('a checkpoint extension line must not be empty');
+  return { origin, treeSize: Number(size), rootHash: rootBytes.toString('hex'), extensions };
+}
+
+/**
+ * A log origin: non-empty, no space or "+". The spec recommends a schema-less URL; it is not
+ * required of other logs, so only what a key name needs (the log signs under its origin) is.
+ */
+export function checkOrigin(origin: string): void {
+  if (origin === '' || /[\s+\u0000-\u001f]/u.test(origin))
+    throw new NoteError(
+      `origin ${JSON.stringify(origin)} must be non-empty, without spaces, "+" or control characters`,
+    );
+}

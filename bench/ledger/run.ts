@@ -14,7 +14,7 @@ import { LedgerVerifierService } from '../../src/ledger/ledger-verifier.service.
 import { LedgerSequencer } from '../../src/ledger/ledger-sequencer.service.js';
 import { LedgerService, type EventInput } from '../../src/ledger/ledger.service.js';
 import { KeyRing } from '../../src/ledger/signing-keys.js';
-import type { Config } from '../../src/config/config.js';
+import { UNCONFIGURED_LEDGER_ORIGIN, type Config } from '../../src/config/config.js';
 import { benchDatabase, machine } from '../support/bench-db.js';
 
 const EVENTS = Number(process.env['BENCH_EVENTS'] ?? 1_000_000);
@@ -133,6 +133,7 @@ async function main(): Promise<void> {
     signingKeysDir: keysDir,
     generateSigningKey: true,
     checkpointIntervalSeconds: 0,
+    origin: UNCONFIGURED_LEDGER_ORIGIN,
   };
   const ring = await KeyRing.load(ledgerConfig);
   const lines: string[] = [

@@ -113,4 +113,20 @@ describe('loadConfig', () => {
       }),
     ).toThrow(/^GATEHOUSE_CONSOLE_OIDC_ISSUER: expected an https URL in production/);
   });
+
+  it("names the ledger's transparency-log origin after the public URL, unless told otherwise", () => {
+    expect(loadConfig({}).ledger.origin).toBe('gatehouse.invalid/ledger');
+    expect(loadConfig({ GATEHOUSE_PUBLIC_URL: 'https://gh.bank.example' }).ledger.origin).toBe(
+      'gh.bank.example/v1/ledger/tlog',
+    );
+    expect(
+      loadConfig({
+        GATEHOUSE_PUBLIC_URL: 'https://gh.bank.example',
+        GATEHOUSE_LEDGER_ORIGIN: 'audit.bank.example/models',
+      }).ledger.origin,
+    ).toBe('audit.bank.example/models');
+    expect(() => loadConfig({ GATEHOUSE_LEDGER_ORIGIN: 'two words' })).toThrow(
+      /^GATEHOUSE_LEDGER_ORIGIN: expected origin "two words" must be non-empty, without spaces/,
+    );
+  });
 });

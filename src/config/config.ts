@@ -1,4 +1,5 @@
 import { isAbsolute, resolve } from 'node:path';
+import { checkOrigin } from '../ledger/tlog-checkpoint.js';
 
 /**
  * Gatehouse's whole configuration, read once from the environment at start-up.
@@ -181,6 +182,11 @@ export interface LedgerConfig {
   readonly generateSigningKey: boolean;
   /** 0 turns periodic checkpoints off. */
   readonly checkpointIntervalSeconds: number;
+  /**
+   * The origin line of the ledger's C2SP checkpoints, which names this log to witnesses and
+   * transparency tools: the log's URL prefix without its scheme.
+   */
+  readonly origin: string;
 }
 
 export interface AuthConfig {
@@ -249,6 +255,13 @@ export const ALLOWED_JWT_ALGORITHMS = [
 ] as const;
 
 export const DEV_ISSUER = 'gatehouse-dev';
+/** Where the ledger's transparency-log resources (C2SP checkpoint, tiles) are served. */
+export const TLOG_PREFIX = '/v1/ledger/tlog';
+/**
+ * The origin of a ledger whose operator named neither it nor the service's public URL: the
+ * reserved `.invalid` name says so to whoever reads a checkpoint.
+ */
+export const UNCONFIGURED_LEDGER_ORIGIN = 'gatehouse.invalid/ledger';
 
 export function loadConfig(env: Env, cwd: string = process.cwd()): Config {
   const read = new EnvReader(env);
@@ -276,6 +289,17 @@ export function loadConfig(env: Env, cwd: string = process.cwd()): Config {
   }
 
   const consoleConfig = consoleSignIn(read, production);
+  const ledgerOrigin = read.string(
+    'GATEHOUSE_LEDGER_ORIGIN',
+    consoleConfig.publicUrl === undefined
+      ? UNCONFIGURED_LEDGER_ORIGIN
+      : `${new URL(consoleConfig.publicUrl).host}${TLOG_PREFIX}`,
+  );
+  try {
+    checkOrigin(ledgerOrigin);
+  } catch (error) {
+    throw new ConfigError('GATEHOUSE_LEDGER_ORIGIN', (error as Error).message, ledgerOrigin);
+  }
 
   return {
     env: nodeEnv,
@@ -325,6 +349,7 @@ export function loadConfig(env: Env, cwd: string = process.cwd()): Config {
         0,
         86_400,
       ),
+      origin: ledgerOrigin,
     },
     limits: {
       artifactMaxBytes: read.integer('GATEHOUSE_ARTIFACT_MAX_BYTES', 256 << 20, 1024, 2 ** 34),

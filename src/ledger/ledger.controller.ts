@@ -3,6 +3,7 @@ import type { FastifyReply } from 'fastify';
 import { Readable } from 'node:stream';
 import { Can, Public } from '../auth/decorators.js';
 import { BadInputError, NotFoundError } from '../common/errors.js';
+import { CheckpointNotes } from './checkpoint-notes.service.js';
 import { CheckpointService } from './checkpoint.service.js';
 import { LedgerKeysService } from './ledger-keys.service.js';
 import { LedgerReader, ndjsonLine } from './ledger-reader.service.js';
@@ -14,6 +15,7 @@ export class LedgerController {
     private readonly reader: LedgerReader,
     private readonly checkpoints: CheckpointService,
     private readonly keys: LedgerKeysService,
+    private readonly notes: CheckpointNotes,
   ) {}
 
   /** Streamed page by page, so a whole ledger exports in bounded memory. */
@@ -42,6 +44,32 @@ export class LedgerController {
     if (!found)
       throw new NotFoundError('checkpoint', size === undefined ? '(any)' : `of tree size ${size}`);
     return found;
+  }
+
+  /**
+   * The latest checkpoint as a C2SP tlog-checkpoint signed note, for transparency-log tools and
+   * witnesses. Mutable, so not to be cached beyond a few seconds (c2sp.org/tlog-tiles).
+   */
+  @Get('v1/ledger/tlog/checkpoint')
+  @Can('read', 'Ledger')
+  async checkpointNote(@Res() reply: FastifyReply): Promise<void> {
+    const found = await this.notes.latest();
+    if (!found) throw new NotFoundError('checkpoint', '(any)');
+    void reply
+      .type('text/plain; charset=utf-8')
+      .header('cache-control', 'max-age=5')
+      .send(found.note);
+  }
+
+  /**
+   * The ledger's keys as signed-note verifier keys under its origin, one a line, oldest first:
+   * what a witness or a note verifier is configured with. Public, as the JWKS is.
+   */
+  @Get('v1/ledger/tlog/vkeys')
+  @Public()
+  async vkeys(@Res() reply: FastifyReply): Promise<void> {
+    const vkeys = await this.notes.vkeys();
+    void reply.type('text/plain; charset=utf-8').send(vkeys.map((v) => `${v}\n`).join(''));
   }
 
   @Get('.well-known/jwks.json')

@@ -1,6 +1,7 @@
 import { Global, Module } from '@nestjs/common';
 import { CONFIG } from '../config/config.module.js';
 import type { Config } from '../config/config.js';
+import { CheckpointNotes } from './checkpoint-notes.service.js';
 import { CheckpointService } from './checkpoint.service.js';
 import { LedgerController } from './ledger.controller.js';
 import { LedgerKeysService } from './ledger-keys.service.js';
@@ -28,6 +29,7 @@ import { KeyRing } from './signing-keys.js';
     LedgerReader,
     LedgerVerifierService,
     CheckpointService,
+    CheckpointNotes,
     LedgerResolver,
   ],
   controllers: [LedgerController],
@@ -36,6 +38,7 @@ import { KeyRing } from './signing-keys.js';
     LedgerReader,
     LedgerVerifierService,
     CheckpointService,
+    CheckpointNotes,
     LedgerKeysService,
     KeyRing,
   ],

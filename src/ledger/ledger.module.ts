@@ -12,6 +12,8 @@ import { LedgerResolver } from './ledger.resolver.js';
 import { LedgerSequencer } from './ledger-sequencer.service.js';
 import { LedgerService } from './ledger.service.js';
 import { KeyRing } from './signing-keys.js';
+import { TilesController } from './tiles.controller.js';
+import { TilesService } from './tiles.service.js';
 
 /** Global: every module writes its events through LedgerService. */
 @Global()
@@ -30,9 +32,10 @@ import { KeyRing } from './signing-keys.js';
     LedgerVerifierService,
     CheckpointService,
     CheckpointNotes,
+    TilesService,
     LedgerResolver,
   ],
-  controllers: [LedgerController],
+  controllers: [LedgerController, TilesController],
   exports: [
     LedgerService,
     LedgerReader,

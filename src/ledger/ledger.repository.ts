@@ -452,6 +452,36 @@ export class LedgerRepository {
     return rows.map(toEventRow);
   }
 
+  /** Stored nodes of one level, indexes [from, from + count), in index order: one tile's hashes. */
+  async nodeRun(level: number, from: number, count: number): Promise<Buffer[]> {
+    const rows = await this.dataSource.query<{ hash: Buffer }[]>(
+      `SELECT hash FROM ledger_merkle_nodes WHERE level = $1 AND idx >= $2 AND idx < $3 ORDER BY idx`,
+      [level, from, from + count],
+    );
+    return rows.map((r) => r.hash);
+  }
+
+  /** The canonical text of events (afterSeq, afterSeq + count], in seq order. */
+  async canonicalRun(
+    afterSeq: number,
+    count: number,
+  ): Promise<{ seq: number; canonical: string }[]> {
+    const rows = await this.dataSource.query<{ seq: string; canonical: string }[]>(
+      'SELECT seq, canonical FROM ledger_events WHERE seq > $1 AND seq <= $2 ORDER BY seq',
+      [afterSeq, afterSeq + count],
+    );
+    return rows.map((r) => ({ seq: Number(r.seq), canonical: r.canonical }));
+  }
+
+  /** Whether a checkpoint was made at a tree size in [from, to). */
+  async checkpointBetween(from: bigint, to: bigint): Promise<boolean> {
+    const [row] = await this.dataSource.query<{ found: boolean }[]>(
+      'SELECT EXISTS (SELECT 1 FROM ledger_checkpoints WHERE tree_size >= $1 AND tree_size < $2) AS found',
+      [from.toString(), to.toString()],
+    );
+    return row?.found === true;
+  }
+
   /** The latest checkpoint's own event seq, read under the append lock. */
   async lastCheckpointEventSeq(tx: Queryable): Promise<number> {
     const [row] = await tx.query<{ seq: string | null }[]>(

@@ -47,10 +47,11 @@ describe('the ledger as tlog tiles', () => {
   let first: SignedCheckpoint;
   let second: SignedCheckpoint;
 
-  const get = (path: string, token?: string): Promise<Response> =>
+  /** A tile path with a ledger reader's token, or with `token` (none when null). */
+  const get = (path: string, token: string | null = auditor): Promise<Response> =>
     fetch(
       `${prefix}/${path}`,
-      token === undefined ? {} : { headers: { authorization: `Bearer ${token}` } },
+      token === null ? {} : { headers: { authorization: `Bearer ${token}` } },
     );
 
   async function checkpoint(): Promise<SignedCheckpoint> {
@@ -113,9 +114,14 @@ describe('the ledger as tlog tiles', () => {
     );
     expect(treeSize).toBe(second.checkpoint.treeSize);
     expect(treeSize).toBeGreaterThan(256);
-    const client = new TlogTileClient(prefix, treeSize);
+    const client = new TlogTileClient(prefix, treeSize, { authorization: `Bearer ${auditor}` });
     expect((await client.root()).toString('hex')).toBe(rootHash);
     // The root needs one level-1 hash (leaves 0–255) and the partial level-0 tile, nothing more.
+    // The signed note of the same checkpoint, as a tlog-tiles client starts from, states that root.
+    const note = await (await get('checkpoint')).text();
+    const [, size, root] = note.split('\n');
+    expect(Number(size)).toBe(treeSize);
+    expect(Buffer.from(root!, 'base64').toString('hex')).toBe(rootHash);
     expect(client.fetched.sort()).toEqual([`tile/0/001.p/${treeSize - 256}`, 'tile/1/000.p/1']);
 
     for (const seq of [1, 200, 256, 257, treeSize]) {
@@ -151,7 +157,9 @@ describe('the ledger as tlog tiles', () => {
   it('keep serving the partial tiles of an earlier checkpoint after the tree has grown past them', async () => {
     const earlier = await verified(first);
     expect(earlier.treeSize).toBeLessThan(256);
-    const client = new TlogTileClient(prefix, earlier.treeSize);
+    const client = new TlogTileClient(prefix, earlier.treeSize, {
+      authorization: `Bearer ${auditor}`,
+    });
     expect((await client.root()).toString('hex')).toBe(earlier.rootHash);
     expect(client.fetched).toEqual([`tile/0/000.p/${earlier.treeSize}`]);
     // The partial tile is the start of the full one.
@@ -220,8 +228,7 @@ describe('the ledger as tlog tiles', () => {
       ['tile/7/001', 'index', /past leaf 2\^64/],
     ];
     for (const [path, field, reason] of cases) {
-      const token = path.startsWith('tile/entries') ? auditor : undefined;
-      const response = await get(path, token);
+      const response = await get(path);
       const body = (await response.json()) as {
         error: { code: string; message: string; details: { field: string } };
       };
@@ -231,23 +238,20 @@ describe('the ledger as tlog tiles', () => {
     }
   });
 
-  it('answer as static files: octet-stream, cached for a year, hashes public, entries for ledger readers', async () => {
-    for (const path of ['tile/0/000', `tile/1/000.p/1`]) {
+  it('answer as static files, cached for a year by the client, to ledger readers only', async () => {
+    const scientist = await app.token('dana', 'data-scientist');
+    for (const path of ['tile/0/000', 'tile/1/000.p/1', 'tile/entries/000']) {
       const response = await get(path);
       expect(response.status).toBe(200);
       expect(response.headers.get('content-type')).toBe('application/octet-stream');
-      expect(response.headers.get('cache-control')).toBe('public, max-age=31536000, immutable');
+      expect(response.headers.get('cache-control')).toBe('private, max-age=31536000, immutable');
+      expect([path, (await get(path, null)).status]).toEqual([path, 401]);
+      const refused = await get(path, scientist);
+      expect([path, refused.status]).toEqual([path, 403]);
+      expect(((await refused.json()) as { error: { message: string } }).error.message).toBe(
+        'not allowed to read Ledger',
+      );
     }
-    const bundle = await get('tile/entries/000', auditor);
-    expect(bundle.status).toBe(200);
-    expect(bundle.headers.get('content-type')).toBe('application/octet-stream');
-    expect(bundle.headers.get('cache-control')).toBe('private, max-age=31536000, immutable');
-
-    expect((await get('tile/entries/000')).status).toBe(401);
-    const scientist = await app.token('dana', 'data-scientist');
-    const refused = await get('tile/entries/000', scientist);
-    expect(refused.status).toBe(403);
-    expect((await get('tile/0/000', scientist)).status).toBe(200);
   });
 
   it('bundle an event of 65,535 canonical bytes, and refuse the bundle of one byte more, naming it', async () => {

@@ -94,7 +94,9 @@ export class TilesService {
     if (!(await this.repository.checkpointBetween(sizes.from, sizes.to)))
       throw new TileNotFoundError(
         path,
-        `no checkpoint has a tree size from ${sizes.from} to ${sizes.to - 1n}, the sizes that give it width ${tile.width}, and the tree has grown past them`,
+        sizes.to - sizes.from === 1n
+          ? `no checkpoint has tree size ${sizes.from}, the size that gives it width ${tile.width}, and the tree has grown past it`
+          : `no checkpoint has a tree size from ${sizes.from} to ${sizes.to - 1n}, the sizes that give it width ${tile.width}, and the tree has grown past them`,
       );
   }
 }

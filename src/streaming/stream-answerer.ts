@@ -1,5 +1,5 @@
 import { BadInputError } from '../common/errors.js';
-import { parseInferBody } from '../inference/infer-lane.js';
+import { parseInferBody } from '../inference/oip-http.js';
 import {
   ModelFailureError,
   NoLiveVersionError,

@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { inferEndpointOf } from './infer-lane.js';
+import { inferEndpointOf } from './oip-http.js';
 
 describe('inferEndpointOf', () => {
   it('names the endpoint of an OIP infer path, query aside', () => {

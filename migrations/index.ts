@@ -19,6 +19,7 @@ import { ModelVersionMetadata1764610000000 } from './1764610000000-ModelVersionM
 import { DatasetColumnarFile1764620000000 } from './1764620000000-DatasetColumnarFile.js';
 import { EvaluationTimings1764630000000 } from './1764630000000-EvaluationTimings.js';
 import { StreamBindings1764640000000 } from './1764640000000-StreamBindings.js';
+import { EdgeDevices1764650000000 } from './1764650000000-EdgeDevices.js';
 
 /**
  * Every migration, oldest first. A landed migration is never edited: a schema change is a new
@@ -46,4 +47,5 @@ export const MIGRATIONS = [
   DatasetColumnarFile1764620000000,
   EvaluationTimings1764630000000,
   StreamBindings1764640000000,
+  EdgeDevices1764650000000,
 ];

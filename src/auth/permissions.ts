@@ -36,6 +36,7 @@ export const SUBJECTS = [
   'Inference',
   'BatchJob',
   'EdgeBundle',
+  'EdgePrediction',
   'Ledger',
   'Report',
   'SigningKey',

@@ -1,4 +1,5 @@
-import type { Command } from 'commander';
+import { InvalidArgumentError, type Command } from 'commander';
+import type { EdgeServeOptions } from './commands/edge-serve.js';
 import { edgeBundle, type EdgeBundleOptions } from './commands/edge.js';
 import { importMlflow, type ImportMlflowOptions } from './commands/import-mlflow.js';
 import {
@@ -21,6 +22,12 @@ function withWaitOptions(command: Command, what: string): Command {
       'with --wait, seconds between readings (default 2)',
       pollOption,
     );
+}
+
+function portOption(value: string): number {
+  const n = Number(value);
+  if (!/^\d+$/.test(value) || n > 65_535) throw new InvalidArgumentError('expected 0 to 65535');
+  return n;
 }
 
 /**
@@ -102,10 +109,9 @@ export function registerClientVerbs(program: Command): void {
       .requiredOption('-o, --output <file>', 'where to save it; - for standard output'),
   ).action((id: string, options: ReportExportOptions) => reportExport(id, options));
 
+  const edge = program.command('edge').description('on-device deployment');
   withRemoteOptions(
-    program
-      .command('edge')
-      .description('on-device deployment')
+    edge
       .command('bundle')
       .description(
         'download the signed bundle of an endpoint’s live version, verify it, and save it',
@@ -117,6 +123,24 @@ export function registerClientVerbs(program: Command): void {
       )
       .option('--jwks <file>', 'verify against this JWK set instead of the service’s'),
   ).action((options: EdgeBundleOptions) => edgeBundle(options));
+
+  edge
+    .command('serve')
+    .description(
+      'serve a bundle’s model on this device (no database, no network to Gatehouse), each prediction in the device log',
+    )
+    .argument('<bundle>', 'the bundle file (gatehouse edge bundle)')
+    .requiredOption(
+      '--jwks <file>',
+      'the JWK set the bundle must verify against, pinned on the device',
+    )
+    .option('--port <port>', 'the port to answer on (0: any free one)', portOption, 8080)
+    .option('--host <host>', 'the address to answer on', '127.0.0.1')
+    .option('--log <file>', 'the device log (default: <endpoint>.device-log.ndjson here)')
+    .option('--device <id>', 'this device’s id, the sub of its token (default: the host name)')
+    .action(async (bundle: string, options: EdgeServeOptions) =>
+      (await import('./commands/edge-serve.js')).edgeServe(bundle, options),
+    );
 
   withRemoteOptions(
     program

@@ -3,7 +3,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { BadInputError, TooLargeError } from './errors.js';
 
 /**
- * Uploads (ONNX artifacts, CSV and Parquet datasets) are streamed to the blob store by their handlers,
+ * Uploads (ONNX artifacts, CSV and Parquet datasets, device logs) are streamed to the blob store by their handlers,
  * which enforce their own size limits: these content types are handed over as the raw request
  * stream instead of being buffered under the global body limit. A request with a body and no
  * content type (`curl -T model.onnx`) is treated the same way; any other unknown type is
@@ -13,6 +13,7 @@ export const UPLOAD_CONTENT_TYPES = [
   'application/octet-stream',
   'text/csv',
   'application/vnd.apache.parquet',
+  'application/x-ndjson',
 ] as const;
 
 export function registerUploadParsers(fastify: FastifyInstance): void {

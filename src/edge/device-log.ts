@@ -191,7 +191,7 @@ function readTensors(
   (value as unknown[]).forEach((t, i) => {
     const at = `${field}[${i}]`;
     if (!isObject(t)) bad(at, 'must be a tensor {data, datatype, name, shape}');
-    const tensor = t as Record<string, unknown>;
+    const tensor = t;
     for (const key of Object.keys(tensor))
       if (!TENSOR_MEMBERS.includes(key)) bad(`${at}.${key}`, 'is not a member of a tensor');
     const { data, datatype, name, shape } = tensor;

@@ -17,6 +17,7 @@ import {
   type EdgeModelSource,
 } from './edge-bundle-build.js';
 import type { EdgePromotion, EdgeSpec } from './edge-bundle-format.js';
+import { EdgeDevicesRepository } from './edge-devices.repository.js';
 import { EdgeEvidenceService } from './edge-evidence.service.js';
 
 export interface EdgeBundleDownload extends BuiltEdgeBundle {
@@ -37,6 +38,7 @@ export class EdgeBundleService {
     private readonly rollouts: RolloutsService,
     private readonly promotions: PromotionsService,
     private readonly evidence: EdgeEvidenceService,
+    private readonly devices: EdgeDevicesRepository,
   ) {}
 
   async bundle(endpoint: string, principal: Principal): Promise<EdgeBundleDownload> {
@@ -82,6 +84,12 @@ export class EdgeBundleService {
       },
       await this.evidence.signer(),
     );
+    // A device's records name the bundle they came from; the upload accepts only one served here.
+    await this.devices.recordIssued(endpoint, {
+      subjectSha256: built.manifest.subject[0].digest.sha256,
+      model: spec.model,
+      version: spec.version,
+    });
     return { ...built, spec };
   }
 

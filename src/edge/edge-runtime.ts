@@ -150,15 +150,23 @@ export class EdgeRuntime {
       }
       if (request.method !== 'GET')
         throw new NotFoundError('route', `${request.method ?? ''} ${path}`);
-      if (path === '/v2/health/live') return send(response, 200, JSON.stringify({ live: true }));
-      if (path === '/v2/health/ready')
-        return send(response, 200, JSON.stringify({ ready: true, endpoint: this.endpoint }));
+      if (path === '/v2/health/live') {
+        send(response, 200, JSON.stringify({ live: true }));
+        return;
+      }
+      if (path === '/v2/health/ready') {
+        send(response, 200, JSON.stringify({ ready: true, endpoint: this.endpoint }));
+        return;
+      }
       const model = /^\/v2\/models\/([^/]+)(\/ready)?$/.exec(path);
       if (model?.[1] !== undefined) {
         this.served(decodeURIComponent(model[1]));
-        if (model[2])
-          return send(response, 200, JSON.stringify({ name: this.endpoint, ready: true }));
-        return send(response, 200, JSON.stringify(this.metadata()));
+        if (model[2]) {
+          send(response, 200, JSON.stringify({ name: this.endpoint, ready: true }));
+          return;
+        }
+        send(response, 200, JSON.stringify(this.metadata()));
+        return;
       }
       throw new NotFoundError('route', `GET ${path}`);
     } catch (error) {
@@ -257,7 +265,7 @@ export class EdgeRuntime {
         raw.set(name, {
           datatype: datatypeOf(tensor.type),
           shape: tensor.dims.map(Number),
-          data: tensor.data as RawTensor['data'],
+          data: tensor.data,
         });
         tensor.dispose();
       }

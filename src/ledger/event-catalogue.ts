@@ -181,6 +181,22 @@ export type PredictionsPurgedPayload = {
   readonly lastId: number;
 };
 
+/**
+ * A device's log records taken into the prediction log: which device, which stretch of its
+ * chain (the last record's hash binds every record before it), the bundles its models came
+ * from, and the batch (its own `predictions.logged` event) that holds them.
+ */
+export type EdgePredictionsUploadedPayload = {
+  readonly deviceId: string;
+  readonly endpoint: string;
+  readonly firstSeq: number;
+  readonly lastSeq: number;
+  readonly count: number;
+  readonly lastHash: string;
+  readonly bundleSha256s: readonly string[];
+  readonly batchId: number;
+};
+
 export type BatchRequestedPayload = {
   readonly jobId: string;
   /** null for a job of a model version named directly rather than an endpoint */
@@ -593,6 +609,7 @@ export type LedgerEvents = JsonPayloads<{
   'deployment.traffic.changed': DeploymentChangedPayload;
   'predictions.logged': PredictionsLoggedPayload;
   'predictions.purged': PredictionsPurgedPayload;
+  'edge.predictions.uploaded': EdgePredictionsUploadedPayload;
   'batch.requested': BatchRequestedPayload;
   'batch.completed': BatchCompletedPayload;
   'batch.failed': BatchFailedPayload;
@@ -659,6 +676,7 @@ export const LEDGER_EVENT_TYPES = Object.keys({
   'deployment.traffic.changed': true,
   'predictions.logged': true,
   'predictions.purged': true,
+  'edge.predictions.uploaded': true,
   'batch.requested': true,
   'batch.completed': true,
   'batch.failed': true,

@@ -61,8 +61,8 @@ export class BatchStore {
    * and the answer is null.
    */
   async write(batch: PreparedBatch, retried = false): Promise<StoredBatch | null> {
-    const { endpoint, chunks, count, sha256 } = batch;
-    if (count === 0) throw new Error('an empty prediction batch');
+    const { endpoint, sha256 } = batch;
+    if (batch.count === 0) throw new Error('an empty prediction batch');
     // The connection's error is the write's: it fails the statement, and the writer reports it.
     const connection = await checkOut(this.pool, () => undefined);
     const client = connection.client;
@@ -81,45 +81,9 @@ export class BatchStore {
           return null;
         }
       }
-      // The batch's number, and the value of every copied row's batch_id until the commit.
-      const [next] = await query<{ id: string }[]>(
-        `SELECT set_config('${BATCH_SETTING}', nextval('prediction_batches_id_seq')::text, true) AS id`,
-      );
-      const batchId = Number(next?.id);
-      await pipeline(Readable.from(chunks), client.query(copyFrom(COPY_PREDICTIONS)));
-      const [span] = await query<{ first: string; last: string; count: number }[]>(
-        `SELECT min(id) AS first, max(id) AS last, count(*)::int AS count
-         FROM predictions WHERE batch_id = $1`,
-        [batchId],
-      );
-      if (span?.count !== count)
-        throw new Error(`batch ${batchId}: ${span?.count ?? 0} rows written of ${count}`);
-      const sealed: SealedBatch = {
-        batchId,
-        endpoint,
-        firstId: Number(span.first),
-        lastId: Number(span.last),
-        count,
-        sha256,
-      };
-      await query(
-        `INSERT INTO prediction_batches (id, endpoint, first_id, last_id, count, sha256)
-         VALUES ($1, $2, $3, $4, $5, $6)`,
-        [batchId, endpoint, sealed.firstId, sealed.lastId, sealed.count, sha256],
-      );
-      // No trace: the batch gathers predictions of many requests.
-      const row = queuedEventOf(
-        {
-          type: 'predictions.logged',
-          subject: `endpoint:${endpoint}`,
-          actor: PREDICTION_LOG_ACTOR,
-          payload: { ...sealed },
-        },
-        null,
-      );
-      const [id] = await queueEvents({ query }, [row]);
+      const stored = await writeBatchIn(client, batch);
       await client.query('COMMIT');
-      return { sealed, event: { ...row, id } };
+      return stored;
     } catch (error) {
       await client.query('ROLLBACK').catch((rollback: unknown) => {
         broken = rollback;
@@ -134,6 +98,60 @@ export class BatchStore {
   close(): Promise<void> {
     return this.pool.end();
   }
+}
+
+/**
+ * Writes a batch, its `prediction_batches` row and its `predictions.logged` event (queued) in
+ * the caller's open transaction on `client`. The log's writer wraps it in a transaction of its
+ * own; an upload of device predictions (src/edge) writes its own rows in the same one, so the
+ * batch and what the upload records beside it commit together or not at all.
+ */
+export async function writeBatchIn(
+  client: pg.ClientBase,
+  batch: PreparedBatch,
+): Promise<StoredBatch> {
+  const { endpoint, chunks, count, sha256 } = batch;
+  if (count === 0) throw new Error('an empty prediction batch');
+  const query = async <T>(sql: string, params?: unknown[]): Promise<T> =>
+    (await client.query(sql, params)).rows as T;
+  // The batch's number, and the value of every copied row's batch_id until the commit.
+  const [next] = await query<{ id: string }[]>(
+    `SELECT set_config('${BATCH_SETTING}', nextval('prediction_batches_id_seq')::text, true) AS id`,
+  );
+  const batchId = Number(next?.id);
+  await pipeline(Readable.from(chunks), client.query(copyFrom(COPY_PREDICTIONS)));
+  const [span] = await query<{ first: string; last: string; count: number }[]>(
+    `SELECT min(id) AS first, max(id) AS last, count(*)::int AS count
+     FROM predictions WHERE batch_id = $1`,
+    [batchId],
+  );
+  if (span?.count !== count)
+    throw new Error(`batch ${batchId}: ${span?.count ?? 0} rows written of ${count}`);
+  const sealed: SealedBatch = {
+    batchId,
+    endpoint,
+    firstId: Number(span.first),
+    lastId: Number(span.last),
+    count,
+    sha256,
+  };
+  await query(
+    `INSERT INTO prediction_batches (id, endpoint, first_id, last_id, count, sha256)
+     VALUES ($1, $2, $3, $4, $5, $6)`,
+    [batchId, endpoint, sealed.firstId, sealed.lastId, sealed.count, sha256],
+  );
+  // No trace: the batch gathers predictions of many requests.
+  const row = queuedEventOf(
+    {
+      type: 'predictions.logged',
+      subject: `endpoint:${endpoint}`,
+      actor: PREDICTION_LOG_ACTOR,
+      payload: { ...sealed },
+    },
+    null,
+  );
+  const [id] = await queueEvents({ query }, [row]);
+  return { sealed, event: { ...row, id } };
 }
 
 /** Far above a batch's write (milliseconds), far below a stalled writer being noticed. */

@@ -67,6 +67,7 @@ export const METRIC_NAMES = {
   driftScorePsi: 'gatehouse.drift.score.psi',
   driftAlerts: 'gatehouse.drift.alerts',
   streamMessages: 'gatehouse.stream.messages',
+  edgeUploads: 'gatehouse.edge.uploads',
 } as const;
 
 export class GatehouseMetrics {
@@ -89,6 +90,7 @@ export class GatehouseMetrics {
   private readonly driftScorePsi: Gauge;
   private readonly driftAlerts: Counter;
   private readonly streamMessages: Counter;
+  private readonly edgeUploads: Counter;
   /** Per endpoint, the stage last reported, so the previous one can be set back to 0. */
   private readonly stages = new Map<string, string>();
   /** Callbacks to remove when the application closes (the meter may outlive it). */
@@ -176,6 +178,11 @@ export class GatehouseMetrics {
       description:
         'Stream messages settled by this replica: answered (by arm), dead-lettered or put back to be delivered again.',
       unit: '{message}',
+    });
+    this.edgeUploads = meter.createCounter(n.edgeUploads, {
+      description:
+        'Device log uploads answered by this replica: accepted, or refused with the reason (gap, chain, differs, device, bundle, invalid).',
+      unit: '{upload}',
     });
   }
 
@@ -280,6 +287,11 @@ export class GatehouseMetrics {
   /** One stream message settled: `answered` (with its arm), `dead-lettered` or `retried`. */
   recordStreamMessage(endpoint: string, outcome: string, arm?: string): void {
     this.streamMessages.add(1, { endpoint, outcome, ...(arm === undefined ? {} : { arm }) });
+  }
+
+  /** One device log upload: `accepted`, or refused with its reason. */
+  recordEdgeUpload(endpoint: string, outcome: string): void {
+    this.edgeUploads.add(1, { endpoint, outcome });
   }
 
   /** Reads the prediction log's counters at each scrape instead of on every prediction. */

@@ -1,6 +1,7 @@
 import { InvalidArgumentError, type Command } from 'commander';
 import type { EdgeServeOptions } from './commands/edge-serve.js';
 import { edgeBundle, type EdgeBundleOptions } from './commands/edge.js';
+import { edgeSync, type EdgeSyncOptions } from './commands/edge-sync.js';
 import { importMlflow, type ImportMlflowOptions } from './commands/import-mlflow.js';
 import {
   promotionStatus,
@@ -123,6 +124,16 @@ export function registerClientVerbs(program: Command): void {
       )
       .option('--jwks <file>', 'verify against this JWK set instead of the service’s'),
   ).action((options: EdgeBundleOptions) => edgeBundle(options));
+
+  withRemoteOptions(
+    edge
+      .command('sync')
+      .description(
+        'upload the device log records the service has not accepted yet (the device is the token’s sub)',
+      )
+      .requiredOption('--log <file>', 'the device log written by edge serve')
+      .requiredOption('--endpoint <name>', 'the endpoint the log is of'),
+  ).action((options: EdgeSyncOptions) => edgeSync(options));
 
   edge
     .command('serve')

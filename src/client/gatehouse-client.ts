@@ -27,9 +27,23 @@ export class GatehouseClient {
   }
 
   /** `PUT` of a file's bytes (`/v1/artifacts`, `/v1/datasets?name=`); the JSON answer. */
-  async put(path: string, body: Uint8Array, contentType: string): Promise<Record<string, unknown>> {
+  put(path: string, body: Uint8Array, contentType: string): Promise<Record<string, unknown>> {
+    return this.send('PUT', path, body, contentType);
+  }
+
+  /** `POST` of bytes (a device log's records); the JSON answer. */
+  post(path: string, body: Uint8Array, contentType: string): Promise<Record<string, unknown>> {
+    return this.send('POST', path, body, contentType);
+  }
+
+  private async send(
+    method: 'PUT' | 'POST',
+    path: string,
+    body: Uint8Array,
+    contentType: string,
+  ): Promise<Record<string, unknown>> {
     const response = await fetch(new URL(path, this.baseUrl), {
-      method: 'PUT',
+      method,
       headers: {
         authorization: `Bearer ${this.token}`,
         'content-type': contentType,

@@ -256,3 +256,34 @@ function alive(pid: number): boolean {
     return (error as NodeJS.ErrnoException).code === 'EPERM';
   }
 }
+
+/**
+ * The whole lines of a log file, in order, each with its number (1-based); a last line with no
+ * end yet (being appended by `edge serve` as this reads) is not one of them. Read in chunks.
+ */
+export function* logLines(
+  path: string,
+): Generator<{ readonly text: string; readonly line: number }> {
+  const fd = openSync(path, 'r');
+  try {
+    const buffer = Buffer.alloc(CHUNK);
+    let pending = Buffer.alloc(0);
+    let position = 0;
+    let line = 0;
+    for (;;) {
+      const read = readSync(fd, buffer, 0, CHUNK, position);
+      if (read === 0) return;
+      position += read;
+      pending = Buffer.concat([pending, buffer.subarray(0, read)]);
+      let newline = pending.indexOf(0x0a);
+      while (newline !== -1) {
+        line++;
+        yield { text: pending.subarray(0, newline).toString('utf8'), line };
+        pending = pending.subarray(newline + 1);
+        newline = pending.indexOf(0x0a);
+      }
+    }
+  } finally {
+    closeSync(fd);
+  }
+}

@@ -63,6 +63,13 @@ export function recordHash(record: UnhashedRecord): string {
     .digest('hex');
 }
 
+/** The record as its hash covers it: every member but `hash`. */
+export function unhashed(record: DeviceLogRecord): UnhashedRecord {
+  const copy: Record<string, unknown> = { ...record };
+  delete copy['hash'];
+  return copy as unknown as UnhashedRecord;
+}
+
 /** The record with its hash, and its line in the log file (JCS, then a newline). */
 export function sealRecord(record: UnhashedRecord): { record: DeviceLogRecord; line: string } {
   const sealed: DeviceLogRecord = { ...record, hash: recordHash(record) };
@@ -252,8 +259,8 @@ export function verifyChain(records: readonly DeviceLogRecord[], from: ChainHead
         fault: 'link',
         reason: `prev ${record.prev} is not the hash of seq ${head.seq} (${head.hash})`,
       };
-    const { hash, ...unhashed } = record;
-    const computed = recordHash(unhashed);
+    const { hash } = record;
+    const computed = recordHash(unhashed(record));
     if (computed !== hash)
       return {
         ok: false,

@@ -6,7 +6,7 @@ import { Database } from '../database/database.module.js';
 import type { EventInput } from '../ledger/event-catalogue.js';
 import { queueEvents, queuedEventOf } from '../ledger/ledger-queue.js';
 import type { QueuedEvent } from '../ledger/ledger-sequencer.service.js';
-import { writeBatchIn, type StoredBatch } from '../prediction-log/batch-store.js';
+import { predictionIdsOf, writeBatchIn, type StoredBatch } from '../prediction-log/batch-store.js';
 import type { PreparedBatch } from '../prediction-log/prediction-digest.js';
 import { CHAIN_START, type ChainHead } from './device-log.js';
 
@@ -134,13 +134,10 @@ export class EdgeDevicesRepository implements OnApplicationShutdown {
         },
         accept: async (batch, records, event) => {
           const stored = await writeBatchIn(client, batch);
-          const ids = await client.query<{ id: string }>(
-            `SELECT id FROM predictions WHERE batch_id = $1 ORDER BY id`,
-            [stored.sealed.batchId],
-          );
-          if (ids.rows.length !== records.length)
+          const ids = await predictionIdsOf(client, stored.sealed.batchId);
+          if (ids.length !== records.length)
             throw new Error(
-              `batch ${stored.sealed.batchId}: ${ids.rows.length} predictions for ${records.length} records`,
+              `batch ${stored.sealed.batchId}: ${ids.length} predictions for ${records.length} records`,
             );
           await client.query(
             `INSERT INTO edge_device_records (device_id, endpoint, seq, hash, prediction_id, batch_id)
@@ -152,7 +149,7 @@ export class EdgeDevicesRepository implements OnApplicationShutdown {
               stored.sealed.batchId,
               records.map((r) => r.seq),
               records.map((r) => r.hash),
-              ids.rows.map((r) => r.id),
+              ids,
             ],
           );
           const last = records[records.length - 1];

@@ -154,6 +154,15 @@ export async function writeBatchIn(
   return { sealed, event: { ...row, id } };
 }
 
+/** A batch's prediction ids, in the batch's order (as COPY numbered them), in the caller's transaction. */
+export async function predictionIdsOf(client: pg.ClientBase, batchId: number): Promise<number[]> {
+  const ids = await client.query<{ id: string }>(
+    'SELECT id FROM predictions WHERE batch_id = $1 ORDER BY id',
+    [batchId],
+  );
+  return ids.rows.map((r) => Number(r.id));
+}
+
 /** Far above a batch's write (milliseconds), far below a stalled writer being noticed. */
 const DEFAULT_TIMEOUT_MS = 10_000;
 const COPY_PREDICTIONS = `COPY predictions (${COPY_COLUMNS}) FROM STDIN`;

@@ -36,6 +36,9 @@ const OWNERS: Readonly<Record<string, string>> = {
   console_sessions: 'console-auth',
   console_sign_ins: 'console-auth',
   stream_bindings: 'streaming',
+  edge_bundles_issued: 'edge',
+  edge_device_positions: 'edge',
+  edge_device_records: 'edge',
 };
 
 /**

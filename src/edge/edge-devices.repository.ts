@@ -25,13 +25,13 @@ export interface PositionTx {
   /**
    * Writes the batch (its predictions, its row, its `predictions.logged` event), one
    * `edge_device_records` row per record (in the batch's order), the new position, and the
-   * upload's own event with the batch's id. Returns the events queued, for the sequencer.
+   * upload's own event with the batch's id.
    */
   accept(
     batch: PreparedBatch,
     records: readonly { readonly seq: number; readonly hash: string }[],
     event: (batchId: number) => EventInput,
-  ): Promise<{ readonly stored: StoredBatch; readonly events: QueuedEvent[] }>;
+  ): Promise<StoredBatch>;
 }
 
 /**
@@ -97,17 +97,18 @@ export class EdgeDevicesRepository implements OnApplicationShutdown {
   /**
    * Runs `work` in a transaction holding the device's position for the endpoint. It commits
    * only when `work` called `accept`; a refusal (thrown) and an upload with nothing new roll
-   * back, so nothing of them is written.
+   * back, so nothing of them is written. Returns, with what `work` returned, the ledger events
+   * queued, once committed: only then may the sequencer seal them.
    */
   async underPosition<T>(
     deviceId: string,
     endpoint: string,
     work: (tx: PositionTx) => Promise<T>,
-  ): Promise<T> {
+  ): Promise<{ readonly value: T; readonly events: readonly QueuedEvent[] }> {
     const connection = await checkOut(this.pool, () => undefined);
     const client = connection.client;
     let broken: unknown;
-    const outcome = { accepted: false };
+    const queued: QueuedEvent[] = [];
     try {
       await client.query('BEGIN');
       await client.query(
@@ -168,13 +169,13 @@ export class EdgeDevicesRepository implements OnApplicationShutdown {
             [row],
           );
           if (id === undefined) throw new Error('the upload event was not queued');
-          outcome.accepted = true;
-          return { stored, events: [stored.event, { ...row, id }] };
+          queued.push(stored.event, { ...row, id });
+          return stored;
         },
       };
-      const result = await work(tx);
-      await client.query(outcome.accepted ? 'COMMIT' : 'ROLLBACK');
-      return result;
+      const value = await work(tx);
+      await client.query(queued.length > 0 ? 'COMMIT' : 'ROLLBACK');
+      return { value, events: queued };
     } catch (error) {
       await client.query('ROLLBACK').catch((rollback: unknown) => {
         broken = rollback;

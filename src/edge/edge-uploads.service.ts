@@ -135,99 +135,104 @@ export class EdgeUploadsService {
       );
     await this.checkBundles(endpoint, records);
 
-    return this.repository.underPosition(deviceId, endpoint, async (tx) => {
-      const at = tx.position;
-      if (first.seq > at.seq + 1)
-        throw refused(
-          'gap',
-          new ConflictError(
-            `the upload starts at seq ${first.seq}, the service expects seq ${at.seq + 1} next (device ${deviceId} has uploaded up to seq ${at.seq})`,
-            { expectedSeq: at.seq + 1, firstSeq: first.seq },
-          ),
-        );
-      const again = records.filter((r) => r.seq <= at.seq);
-      if (again.length > 0) {
-        const accepted = await tx.acceptedHashes(first.seq, Math.min(last.seq, at.seq));
-        for (const r of again) {
-          const hash = accepted.get(r.seq);
-          if (hash !== r.hash)
-            throw refused(
-              'differs',
-              new ConflictError(
-                `seq ${r.seq}: differs from the record already accepted with that seq (hash ${hash ?? 'unknown'}, sent ${r.hash})`,
-                { seq: r.seq },
-              ),
-            );
+    const { value, events } = await this.repository.underPosition(
+      deviceId,
+      endpoint,
+      async (tx) => {
+        const at = tx.position;
+        if (first.seq > at.seq + 1)
+          throw refused(
+            'gap',
+            new ConflictError(
+              `the upload starts at seq ${first.seq}, the service expects seq ${at.seq + 1} next (device ${deviceId} has uploaded up to seq ${at.seq})`,
+              { expectedSeq: at.seq + 1, firstSeq: first.seq },
+            ),
+          );
+        const again = records.filter((r) => r.seq <= at.seq);
+        if (again.length > 0) {
+          const accepted = await tx.acceptedHashes(first.seq, Math.min(last.seq, at.seq));
+          for (const r of again) {
+            const hash = accepted.get(r.seq);
+            if (hash !== r.hash)
+              throw refused(
+                'differs',
+                new ConflictError(
+                  `seq ${r.seq}: differs from the record already accepted with that seq (hash ${hash ?? 'unknown'}, sent ${r.hash})`,
+                  { seq: r.seq },
+                ),
+              );
+          }
         }
-      }
-      const fresh = records.filter((r) => r.seq > at.seq);
-      const next = fresh[0];
-      if (!next)
+        const fresh = records.filter((r) => r.seq > at.seq);
+        const next = fresh[0];
+        if (!next)
+          return {
+            deviceId,
+            endpoint,
+            received: records.length,
+            accepted: 0,
+            alreadyAccepted: again.length,
+            position: at,
+            batchId: null,
+          };
+        if (next.prev !== at.hash)
+          throw refused(
+            'chain',
+            new ConflictError(
+              `seq ${next.seq}: prev ${next.prev} is not the hash of the accepted seq ${at.seq} (${at.hash})`,
+              { seq: next.seq, fault: 'link' },
+            ),
+          );
+        const batch = new BatchBuilder(endpoint);
+        for (const r of fresh)
+          batch.add({
+            requestId: r.requestId,
+            endpoint,
+            modelVersion: r.modelVersion,
+            arm: r.arm,
+            inputs: r.inputs.map(tensor),
+            outputs: r.outputs === null ? null : r.outputs.map(tensor),
+            error: r.error,
+            latencyMs: r.latencyMs,
+            routingKeyHash: r.routingKeyHash,
+            createdAt: new Date(r.ts),
+          });
+        const head = fresh[fresh.length - 1] ?? next;
+        const stored = await tx.accept(batch.seal(), fresh, (batchId) => ({
+          type: 'edge.predictions.uploaded',
+          subject: `endpoint:${endpoint}`,
+          actor: { sub: principal.sub, roles: [...principal.roles] },
+          payload: {
+            deviceId,
+            endpoint,
+            firstSeq: next.seq,
+            lastSeq: head.seq,
+            count: fresh.length,
+            lastHash: head.hash,
+            bundleSha256s: [...new Set(fresh.map((r) => r.bundleSha256))].sort(),
+            batchId,
+          },
+        }));
         return {
           deviceId,
           endpoint,
           received: records.length,
-          accepted: 0,
+          accepted: fresh.length,
           alreadyAccepted: again.length,
-          position: at,
-          batchId: null,
+          position: { seq: head.seq, hash: head.hash },
+          batchId: stored.sealed.batchId,
         };
-      if (next.prev !== at.hash)
-        throw refused(
-          'chain',
-          new ConflictError(
-            `seq ${next.seq}: prev ${next.prev} is not the hash of the accepted seq ${at.seq} (${at.hash})`,
-            { seq: next.seq, fault: 'link' },
-          ),
+      },
+    );
+    // Committed with the batch; sealing them into the chain is the sequencer's (its sweep would
+    // get to them a second later). Waited for, so that an answered upload is in the ledger.
+    if (events.length > 0)
+      await this.ledger.sealQueued(events).catch((error: unknown) => {
+        EdgeUploadsService.logger.warn(
+          `sealing the upload of device ${deviceId} into the ledger failed (its sweep retries): ${error instanceof Error ? error.message : String(error)}`,
         );
-      const batch = new BatchBuilder(endpoint);
-      for (const r of fresh)
-        batch.add({
-          requestId: r.requestId,
-          endpoint,
-          modelVersion: r.modelVersion,
-          arm: r.arm,
-          inputs: r.inputs.map(tensor),
-          outputs: r.outputs === null ? null : r.outputs.map(tensor),
-          error: r.error,
-          latencyMs: r.latencyMs,
-          routingKeyHash: r.routingKeyHash,
-          createdAt: new Date(r.ts),
-        });
-      const head = fresh[fresh.length - 1] ?? next;
-      const { stored, events } = await tx.accept(batch.seal(), fresh, (batchId) => ({
-        type: 'edge.predictions.uploaded',
-        subject: `endpoint:${endpoint}`,
-        actor: { sub: principal.sub, roles: [...principal.roles] },
-        payload: {
-          deviceId,
-          endpoint,
-          firstSeq: next.seq,
-          lastSeq: head.seq,
-          count: fresh.length,
-          lastHash: head.hash,
-          bundleSha256s: [...new Set(fresh.map((r) => r.bundleSha256))].sort(),
-          batchId,
-        },
-      }));
-      // Committed with the batch; sealing is the sequencer's (its sweep would, a second later).
-      queueMicrotask(() => {
-        this.ledger.sealQueued(events).catch((error: unknown) => {
-          EdgeUploadsService.logger.warn(
-            `sealing the upload of device ${deviceId} into the ledger failed (its sweep retries): ${error instanceof Error ? error.message : String(error)}`,
-          );
-        });
       });
-      return {
-        deviceId,
-        endpoint,
-        received: records.length,
-        accepted: fresh.length,
-        alreadyAccepted: again.length,
-        position: { seq: head.seq, hash: head.hash },
-        batchId: stored.sealed.batchId,
-      };
-    });
+    return value;
   }
 
   /** The body's records; anything that is not one, or too many, refused naming the line. */

@@ -254,6 +254,32 @@ describe('the ledger as tlog tiles', () => {
     }
   });
 
+  it('keep a partial tile above level 0 for every checkpoint whose size gives it that width', async () => {
+    await append(app, 520 - second.checkpoint.treeSize);
+    const third = await verified(await checkpoint());
+    expect(third.treeSize).toBeGreaterThanOrEqual(512);
+    const client = new TlogTileClient(prefix, third.treeSize, {
+      authorization: `Bearer ${auditor}`,
+    });
+    expect((await client.root()).toString('hex')).toBe(third.rootHash);
+    expect(client.fetched).toContain('tile/1/000.p/2');
+    // Width 1 at level 1 is the width of every size from 256 to 511; the second checkpoint is one.
+    const earlier = await get('tile/1/000.p/1');
+    expect(earlier.status).toBe(200);
+    const now = Buffer.from(await (await get('tile/1/000.p/2')).arrayBuffer());
+    expect(Buffer.from(await earlier.arrayBuffer())).toEqual(now.subarray(0, 32));
+    // Hash 1 of the level-1 tile is the root of level-0 tile 1, now full: its 256 hashes hashed up.
+    const full = Buffer.from(await (await get('tile/0/001')).arrayBuffer());
+    let level: Buffer[] = Array.from({ length: 256 }, (_, i) =>
+      full.subarray(i * 32, (i + 1) * 32),
+    );
+    while (level.length > 1)
+      level = level.flatMap((h, i) =>
+        i % 2 === 0 ? [sha256(Buffer.from([1]), h, level[i + 1]!)] : [],
+      );
+    expect(level[0]).toEqual(now.subarray(32, 64));
+  });
+
   it('bundle an event of 65,535 canonical bytes, and refuse the bundle of one byte more, naming it', async () => {
     const ledger = app.running.app.get(LedgerService);
     /** Appends one event whose canonical text is `target` bytes, adjusting its padding. */

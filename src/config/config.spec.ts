@@ -126,7 +126,7 @@ describe('loadConfig', () => {
       }).ledger.origin,
     ).toBe('audit.bank.example/models');
     expect(() => loadConfig({ GATEHOUSE_LEDGER_ORIGIN: 'two words' })).toThrow(
-      /^GATEHOUSE_LEDGER_ORIGIN: expected origin "two words" must be non-empty, without spaces/,
+      /^GATEHOUSE_LEDGER_ORIGIN: expected a log origin, which must hold no space/,
     );
   });
 });

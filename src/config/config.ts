@@ -1,5 +1,5 @@
 import { isAbsolute, resolve } from 'node:path';
-import { checkOrigin } from '../ledger/tlog-checkpoint.js';
+import { originFault } from '../common/log-origin.js';
 
 /**
  * Gatehouse's whole configuration, read once from the environment at start-up.
@@ -295,11 +295,13 @@ export function loadConfig(env: Env, cwd: string = process.cwd()): Config {
       ? UNCONFIGURED_LEDGER_ORIGIN
       : `${new URL(consoleConfig.publicUrl).host}${TLOG_PREFIX}`,
   );
-  try {
-    checkOrigin(ledgerOrigin);
-  } catch (error) {
-    throw new ConfigError('GATEHOUSE_LEDGER_ORIGIN', (error as Error).message, ledgerOrigin);
-  }
+  const originProblem = originFault(ledgerOrigin);
+  if (originProblem !== undefined)
+    throw new ConfigError(
+      'GATEHOUSE_LEDGER_ORIGIN',
+      `a log origin, which ${originProblem}`,
+      ledgerOrigin,
+    );
 
   return {
     env: nodeEnv,

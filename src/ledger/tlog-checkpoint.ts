@@ -1,3 +1,4 @@
+import { originFault } from '../common/log-origin.js';
 import { NoteError } from './signed-note.js';
 
 /**
@@ -42,13 +43,8 @@ export function parseCheckpointText(text: string): CheckpointText {
   return { origin, treeSize: Number(size), rootHash: rootBytes.toString('hex'), extensions };
 }
 
-/**
- * A log origin: non-empty, no space or "+". The spec recommends a schema-less URL; it is not
- * required of other logs, so only what a key name needs (the log signs under its origin) is.
- */
+/** Throws when `origin` cannot name a log (`originFault`). */
 export function checkOrigin(origin: string): void {
-  if (origin === '' || /[\s+\u0000-\u001f]/u.test(origin))
-    throw new NoteError(
-      `origin ${JSON.stringify(origin)} must be non-empty, without spaces, "+" or control characters`,
-    );
+  const fault = originFault(origin);
+  if (fault !== undefined) throw new NoteError(`origin ${JSON.stringify(origin)} ${fault}`);
 }

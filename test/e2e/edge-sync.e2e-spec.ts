@@ -1,5 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { appendFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  appendFileSync,
+  existsSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
@@ -10,6 +17,7 @@ import {
   unhashed,
   type DeviceLogRecord,
 } from '../../src/edge/device-log.js';
+import { readUstar, writeUstar } from '../../src/edge/ustar.js';
 import { buildGermanCreditModels, defaultGermanCreditPath } from '../../src/model-builder/index.js';
 import { startTestApp, type TestApp } from '../support/app.js';
 import { freePort, runCli, startLongRunning, type ServingProcess } from '../support/cli.js';
@@ -438,6 +446,32 @@ describe('edge serve, the device log and sync', () => {
       /^gatehouse: \S+tampered\.edge\.tar: the bundle does not verify against \S+jwks\.json \(digest\): model\.onnx: /,
     );
     expect(out.stdout).toBe('');
+
+    // The same files without their signature.
+    const unsignedFile = join(dir, 'unsigned.edge.tar');
+    writeFileSync(
+      unsignedFile,
+      writeUstar(readUstar(new Uint8Array(bytes)).filter((m) => m.name !== 'manifest.jws')),
+    );
+    const unsigned = await runCli(
+      [
+        'edge',
+        'serve',
+        unsignedFile,
+        '--jwks',
+        jwksFile,
+        '--port',
+        '0',
+        '--log',
+        join(dir, 'never.ndjson'),
+      ],
+      {},
+    );
+    expect(unsigned.code).toBe(2);
+    expect(unsigned.stderr).toMatch(
+      /unsigned\.edge\.tar: the bundle does not verify against \S+ \(unsigned\): /,
+    );
+    expect(existsSync(join(dir, 'never.ndjson'))).toBe(false);
 
     const strangerJwks = join(dir, 'stranger.json');
     writeFileSync(strangerJwks, JSON.stringify({ keys: [] }));

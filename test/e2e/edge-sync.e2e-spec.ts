@@ -29,6 +29,11 @@ import { clientOf, liveCreditEndpoint, PEOPLE } from '../support/rollout-story.j
  * edge sync` and `POST /v1/edge/{endpoint}/predictions` take it into the prediction log, sealed
  * in the ledger, refusing anything that is not the device's own unbroken chain.
  */
+/** Says on stderr every Nest, TypeORM or Fastify module a process resolves. */
+const FRAMEWORK_WATCH =
+  "data:text/javascript,import{registerHooks}from'node:module';registerHooks({resolve(s,c,n){const r=n(s,c);" +
+  "if(/@nestjs|typeorm|fastify/.test(r.url))process.stderr.write('FRAMEWORK '+r.url+'\\n');return r}});";
+
 describe('edge serve, the device log and sync', () => {
   let app: TestApp;
   let dir: string;
@@ -109,6 +114,8 @@ describe('edge serve, the device log and sync', () => {
       ],
       { GATEHOUSE_URL: nowhere },
       /listening on (http:\/\/\S+)/,
+      60_000,
+      ['--import', FRAMEWORK_WATCH],
     );
   }
 
@@ -244,6 +251,8 @@ describe('edge serve, the device log and sync', () => {
         unknown
       >;
       expect(metadata).toMatchObject({ name: 'credit', versions: ['1'], platform: 'onnxruntime' });
+      // The runtime is small: no framework of the service is loaded.
+      expect(device.errorOutput()).not.toMatch(/FRAMEWORK/);
     } finally {
       expect(await device.stop('SIGTERM')).toBe(0);
     }

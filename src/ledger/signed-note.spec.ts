@@ -13,9 +13,11 @@ import {
   parseNote,
   parseNoteSignerKey,
   parseVkey,
+  parseVkeyAsync,
   rawEd25519PublicKey,
   signNoteText,
   verifyNote,
+  verifyNoteAsync,
   withSignatures,
 } from './signed-note.js';
 import { checkpointText, parseCheckpointText } from './tlog-checkpoint.js';
@@ -51,6 +53,19 @@ describe('signed notes (c2sp.org/signed-note)', () => {
     expect(note.text).toBe('This is an example message.\n');
     expect(verifyNote(note, [key])).toEqual([{ key }]);
     expect(formatNote(note)).toBe(SPEC_NOTE);
+  });
+
+  it('verifies the same with WebCrypto, as the browser and the offline report verifier do', async () => {
+    const key = await parseVkeyAsync(SPEC_VKEY);
+    expect(key).toEqual(parseVkey(SPEC_VKEY));
+    expect(await verifyNoteAsync(parseNote(SPEC_NOTE), [key])).toEqual([{ key }]);
+    await expect(parseVkeyAsync(SPEC_VKEY.replace('+530d903a+', '+530d903b+'))).rejects.toThrow(
+      /does not match/,
+    );
+    const go = parseNote(`${GO_TEXT}\n${GO_SIGNATURE_LINE}`);
+    await expect(
+      verifyNoteAsync({ ...go, text: GO_TEXT.replace('If', 'Of') }, [parseVkey(GO_VKEY)]),
+    ).rejects.toThrow(/does not verify/);
   });
 
   it('signs the Go reference example byte for byte, and derives its verifier key', () => {
@@ -151,7 +166,7 @@ describe('signed notes (c2sp.org/signed-note)', () => {
 });
 
 describe('cosignatures (c2sp.org/tlog-cosignature, Ed25519)', () => {
-  it('signs "cosignature/v1", the time and the text under a 0x04 key; the time is read back', () => {
+  it('signs "cosignature/v1", the time and the text under a 0x04 key; the time is read back', async () => {
     const witness = newKey();
     const text = checkpointText({
       origin: 'example.com/behind-the-sofa',
@@ -185,6 +200,9 @@ describe('cosignatures (c2sp.org/tlog-cosignature, Ed25519)', () => {
       { key: logKey },
       { key: cosigner, timestamp: 1679315147 },
     ]);
+    expect(await verifyNoteAsync(parsed, [logKey, cosigner])).toEqual(
+      verifyNote(parsed, [logKey, cosigner]),
+    );
     // Another time in the signature's first eight bytes: refused.
     const moved = Uint8Array.from(co.signature);
     moved[7] = (moved[7] ?? 0) ^ 1;

@@ -26,6 +26,15 @@ FILES = [
     "promotion.json",
     "spec.json",
 ]
+# All of them or none: a rollout's candidate, for the devices its stage covers.
+CANDIDATE_FILES = [
+    "assignment.json",
+    "candidate-event.ndjson",
+    "candidate-inclusion-proof.json",
+    "candidate-promotion.json",
+    "candidate-spec.json",
+    "candidate.onnx",
+]
 SERIALIZATION = {
     "method": "files",
     "hash_type": "sha256",
@@ -118,6 +127,97 @@ def inclusion_root(leaf, index, tree_size, proof):
     return r.hex() if sn == 0 else None
 
 
+def check_event(file, data, keys):
+    """An NDJSON export line: its canonical text is embedded byte for byte. Returns it parsed."""
+    line = data.decode("utf-8")
+    record = json.loads(line)
+    prefix, suffix = '{"event":', f',"hash":"{record["hash"]}","jws":"{record["jws"]}"}}\n'
+    if not (line.startswith(prefix) and line.endswith(suffix)):
+        raise Refused(file, "not one line of the ledger's NDJSON export")
+    canonical = line[len(prefix) : -len(suffix)].encode("utf-8")
+    if leaf_hash(canonical) != record["hash"]:
+        raise Refused(file, "hash mismatch")
+    verify_jws(file, record["jws"], canonical, keys)
+    return record
+
+
+def check_proof(file, proof, record, cp):
+    """The event's RFC 9162 inclusion proof against the checkpoint."""
+    if proof["seq"] != record["event"]["seq"] or proof["leafHash"] != record["hash"]:
+        raise Refused(file, "the proof is of another event")
+    if proof["treeSize"] != cp["treeSize"] or proof["rootHash"] != cp["rootHash"]:
+        raise Refused(file, "the proof is against another tree")
+    root = inclusion_root(record["hash"], record["event"]["seq"] - 1, cp["treeSize"], proof["proof"])
+    if root != cp["rootHash"]:
+        raise Refused(file, "the inclusion proof does not lead to the checkpoint's root")
+
+
+def check_approvals(file, promotion):
+    for a in promotion["approvals"]:
+        if a["requestDigest"] != promotion["requestDigest"]:
+            raise Refused(file, f"{a['approver']} approved another request")
+        statement = None if a["statement"] is None else sha256(a["statement"].encode("utf-8"))
+        if a["statementSha256"] != statement:
+            raise Refused(file, f"{a['approver']}'s statement is not its digest")
+
+
+def check_candidate(members, keys, spec, cp):
+    """The candidate's files as strictly as the live ones; the assignment is its stage event's."""
+    cspec = json.loads(members["candidate-spec.json"])
+    cpromotion = json.loads(members["candidate-promotion.json"])
+    assignment = json.loads(members["assignment.json"])
+    record = check_event("candidate-event.ndjson", members["candidate-event.ndjson"], keys)
+    check_proof(
+        "candidate-inclusion-proof.json",
+        json.loads(members["candidate-inclusion-proof.json"]),
+        record,
+        cp,
+    )
+    event, payload = record["event"], record["event"]["payload"]
+    if event["type"] != "rollout.stage.entered":
+        raise Refused("candidate-event.ndjson", f"the event is a {event['type']}")
+    mode = assignment["mode"]
+    if mode not in ("shadow", "canary"):
+        raise Refused("assignment.json", "mode must be shadow or canary")
+    share = "sampleBasisPoints" if mode == "shadow" else "weightBasisPoints"
+    expected = [
+        ("subject", event["subject"], f"rollout:{assignment['rolloutId']}"),
+        ("rolloutId", payload["rolloutId"], assignment["rolloutId"]),
+        ("endpoint", payload["endpoint"], assignment["endpoint"]),
+        ("stage", payload["stage"], assignment["stage"]),
+        ("index", payload["index"], assignment["stageIndex"]),
+        ("kind", payload["kind"], "SHADOW" if mode == "shadow" else "CANARY"),
+        ("version", payload["version"], assignment["candidateVersion"]),
+        (share, payload[share], assignment["basisPoints"]),
+    ]
+    for name, recorded, assigned in expected:
+        if recorded != assigned:
+            raise Refused("assignment.json", f"the assignment's {name} is not the stage event's")
+    if assignment["endpoint"] != spec["endpoint"] or assignment["liveVersion"] != spec["version"]:
+        raise Refused("assignment.json", "the assignment is of another live version")
+    if [cspec["endpoint"], cspec["model"], cspec["version"]] != [
+        spec["endpoint"],
+        spec["model"],
+        assignment["candidateVersion"],
+    ] or cspec["version"] == spec["version"]:
+        raise Refused("candidate-spec.json", "the candidate spec is not the assignment's candidate")
+    if cspec["artifactSha256"] != sha256(members["candidate.onnx"]):
+        raise Refused("candidate.onnx", "the candidate model is not the artifact its spec names")
+    if [cpromotion[k] for k in ("rolloutId", "endpoint", "model", "version")] != [
+        assignment["rolloutId"],
+        cspec["endpoint"],
+        cspec["model"],
+        cspec["version"],
+    ]:
+        raise Refused("candidate-promotion.json", "the promotion is of another rollout")
+    check_approvals("candidate-promotion.json", cpromotion)
+    return (
+        f"; candidate {cspec['model']}@{cspec['version']} ({mode}, stage {assignment['stage']} "
+        f"of rollout {assignment['rolloutId']}, {assignment['basisPoints']} basis points, "
+        f"ledger seq {event['seq']})"
+    )
+
+
 def read_members(path):
     members = {}
     with tarfile.open(path, "r:") as tar:
@@ -157,10 +257,12 @@ def verify(path, jwks):
     for name in members:
         if name not in listed and name not in (MANIFEST, MANIFEST_JWS):
             raise Refused(name, "the file is not in the signed manifest")
-    for name in sorted(set(listed) | set(FILES)):
+    with_candidate = any(name in members for name in CANDIDATE_FILES)
+    required = set(FILES) | (set(CANDIDATE_FILES) if with_candidate else set())
+    for name in sorted(set(listed) | required):
         if name not in members:
             raise Refused(name, "the file is missing")
-        if name not in FILES:
+        if name not in FILES and name not in CANDIDATE_FILES:
             raise Refused(name, "the file is not part of an edge bundle")
         if listed[name]["algorithm"] != "sha256" or sha256(members[name]) != listed[name]["digest"]:
             raise Refused(name, "its SHA-256 is not the one the signed manifest lists")
@@ -172,15 +274,7 @@ def verify(path, jwks):
 
     # The go-live event: its canonical text is embedded byte for byte in the export line.
     event_file = "deployment-event.ndjson"
-    line = members[event_file].decode("utf-8")
-    record = json.loads(line)
-    prefix, suffix = '{"event":', f',"hash":"{record["hash"]}","jws":"{record["jws"]}"}}\n'
-    if not (line.startswith(prefix) and line.endswith(suffix)):
-        raise Refused(event_file, "not one line of the ledger's NDJSON export")
-    canonical = line[len(prefix) : -len(suffix)].encode("utf-8")
-    if leaf_hash(canonical) != record["hash"]:
-        raise Refused(event_file, "hash mismatch")
-    verify_jws(event_file, record["jws"], canonical, keys)
+    record = check_event(event_file, members[event_file], keys)
     event = record["event"]
     if event["type"] != "deployment.live.changed":
         raise Refused(event_file, f"the event is a {event['type']}")
@@ -194,12 +288,7 @@ def verify(path, jwks):
     if json.loads(signed) != checkpoint["checkpoint"]:
         raise Refused("checkpoint.json", "the signed checkpoint is not the one shown")
     cp = checkpoint["checkpoint"]
-    if proof["seq"] != event["seq"] or proof["leafHash"] != record["hash"]:
-        raise Refused("inclusion-proof.json", "the proof is of another event")
-    if proof["treeSize"] != cp["treeSize"] or proof["rootHash"] != cp["rootHash"]:
-        raise Refused("inclusion-proof.json", "the proof is against another tree")
-    if inclusion_root(record["hash"], event["seq"] - 1, cp["treeSize"], proof["proof"]) != cp["rootHash"]:
-        raise Refused("inclusion-proof.json", "the inclusion proof does not lead to the checkpoint's root")
+    check_proof("inclusion-proof.json", proof, record, cp)
 
     # The parts describe one deployment.
     if spec["artifactSha256"] != sha256(members["model.onnx"]):
@@ -210,17 +299,13 @@ def verify(path, jwks):
         spec[k] for k in ("endpoint", "model", "version")
     ]:
         raise Refused("promotion.json", "the promotion is of another deployment")
-    for a in promotion["approvals"]:
-        if a["requestDigest"] != promotion["requestDigest"]:
-            raise Refused("promotion.json", f"{a['approver']} approved another request")
-        statement = None if a["statement"] is None else sha256(a["statement"].encode("utf-8"))
-        if a["statementSha256"] != statement:
-            raise Refused("promotion.json", f"{a['approver']}'s statement is not its digest")
+    check_approvals("promotion.json", promotion)
+    candidate = check_candidate(members, keys, spec, cp) if with_candidate else ""
 
     return (
         f"verified: {spec['model']}@{spec['version']} live on {spec['endpoint']}, "
         f"promotion {promotion['promotionId']}, ledger seq {event['seq']} in tree size "
-        f"{cp['treeSize']}, signed by {kid}"
+        f"{cp['treeSize']}, signed by {kid}{candidate}"
     )
 
 

@@ -6,12 +6,15 @@
  */
 import { canonicalize } from '../ledger/canonical-json.js';
 import {
+  EDGE_CANDIDATE_FILES,
   EDGE_FILES,
   MANIFEST,
   MANIFEST_JWS,
   eventLine,
   manifestOf,
   sha256OfBytes,
+  type EdgeAssignment,
+  type EdgeCandidateEvidence,
   type EdgeEvidence,
   type EdgeManifest,
   type EdgePromotion,
@@ -32,6 +35,17 @@ export interface EdgeBundleInput {
   readonly modelCard: Record<string, unknown>;
   readonly promotion: EdgePromotion;
   readonly evidence: Omit<EdgeEvidence, 'event'>;
+  /** A rollout's candidate, for the devices its stage covers; absent in a live bundle. */
+  readonly candidate?: EdgeCandidateInput;
+}
+
+export interface EdgeCandidateInput {
+  readonly model: EdgeModelSource;
+  readonly spec: EdgeSpec;
+  readonly promotion: EdgePromotion;
+  /** The stage's event and its proof against the live evidence's checkpoint. */
+  readonly evidence: Omit<EdgeCandidateEvidence, 'event'>;
+  readonly assignment: EdgeAssignment;
 }
 
 export interface BuiltEdgeBundle {
@@ -64,7 +78,18 @@ export async function buildEdgeBundle(
     [EDGE_FILES.checkpoint, json(evidence.checkpoint)],
     [EDGE_FILES.proof, json(evidence.proof)],
   ]);
-  const digests = new Map<string, string>([[EDGE_FILES.model, input.model.sha256]]);
+  const models: [string, EdgeModelSource][] = [[EDGE_FILES.model, input.model]];
+  const { candidate } = input;
+  if (candidate) {
+    const e = candidate.evidence;
+    files.set(EDGE_CANDIDATE_FILES.spec, json(candidate.spec));
+    files.set(EDGE_CANDIDATE_FILES.promotion, json(candidate.promotion));
+    files.set(EDGE_CANDIDATE_FILES.event, UTF8.encode(eventLine(e.canonical, e.hash, e.jws)));
+    files.set(EDGE_CANDIDATE_FILES.proof, json(e.proof));
+    files.set(EDGE_CANDIDATE_FILES.assignment, json(candidate.assignment));
+    models.push([EDGE_CANDIDATE_FILES.model, candidate.model]);
+  }
+  const digests = new Map<string, string>(models.map(([name, m]) => [name, m.sha256]));
   for (const [name, bytes] of files) digests.set(name, await sha256OfBytes(bytes));
   const manifest = await manifestOf(`${input.spec.model}@${input.spec.version}`, digests);
   const manifestBytes = json(manifest);
@@ -75,7 +100,7 @@ export async function buildEdgeBundle(
     size: bytes.length,
     data: () => [bytes],
   }));
-  entries.push({ name: EDGE_FILES.model, size: input.model.size, data: input.model.chunks });
+  for (const [name, m] of models) entries.push({ name, size: m.size, data: m.chunks });
   return { manifest, size: ustarLength(entries), stream: () => streamUstar(entries) };
 }
 

@@ -32,6 +32,48 @@ export const BUNDLE_MEMBERS: readonly string[] = [
   MANIFEST_JWS,
 ].sort();
 
+/**
+ * The members a bundle carries, all of them or none, when a rollout in flight puts its
+ * candidate on the device: the candidate's model, spec and promotion, the ledger's record of
+ * the stage the candidate is in with its inclusion proof against the bundle's one checkpoint,
+ * and the assignment. A bundle without them is a live bundle, byte for byte the format's
+ * first form.
+ */
+export const EDGE_CANDIDATE_FILES = {
+  model: 'candidate.onnx',
+  spec: 'candidate-spec.json',
+  promotion: 'candidate-promotion.json',
+  event: 'candidate-event.ndjson',
+  proof: 'candidate-inclusion-proof.json',
+  assignment: 'assignment.json',
+} as const;
+
+export const CANDIDATE_MEMBERS: readonly string[] = Object.values(EDGE_CANDIDATE_FILES).sort();
+
+/**
+ * How the device takes part in a rollout: `shadow`, it answers with the live model and runs
+ * the candidate beside it, logging the candidate's output under the shadow arm; `canary`, the
+ * candidate answers. Devices of one assignment share one bundle, so it names no device.
+ */
+export type EdgeAssignmentMode = 'shadow' | 'canary';
+
+export interface EdgeAssignment {
+  readonly v: 1;
+  readonly endpoint: string;
+  readonly mode: EdgeAssignmentMode;
+  readonly rolloutId: string;
+  /** The stage's name and index in the rollout, as `rollout.stage.entered` records them. */
+  readonly stage: string;
+  readonly stageIndex: number;
+  /**
+   * The stage's share of devices in basis points (10000 is all): the shadow sample, or the
+   * canary weight.
+   */
+  readonly basisPoints: number;
+  readonly liveVersion: number;
+  readonly candidateVersion: number;
+}
+
 export const IN_TOTO_STATEMENT_TYPE = 'https://in-toto.io/Statement/v1';
 export const MODEL_SIGNING_PREDICATE_TYPE = 'https://model_signing/signature/v1.0';
 
@@ -153,6 +195,15 @@ export interface EdgeEvidence {
   readonly hash: string;
   readonly jws: string;
   readonly checkpoint: SignedCheckpoint;
+  readonly proof: EdgeInclusionProof;
+}
+
+/** The candidate's part of a bundle: its stage event shares the live evidence's checkpoint. */
+export interface EdgeCandidateEvidence {
+  readonly event: LedgerEvent;
+  readonly canonical: string;
+  readonly hash: string;
+  readonly jws: string;
   readonly proof: EdgeInclusionProof;
 }
 

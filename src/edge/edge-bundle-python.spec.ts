@@ -11,6 +11,7 @@ import {
   type SyntheticEdgeBundle,
 } from '../../test/support/synthetic-edge-bundle.js';
 import { pythonWithCryptography } from '../../test/support/python.js';
+import type { EdgeCandidateInput } from './edge-bundle-build.js';
 import { verifyEdgeBundle } from './edge-bundle-verify.js';
 
 /**
@@ -86,6 +87,56 @@ describeWithPython('the Python verifier of docs/examples', () => {
     expect(stranger.out).toMatch(
       /^refused: manifest\.jws: signed with key \S+, which is not in the trusted JWKS\n$/,
     );
+  });
+
+  it('verifies shadow and canary bundles, and refuses a candidate part the JavaScript verifier refuses', async () => {
+    for (const mode of ['shadow', 'canary'] as const) {
+      const b = await syntheticEdgeBundle({ key: genuine.key, candidate: mode });
+      const r = python(b.bytes, genuine.jwks);
+      expect(r.out).toMatch(
+        new RegExp(
+          `^verified: credit-risk@3 live on credit, .*; candidate credit-risk@4 \\(${mode}, stage \\S+ of rollout [0-9a-f-]{36}, (5000|2500) basis points, ledger seq 7\\)\\n$`,
+        ),
+      );
+      expect(r.code).toBe(0);
+    }
+    const tampered = [
+      (c: EdgeCandidateInput): EdgeCandidateInput => ({
+        ...c,
+        assignment: { ...c.assignment, basisPoints: 10_000 },
+      }),
+      (c: EdgeCandidateInput): EdgeCandidateInput => ({
+        ...c,
+        evidence: { ...c.evidence, hash: 'a'.repeat(64) },
+      }),
+      (c: EdgeCandidateInput): EdgeCandidateInput => ({
+        ...c,
+        evidence: {
+          ...c.evidence,
+          proof: { ...c.evidence.proof, proof: c.evidence.proof.proof.slice(1) },
+        },
+      }),
+      (c: EdgeCandidateInput): EdgeCandidateInput => ({
+        ...c,
+        spec: { ...c.spec, artifactSha256: 'b'.repeat(64) },
+      }),
+      (c: EdgeCandidateInput): EdgeCandidateInput => ({
+        ...c,
+        promotion: { ...c.promotion, version: 5 },
+      }),
+    ];
+    for (const edit of tampered) {
+      const b = await syntheticEdgeBundle({
+        key: genuine.key,
+        candidate: 'shadow',
+        tamper: (i) => (i.candidate ? { ...i, candidate: edit(i.candidate) } : i),
+      });
+      const js = await verifyEdgeBundle(b.bytes, genuine.jwks);
+      if (js.ok) throw new Error('the JavaScript verifier accepted a tampered candidate');
+      const r = python(b.bytes, genuine.jwks);
+      expect(r.code).toBe(1);
+      expect(r.out).toMatch(new RegExp(`^refused: ${js.file.replace('.', '\\.')}: `));
+    }
   });
 
   it('refuses a bundle with any byte of a file changed', async () => {

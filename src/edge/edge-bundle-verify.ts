@@ -15,7 +15,10 @@
  *    the `deployment.live.changed` that put this version live on this endpoint;
  * 6. the checkpoint's JWS holds, and the RFC 9162 inclusion proof leads from the event's hash
  *    to the checkpoint's root;
- * 7. the spec, the promotion and the model agree with each other and with the event.
+ * 7. the spec, the promotion and the model agree with each other and with the event;
+ * 8. in a bundle that carries a candidate (all of the candidate members, or none), the
+ *    candidate's files pass the same checks, its stage event (`rollout.stage.entered`) is
+ *    proven against the same checkpoint, and the assignment is what that event records.
  */
 import { base64url } from 'jose';
 import { canonicalize } from '../ledger/canonical-json.js';
@@ -24,6 +27,8 @@ import { canonicalEvent, validateEventShape, type LedgerEvent } from '../ledger/
 import { leafHashHex, verifyInclusionHex } from '../ledger/merkle-inclusion.js';
 import {
   BUNDLE_MEMBERS,
+  CANDIDATE_MEMBERS,
+  EDGE_CANDIDATE_FILES,
   EDGE_FILES,
   IN_TOTO_STATEMENT_TYPE,
   MANIFEST,
@@ -33,6 +38,8 @@ import {
   eventLine,
   sha256OfBytes,
   subjectDigest,
+  type EdgeAssignment,
+  type EdgeCandidateEvidence,
   type EdgeEvidence,
   type EdgeInclusionProof,
   type EdgeManifest,
@@ -77,6 +84,16 @@ export interface EdgeBundle {
   readonly modelCard: Record<string, unknown>;
   readonly promotion: EdgePromotion;
   readonly evidence: EdgeEvidence;
+  /** The rollout's candidate and how this bundle's devices take part; null in a live bundle. */
+  readonly candidate: EdgeBundleCandidate | null;
+}
+
+export interface EdgeBundleCandidate {
+  readonly model: Uint8Array;
+  readonly spec: EdgeSpec;
+  readonly promotion: EdgePromotion;
+  readonly evidence: EdgeCandidateEvidence;
+  readonly assignment: EdgeAssignment;
 }
 
 export type EdgeBundleVerification =
@@ -154,8 +171,13 @@ async function verify(
       refuse('missing', name, 'the signed manifest lists it, the bundle lacks it');
   for (const name of BUNDLE_MEMBERS)
     if (!members.has(name)) refuse('missing', name, 'an edge bundle must hold it');
+  const withCandidate = CANDIDATE_MEMBERS.some((name) => members.has(name));
+  if (withCandidate)
+    for (const name of CANDIDATE_MEMBERS)
+      if (!members.has(name))
+        refuse('missing', name, 'a bundle that carries a candidate must hold all its files');
   for (const [name, resource] of listed) {
-    if (!BUNDLE_MEMBERS.includes(name))
+    if (!BUNDLE_MEMBERS.includes(name) && !CANDIDATE_MEMBERS.includes(name))
       refuse('extra', name, 'the file is not part of an edge bundle of this format');
     const digest = await sha256OfBytes(members.get(name) ?? new Uint8Array());
     if (digest !== resource.digest)
@@ -173,7 +195,7 @@ async function verify(
   const proof = proofShape(json(EDGE_FILES.proof, file(EDGE_FILES.proof)));
 
   // 5. The ledger event.
-  const evidence = await checkEvent(file(EDGE_FILES.event), keys);
+  const evidence = await checkEvent(EDGE_FILES.event, file(EDGE_FILES.event), keys);
   const event = evidence.event;
   const to = event.payload['to'];
   if (event.type !== 'deployment.live.changed')
@@ -200,26 +222,7 @@ async function verify(
     return true;
   });
   const cp = checkpoint.checkpoint;
-  if (proof.seq !== event.seq || proof.leafHash !== evidence.hash)
-    refuse(
-      'proof',
-      EDGE_FILES.proof,
-      `the proof is of seq ${proof.seq}, the event is seq ${event.seq}`,
-    );
-  if (proof.treeSize !== cp.treeSize || proof.rootHash !== cp.rootHash)
-    refuse(
-      'proof',
-      EDGE_FILES.proof,
-      `the proof is against tree size ${proof.treeSize}, the checkpoint's is ${cp.treeSize}`,
-    );
-  if (
-    !(await verifyInclusionHex(evidence.hash, event.seq - 1, cp.treeSize, proof.proof, cp.rootHash))
-  )
-    refuse(
-      'proof',
-      EDGE_FILES.proof,
-      `the inclusion proof does not lead to the checkpoint's root (tree size ${cp.treeSize})`,
-    );
+  await checkProof(EDGE_FILES.proof, proof, event.seq, evidence.hash, cp);
 
   // 7. The parts agree.
   const model = file(EDGE_FILES.model);
@@ -245,16 +248,11 @@ async function verify(
       EDGE_FILES.promotion,
       `the promotion puts ${promotion.model}@${promotion.version} on ${promotion.endpoint}, the spec is of ${spec.model}@${spec.version} on ${spec.endpoint}`,
     );
-  for (const [i, a] of promotion.approvals.entries()) {
-    const statementSha256 =
-      a.statement === null ? null : await sha256OfBytes(UTF8.encode(a.statement));
-    if (a.statementSha256 !== statementSha256)
-      refuse(
-        'mismatch',
-        EDGE_FILES.promotion,
-        `approvals[${i}]: the statement does not hash to statementSha256`,
-      );
-  }
+  await checkStatements(EDGE_FILES.promotion, promotion);
+
+  const candidate = withCandidate
+    ? await verifyCandidate(file, listed, keys, { spec, checkpoint: cp })
+    : null;
 
   return {
     kid,
@@ -264,7 +262,123 @@ async function verify(
     modelCard,
     promotion,
     evidence: { ...evidence, checkpoint, proof },
+    candidate,
   };
+}
+
+/** 8. The candidate's files, as strictly as the live ones, and the assignment against its event. */
+async function verifyCandidate(
+  file: (name: string) => Uint8Array,
+  listed: ReadonlyMap<string, ManifestResource>,
+  keys: ReadonlyMap<string, Ed25519Jwk>,
+  live: { readonly spec: EdgeSpec; readonly checkpoint: SignedCheckpoint['checkpoint'] },
+): Promise<EdgeBundleCandidate> {
+  const F = EDGE_CANDIDATE_FILES;
+  const spec = specShape(json(F.spec, file(F.spec)), F.spec);
+  const promotion = promotionShape(json(F.promotion, file(F.promotion)), F.promotion);
+  const proof = proofShape(json(F.proof, file(F.proof)), F.proof);
+  const assignment = assignmentShape(json(F.assignment, file(F.assignment)));
+  const evidence = await checkEvent(F.event, file(F.event), keys);
+  const event = evidence.event;
+  await checkProof(F.proof, proof, event.seq, evidence.hash, live.checkpoint);
+
+  const p = event.payload;
+  if (event.type !== 'rollout.stage.entered')
+    refuse('event', F.event, `the event is a ${event.type}, not a rollout.stage.entered`);
+  const kind = assignment.mode === 'shadow' ? 'SHADOW' : 'CANARY';
+  const share = assignment.mode === 'shadow' ? p['sampleBasisPoints'] : p['weightBasisPoints'];
+  const disagrees: [string, unknown, unknown][] = [
+    ['subject', event.subject, `rollout:${assignment.rolloutId}`],
+    ['rolloutId', p['rolloutId'], assignment.rolloutId],
+    ['endpoint', p['endpoint'], assignment.endpoint],
+    ['stage', p['stage'], assignment.stage],
+    ['index', p['index'], assignment.stageIndex],
+    ['kind', p['kind'], kind],
+    ['version', p['version'], assignment.candidateVersion],
+    [
+      assignment.mode === 'shadow' ? 'sampleBasisPoints' : 'weightBasisPoints',
+      share,
+      assignment.basisPoints,
+    ],
+  ];
+  for (const [name, recorded, assigned] of disagrees)
+    if (recorded !== assigned)
+      refuse(
+        'mismatch',
+        F.assignment,
+        `the assignment says ${name} ${String(assigned)}, the stage event records ${String(recorded)}`,
+      );
+
+  if (assignment.endpoint !== live.spec.endpoint || assignment.liveVersion !== live.spec.version)
+    refuse(
+      'mismatch',
+      F.assignment,
+      `the assignment is of version ${assignment.liveVersion} live on ${assignment.endpoint}, the bundle's live spec of version ${live.spec.version} on ${live.spec.endpoint}`,
+    );
+  if (
+    spec.endpoint !== live.spec.endpoint ||
+    spec.model !== live.spec.model ||
+    spec.version !== assignment.candidateVersion
+  )
+    refuse(
+      'mismatch',
+      F.spec,
+      `the candidate spec is of ${spec.model}@${spec.version} on ${spec.endpoint}, the assignment's candidate ${live.spec.model}@${assignment.candidateVersion} on ${live.spec.endpoint}`,
+    );
+  if (spec.version === live.spec.version)
+    refuse('mismatch', F.spec, `the candidate is the live version ${spec.version}`);
+  if (listed.get(F.model)?.digest !== spec.artifactSha256)
+    refuse(
+      'mismatch',
+      F.model,
+      `the candidate model is not the artifact ${spec.artifactSha256} its spec names`,
+    );
+  if (
+    promotion.rolloutId !== assignment.rolloutId ||
+    promotion.endpoint !== spec.endpoint ||
+    promotion.model !== spec.model ||
+    promotion.version !== spec.version
+  )
+    refuse(
+      'mismatch',
+      F.promotion,
+      `the candidate promotion puts ${promotion.model}@${promotion.version} on ${promotion.endpoint} by rollout ${promotion.rolloutId}, not the assignment's candidate`,
+    );
+  await checkStatements(F.promotion, promotion);
+  return { model: file(F.model), spec, promotion, evidence: { ...evidence, proof }, assignment };
+}
+
+async function checkStatements(file: string, promotion: EdgePromotion): Promise<void> {
+  for (const [i, a] of promotion.approvals.entries()) {
+    const statementSha256 =
+      a.statement === null ? null : await sha256OfBytes(UTF8.encode(a.statement));
+    if (a.statementSha256 !== statementSha256)
+      refuse('mismatch', file, `approvals[${i}]: the statement does not hash to statementSha256`);
+  }
+}
+
+/** The RFC 9162 inclusion proof of the event at `seq` against the checkpoint. */
+async function checkProof(
+  file: string,
+  proof: EdgeInclusionProof,
+  seq: number,
+  hash: string,
+  cp: SignedCheckpoint['checkpoint'],
+): Promise<void> {
+  if (proof.seq !== seq || proof.leafHash !== hash)
+    refuse('proof', file, `the proof is of seq ${proof.seq}, the event is seq ${seq}`);
+  if (proof.treeSize !== cp.treeSize || proof.rootHash !== cp.rootHash)
+    refuse(
+      'proof',
+      file,
+      `the proof is against tree size ${proof.treeSize}, the checkpoint's is ${cp.treeSize}`,
+    );
+  if (!(await verifyInclusionHex(hash, seq - 1, cp.treeSize, proof.proof, cp.rootHash)))
+    refuse(
+      'proof',
+      file,
+      `the inclusion proof does not lead to the checkpoint's root (tree size ${cp.treeSize})`,
+    );
 }
 
 /** The keys of the JWKS that are Ed25519 keys named by their RFC 7638 thumbprint. */
@@ -309,10 +423,10 @@ async function checkJws(
 }
 
 async function checkEvent(
+  file: string,
   bytes: Uint8Array,
   keys: ReadonlyMap<string, Ed25519Jwk>,
 ): Promise<Omit<EdgeEvidence, 'checkpoint' | 'proof'>> {
-  const file = EDGE_FILES.event;
   const line = text(file, bytes);
   const parsed = json(file, bytes);
   if (!isRecord(parsed) || typeof parsed['hash'] !== 'string' || typeof parsed['jws'] !== 'string')
@@ -362,7 +476,7 @@ function json(file: string, bytes: Uint8Array): unknown {
   const forbidden = forbiddenKey(value, '$');
   if (forbidden !== null) refuse('format', file, `${forbidden}: a prototype key is not allowed`);
   // An NDJSON line is its canonical form and a newline.
-  const body = file === EDGE_FILES.event ? source.replace(/\n$/, '') : source;
+  const body = file.endsWith('.ndjson') ? source.replace(/\n$/, '') : source;
   let canonical: string;
   try {
     canonical = canonicalize(value);
@@ -441,8 +555,8 @@ function manifestShape(m: unknown): EdgeManifest {
   return m as unknown as EdgeManifest;
 }
 
-function specShape(s: unknown): EdgeSpec {
-  const bad = (why: string): never => refuse('format', EDGE_FILES.spec, why);
+function specShape(s: unknown, file: string = EDGE_FILES.spec): EdgeSpec {
+  const bad = (why: string): never => refuse('format', file, why);
   if (!isRecord(s) || s['v'] !== 1) return bad('not an edge spec of version 1');
   for (const name of ['endpoint', 'model', 'task', 'inputName', 'scoreOutput'])
     if (typeof s[name] !== 'string' || s[name] === '') bad(`${name} must be a non-empty string`);
@@ -480,8 +594,8 @@ function tensorList(value: unknown): boolean {
   );
 }
 
-function promotionShape(p: unknown): EdgePromotion {
-  const bad = (why: string): never => refuse('format', EDGE_FILES.promotion, why);
+function promotionShape(p: unknown, file: string = EDGE_FILES.promotion): EdgePromotion {
+  const bad = (why: string): never => refuse('format', file, why);
   if (!isRecord(p) || p['v'] !== 1) return bad('not an edge promotion of version 1');
   for (const name of [
     'promotionId',
@@ -545,8 +659,8 @@ function checkpointShape(c: unknown): SignedCheckpoint {
   return c as unknown as SignedCheckpoint;
 }
 
-function proofShape(p: unknown): EdgeInclusionProof {
-  const bad = (why: string): never => refuse('format', EDGE_FILES.proof, why);
+function proofShape(p: unknown, file: string = EDGE_FILES.proof): EdgeInclusionProof {
+  const bad = (why: string): never => refuse('format', file, why);
   if (!isRecord(p) || !isPositiveInteger(p['seq']) || !isPositiveInteger(p['treeSize']))
     return bad('must be {seq, treeSize, leafHash, rootHash, proof}');
   for (const name of ['leafHash', 'rootHash'])
@@ -561,6 +675,23 @@ function proofShape(p: unknown): EdgeInclusionProof {
   )
     bad('proof must be a list of at most 64 hashes of 64 lowercase hex digits');
   return p as unknown as EdgeInclusionProof;
+}
+
+function assignmentShape(a: unknown): EdgeAssignment {
+  const bad = (why: string): never => refuse('format', EDGE_CANDIDATE_FILES.assignment, why);
+  if (!isRecord(a) || a['v'] !== 1) return bad('not an edge assignment of version 1');
+  if (a['mode'] !== 'shadow' && a['mode'] !== 'canary') bad('mode must be shadow or canary');
+  for (const name of ['endpoint', 'rolloutId', 'stage'])
+    if (typeof a[name] !== 'string' || a[name] === '') bad(`${name} must be a non-empty string`);
+  for (const name of ['liveVersion', 'candidateVersion'])
+    if (!isPositiveInteger(a[name])) bad(`${name} must be a positive integer`);
+  if (!Number.isSafeInteger(a['stageIndex']) || (a['stageIndex'] as number) < 0)
+    bad('stageIndex must be an integer of at least 0');
+  const bp = a['basisPoints'];
+  if (!Number.isSafeInteger(bp) || (bp as number) < 1 || (bp as number) > 10_000)
+    bad('basisPoints must be an integer from 1 to 10000');
+  if (Object.keys(a).length !== 9) bad('the assignment has members beyond those of version 1');
+  return a as unknown as EdgeAssignment;
 }
 
 function canonicalBase64url(jws: string): boolean {

@@ -59,6 +59,8 @@ export async function syntheticEdgeBundle(
     /** Signs the ledger's events and checkpoint; the manifest key when not given. */
     ledgerKey?: TestKey;
     tamper?: (input: EdgeBundleInput) => EdgeBundleInput;
+    /** A rollout's candidate (version 4) at this stage of the bundle's devices. */
+    candidate?: 'shadow' | 'canary';
   } = {},
 ): Promise<SyntheticEdgeBundle> {
   const key = options.key ?? (await newTestKey());
@@ -86,6 +88,40 @@ export async function syntheticEdgeBundle(
     ],
     ['rollout.completed', 'rollout:r', { version: 3 }],
   ];
+  const rolloutId = randomUUID();
+  const stagePayload =
+    options.candidate === 'canary'
+      ? {
+          stage: 'canary-25',
+          index: 1,
+          kind: 'CANARY',
+          weightBasisPoints: 2500,
+          sampleBasisPoints: 0,
+        }
+      : {
+          stage: 'shadow',
+          index: 0,
+          kind: 'SHADOW',
+          weightBasisPoints: 0,
+          sampleBasisPoints: 5000,
+        };
+  if (options.candidate)
+    types.push(
+      ['deployment.traffic.changed', 'endpoint:credit', { endpoint: 'credit', revision: 3 }],
+      [
+        'rollout.stage.entered',
+        `rollout:${rolloutId}`,
+        {
+          rolloutId,
+          endpoint: 'credit',
+          version: 4,
+          ...stagePayload,
+          settings: {},
+          manual: false,
+        },
+      ],
+      ['ledger.checkpoint', 'ledger', {}],
+    );
   const rows: { event: LedgerEvent; canonical: string; hash: string; jws: string }[] = [];
   let prev = GENESIS_PREV;
   for (const [i, [type, subject, payload]] of types.entries()) {
@@ -176,7 +212,7 @@ export async function syntheticEdgeBundle(
       },
     ],
   };
-  const genuine: EdgeBundleInput = {
+  let genuine: EdgeBundleInput = {
     model: modelSource(model),
     spec,
     modelCard: { intendedUse: 'Scores credit applications for a human underwriter.' },
@@ -198,6 +234,53 @@ export async function syntheticEdgeBundle(
       },
     },
   };
+  if (options.candidate) {
+    const stage = rows[6]!;
+    const candidateModel = new Uint8Array(2000).map((_, i) => (i * 13) % 241);
+    const candidateSha256 = sha256(candidateModel);
+    genuine = {
+      ...genuine,
+      candidate: {
+        model: modelSource(candidateModel),
+        spec: { ...spec, version: 4, artifactSha256: candidateSha256 },
+        promotion: {
+          ...promotion,
+          promotionId: randomUUID(),
+          rolloutId,
+          version: 4,
+          strategy: 'SHADOW_THEN_CANARY',
+        },
+        evidence: {
+          canonical: stage.canonical,
+          hash: stage.hash,
+          jws: stage.jws,
+          proof: {
+            seq: stage.event.seq,
+            treeSize,
+            leafHash: stage.hash,
+            rootHash: checkpoint.rootHash,
+            proof: inclusionProof(stage.event.seq - 1, treeSize, leaves).map((h) =>
+              h.toString('hex'),
+            ),
+          },
+        },
+        assignment: {
+          v: 1,
+          endpoint: 'credit',
+          mode: options.candidate,
+          rolloutId,
+          stage: stagePayload.stage,
+          stageIndex: stagePayload.index,
+          basisPoints:
+            options.candidate === 'canary'
+              ? stagePayload.weightBasisPoints
+              : stagePayload.sampleBasisPoints,
+          liveVersion: 3,
+          candidateVersion: 4,
+        },
+      },
+    };
+  }
   const input = options.tamper ? options.tamper(genuine) : genuine;
   const bytes = await bundleBytes(
     await buildEdgeBundle(input, (manifest) => signDetached(manifest, key.privateKey, key.kid)),

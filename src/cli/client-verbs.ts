@@ -122,7 +122,8 @@ export function registerClientVerbs(program: Command): void {
         '-o, --output <file>',
         'where to save it (default: <endpoint>-<model>-<version>.edge.tar); - for standard output',
       )
-      .option('--jwks <file>', 'verify against this JWK set instead of the service’s'),
+      .option('--jwks <file>', 'verify against this JWK set instead of the service’s')
+      .option('--device <id>', 'the bundle this device gets while a rollout is in flight'),
   ).action((options: EdgeBundleOptions) => edgeBundle(options));
 
   withRemoteOptions(

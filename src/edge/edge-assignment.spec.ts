@@ -2,7 +2,7 @@ import { describe, expect, it } from '@jest/globals';
 import { createHash } from 'node:crypto';
 import fc from 'fast-check';
 import { bucketOfHash, routingKeyHash, type TrafficSplit } from '../inference/traffic-split.js';
-import { assignmentMode, deviceBucket, DEVICE_ID } from './edge-assignment.js';
+import { assignmentMode, deviceBucket, DEVICE_ID, requestingDevice } from './edge-assignment.js';
 
 const canary = (candidateWeight: number): TrafficSplit => ({
   mode: 'CANARY',
@@ -78,5 +78,25 @@ describe('a device’s assignment', () => {
     const share = ids.filter((id) => assignmentMode(canary(2500), deviceBucket(id)) === 'canary');
     expect(share.length / ids.length).toBeGreaterThan(0.22);
     expect(share.length / ids.length).toBeLessThan(0.28);
+  });
+});
+
+describe('the device a bundle is asked for', () => {
+  const device = { sub: 'sensor-7', roles: ['device'] };
+  const operator = { sub: 'erin', roles: ['ml-engineer'] };
+
+  it('is a device token’s own id, named or not, and never another device’s', () => {
+    expect(requestingDevice(device, undefined)).toBe('sensor-7');
+    expect(requestingDevice(device, 'sensor-7')).toBe('sensor-7');
+    expect(() => requestingDevice(device, 'sensor-8')).toThrow(
+      /device sensor-7 may fetch its own bundle only|not allowed to read EdgeBundle/,
+    );
+    expect(() => requestingDevice({ sub: 'a/b', roles: ['device'] }, undefined)).toThrow(/sub/);
+  });
+
+  it('is the device an operator names, or none', () => {
+    expect(requestingDevice(operator, 'sensor-8')).toBe('sensor-8');
+    expect(requestingDevice(operator, undefined)).toBe(null);
+    expect(() => requestingDevice(operator, '../etc')).toThrow(/device: must be a device id/);
   });
 });

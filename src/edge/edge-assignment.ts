@@ -3,6 +3,8 @@
  * (traffic-split.ts) with the device id as the routing key. A device is a user that stays on
  * one version for a stage, and raising a canary step only moves devices to the candidate.
  */
+import { ForbiddenError } from '../auth/auth.errors.js';
+import { BadInputError } from '../common/errors.js';
 import {
   answeringArm,
   bucketOfHash,
@@ -31,3 +33,30 @@ export function assignmentMode(split: TrafficSplit, bucket: number): 'live' | Ed
     return answeringArm(split, bucket) === 'candidate' ? 'canary' : 'live';
   return isMirrored(split, bucket) ? 'shadow' : 'live';
 }
+
+/**
+ * The device a bundle is asked for. A device's token speaks for itself only: its `sub` is its
+ * id, and naming another device is refused. Anyone else (an operator, a fleet manager acting
+ * for devices) names the device with the `device` parameter, or none for the live bundle.
+ */
+export function requestingDevice(
+  principal: { readonly sub: string; readonly roles: readonly string[] },
+  asked: string | undefined,
+): string | null {
+  if (asked !== undefined && !DEVICE_ID.test(asked))
+    throw new BadInputError('device', `must be a device id (${DEVICE_ID.source})`);
+  if (!principal.roles.includes(DEVICE_ROLE)) return asked ?? null;
+  if (!DEVICE_ID.test(principal.sub))
+    throw new BadInputError(
+      'sub',
+      `a device token's sub must be a device id (${DEVICE_ID.source})`,
+    );
+  if (asked !== undefined && asked !== principal.sub)
+    throw new ForbiddenError('read', 'EdgeBundle', {
+      reason: `device ${principal.sub} may fetch its own bundle only, not device ${asked}'s`,
+    });
+  return principal.sub;
+}
+
+/** The role of an edge device's token. */
+export const DEVICE_ROLE = 'device';

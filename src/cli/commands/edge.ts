@@ -1,6 +1,6 @@
 /**
- * `gatehouse edge bundle --endpoint E [-o FILE]`: the signed bundle of an endpoint's live
- * version, downloaded and verified here (against the service's JWKS, or one pinned with
+ * `gatehouse edge bundle --endpoint E [--device ID] [-o FILE]`: the signed bundle of an
+ * endpoint's live version (or, for a device, the one its rollout assignment gives it), downloaded and verified here (against the service's JWKS, or one pinned with
  * --jwks) before it is saved: a bundle that does not verify is never written.
  */
 import { readFileSync } from 'node:fs';
@@ -14,6 +14,8 @@ export interface EdgeBundleOptions extends RemoteOptions {
   readonly endpoint: string;
   readonly output?: string;
   readonly jwks?: string;
+  /** The device whose bundle to fetch: it follows the endpoint's rollout for that device. */
+  readonly device?: string;
 }
 
 const SLUG = /^[a-z0-9]+(?:-[a-z0-9]+)*$/;
@@ -44,7 +46,9 @@ export function edgeBundle(options: EdgeBundleOptions): Promise<void> {
       );
     const jwks = options.jwks === undefined ? undefined : pinnedJwks(options.jwks);
     const client = await connect(options);
-    const { bytes } = await client.download(`v1/edge/${endpoint}/bundle`);
+    const query =
+      options.device === undefined ? '' : `?device=${encodeURIComponent(options.device)}`;
+    const { bytes } = await client.download(`v1/edge/${endpoint}/bundle${query}`);
     const keys =
       jwks ??
       (JSON.parse(
@@ -55,8 +59,13 @@ export function edgeBundle(options: EdgeBundleOptions): Promise<void> {
       throw new Error(
         `the bundle of endpoint ${endpoint} does not verify (${verified.code}): ${verified.file}: ${verified.reason}`,
       );
-    const { spec, promotion, evidence, manifest, kid } = verified.bundle;
-    const output = options.output ?? `${endpoint}-${spec.model}-${spec.version}.edge.tar`;
+    const { spec, promotion, evidence, manifest, kid, candidate } = verified.bundle;
+    const assignment = candidate?.assignment ?? null;
+    const output =
+      options.output ??
+      (assignment
+        ? `${endpoint}-${spec.model}-${spec.version}-${assignment.mode}-${assignment.candidateVersion}.edge.tar`
+        : `${endpoint}-${spec.model}-${spec.version}.edge.tar`);
     if (output === '-') {
       process.stdout.write(bytes);
       process.exitCode = EXIT.ok;
@@ -79,9 +88,21 @@ export function edgeBundle(options: EdgeBundleOptions): Promise<void> {
           eventSeq: evidence.event.seq,
           treeSize: evidence.checkpoint.checkpoint.treeSize,
           keysFrom: jwks === undefined ? 'service' : 'jwks-file',
+          assignment: assignment && {
+            mode: assignment.mode,
+            rolloutId: assignment.rolloutId,
+            stage: assignment.stage,
+            basisPoints: assignment.basisPoints,
+            candidateVersion: assignment.candidateVersion,
+            stageEventSeq: candidate?.evidence.event.seq ?? null,
+          },
         },
       },
-      `Bundle of ${spec.model}@${spec.version} live on ${endpoint} (promotion ${promotion.promotionId}, ledger seq ${evidence.event.seq} in the checkpoint of tree size ${evidence.checkpoint.checkpoint.treeSize}, signed by ${kid}) verified and saved to ${output}`,
+      `Bundle of ${spec.model}@${spec.version} live on ${endpoint} (promotion ${promotion.promotionId}, ledger seq ${evidence.event.seq} in the checkpoint of tree size ${evidence.checkpoint.checkpoint.treeSize}, signed by ${kid})` +
+        (assignment
+          ? ` with candidate ${spec.model}@${assignment.candidateVersion} (${assignment.mode}, stage ${assignment.stage} of rollout ${assignment.rolloutId})`
+          : '') +
+        ` verified and saved to ${output}`,
     );
   });
 }

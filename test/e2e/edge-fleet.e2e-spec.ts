@@ -1,0 +1,314 @@
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { deviceBucket } from '../../src/edge/edge-assignment.js';
+import { verifyEdgeBundle, type EdgeBundle } from '../../src/edge/edge-bundle-verify.js';
+import { buildGermanCreditModels, defaultGermanCreditPath } from '../../src/model-builder/index.js';
+import { startTestApp, type TestApp } from '../support/app.js';
+import { runCli } from '../support/cli.js';
+import { pythonWithCryptography } from '../support/python.js';
+import { registerVersion } from '../support/registry.js';
+import {
+  clientOf,
+  evaluate,
+  FAST_ROLLOUT_ENV,
+  fastPolicies,
+  gql,
+  inStage,
+  liveCreditEndpoint,
+  PEOPLE,
+  promote,
+  RATIONALE,
+  sleep,
+  uploadDataset,
+  waitForRollout,
+  type RolloutView,
+} from '../support/rollout-story.js';
+
+const PYTHON_VERIFIER = fileURLToPath(
+  new URL('../../docs/examples/verify_edge_bundle.py', import.meta.url),
+);
+
+/** Enough devices that every assignment of a 50 % shadow and 25 %, 50 % canary has some. */
+const DEVICES = Array.from({ length: 40 }, (_, i) => `device-${i}`);
+const REASON = 'Moving the fleet on by hand to watch each stage of its devices.';
+
+interface Poll {
+  readonly status: number;
+  readonly etag: string | null;
+  readonly assignment: string | null;
+  readonly bytes: Uint8Array;
+}
+
+describe('fleet rollouts: the bundle a device polls for follows the endpoint’s rollout', () => {
+  let app: TestApp;
+  let policiesDir: string;
+  let dir: string;
+  const tokens: Record<string, string> = {};
+  const client = clientOf(() => app.url, tokens);
+  let jwks: { keys: unknown[] };
+  let started: RolloutView;
+  let candidateVersion: number;
+  /** Per device, the bundle it runs: the last one its polls returned. */
+  const running = new Map<string, { etag: string; bundle: EdgeBundle }>();
+
+  /** One poll, as a device makes it: with the ETag of what it runs. */
+  async function pollOnce(device: string, who = 'erin', etag?: string): Promise<Poll> {
+    const headers: Record<string, string> = { authorization: `Bearer ${tokens[who]!}` };
+    if (etag !== undefined) headers['if-none-match'] = etag;
+    const r = await fetch(`${app.url}/v1/edge/credit/bundle?device=${device}`, { headers });
+    return {
+      status: r.status,
+      etag: r.headers.get('etag'),
+      assignment: r.headers.get('x-edge-assignment'),
+      bytes: new Uint8Array(await r.arrayBuffer()),
+    };
+  }
+
+  /**
+   * Polls until the service answers with a bundle (a 409 a moment after a state change means
+   * the sequencer has not sealed its event yet), verifies it, and keeps it as the device's.
+   */
+  async function poll(device: string): Promise<{ bundle: EdgeBundle; changed: boolean }> {
+    const until = Date.now() + 60_000;
+    for (;;) {
+      const current = running.get(device);
+      const r = await pollOnce(device, 'erin', current?.etag);
+      if (r.status === 304 && current) return { bundle: current.bundle, changed: false };
+      if (r.status === 200) {
+        const v = await verifyEdgeBundle(r.bytes, jwks);
+        if (!v.ok) throw new Error(`${device}: ${v.code} ${v.file}: ${v.reason}`);
+        // A device never steps back: a later state's bundle has a larger tree size.
+        const treeSize = v.bundle.evidence.checkpoint.checkpoint.treeSize;
+        if (current)
+          expect(treeSize).toBeGreaterThan(current.bundle.evidence.checkpoint.checkpoint.treeSize);
+        expect(r.assignment).toBe(v.bundle.candidate?.assignment.mode ?? 'live');
+        running.set(device, { etag: r.etag ?? '', bundle: v.bundle });
+        return { bundle: v.bundle, changed: true };
+      }
+      if (r.status !== 409 || Date.now() > until)
+        throw new Error(`${device}: ${r.status} ${new TextDecoder().decode(r.bytes)}`);
+      await sleep(50);
+    }
+  }
+
+  async function advance(id: string, to: string): Promise<void> {
+    await gql(
+      client,
+      `mutation($id: ID!, $reason: String) { advanceRollout(id: $id, reason: $reason) { id } }`,
+      { id, reason: REASON },
+      'erin',
+    );
+    await waitForRollout(client, id, inStage(to));
+  }
+
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'gatehouse-fleet-'));
+    policiesDir = fastPolicies();
+    app = await startTestApp({ ...FAST_ROLLOUT_ENV, GATEHOUSE_POLICIES_DIR: policiesDir });
+    for (const [who, roles] of Object.entries(PEOPLE)) tokens[who] = await app.token(who, ...roles);
+    tokens['adam'] = await app.token('adam', 'admin');
+    const models = buildGermanCreditModels();
+    await liveCreditEndpoint(client, 'credit', models.fair, defaultGermanCreditPath());
+    candidateVersion = await registerVersion(
+      app,
+      tokens['dana']!,
+      'credit-risk',
+      models.fairRetrained,
+    );
+    const dataset = await uploadDataset(client, defaultGermanCreditPath());
+    jwks = (await (await fetch(`${app.url}/.well-known/jwks.json`)).json()) as { keys: unknown[] };
+    // Minimums no test traffic reaches: the stages move only when the test advances them.
+    started = await promote(client, {
+      endpoint: 'credit',
+      model: 'credit-risk',
+      version: candidateVersion,
+      evaluationId: await evaluate(client, 'credit-risk', candidateVersion, dataset),
+      strategy: 'SHADOW_THEN_CANARY',
+      plan: {
+        shadow: { sampleRate: 0.5, minRequests: 100_000, minDurationSeconds: 1 },
+        canary: { steps: [25, 50], minRequestsPerStep: 100_000, bakeSeconds: 1 },
+      },
+      rollbackCriteria: {
+        maxErrorRate: { value: 0.02, window: { minRequests: 20, seconds: 60 } },
+        minDisparateImpact: { value: 0.7, window: { minRequests: 60, seconds: 60 } },
+        rationale: RATIONALE,
+      },
+    });
+    await waitForRollout(client, started.id, inStage('shadow'));
+  }, 240_000);
+
+  afterAll(async () => {
+    await app.close();
+    rmSync(policiesDir, { recursive: true, force: true });
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('in shadow: the devices the sample covers get both versions, the others the live bundle', async () => {
+    const operator = await pollOnce('device-0');
+    expect(operator.status).toBe(200);
+    const liveOnly = await fetch(`${app.url}/v1/edge/credit/bundle`, {
+      headers: { authorization: `Bearer ${tokens['erin']!}` },
+    });
+    expect(liveOnly.headers.get('x-edge-assignment')).toBe('live');
+    const liveEtag = liveOnly.headers.get('etag');
+    const shadowEtags = new Set<string>();
+    for (const device of DEVICES) {
+      const { bundle } = await poll(device);
+      expect(bundle.spec.version).toBe(started.previousVersion);
+      if (deviceBucket(device) < 5000) {
+        expect(bundle.candidate?.assignment).toEqual({
+          v: 1,
+          endpoint: 'credit',
+          mode: 'shadow',
+          rolloutId: started.id,
+          stage: 'shadow',
+          stageIndex: 0,
+          basisPoints: 5000,
+          liveVersion: started.previousVersion,
+          candidateVersion,
+        });
+        expect(bundle.candidate?.spec.version).toBe(candidateVersion);
+        expect(bundle.candidate?.promotion.rolloutId).toBe(started.id);
+        expect(bundle.candidate?.evidence.event.type).toBe('rollout.stage.entered');
+        shadowEtags.add(running.get(device)?.etag ?? '');
+      } else {
+        expect(bundle.candidate).toBe(null);
+        expect(running.get(device)?.etag).toBe(liveEtag);
+      }
+    }
+    // Shared by every device of the assignment: one bundle, cacheable, naming no device.
+    expect(shadowEtags.size).toBe(1);
+    expect([...shadowEtags][0]).toMatch(/^"[0-9a-f]{64}"$/);
+    expect(DEVICES.filter((d) => running.get(d)?.bundle.candidate).length).toBeGreaterThan(5);
+    expect(DEVICES.filter((d) => !running.get(d)?.bundle.candidate).length).toBeGreaterThan(5);
+  });
+
+  it('answers 304 to a device whose bundle has not changed, and serves it from memory', async () => {
+    const shadowed = DEVICES.find((d) => running.get(d)?.bundle.candidate);
+    const current = shadowed && running.get(shadowed);
+    if (!shadowed || !current) throw new Error('no shadowed device');
+    const again = await pollOnce(shadowed, 'erin', current.etag);
+    expect(again.status).toBe(304);
+    expect(again.bytes.length).toBe(0);
+    expect(again.etag).toBe(current.etag);
+    expect(
+      (await pollOnce(shadowed, 'erin', `W/"${'0'.repeat(64)}", ${current.etag}`)).status,
+    ).toBe(304);
+    expect((await pollOnce(shadowed, 'erin', `"${'0'.repeat(64)}"`)).status).toBe(200);
+    // A newer checkpoint would change a bundle built again; the one kept is the one served.
+    await gql(client, `mutation { createCheckpoint { treeSize } }`, {}, 'adam');
+    expect((await pollOnce(shadowed, 'erin', current.etag)).status).toBe(304);
+  });
+
+  it('gatehouse edge bundle --device saves and describes the bundle of that device', async () => {
+    const shadowed = DEVICES.find((d) => running.get(d)?.bundle.candidate);
+    if (!shadowed) throw new Error('no shadowed device');
+    const tokenFile = join(dir, 'token');
+    writeFileSync(tokenFile, tokens['erin']!);
+    const env = { GATEHOUSE_URL: app.url, GATEHOUSE_TOKEN_FILE: tokenFile };
+    const file = join(dir, 'device.tar');
+    const out = await runCli(
+      ['edge', 'bundle', '--endpoint', 'credit', '--device', shadowed, '-o', file, '--json'],
+      env,
+    );
+    expect(out.stderr).toBe('');
+    expect(out.code).toBe(0);
+    const result = JSON.parse(out.stdout) as { bundle: Record<string, unknown> };
+    expect(result.bundle).toMatchObject({
+      file,
+      version: started.previousVersion,
+      subjectSha256: running.get(shadowed)?.etag.replaceAll('"', ''),
+      assignment: {
+        mode: 'shadow',
+        rolloutId: started.id,
+        stage: 'shadow',
+        basisPoints: 5000,
+        candidateVersion,
+      },
+    });
+    const human = await runCli(
+      ['edge', 'bundle', '--endpoint', 'credit', '--device', shadowed, '-o', file],
+      env,
+    );
+    expect(human.stdout).toMatch(
+      new RegExp(
+        `with candidate credit-risk@${candidateVersion} \\(shadow, stage shadow of rollout ${started.id}\\) verified and saved to `,
+      ),
+    );
+  });
+
+  it('the Python verifier of docs/examples verifies a shadow bundle from the service', () => {
+    if (!pythonWithCryptography()) return;
+    const shadowed = DEVICES.find((d) => running.get(d)?.bundle.candidate);
+    if (!shadowed) throw new Error('no shadowed device');
+    const file = join(dir, 'shadow.edge.tar');
+    const keys = join(dir, 'jwks.json');
+    return pollOnce(shadowed).then((r) => {
+      writeFileSync(file, r.bytes);
+      writeFileSync(keys, JSON.stringify(jwks));
+      const run = spawnSync('python3', [PYTHON_VERIFIER, file, keys], { encoding: 'utf8' });
+      expect(run.stdout).toMatch(
+        new RegExp(
+          `^verified: credit-risk@${started.previousVersion} live on credit, .*; candidate credit-risk@${candidateVersion} \\(shadow, stage shadow of rollout ${started.id}, 5000 basis points, ledger seq \\d+\\)\\n$`,
+        ),
+      );
+      expect(run.status).toBe(0);
+    });
+  });
+
+  it('in canary steps: the devices below the weight get the candidate, and raising it only adds devices', async () => {
+    const canaryAt = new Map<number, Set<string>>();
+    for (const [step, weight] of [
+      ['canary-25', 2500],
+      ['canary-50', 5000],
+    ] as const) {
+      await advance(started.id, step);
+      const chosen = new Set<string>();
+      for (const device of DEVICES) {
+        const { bundle, changed } = await poll(device);
+        // Every device's bundle proves the new state: a newer checkpoint, if nothing else.
+        expect(changed).toBe(true);
+        if (deviceBucket(device) < weight) {
+          expect(bundle.candidate?.assignment).toMatchObject({
+            mode: 'canary',
+            stage: step,
+            basisPoints: weight,
+            candidateVersion,
+          });
+          chosen.add(device);
+        } else expect(bundle.candidate).toBe(null);
+      }
+      canaryAt.set(weight, chosen);
+    }
+    const at25 = canaryAt.get(2500) ?? new Set();
+    const at50 = canaryAt.get(5000) ?? new Set();
+    expect(at25.size).toBeGreaterThan(0);
+    expect(at50.size).toBeGreaterThan(at25.size);
+    for (const d of at25) expect(at50.has(d)).toBe(true);
+  });
+
+  it('after a rollback, every device’s next poll returns the live bundle', async () => {
+    await gql(
+      client,
+      `mutation($id: ID!, $reason: String!) { rollbackRollout(id: $id, reason: $reason) { id } }`,
+      { id: started.id, reason: 'The fleet test rolls the candidate back by hand.' },
+      'erin',
+    );
+    await waitForRollout(client, started.id, (r) => r.status === 'ROLLED_BACK');
+    for (const device of DEVICES) {
+      const { bundle, changed } = await poll(device);
+      expect(changed).toBe(true);
+      expect(bundle.candidate).toBe(null);
+      expect(bundle.spec.version).toBe(started.previousVersion);
+    }
+    expect(new Set(DEVICES.map((d) => running.get(d)?.etag)).size).toBe(1);
+  });
+
+  it('refuses a device id that is not one', async () => {
+    expect((await pollOnce('..%2Fetc')).status).toBe(400);
+  });
+});

@@ -308,6 +308,26 @@ describe('fleet rollouts: the bundle a device polls for follows the endpoint’s
     expect(new Set(DEVICES.map((d) => running.get(d)?.etag)).size).toBe(1);
   });
 
+  it('a device token gets its own bundle and cannot fetch another device’s', async () => {
+    const [mine, other] = DEVICES;
+    tokens[mine!] = await app.token(mine!, 'device');
+    const own = await fetch(`${app.url}/v1/edge/credit/bundle`, {
+      headers: { authorization: `Bearer ${tokens[mine!]!}` },
+    });
+    expect(own.status).toBe(200);
+    expect(own.headers.get('etag')).toBe(running.get(mine!)?.etag);
+    expect((await pollOnce(mine!, mine)).etag).toBe(running.get(mine!)?.etag);
+    const theirs = await pollOnce(other!, mine);
+    expect(theirs.status).toBe(403);
+    const body = JSON.parse(new TextDecoder().decode(theirs.bytes)) as {
+      error: { code: string; message: string; details: { reason: string } };
+    };
+    expect(body.error.code).toBe('FORBIDDEN');
+    expect(body.error.details.reason).toBe(
+      `device ${mine!} may fetch its own bundle only, not device ${other!}'s`,
+    );
+  });
+
   it('refuses a device id that is not one', async () => {
     expect((await pollOnce('..%2Fetc')).status).toBe(400);
   });

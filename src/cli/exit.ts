@@ -6,6 +6,7 @@ import { MlflowModelError } from '../mlflow/mlflow-model.js';
 import { PolicyFileError } from '../policy/policy-file.js';
 import { ReleaseFileError } from '../release/release-file.js';
 import { CredentialsError } from './remote/credentials.js';
+import { WitnessConfigError } from '../witness/witness-config.js';
 
 /**
  * Exit statuses of the `gatehouse` command, for a pipeline to branch on (docs/pipelines.md).
@@ -60,7 +61,8 @@ export function exitOf(error: unknown): ExitCode {
     error instanceof PolicyFileError ||
     error instanceof SigningKeyError ||
     error instanceof ReleaseFileError ||
-    error instanceof MlflowModelError
+    error instanceof MlflowModelError ||
+    error instanceof WitnessConfigError
   )
     return EXIT.usage;
   if (error instanceof CredentialsError) return EXIT.unauthorized;

@@ -4,6 +4,7 @@ import type { VerifyOptions } from './commands/ledger.js';
 import type { DemoCommandOptions } from './commands/demo.js';
 import type { TokenOptions } from './commands/token.js';
 import type { VerifyReportOptions } from './commands/verify-report.js';
+import type { WitnessKeyOptions, WitnessServeOptions } from './commands/witness.js';
 import { registerClientVerbs } from './client-verbs.js';
 import { exitOnError } from './exit.js';
 import { registerLoginVerbs } from './login-verbs.js';
@@ -111,6 +112,39 @@ program
   .action(async (file: string, options: VerifyReportOptions) =>
     (await import('./commands/verify-report.js')).verifyReportCommand(file, options),
   );
+
+const witness = program
+  .command('witness')
+  .description(
+    'a transparency-log witness (c2sp.org/tlog-witness): cosigns the checkpoints of logs it trusts',
+  );
+witness
+  .command('serve')
+  .description('serve add-checkpoint and the monitoring checkpoint; state in files, no database')
+  .requiredOption('--config <file>', 'YAML or JSON: the cosigner name and the logs (origin, vkeys)')
+  .requiredOption(
+    '--state-dir <dir>',
+    'where the cosigned checkpoints, the evidence and by default the key live',
+  )
+  .option(
+    '--key-file <file>',
+    'the Ed25519 key (PKCS#8 PEM); made when absent (default: <state-dir>/witness-key.pem)',
+  )
+  .option('--host <host>', 'the address to listen on', '127.0.0.1')
+  .option('--port <port>', 'the port to listen on (0: any free one)', port, 7380)
+  .option('--prefix <path>', 'the URL path the API is under, e.g. /witness', '')
+  .action(async (options: WitnessServeOptions) =>
+    (await import('./commands/witness.js')).witnessServe(options),
+  );
+witness
+  .command('key')
+  .description('print the witness’s cosignature verifier key (vkey), making the key when absent')
+  .requiredOption('--config <file>', 'the witness configuration (for its name)')
+  .requiredOption('--state-dir <dir>', 'the witness’s state folder')
+  .option('--key-file <file>', 'the Ed25519 key (default: <state-dir>/witness-key.pem)')
+  .action(async (options: WitnessKeyOptions) => {
+    (await import('./commands/witness.js')).witnessKey(options);
+  });
 
 registerClientVerbs(program);
 

@@ -20,6 +20,7 @@ import { DatasetColumnarFile1764620000000 } from './1764620000000-DatasetColumna
 import { EvaluationTimings1764630000000 } from './1764630000000-EvaluationTimings.js';
 import { StreamBindings1764640000000 } from './1764640000000-StreamBindings.js';
 import { EdgeDevices1764650000000 } from './1764650000000-EdgeDevices.js';
+import { LedgerCosignatures1764660000000 } from './1764660000000-LedgerCosignatures.js';
 
 /**
  * Every migration, oldest first. A landed migration is never edited: a schema change is a new
@@ -48,4 +49,5 @@ export const MIGRATIONS = [
   EvaluationTimings1764630000000,
   StreamBindings1764640000000,
   EdgeDevices1764650000000,
+  LedgerCosignatures1764660000000,
 ];

@@ -31,6 +31,7 @@ import { RegistryModule } from './registry/registry.module.js';
 import { ReportsModule } from './reports/reports.module.js';
 import { RolloutsModule } from './rollouts/rollouts.module.js';
 import { StreamingModule } from './streaming/streaming.module.js';
+import { WitnessingModule } from './witnessing/witnessing.module.js';
 import { TelemetryModule } from './telemetry/telemetry.module.js';
 
 @Module({})
@@ -69,6 +70,7 @@ export class AppModule {
         DriftModule,
         ReportsModule,
         StreamingModule,
+        WitnessingModule,
         EdgeModule,
       ],
     };

@@ -28,6 +28,7 @@ export interface Config {
   readonly auth: AuthConfig;
   readonly console: ConsoleConfig;
   readonly ledger: LedgerConfig;
+  readonly witnessing: WitnessingConfig;
   readonly limits: UploadLimits;
   readonly inference: InferenceConfig;
   readonly predictionLog: PredictionLogConfig;
@@ -187,6 +188,21 @@ export interface LedgerConfig {
    * transparency tools: the log's URL prefix without its scheme.
    */
   readonly origin: string;
+}
+
+/** The witnesses the ledger's checkpoints are submitted to (docs/ledger.md#witnesses). */
+export interface WitnessingConfig {
+  /**
+   * The witnesses (vkey and URL of each), a YAML file read and checked at start-up by
+   * witnessing/ (it needs the note formats, which sit above configuration). Unset: none.
+   */
+  readonly witnessesFile: string | undefined;
+  /** How many witnesses' cosignatures make a checkpoint witnessed; unset: all of them. */
+  readonly quorum: number | undefined;
+  /** A checkpoint below the quorum for longer than this is logged as an alert. */
+  readonly alertAfterSeconds: number;
+  /** The longest wait between two submissions to a witness that fails. */
+  readonly retryMaxSeconds: number;
 }
 
 export interface AuthConfig {
@@ -353,6 +369,7 @@ export function loadConfig(env: Env, cwd: string = process.cwd()): Config {
       ),
       origin: ledgerOrigin,
     },
+    witnessing: witnessing(read, cwd),
     limits: {
       artifactMaxBytes: read.integer('GATEHOUSE_ARTIFACT_MAX_BYTES', 256 << 20, 1024, 2 ** 34),
       datasetMaxBytes: read.integer('GATEHOUSE_DATASET_MAX_BYTES', 2 ** 30, 1024, 2 ** 40),
@@ -502,6 +519,25 @@ function traceSampler(read: EnvReader): TraceSampler {
     case 'parentbased_always_off':
       return { kind };
   }
+}
+
+function witnessing(read: EnvReader, cwd: string): WitnessingConfig {
+  const witnessesFile = optionalPath(read.optionalString('GATEHOUSE_WITNESSES'), cwd);
+  const quorum = read.optionalString('GATEHOUSE_WITNESS_QUORUM');
+  if (quorum !== undefined && !/^[1-9][0-9]{0,3}$/.test(quorum))
+    throw new ConfigError('GATEHOUSE_WITNESS_QUORUM', 'a whole number of at least 1', quorum);
+  if (quorum !== undefined && witnessesFile === undefined)
+    throw new ConfigError(
+      'GATEHOUSE_WITNESSES',
+      'a witnesses file, for GATEHOUSE_WITNESS_QUORUM',
+      undefined,
+    );
+  return {
+    witnessesFile,
+    quorum: quorum === undefined ? undefined : Number(quorum),
+    alertAfterSeconds: read.integer('GATEHOUSE_WITNESS_ALERT_SECONDS', 900, 1, 7 * 86_400),
+    retryMaxSeconds: read.integer('GATEHOUSE_WITNESS_RETRY_MAX_SECONDS', 300, 1, 86_400),
+  };
 }
 
 function optionalPath(path: string | undefined, cwd: string): string | undefined {

@@ -52,6 +52,7 @@ export interface ConsistencyProof {
 export class CheckpointService implements OnApplicationBootstrap, OnApplicationShutdown {
   private readonly logger = new Logger('Checkpoints');
   private timer: NodeJS.Timeout | undefined;
+  private readonly listeners: ((checkpoint: Checkpoint) => void)[] = [];
 
   constructor(
     @Inject(CONFIG) private readonly config: Config,
@@ -75,13 +76,26 @@ export class CheckpointService implements OnApplicationBootstrap, OnApplicationS
   }
 
   /**
+   * Calls `listener` after each checkpoint this process makes, so that whoever acts on new
+   * checkpoints (the witnesses' submission) need not poll for them; checkpoints other replicas
+   * make are theirs to announce.
+   */
+  onCreated(listener: (checkpoint: Checkpoint) => void): void {
+    this.listeners.push(listener);
+  }
+
+  /**
    * Checkpoints the tree as it stands (after sealing anything queued), recording a
    * `ledger.checkpoint` event in the same transaction. When nothing was appended since the last
    * checkpoint, returns that one.
    */
   async create(actor: Actor): Promise<{ checkpoint: Checkpoint; jws: string; created: boolean }> {
     const { checkpoint: made } = await this.sequencer.run({ kind: 'checkpoint', actor });
-    if (made) return { checkpoint: checkpointOf(made), jws: made.jws, created: true };
+    if (made) {
+      const checkpoint = checkpointOf(made);
+      for (const listener of this.listeners) listener(checkpoint);
+      return { checkpoint, jws: made.jws, created: true };
+    }
     const latest = await this.latest();
     if (!latest) throw new BadInputError('ledger', 'is empty; there is nothing to checkpoint');
     return { ...latest, created: false };

@@ -47,21 +47,6 @@ export class LedgerController {
   }
 
   /**
-   * The latest checkpoint as a C2SP tlog-checkpoint signed note, for transparency-log tools and
-   * witnesses. Mutable, so not to be cached beyond a few seconds (c2sp.org/tlog-tiles).
-   */
-  @Get('v1/ledger/tlog/checkpoint')
-  @Can('read', 'Ledger')
-  async checkpointNote(@Res() reply: FastifyReply): Promise<void> {
-    const found = await this.notes.latest();
-    if (!found) throw new NotFoundError('checkpoint', '(any)');
-    void reply
-      .type('text/plain; charset=utf-8')
-      .header('cache-control', 'max-age=5')
-      .send(found.note);
-  }
-
-  /**
    * The ledger's keys as signed-note verifier keys under its origin, one a line, oldest first:
    * what a witness or a note verifier is configured with. Public, as the JWKS is.
    */

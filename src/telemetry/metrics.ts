@@ -68,6 +68,9 @@ export const METRIC_NAMES = {
   driftAlerts: 'gatehouse.drift.alerts',
   streamMessages: 'gatehouse.stream.messages',
   edgeUploads: 'gatehouse.edge.uploads',
+  ledgerCosignatures: 'gatehouse.ledger.cosignatures',
+  ledgerWitnessQuorum: 'gatehouse.ledger.witness_quorum',
+  ledgerUnwitnessed: 'gatehouse.ledger.unwitnessed',
 } as const;
 
 export class GatehouseMetrics {
@@ -331,6 +334,37 @@ export class GatehouseMetrics {
       result.observe(written, counts.written);
       result.observe(dropped, counts.dropped);
       result.observe(failures, counts.writeFailures);
+    };
+    this.meter.addBatchObservableCallback(callback, observables);
+    this.unobserve.push(() => {
+      this.meter.removeBatchObservableCallback(callback, observables);
+    });
+  }
+
+  /** Reads the witnessing of the latest checkpoint at each scrape. */
+  observeWitnessing(
+    read: () => { cosignatures: number; quorum: number; unwitnessedSeconds: number },
+  ): void {
+    const n = METRIC_NAMES;
+    const cosignatures = this.meter.createObservableGauge(n.ledgerCosignatures, {
+      description: 'Witnesses that cosigned the latest checkpoint.',
+      unit: '{cosignature}',
+    });
+    const quorum = this.meter.createObservableGauge(n.ledgerWitnessQuorum, {
+      description: 'Cosignatures that make a checkpoint witnessed (GATEHOUSE_WITNESS_QUORUM).',
+      unit: '{cosignature}',
+    });
+    const unwitnessed = this.meter.createObservableGauge(n.ledgerUnwitnessed, {
+      description:
+        'How long the ledger has had a checkpoint newer than its latest witnessed one; 0 when the latest is witnessed.',
+      unit: 's',
+    });
+    const observables = [cosignatures, quorum, unwitnessed];
+    const callback = (result: BatchObservableResult): void => {
+      const state = read();
+      result.observe(cosignatures, state.cosignatures);
+      result.observe(quorum, state.quorum);
+      result.observe(unwitnessed, state.unwitnessedSeconds);
     };
     this.meter.addBatchObservableCallback(callback, observables);
     this.unobserve.push(() => {

@@ -39,6 +39,7 @@ const OWNERS: Readonly<Record<string, string>> = {
   edge_bundles_issued: 'edge',
   edge_device_positions: 'edge',
   edge_device_records: 'edge',
+  ledger_cosignatures: 'witnessing',
 };
 
 /**

@@ -211,6 +211,20 @@ describe('witnesses: gatehouse witness serve, and the ledger submitting to it', 
     }
   });
 
+  it('exits 2 with one line naming what is wrong in its configuration', async () => {
+    const bad = join(dir, 'bad.yaml');
+    writeFileSync(bad, `name: ${w1.name}\nlogs:\n  - origin: ${ORIGIN}\n    vkeys: [${w1.vkey}]\n`);
+    const r = await runCli(
+      ['witness', 'serve', '--config', bad, '--state-dir', join(dir, 'bad-state')],
+      {},
+    );
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(
+      /^gatehouse: .*bad\.yaml: logs\[0\]\.vkeys\[0\]: the key is named witness\.test\/w1, not /,
+    );
+    expect(r.stderr.trim().split('\n')).toHaveLength(1);
+  });
+
   it('gets each checkpoint cosigned by both witnesses, and serves the note with their cosignatures', async () => {
     for (const count of [5, 7]) {
       await append(app, count, 'a');

@@ -114,20 +114,23 @@ export class WitnessingService implements OnApplicationBootstrap, OnApplicationS
     await this.round;
   }
 
-  /** The cosignatures of a checkpoint by the configured witnesses' current keys. */
+  /**
+   * The cosignatures of a checkpoint by the configured witnesses' current keys, of its text
+   * under the ledger's current origin (a witness knows a log by its origin: another origin is
+   * another log to it).
+   */
   async cosignaturesOf(treeSize: number): Promise<CosignatureRow[]> {
     const vkeys = new Set(this.set.witnesses.map((w) => w.vkey));
-    return (await this.cosignatures.ofCheckpoint(treeSize)).filter((c) => vkeys.has(c.vkey));
+    return (await this.cosignatures.ofCheckpoint(treeSize)).filter(
+      (c) => vkeys.has(c.vkey) && c.origin === this.config.ledger.origin,
+    );
   }
 
   /** The latest checkpoint note with the cosignatures of its text; undefined with none. */
   async latestNote(): Promise<string | undefined> {
     const latest = await this.notes.latest();
     if (!latest) return undefined;
-    // A cosignature signs the origin too: one made under another origin is not this note's.
-    const cosignatures = (await this.cosignaturesOf(latest.checkpoint.treeSize)).filter(
-      (c) => c.origin === this.config.ledger.origin,
-    );
+    const cosignatures = await this.cosignaturesOf(latest.checkpoint.treeSize);
     if (cosignatures.length === 0) return latest.note;
     const note = withSignatures(
       parseNote(latest.note),
@@ -198,7 +201,7 @@ export class WitnessingService implements OnApplicationBootstrap, OnApplicationS
     for (let attempt = 0; attempt < 2; attempt++) {
       if (old > size)
         throw new WitnessFailure(
-          `it cosigned size ${old}, beyond this checkpoint: a later checkpoint will be submitted`,
+          `it cosigned size ${old}, beyond this checkpoint of size ${size}: a later checkpoint will be submitted; if the ledger does not grow past it, the witness saw events this ledger no longer has (a restore from an older backup?)`,
         );
       const proof =
         old === 0 || old === size ? [] : (await this.checkpoints.consistencyProof(old, size)).proof;

@@ -44,8 +44,8 @@ import type { DeviceLogFile } from './device-log-file.js';
  * time ONNX Runtime takes to load the model.
  *
  * It serves arms, as the service does: each a model with its spec, run on every request it
- * is offered; one of them answers. A bundle carries one today (`live`); a candidate carried
- * beside it would run on the same requests and be logged under its own arm without answering.
+ * is offered; one of them answers. A shadow bundle's candidate runs on the same requests and
+ * is logged under its own arm without answering.
  */
 
 /** One model the runtime runs: its session, its spec, whether its answer is sent. */
@@ -72,19 +72,33 @@ const MAX_ROWS = 1024;
 const BODY_LIMIT = 1024 * 1024;
 const MAX_ERROR_LENGTH = 1000;
 
-/** The arms of a verified bundle: its model, answering as `live`. */
+/**
+ * The arms of a verified bundle, as the service runs a request of the device's assignment: a
+ * live bundle's model answering as `live`; in a shadow bundle, the live model answering and
+ * the candidate beside it as `shadow`; in a canary bundle, the candidate answering as
+ * `candidate`.
+ */
 export async function armsOf(bundle: EdgeBundle): Promise<EdgeArm[]> {
-  const session = await ort.InferenceSession.create(bundle.model, SESSION_OPTIONS);
-  return [
-    {
-      arm: 'live',
-      answers: true,
-      spec: bundle.spec,
-      bundleSha256: bundle.manifest.subject[0].digest.sha256,
-      session,
-      signature: bundle.spec.signature,
-    },
-  ];
+  const bundleSha256 = bundle.manifest.subject[0].digest.sha256;
+  const arm = async (
+    name: PredictionArm,
+    answers: boolean,
+    model: Uint8Array,
+    spec: EdgeSpec,
+  ): Promise<EdgeArm> => ({
+    arm: name,
+    answers,
+    spec,
+    bundleSha256,
+    session: await ort.InferenceSession.create(model, SESSION_OPTIONS),
+    signature: spec.signature,
+  });
+  const candidate = bundle.candidate;
+  if (candidate?.assignment.mode === 'canary')
+    return [await arm('candidate', true, candidate.model, candidate.spec)];
+  const live = await arm('live', true, bundle.model, bundle.spec);
+  if (!candidate) return [live];
+  return [live, await arm('shadow', false, candidate.model, candidate.spec)];
 }
 
 export class EdgeRuntime {

@@ -13,6 +13,9 @@ import {
   type ChainHead,
   type DeviceLogRecord,
 } from './device-log.js';
+import { ArmMetricsRecorder } from '../arm-metrics/arm-metrics-recorder.service.js';
+import { EndpointStateReader } from '../inference/endpoint-state-reader.service.js';
+import { deviceObservations } from './device-observations.js';
 import { EdgeDevicesRepository } from './edge-devices.repository.js';
 
 /** Bytes one upload may carry: a few thousand predictions of a credit model. */
@@ -66,6 +69,8 @@ export class EdgeUploadsService {
   constructor(
     private readonly repository: EdgeDevicesRepository,
     private readonly ledger: LedgerService,
+    private readonly states: EndpointStateReader,
+    private readonly armMetrics: ArmMetricsRecorder,
     @Optional() private readonly metrics?: GatehouseMetrics,
   ) {}
 
@@ -135,6 +140,7 @@ export class EdgeUploadsService {
       );
     await this.checkBundles(endpoint, records);
 
+    let accepted: readonly DeviceLogRecord[] = [];
     const { value, events } = await this.repository.underPosition(
       deviceId,
       endpoint,
@@ -197,6 +203,7 @@ export class EdgeUploadsService {
             routingKeyHash: r.routingKeyHash,
             createdAt: new Date(r.ts),
           });
+        accepted = fresh;
         const head = fresh[fresh.length - 1] ?? next;
         const stored = await tx.accept(batch.seal(), fresh, (batchId) => ({
           type: 'edge.predictions.uploaded',
@@ -232,7 +239,21 @@ export class EdgeUploadsService {
           `sealing the upload of device ${deviceId} into the ledger failed (its sweep retries): ${error instanceof Error ? error.message : String(error)}`,
         );
       });
+    if (accepted.length > 0) await this.observe(endpoint, accepted);
     return value;
+  }
+
+  /**
+   * The accepted records into the arm metrics, as the HTTP path counts its requests, so that
+   * the rollout controller judges device traffic by the same criteria. Scores are read as the
+   * endpoint serves each version now; a version it no longer serves is counted without them.
+   */
+  private async observe(endpoint: string, records: readonly DeviceLogRecord[]): Promise<void> {
+    const state = await this.states.byName(endpoint);
+    const served = [state?.live, state?.candidate].filter((v) => v != null);
+    const { observations, agreements } = deviceObservations(endpoint, records, served);
+    for (const o of observations) this.armMetrics.record(o);
+    for (const a of agreements) this.armMetrics.agreement(a.key, a.compared, a.agreed);
   }
 
   /** The body's records; anything that is not one, or too many, refused naming the line. */

@@ -1,4 +1,5 @@
 import { Module } from '@nestjs/common';
+import { ArmMetricsModule } from '../arm-metrics/arm-metrics.module.js';
 import { BlobsModule } from '../blobs/blobs.module.js';
 import { InferenceModule } from '../inference/inference.module.js';
 import { PromotionsModule } from '../promotions/promotions.module.js';
@@ -12,7 +13,14 @@ import { EdgeUploadsService } from './edge-uploads.service.js';
 import { EdgeController } from './edge.controller.js';
 
 @Module({
-  imports: [BlobsModule, InferenceModule, PromotionsModule, RegistryModule, RolloutsModule],
+  imports: [
+    ArmMetricsModule,
+    BlobsModule,
+    InferenceModule,
+    PromotionsModule,
+    RegistryModule,
+    RolloutsModule,
+  ],
   providers: [EdgeEvidenceService, EdgeBundleService, EdgeDevicesRepository, EdgeUploadsService],
   controllers: [EdgeController, EdgeUploadsController],
 })

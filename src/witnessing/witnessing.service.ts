@@ -109,9 +109,9 @@ export class WitnessingService implements OnApplicationBootstrap, OnApplicationS
    * their backoff; resolves once each answered or failed.
    */
   async submitNow(): Promise<void> {
-    await this.round;
-    this.round = this.submitLatest(true);
-    await this.round;
+    const run = this.round.then(() => this.submitLatest(true));
+    this.round = run;
+    await run;
   }
 
   /**

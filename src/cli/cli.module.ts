@@ -4,7 +4,8 @@ import { ConfigModule } from '../config/config.module.js';
 import { loadConfig, type Config } from '../config/config.js';
 import { DatabaseModule, ReadOnlyDatabaseModule } from '../database/database.module.js';
 import { ENTITIES } from '../entities.js';
-import { LedgerModule, LedgerVerifyModule } from '../ledger/ledger.module.js';
+import { LedgerModule } from '../ledger/ledger.module.js';
+import { WitnessAuditModule } from '../witnessing/witness-audit.service.js';
 
 /**
  * `read-write`: the database migrated and the whole ledger, for commands that append
@@ -27,7 +28,7 @@ class CliModule {
           ? [
               ConfigModule.forRoot(config),
               ReadOnlyDatabaseModule.forRoot(ENTITIES),
-              LedgerVerifyModule,
+              WitnessAuditModule,
             ]
           : [ConfigModule.forRoot(config), DatabaseModule.forRoot(ENTITIES), LedgerModule],
     };

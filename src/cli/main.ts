@@ -80,6 +80,12 @@ ledger
   .option('--from <seq>', 'first seq to check', integer)
   .option('--to <seq>', 'last seq to check', integer)
   .option('--json', 'print the report as JSON')
+  .option(
+    '--witnesses <file>',
+    'check the ledger against these witnesses (the GATEHOUSE_WITNESSES format): a tree they cosigned must still be the ledger’s',
+  )
+  .option('--witness-quorum <n>', 'cosignatures that make a checkpoint witnessed (default: all)')
+  .option('--offline', 'check only the cosignatures the ledger keeps; do not ask the witnesses')
   .action(async (options: VerifyOptions) =>
     (await import('./commands/ledger.js')).ledgerVerify(options),
   );

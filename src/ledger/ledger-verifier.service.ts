@@ -3,9 +3,12 @@ import { BadInputError } from '../common/errors.js';
 import { KEY_ROTATED } from './event-catalogue.js';
 import { LedgerRepository } from './ledger.repository.js';
 import { verifyLedger, type LedgerSource, type VerifyReport } from './ledger-verifier.js';
-import { frontierLevels } from './merkle-append.js';
-import { rangeNodes } from './merkle.js';
+import { frontierLevels, MerkleFrontier } from './merkle-append.js';
+import { EMPTY_ROOT, rangeNodes } from './merkle.js';
 import { truncationOf, type Truncation } from './truncation.js';
+
+/** Hashes read at a time to recompute a root: 3 MB of text. */
+const ROOT_PAGE = 50_000;
 
 /**
  * Verification of the stored ledger (GraphQL `verifyLedger`, `gatehouse ledger verify`): the
@@ -38,6 +41,36 @@ export class LedgerVerifierService {
     }
     const report = await verifyLedger(this.source(), { fromSeq: from, toSeq: to }, options);
     return withTruncation(report, truncation);
+  }
+
+  /** The last event's seq (0 for an empty ledger). */
+  async headSeq(): Promise<number> {
+    return (await this.repository.extent()).headSeq;
+  }
+
+  /**
+   * The root of the first `treeSize` events, recomputed from their stored hashes (not from the
+   * stored Merkle nodes): undefined when fewer events are held. Meaningful once `verify` has
+   * found every hash to be its event's.
+   */
+  async rootAt(treeSize: number): Promise<string | undefined> {
+    const frontier = new MerkleFrontier(0, []);
+    let done = 0;
+    while (done < treeSize) {
+      const hashes = await this.repository.hashesAfter(done, Math.min(ROOT_PAGE, treeSize - done));
+      if (hashes.length === 0) return undefined;
+      for (const hash of hashes) frontier.push(Buffer.from(hash, 'hex'));
+      done += hashes.length;
+    }
+    return frontier.root()?.toString('hex') ?? EMPTY_ROOT.toString('hex');
+  }
+
+  /** The stored checkpoint of exactly `treeSize`, if any. */
+  async checkpointAt(
+    treeSize: number,
+  ): Promise<{ treeSize: number; rootHash: string } | undefined> {
+    const [row] = await this.repository.checkpoints(treeSize, treeSize);
+    return row && { treeSize: row.treeSize, rootHash: row.rootHash };
   }
 
   private source(): LedgerSource {

@@ -15,8 +15,13 @@ export type VerifyFailureReason =
   | 'gap'
   | 'checkpoint root mismatch'
   | 'invalid event'
-  /** Events are missing from the end (LedgerVerifierService, `truncationOf`). */
-  | 'truncated';
+  /**
+   * Events are missing from the end: traces in the ledger's own tables (`truncationOf`), or a
+   * witness that cosigned a larger tree.
+   */
+  | 'truncated'
+  /** The events give another root than the one a witness cosigned at that size. */
+  | 'forked';
 
 export interface VerifyFailure {
   readonly seq: number;

@@ -434,6 +434,18 @@ export class LedgerRepository {
     }));
   }
 
+  /**
+   * The stored hashes of events (afterSeq, afterSeq + limit], in seq order: what a root at any
+   * size is computed from once verification has shown each hash is its event's.
+   */
+  async hashesAfter(afterSeq: number, limit: number): Promise<string[]> {
+    const rows = await this.dataSource.query<{ hash: string }[]>(
+      'SELECT hash FROM ledger_events WHERE seq > $1 ORDER BY seq LIMIT $2',
+      [afterSeq, limit],
+    );
+    return rows.map((r) => r.hash);
+  }
+
   async hashAt(seq: number): Promise<string | undefined> {
     const [row] = await this.dataSource.query<{ hash: string }[]>(
       'SELECT hash FROM ledger_events WHERE seq = $1',

@@ -440,4 +440,92 @@ describe('witnesses: gatehouse witness serve, and the ledger submitting to it', 
       expect((await post(w1, `old 0\n\n${note}`)).status).toBe(409);
     });
   });
+
+  describe('gatehouse ledger verify --witnesses', () => {
+    const verify = (database: string, file: string, ...more: string[]) =>
+      runCli(['ledger', 'verify', '--witnesses', file, ...more], {
+        DATABASE_URL: database,
+        GATEHOUSE_LEDGER_ORIGIN: ORIGIN,
+      });
+    const bothFile = join(dir, 'verify-witnesses.yaml');
+    const w1File = join(dir, 'verify-w1.yaml');
+
+    beforeAll(() => {
+      writeFileSync(
+        bothFile,
+        `witnesses:\n${witnesses.map((w) => `  - vkey: ${w.vkey}\n    url: ${w.process!.url}\n`).join('')}`,
+      );
+      writeFileSync(w1File, `witnesses:\n  - vkey: ${w1.vkey}\n    url: ${w1.process!.url}\n`);
+    });
+
+    it('finds the ledger intact and names the checkpoint both witnesses cosigned', async () => {
+      const latest = (await view(app)).treeSize;
+      const r = await verify(app.database.url, bothFile);
+      expect(r.stderr).toBe('');
+      expect(r.stdout).toMatch(/^ledger intact: /);
+      expect(r.stdout).toMatch(
+        new RegExp(
+          `witnessed: tree size ${latest}, cosigned by witness\\.test/w1 at \\S+, witness\\.test/w2 at \\S+ \\(quorum 2\\)`,
+        ),
+      );
+      expect(r.stdout).toContain(`witness witness.test/w1: last cosigned tree size ${latest}`);
+      expect(r.code).toBe(0);
+    });
+
+    it('refuses the fork: its events give another root at the size the witness cosigned', async () => {
+      const cosigned = (await view(app)).treeSize;
+      const r = await verify(
+        withDatabase(process.env['GATEHOUSE_TEST_SERVER_URL']!, forkDatabase!),
+        w1File,
+        '--json',
+      );
+      const out = JSON.parse(r.stdout) as {
+        ok: boolean;
+        failure: { seq: number; reason: string; detail: string };
+        witnesses: { claims: { witness: string; treeSize: number; source: string }[] };
+      };
+      expect(out.ok).toBe(false);
+      expect(out.failure).toMatchObject({ seq: cosigned, reason: 'forked' });
+      expect(out.failure.detail).toMatch(
+        new RegExp(
+          `^witness\\.test/w1 cosigned tree size ${cosigned} at .* with root [0-9a-f]{64}, but the ledger's first ${cosigned} events give root [0-9a-f]{64}`,
+        ),
+      );
+      expect(r.code).toBe(1);
+    });
+
+    it('refuses the original truncated behind its witnessed checkpoint, even with every trace deleted; the cosignatures it keeps alone cannot show it', async () => {
+      const cosigned = (await view(app)).treeSize;
+      const keep = cosigned - 3;
+      // A superuser removing the newest events and everything that remembers them.
+      const client = new pg.Client({ connectionString: app.database.url });
+      await client.connect();
+      try {
+        await client.query('SET session_replication_role = replica');
+        await client.query('DELETE FROM ledger_events WHERE seq > $1', [keep]);
+        await client.query(
+          'DELETE FROM ledger_checkpoints WHERE tree_size > $1 OR event_seq > $1',
+          [keep],
+        );
+        await client.query('DELETE FROM ledger_cosignatures WHERE tree_size > $1', [keep]);
+        await client.query(
+          'DELETE FROM ledger_merkle_nodes WHERE (idx + 1) * (2 ^ level)::bigint > $1',
+          [keep],
+        );
+      } finally {
+        await client.end();
+      }
+      const plain = await runCli(['ledger', 'verify'], { DATABASE_URL: app.database.url });
+      expect(plain.stdout).toMatch(/^ledger intact: /);
+      const offline = await verify(app.database.url, bothFile, '--offline');
+      expect(offline.stdout).toMatch(/^ledger intact: /);
+      const r = await verify(app.database.url, bothFile);
+      expect(r.stdout).toMatch(
+        new RegExp(
+          `^ledger NOT intact: seq ${keep + 1}: truncated \\(witness\\.test/w\\d cosigned tree size ${cosigned} at \\S+, but the ledger holds ${keep} events: 3 witnessed events are missing\\)`,
+        ),
+      );
+      expect(r.code).toBe(1);
+    });
+  });
 });

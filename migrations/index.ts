@@ -21,6 +21,7 @@ import { EvaluationTimings1764630000000 } from './1764630000000-EvaluationTiming
 import { StreamBindings1764640000000 } from './1764640000000-StreamBindings.js';
 import { EdgeDevices1764650000000 } from './1764650000000-EdgeDevices.js';
 import { LedgerCosignatures1764660000000 } from './1764660000000-LedgerCosignatures.js';
+import { EdgeBundleCandidates1764670000000 } from './1764670000000-EdgeBundleCandidates.js';
 
 /**
  * Every migration, oldest first. A landed migration is never edited: a schema change is a new
@@ -50,4 +51,5 @@ export const MIGRATIONS = [
   StreamBindings1764640000000,
   EdgeDevices1764650000000,
   LedgerCosignatures1764660000000,
+  EdgeBundleCandidates1764670000000,
 ];

@@ -170,11 +170,14 @@ export class EdgeBundleService {
       },
       await this.evidence.signer(),
     );
-    // A device's records name the bundle they came from; the upload accepts only one served here.
+    // A device's records name the bundle they came from; the upload accepts only one served
+    // here, and of it only the arms it carries.
     await this.devices.recordIssued(endpoint, {
       subjectSha256: built.manifest.subject[0].digest.sha256,
       model: spec.model,
       version: spec.version,
+      mode: assignment?.mode ?? null,
+      candidateVersion: assignment?.candidateVersion ?? null,
     });
     const models = [live.artifactSha256, ...(candidate ? [candidate.spec.artifactSha256] : [])];
     return { ...built, spec, assignment, models };

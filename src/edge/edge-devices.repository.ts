@@ -9,13 +9,7 @@ import type { QueuedEvent } from '../ledger/ledger-sequencer.service.js';
 import { predictionIdsOf, writeBatchIn, type StoredBatch } from '../prediction-log/batch-store.js';
 import type { PreparedBatch } from '../prediction-log/prediction-digest.js';
 import { CHAIN_START, type ChainHead } from './device-log.js';
-
-/** A bundle the service served: its endpoint, and the model version it carries. */
-export interface IssuedBundle {
-  readonly subjectSha256: string;
-  readonly model: string;
-  readonly version: number;
-}
+import type { IssuedBundle } from './issued-bundle.js';
 
 /** What an upload's transaction may do while it holds the device's position. */
 export interface PositionTx {
@@ -64,24 +58,43 @@ export class EdgeDevicesRepository implements OnApplicationShutdown {
 
   async recordIssued(endpoint: string, bundle: IssuedBundle): Promise<void> {
     await this.dataSource.query(
-      `INSERT INTO edge_bundles_issued (endpoint, subject_sha256, model, version)
-       VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING`,
-      [endpoint, bundle.subjectSha256, bundle.model, bundle.version],
+      `INSERT INTO edge_bundles_issued (endpoint, subject_sha256, model, version, mode, candidate_version)
+       VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING`,
+      [
+        endpoint,
+        bundle.subjectSha256,
+        bundle.model,
+        bundle.version,
+        bundle.mode,
+        bundle.candidateVersion,
+      ],
     );
   }
 
   async issued(endpoint: string, digests: readonly string[]): Promise<Map<string, IssuedBundle>> {
     const rows = await this.dataSource.query<
-      { subject_sha256: string; model: string; version: number }[]
+      {
+        subject_sha256: string;
+        model: string;
+        version: number;
+        mode: IssuedBundle['mode'];
+        candidate_version: number | null;
+      }[]
     >(
-      `SELECT subject_sha256, model, version FROM edge_bundles_issued
+      `SELECT subject_sha256, model, version, mode, candidate_version FROM edge_bundles_issued
         WHERE endpoint = $1 AND subject_sha256 = ANY($2::text[])`,
       [endpoint, [...digests]],
     );
     return new Map(
       rows.map((r) => [
         r.subject_sha256,
-        { subjectSha256: r.subject_sha256, model: r.model, version: r.version },
+        {
+          subjectSha256: r.subject_sha256,
+          model: r.model,
+          version: r.version,
+          mode: r.mode,
+          candidateVersion: r.candidate_version,
+        },
       ]),
     );
   }

@@ -17,6 +17,7 @@ import { ArmMetricsRecorder } from '../arm-metrics/arm-metrics-recorder.service.
 import { EndpointStateReader } from '../inference/endpoint-state-reader.service.js';
 import { deviceObservations } from './device-observations.js';
 import { EdgeDevicesRepository } from './edge-devices.repository.js';
+import { armRefusal } from './issued-bundle.js';
 
 /** Bytes one upload may carry: a few thousand predictions of a credit model. */
 export const MAX_UPLOAD_BYTES = 8 * 1024 * 1024;
@@ -290,7 +291,7 @@ export class EdgeUploadsService {
     }
   }
 
-  /** Every record's bundle is one served for the endpoint, and its live arm is that bundle's version. */
+  /** Every record's bundle is one served for the endpoint, and its arm and version ones that bundle carries. */
   private async checkBundles(endpoint: string, records: readonly DeviceLogRecord[]): Promise<void> {
     const digests = [...new Set(records.map((r) => r.bundleSha256))];
     const issued = await this.repository.issued(endpoint, digests);
@@ -305,14 +306,15 @@ export class EdgeUploadsService {
             { seq: r.seq },
           ),
         );
-      if (r.arm === 'live' && (r.model !== bundle.model || r.modelVersion !== bundle.version))
+      const refusal = armRefusal(bundle, r);
+      if (refusal)
         throw refused(
           'bundle',
-          new BadInputError(
-            'modelVersion',
-            `seq ${r.seq}: the record says ${r.model}@${r.modelVersion}, its bundle carries ${bundle.model}@${bundle.version}`,
-            { seq: r.seq },
-          ),
+          new BadInputError(refusal.field, refusal.reason, {
+            seq: r.seq,
+            arm: r.arm,
+            modelVersion: r.modelVersion,
+          }),
         );
     }
   }

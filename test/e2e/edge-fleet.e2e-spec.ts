@@ -4,6 +4,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { GENESIS_HASH, sealRecord, type DeviceLogRecord } from '../../src/edge/device-log.js';
 import { deviceBucket } from '../../src/edge/edge-assignment.js';
 import { verifyEdgeBundle, type EdgeBundle } from '../../src/edge/edge-bundle-verify.js';
 import { buildGermanCreditModels, defaultGermanCreditPath } from '../../src/model-builder/index.js';
@@ -54,6 +55,8 @@ describe('fleet rollouts: the bundle a device polls for follows the endpoint’s
   let candidateVersion: number;
   /** Per device, the bundle it runs: the last one its polls returned. */
   const running = new Map<string, { etag: string; bundle: EdgeBundle }>();
+  /** The subject digest of a bundle of each kind the polls got, the last one. */
+  const issued = new Map<string, string>();
 
   /** One poll, as a device makes it: with the ETag of what it runs. */
   async function pollOnce(device: string, who = 'erin', etag?: string): Promise<Poll> {
@@ -87,6 +90,7 @@ describe('fleet rollouts: the bundle a device polls for follows the endpoint’s
           expect(treeSize).toBeGreaterThan(current.bundle.evidence.checkpoint.checkpoint.treeSize);
         expect(r.assignment).toBe(v.bundle.candidate?.assignment.mode ?? 'live');
         running.set(device, { etag: r.etag ?? '', bundle: v.bundle });
+        issued.set(r.assignment ?? 'live', v.bundle.manifest.subject[0].digest.sha256);
         return { bundle: v.bundle, changed: true };
       }
       if (r.status !== 409 || Date.now() > until)
@@ -289,6 +293,112 @@ describe('fleet rollouts: the bundle a device polls for follows the endpoint’s
     expect(at25.size).toBeGreaterThan(0);
     expect(at50.size).toBeGreaterThan(at25.size);
     for (const d of at25) expect(at50.has(d)).toBe(true);
+  });
+
+  it('accepts a device’s records only of the arms and versions its bundle carries; the others are refused naming seq, arm and version, and nothing is written', async () => {
+    const device = 'uploader-1';
+    tokens[device] = await app.token(device, 'device');
+    const live = issued.get('live');
+    const shadow = issued.get('shadow');
+    const canary = issued.get('canary');
+    if (!live || !shadow || !canary) throw new Error(`not every kind of bundle was issued`);
+    const was = started.previousVersion;
+    if (was === null) throw new Error('the rollout replaced no live version');
+    const now = candidateVersion;
+    let head = { seq: 0, hash: GENESIS_HASH };
+    const record = (bundleSha256: string, arm: DeviceLogRecord['arm'], modelVersion: number) => {
+      const sealed = sealRecord({
+        arm,
+        bundleSha256,
+        deviceId: device,
+        endpoint: 'credit',
+        error: null,
+        inputs: [{ data: [1], datatype: 'FP32', name: 'features', shape: [1, 1] }],
+        latencyMs: 1.5,
+        model: 'credit-risk',
+        modelVersion,
+        outputs: [],
+        prev: head.hash,
+        requestId: `r-${head.seq + 1}`,
+        routingKeyHash: null,
+        seq: head.seq + 1,
+        ts: '2026-12-08T03:00:00.000Z',
+        v: 1,
+      }).record;
+      head = { seq: sealed.seq, hash: sealed.hash };
+      return sealed;
+    };
+    const send = (records: DeviceLogRecord[]) =>
+      fetch(`${app.url}/v1/edge/credit/predictions`, {
+        method: 'POST',
+        headers: {
+          'content-type': 'application/x-ndjson',
+          authorization: `Bearer ${tokens[device]!}`,
+        },
+        body: records.map((r) => `${JSON.stringify(r)}\n`).join(''),
+      });
+    const position = async () =>
+      (
+        (await (
+          await fetch(`${app.url}/v1/edge/credit/predictions/position`, {
+            headers: { authorization: `Bearer ${tokens[device]!}` },
+          })
+        ).json()) as { seq: number }
+      ).seq;
+    const refusedAsBundle = async () => {
+      const text = await (await fetch(`${app.url}/metrics`)).text();
+      const line = /gatehouse_edge_uploads_total\{[^}]*outcome="bundle"[^}]*\} (\d+)/.exec(text);
+      return Number(line?.[1] ?? 0);
+    };
+
+    const countedBefore = await refusedAsBundle();
+    const outside: [string, string, DeviceLogRecord['arm'], number, string][] = [
+      [live, 'live', 'shadow', now, 'arm'],
+      [live, 'live', 'candidate', now, 'arm'],
+      [live, 'live', 'live', now, 'modelVersion'],
+      [shadow, 'shadow', 'candidate', now, 'arm'],
+      [shadow, 'shadow', 'shadow', was, 'modelVersion'],
+      [shadow, 'shadow', 'live', now, 'modelVersion'],
+      [canary, 'canary', 'live', was, 'arm'],
+      [canary, 'canary', 'shadow', now, 'arm'],
+      [canary, 'canary', 'candidate', was, 'modelVersion'],
+    ];
+    for (const [bundle, kind, arm, version, field] of outside) {
+      head = { seq: 0, hash: GENESIS_HASH };
+      const r = await send([record(bundle, arm, version)]);
+      const body = (await r.json()) as {
+        error: { message: string; details: Record<string, unknown> };
+      };
+      expect([kind, arm, version, r.status]).toEqual([kind, arm, version, 400]);
+      expect(body.error.message).toMatch(
+        new RegExp(
+          `^${field}: seq 1: a ${arm} record of credit-risk@${version}, but .*${kind} bundle ${bundle}`,
+        ),
+      );
+      expect(body.error.details).toMatchObject({ field, seq: 1, arm, modelVersion: version });
+    }
+    expect(await position()).toBe(0);
+    expect(await refusedAsBundle()).toBe(countedBefore + outside.length);
+
+    head = { seq: 0, hash: GENESIS_HASH };
+    const carried = [
+      record(live, 'live', was),
+      record(shadow, 'live', was),
+      record(shadow, 'shadow', now),
+      record(canary, 'candidate', now),
+    ];
+    const ok = await send(carried);
+    expect(ok.status).toBe(200);
+    expect(await ok.json()).toMatchObject({ accepted: 4, position: { seq: 4 } });
+
+    // One record outside its bundle refuses the whole upload, the records before it too.
+    const mixed = [record(shadow, 'shadow', now), record(live, 'shadow', now)];
+    const r = await send(mixed);
+    expect(r.status).toBe(400);
+    expect(((await r.json()) as { error: { message: string } }).error.message).toMatch(
+      /^arm: seq 6: a shadow record of /,
+    );
+    expect(await position()).toBe(4);
   });
 
   it('after a rollback, every device’s next poll returns the live bundle', async () => {

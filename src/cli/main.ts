@@ -114,6 +114,21 @@ program
     '--jwks <file>',
     'the public keys to trust (from GET /.well-known/jwks.json); default: those in the report',
   )
+  .option(
+    '--witnesses <file>',
+    'trust the witnesses of this file (the YAML of GATEHOUSE_WITNESSES; their URLs are not used)',
+  )
+  .option(
+    '--witness-key <vkey>',
+    'trust this witness cosignature key (type 0x04 vkey); repeatable',
+    (value: string, previous: string[]) => [...previous, value],
+    [] as string[],
+  )
+  .option(
+    '--witness-quorum <n>',
+    'how many trusted witnesses must have cosigned (default: all of them)',
+    integer,
+  )
   .option('--json', 'print the result as JSON')
   .action(async (file: string, options: VerifyReportOptions) =>
     (await import('./commands/verify-report.js')).verifyReportCommand(file, options),

@@ -195,6 +195,12 @@ export interface ReportBody extends ReportSections {
   readonly generatedAt: string;
   readonly generatedBy: { readonly sub: string; readonly roles: readonly string[] };
   readonly checkpoint: SignedCheckpoint;
+  /**
+   * The same checkpoint as a C2SP signed note (origin, tree size, base64 root), signed by the
+   * ledger under its origin, with the witnesses' cosignatures it had at export. Absent from
+   * reports exported before reports carried it.
+   */
+  readonly checkpointNote?: string;
   /** Every public key of the ledger, and the seqs of the key rotation events (in `events`). */
   readonly keys: { readonly jwks: Jwks; readonly rotations: readonly number[] };
   readonly events: ReportEvent[];

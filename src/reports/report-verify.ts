@@ -12,6 +12,11 @@
  *   sha256(0x00 ‖ canonical), its JWS is by the key current at that seq (from the key rotation
  *   events carried), events that follow each other link by `prev`, and the RFC 9162 inclusion
  *   proof leads from its hash to the checkpoint's root;
+ * - `checkpoint note`: the checkpoint as a C2SP signed note, when the report carries one, states
+ *   the same tree size and root as the JSON checkpoint and is signed by a trusted ledger key
+ *   under the note's origin;
+ * - `witnesses`, with witness keys: at least the quorum of those witnesses cosigned the note,
+ *   and none of their cosignatures fails to verify;
  * - `figures`: every section equals what the events say (they are derived again from the
  *   events and compared member by member), the evaluation results and gate evidence hash to
  *   the digests their events record, the request content to its digest, and the approvals to
@@ -27,6 +32,17 @@ import { canonicalEvent, type LedgerEvent } from '../ledger/ledger-event.js';
 import { kidOf, thumbprintKid, verifyAttached, verifyDetached } from '../ledger/jws-verify.js';
 import { leafHashHex, sha256Hex, verifyInclusionHex } from '../ledger/merkle-inclusion.js';
 import {
+  NOTE_COSIGNATURE_V1,
+  NOTE_ED25519,
+  noteKeyIdAsync,
+  parseNote,
+  signatureChecks,
+  verifyNoteAsync,
+  type Note,
+  type NoteVerifierKey,
+} from '../ledger/note-format.js';
+import { parseCheckpointText, type CheckpointText } from '../ledger/tlog-checkpoint.js';
+import {
   REPORT_TYPE,
   type Json,
   type JsonObject,
@@ -39,7 +55,10 @@ import {
 import { assembleSections, type ReportFacts } from './report-sections.js';
 
 export interface ReportFailure {
-  /** `format`, `keys`, `signature`, `checkpoint`, `event seq N` or `figures`. */
+  /**
+   * `format`, `keys`, `signature`, `checkpoint`, `checkpoint note`, `witnesses`, `event seq N`
+   * or `figures`.
+   */
   readonly check: string;
   readonly detail: string;
 }
@@ -62,12 +81,40 @@ export interface ReportVerification {
   readonly eventsChecked: number;
   readonly proofsChecked: number;
   readonly signaturesChecked: number;
+  /** The cosignatures of the checkpoint note; null when the report carries no readable note. */
+  readonly witnessed: ReportWitnessing | null;
   readonly failures: ReportFailure[];
+}
+
+/** Who cosigned the checkpoint a report is proved against, and whether that was checked. */
+export interface ReportWitnessing {
+  /** The log's name in the note, under which the witnesses cosigned. */
+  readonly origin: string;
+  readonly treeSize: number;
+  /**
+   * True when witness keys were given: `by` then holds only the trusted witnesses whose
+   * cosignature verified. False without them: `by` lists every cosignature the note carries,
+   * as each states itself, none of them checked.
+   */
+  readonly checked: boolean;
+  /** With witness keys: the quorum asked for and how many distinct witnesses were trusted. */
+  readonly quorum: number | null;
+  readonly trusted: number | null;
+  /** One per witness, with the POSIX time its cosignature states. */
+  readonly by: readonly { readonly witness: string; readonly timestamp: number }[];
+}
+
+/** The witnesses an auditor trusts: their cosignature verifier keys (type 0x04) and how many must have cosigned. */
+export interface WitnessTrust {
+  readonly keys: readonly NoteVerifierKey[];
+  readonly quorum: number;
 }
 
 export interface VerifyReportOptions {
   /** Keys obtained independently (GET /.well-known/jwks.json); else the report's own. */
   readonly jwks?: Jwks;
+  /** Without it, the note's cosignatures are listed but not checked. */
+  readonly witnesses?: WitnessTrust;
 }
 
 const SHA256_HEX = /^[0-9a-f]{64}$/;
@@ -94,6 +141,7 @@ export async function verifyReport(
       eventsChecked: 0,
       proofsChecked: 0,
       signaturesChecked: 0,
+      witnessed: null,
       failures: [{ check: 'format', detail: `the report could not be checked: ${String(error)}` }],
     };
   }
@@ -106,6 +154,7 @@ async function verify(text: string, options: VerifyReportOptions): Promise<Repor
   };
   const counts = { events: 0, proofs: 0, signatures: 0 };
   let canonicalFile = false;
+  let witnessed: ReportWitnessing | null = null;
   const keysFrom = options.jwks === undefined ? 'report' : 'jwks-file';
   const fileSha256 = await sha256Hex(text);
   const result = (report: ReportBody | null): ReportVerification => ({
@@ -124,6 +173,7 @@ async function verify(text: string, options: VerifyReportOptions): Promise<Repor
     eventsChecked: counts.events,
     proofsChecked: counts.proofs,
     signaturesChecked: counts.signatures,
+    witnessed,
     failures,
   });
 
@@ -193,6 +243,8 @@ async function verify(text: string, options: VerifyReportOptions): Promise<Repor
     else counts.signatures++;
   }
 
+  witnessed = await checkNote(report, keys, options.witnesses, fail, counts);
+
   // Events.
   const events: LedgerEvent[] = [];
   const bySeq = new Map<number, ReportEvent>();
@@ -261,6 +313,8 @@ function formatProblem(file: unknown): string | null {
   const c = cp['checkpoint'];
   if (typeof c['treeSize'] !== 'number' || typeof c['rootHash'] !== 'string')
     return 'checkpoint has no treeSize or rootHash';
+  if (r['checkpointNote'] !== undefined && typeof r['checkpointNote'] !== 'string')
+    return 'checkpointNote is not a string';
   const keys = r['keys'];
   if (!isRecord(keys) || !isRecord(keys['jwks']) || !Array.isArray(keys['jwks']['keys']))
     return 'keys.jwks is missing';
@@ -281,6 +335,107 @@ function formatProblem(file: unknown): string | null {
   }
   for (const name of SECTION_NAMES) if (!Array.isArray(r[name])) return `${name} is missing`;
   return null;
+}
+
+/**
+ * The note form of the checkpoint: the same tree, signed by the ledger, and — what the JSON
+ * checkpoint cannot show — cosigned by witnesses, who cosign only a tree that extends every one
+ * they saw before. The ledger's signature alone proves nothing its operator could not re-sign;
+ * the cosignatures are what a truncated or forked ledger cannot obtain.
+ */
+async function checkNote(
+  report: ReportBody,
+  keys: ReadonlyMap<string, PublicKey>,
+  witnesses: WitnessTrust | undefined,
+  fail: (check: string, detail: string) => void,
+  counts: { signatures: number },
+): Promise<ReportWitnessing | null> {
+  const text = report.checkpointNote;
+  if (text === undefined) {
+    if (witnesses)
+      fail(
+        'witnesses',
+        'the report carries no checkpoint note, hence no cosignature (it was exported before reports carried one)',
+      );
+    return null;
+  }
+  let note: Note;
+  let stated: CheckpointText;
+  try {
+    note = parseNote(text);
+    stated = parseCheckpointText(note.text);
+  } catch (error) {
+    fail('checkpoint note', `the note cannot be read: ${(error as Error).message}`);
+    if (witnesses) fail('witnesses', 'no cosignature can be read from the checkpoint note');
+    return null;
+  }
+  const cp = report.checkpoint.checkpoint;
+  if (stated.treeSize !== cp.treeSize || stated.rootHash !== cp.rootHash)
+    fail(
+      'checkpoint note',
+      `the note states tree size ${stated.treeSize} and root ${stated.rootHash}, not the report's checkpoint (${cp.treeSize}, ${cp.rootHash})`,
+    );
+  const ledgerKeys: NoteVerifierKey[] = [];
+  for (const key of keys.values()) {
+    const publicKey = base64url.decode(key.x);
+    if (publicKey.length !== 32) continue;
+    ledgerKeys.push({
+      name: stated.origin,
+      type: NOTE_ED25519,
+      keyId: await noteKeyIdAsync(stated.origin, NOTE_ED25519, publicKey),
+      publicKey,
+    });
+  }
+  try {
+    await verifyNoteAsync(note, ledgerKeys);
+    counts.signatures++;
+  } catch (error) {
+    fail(
+      'checkpoint note',
+      `the note is not signed by a trusted ledger key under its origin ${stated.origin}: ${(error as Error).message}`,
+    );
+  }
+  const base = { origin: stated.origin, treeSize: stated.treeSize };
+  if (!witnesses) {
+    const by = note.signatures
+      .filter((s) => s.name !== stated.origin && s.signature.length === 72)
+      .map((s) => ({
+        witness: s.name,
+        timestamp: Number(new DataView(s.signature.buffer, s.signature.byteOffset).getBigUint64(0)),
+      }));
+    return { ...base, checked: false, quorum: null, trusted: null, by };
+  }
+  // Only cosignature keys: a ledger key passed as a witness would otherwise count its own note.
+  const trustedKeys = witnesses.keys.filter((k) => k.type === NOTE_COSIGNATURE_V1);
+  const trusted = new Set(trustedKeys.map((k) => k.name)).size;
+  const by = new Map<string, number>();
+  // One signature at a time, so that a bad one is named and the good ones still count.
+  for (const { signature } of signatureChecks(note, trustedKeys)) {
+    try {
+      const [verified] = await verifyNoteAsync(
+        { text: note.text, signatures: [signature] },
+        trustedKeys,
+      );
+      if (verified?.timestamp !== undefined && !by.has(verified.key.name))
+        by.set(verified.key.name, verified.timestamp);
+    } catch (error) {
+      fail('witnesses', `${(error as Error).message}: a trusted witness never signed this note`);
+    }
+  }
+  if (!Number.isSafeInteger(witnesses.quorum) || witnesses.quorum < 1)
+    fail('witnesses', `a quorum is a whole number of witnesses from 1, not ${witnesses.quorum}`);
+  else if (by.size < witnesses.quorum)
+    fail(
+      'witnesses',
+      `the checkpoint the report is proved against is cosigned by ${by.size} of the ${trusted} trusted witnesses; ${witnesses.quorum} needed: a history the witnesses did not see, e.g. a truncated or forked ledger`,
+    );
+  return {
+    ...base,
+    checked: true,
+    quorum: witnesses.quorum,
+    trusted,
+    by: [...by].map(([witness, timestamp]) => ({ witness, timestamp })),
+  };
 }
 
 async function keyProblem(key: PublicKey): Promise<string | null> {

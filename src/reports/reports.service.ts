@@ -5,7 +5,6 @@ import type { Principal } from '../auth/principal.js';
 import { BadInputError, NotFoundError } from '../common/errors.js';
 import { actorOf } from '../ledger/actor.js';
 import { canonicalBytes, canonicalize } from '../ledger/canonical-json.js';
-import { CheckpointService, StoredTreeError } from '../ledger/checkpoint.service.js';
 import { KEY_ROTATED } from '../ledger/event-catalogue.js';
 import { formatTimestamp, type LedgerEvent } from '../ledger/ledger-event.js';
 import { LedgerKeysService } from '../ledger/ledger-keys.service.js';
@@ -13,6 +12,7 @@ import { LedgerService } from '../ledger/ledger.service.js';
 import { signDetached } from '../ledger/jws.js';
 import { KeyRing } from '../ledger/signing-keys.js';
 import { ReportIntegrityError } from './report.errors.js';
+import { ReportCheckpointService } from './report-checkpoint.service.js';
 import {
   REPORT_TYPE,
   type JsonObject,
@@ -21,7 +21,6 @@ import {
   type ReportFile,
   type ReportFormat,
   type ReportSubject,
-  type SignedCheckpoint,
 } from './report-document.js';
 import { assembleSections, rolloutWindows, trafficAttribution } from './report-sections.js';
 import { parseSubject } from './report-subject.js';
@@ -42,7 +41,8 @@ interface Scope {
 
 /**
  * Exports audit reports: gathers the ledger events of the subject (and those its sections
- * cite), anchors them to one signed checkpoint with an inclusion proof each, derives the
+ * cite), anchors them to one signed checkpoint with an inclusion proof each (witnessed, when
+ * the ledger has witnesses: report-checkpoint.service.ts), derives the
  * sections from the events plus the stored figures the ledger holds by digest, signs the whole
  * with the ledger key, and stores it with its `report.exported` event in one transaction.
  */
@@ -52,7 +52,7 @@ export class ReportsService {
     private readonly repository: ReportsRepository,
     private readonly readModel: ReportReadModel,
     private readonly ledger: LedgerService,
-    private readonly checkpoints: CheckpointService,
+    private readonly anchor: ReportCheckpointService,
     private readonly ledgerKeys: LedgerKeysService,
     private readonly ring: KeyRing,
   ) {}
@@ -75,8 +75,11 @@ export class ReportsService {
     const events = stored.map((s) => JSON.parse(s.canonical) as LedgerEvent);
     const maxSeq = stored.at(-1)?.seq ?? 0;
     if (maxSeq === 0) throw new NotFoundError('ledger events of', subject.text);
-    const checkpoint = await this.checkpointCovering(maxSeq, principal);
-    const proofs = await this.proofs(stored, checkpoint);
+    const { checkpoint, note } = await this.anchor.covering(maxSeq, principal);
+    const proofs = await this.anchor.proofs(
+      stored.map((s) => s.seq),
+      checkpoint,
+    );
 
     const evaluationIds = events
       .filter((e) => e.type === 'evaluation.completed')
@@ -116,6 +119,7 @@ export class ReportsService {
       generatedAt: formatTimestamp(new Date()),
       generatedBy: { sub: principal.sub, roles: [...principal.roles] },
       checkpoint,
+      checkpointNote: note,
       keys: {
         jwks: { keys: keys.map((k) => ({ ...k })) },
         rotations: events.filter((e) => e.type === KEY_ROTATED).map((e) => e.seq),
@@ -273,28 +277,6 @@ export class ReportsService {
       }
       case 'period':
         return { subjects, period: { from: subject.from, to: subject.to } };
-    }
-  }
-
-  /** The latest checkpoint if it covers `seq`, else a new one (itself a ledger event). */
-  private async checkpointCovering(seq: number, principal: Principal): Promise<SignedCheckpoint> {
-    const latest = await this.checkpoints.latest();
-    if (latest && latest.checkpoint.treeSize >= seq)
-      return { checkpoint: { ...latest.checkpoint }, jws: latest.jws };
-    const made = await this.checkpoints.create(actorOf(principal));
-    return { checkpoint: { ...made.checkpoint }, jws: made.jws };
-  }
-
-  /** Inclusion proofs of every event in the checkpoint's tree, from the ledger's stored nodes. */
-  private async proofs(stored: readonly StoredEvent[], cp: SignedCheckpoint): Promise<string[][]> {
-    try {
-      return await this.checkpoints.inclusionProofsAt(
-        cp.checkpoint,
-        stored.map((s) => s.seq),
-      );
-    } catch (error) {
-      if (error instanceof StoredTreeError) throw new ReportIntegrityError(error.message);
-      throw error;
     }
   }
 }

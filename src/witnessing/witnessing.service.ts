@@ -139,6 +139,19 @@ export class WitnessingService implements OnApplicationBootstrap, OnApplicationS
     return formatNote(note);
   }
 
+  /**
+   * The largest tree size at or below `atOrBelow` that the quorum of configured witnesses
+   * cosigned, as stored: a caller that relies on it verifies the lines over the text it means.
+   */
+  async latestWitnessedSize(atOrBelow: number): Promise<number | undefined> {
+    const found = await this.cosignatures.latestWitnessed(
+      atOrBelow,
+      this.set.quorum,
+      this.set.witnesses.map((w) => w.vkey),
+    );
+    return found?.treeSize;
+  }
+
   /** At least the quorum of configured witnesses cosigned it (never, without witnesses). */
   witnessed(cosignatures: readonly CosignatureRow[]): boolean {
     return (

@@ -37,7 +37,7 @@ describe('verifyReport', () => {
       canonicalFile: true,
       eventsChecked: fixture.file.report.events.length,
       proofsChecked: fixture.file.report.events.length,
-      signaturesChecked: fixture.file.report.events.length + 2,
+      signaturesChecked: fixture.file.report.events.length + 3,
     });
     expect((await verifyReport(fixture.text, { jwks: fixture.jwks })).ok).toBe(true);
     // Pretty-printed, it still verifies (the content is signed), but is no longer the exported bytes.

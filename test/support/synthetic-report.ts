@@ -20,6 +20,16 @@ import {
   type ReportFile,
 } from '../../src/reports/report-document.js';
 import { assembleSections } from '../../src/reports/report-sections.js';
+import {
+  cosignNoteText,
+  ed25519VerifierKey,
+  formatNote,
+  NOTE_COSIGNATURE_V1,
+  rawEd25519PublicKey,
+  signNoteText,
+  type NoteVerifierKey,
+} from '../../src/ledger/signed-note.js';
+import { checkpointText } from '../../src/ledger/tlog-checkpoint.js';
 
 interface Key {
   readonly kid: string;
@@ -41,6 +51,49 @@ export interface SyntheticReport {
   readonly text: string;
   readonly file: ReportFile;
   readonly jwks: { keys: PublicKey[] };
+  /** The origin the checkpoint note names, and the two witnesses that cosigned it. */
+  readonly origin: string;
+  readonly witnesses: readonly SyntheticWitness[];
+  /** The ledger's current private key, which signed the report, its checkpoint and note. */
+  readonly ledgerKey: KeyObject;
+  /** The file of `report` signed again by the ledger: what an operator holding its key can do. */
+  readonly resign: (report: ReportBody) => Promise<string>;
+}
+
+export interface SyntheticWitness {
+  readonly key: NoteVerifierKey;
+  readonly privateKey: KeyObject;
+  /** The POSIX time its cosignature states. */
+  readonly timestamp: number;
+}
+
+export const SYNTHETIC_ORIGIN = 'gatehouse.example/v1/ledger/tlog';
+
+/** A witness's key pair, as `gatehouse witness key` would make one. */
+export function syntheticWitness(name: string, timestamp: number): SyntheticWitness {
+  const { privateKey } = generateKeyPairSync('ed25519');
+  return {
+    key: ed25519VerifierKey(name, rawEd25519PublicKey(privateKey), NOTE_COSIGNATURE_V1),
+    privateKey,
+    timestamp,
+  };
+}
+
+/** The checkpoint note signed by `ledgerKey` under `origin`, with each witness's cosignature. */
+export function syntheticNote(
+  checkpoint: { treeSize: number; rootHash: string },
+  ledgerKey: KeyObject,
+  witnesses: readonly SyntheticWitness[],
+  origin = SYNTHETIC_ORIGIN,
+): string {
+  const text = checkpointText({ origin, ...checkpoint });
+  return formatNote({
+    text,
+    signatures: [
+      signNoteText(text, origin, ledgerKey),
+      ...witnesses.map((w) => cosignNoteText(text, w.key.name, w.privateKey, w.timestamp)),
+    ],
+  });
 }
 
 const PROMOTION = '6f1c2a52-0b0e-4b8e-9a53-3d1f0c2b7a10';
@@ -590,6 +643,11 @@ export async function syntheticReport(): Promise<SyntheticReport> {
     ts: new Date(t0 + treeSize * 40 * 60_000).toISOString(),
   };
   const checkpointJws = await signAttached(checkpoint, key.privateKey, key.kid);
+  const t = Math.floor(Date.parse(checkpoint.ts) / 1000);
+  const witnesses = [
+    syntheticWitness('witness.example/w1', t + 2),
+    syntheticWitness('witness.example/w2', t + 5),
+  ];
   // The report leaves out the unrelated events (the policy and the other endpoint).
   const chosen = events.filter((e) => e.type !== 'policy.loaded' && e.type !== 'endpoint.created');
   const facts = {
@@ -605,6 +663,7 @@ export async function syntheticReport(): Promise<SyntheticReport> {
     generatedAt: checkpoint.ts,
     generatedBy: { sub: 'audrey', roles: ['auditor'] },
     checkpoint: { checkpoint, jws: checkpointJws },
+    checkpointNote: syntheticNote(checkpoint, key.privateKey, witnesses),
     keys: {
       jwks: { keys: [first.jwk, second.jwk] },
       rotations: chosen.filter((e) => e.type === 'ledger.key.rotated').map((e) => e.seq),
@@ -622,5 +681,17 @@ export async function syntheticReport(): Promise<SyntheticReport> {
   };
   const signature = await signDetached(canonicalBytes(body), key.privateKey, key.kid);
   const file: ReportFile = { report: body, signature };
-  return { text: canonicalize(file), file, jwks: { keys: [first.jwk, second.jwk] } };
+  return {
+    text: canonicalize(file),
+    file,
+    jwks: { keys: [first.jwk, second.jwk] },
+    origin: SYNTHETIC_ORIGIN,
+    witnesses,
+    ledgerKey: key.privateKey,
+    resign: async (report) =>
+      canonicalize({
+        report,
+        signature: await signDetached(canonicalBytes(report), key.privateKey, key.kid),
+      }),
+  };
 }

@@ -112,7 +112,7 @@ export async function noteKeyIdAsync(
   type: number,
   publicKey: Uint8Array,
 ): Promise<number> {
-  const hash = await crypto.subtle.digest('SHA-256', keyIdInput(name, type, publicKey));
+  const hash = await crypto.subtle.digest('SHA-256', ownBuffer(keyIdInput(name, type, publicKey)));
   return new DataView(hash).getUint32(0);
 }
 
@@ -276,10 +276,19 @@ export async function verifyNoteAsync(
   const verified = await Promise.all(
     checks.map(async ({ check }) => {
       if (!check) return false;
-      const key = await crypto.subtle.importKey('raw', check.key.publicKey, 'Ed25519', false, [
-        'verify',
-      ]);
-      return crypto.subtle.verify('Ed25519', key, check.ed25519, check.message);
+      const key = await crypto.subtle.importKey(
+        'raw',
+        ownBuffer(check.key.publicKey),
+        'Ed25519',
+        false,
+        ['verify'],
+      );
+      return crypto.subtle.verify(
+        'Ed25519',
+        key,
+        ownBuffer(check.ed25519),
+        ownBuffer(check.message),
+      );
     }),
   );
   return concludeVerification(checks, verified);
@@ -313,6 +322,14 @@ export function splitPlus(text: string, count: number): string[] | null {
   }
   fields.push(text.slice(from));
   return fields;
+}
+
+/**
+ * A copy backed by a plain ArrayBuffer: the DOM's WebCrypto types refuse a view that might
+ * be over a SharedArrayBuffer, which the bytes of a parsed note never are.
+ */
+function ownBuffer(bytes: Uint8Array): Uint8Array<ArrayBuffer> {
+  return Uint8Array.from(bytes);
 }
 
 function hasControl(text: string): boolean {

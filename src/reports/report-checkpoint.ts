@@ -45,7 +45,13 @@ export async function atMost(ms: number, work: Promise<unknown>): Promise<void> 
     timer.unref();
   });
   try {
-    await Promise.race([work.then(() => undefined, () => undefined), elapsed]);
+    await Promise.race([
+      work.then(
+        () => undefined,
+        () => undefined,
+      ),
+      elapsed,
+    ]);
   } finally {
     clearTimeout(timer);
   }

@@ -201,7 +201,7 @@ describe('verifyReport: the checkpoint note and its witnesses', () => {
    * does not trust (w2): the spec ignores signatures of unknown keys, so such a change may leave
    * the verdict as it was — never better — or break the note's format, which is refused.
    */
-  it('refuses any one-character change to the note, save in a line it ignores, re-signed or not', async () => {
+  it('refuses any one-character change to the note, save in a line it ignores, even signed again by the ledger', async () => {
     const note = body.checkpointNote!;
     const ignoredFrom = note.indexOf(`— ${w2().key.name} `);
     const ignoredTo = note.indexOf('\n', ignoredFrom);

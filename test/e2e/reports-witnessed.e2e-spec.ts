@@ -202,7 +202,7 @@ describe('audit reports proved against a witnessed checkpoint', () => {
       expect([r.code, r.stderr]).toEqual([0, '']);
       expect(r.stdout).toMatch(
         new RegExp(
-          `witnesses: checkpoint ${witnessedSize} witnessed by witness\\.test/reports at \\d{4}-\\d\\d-\\d\\dT\\d\\d:\\d\\d:\\d\\dZ \\(1 of 1 trusted, 1 needed\\)`,
+          `\\n  witnessed by witness\\.test/reports at \\d{4}-\\d\\d-\\d\\dT\\d\\d:\\d\\d:\\d\\dZ: checkpoint ${witnessedSize}, 1 of 1 trusted witnesses, 1 needed\\n`,
         ),
       );
     }
@@ -277,6 +277,9 @@ describe('audit reports proved against a witnessed checkpoint', () => {
     expect((await verifyReport(rewritten.text)).ok).toBe(true);
     const cli = await runCli(['verify-report', rewritten.file, '--witnesses', witnessesFile], {});
     expect(cli.code).toBe(1);
+    expect(cli.stdout).toContain(
+      `\n  not witnessed: checkpoint ${lostSize} is cosigned by none of the 1 trusted witnesses\n`,
+    );
 
     // Events from before the truncation point are still in the witnessed tree: proved against
     // it, they verify with the witness key.

@@ -101,7 +101,7 @@ function human(r: ReportVerification): string {
   const anchor = r.checkpoint
     ? `checkpoint ${r.checkpoint.treeSize} (root ${r.checkpoint.rootHash})`
     : 'no checkpoint';
-  const witnessed = `  witnesses: ${witnessLine(r.witnessed)}\n`;
+  const witnessed = `  ${witnessLine(r.witnessed)}\n`;
   if (r.ok)
     return (
       `report intact: ${r.reportId ?? ''} (${r.subject ?? ''})\n` +
@@ -113,16 +113,17 @@ function human(r: ReportVerification): string {
   return `report NOT intact: ${r.reportId ?? '(unreadable)'}: ${r.failures.length} check(s) failed\n${lines}${witnessed}  trusted keys: ${keys}\n`;
 }
 
+/** "witnessed by … at …", or why the report cannot say so. */
 function witnessLine(w: ReportWitnessing | null): string {
-  if (w === null) return 'the report carries no readable checkpoint note';
+  if (w === null) return 'not witnessed: the report carries no readable checkpoint note';
   const by = w.by.map((b) => `${b.witness} at ${when(b.timestamp)}`).join(', ');
   if (!w.checked)
     return w.by.length === 0
-      ? `checkpoint ${w.treeSize} carries no cosignature`
-      : `checkpoint ${w.treeSize} says it is cosigned by ${by}, not checked (no trusted witness keys: pass --witnesses or --witness-key)`;
+      ? `not witnessed: checkpoint ${w.treeSize} carries no cosignature`
+      : `witnesses not checked: checkpoint ${w.treeSize} says it is cosigned by ${by} (no trusted witness keys: pass --witnesses or --witness-key)`;
   if (w.by.length === 0)
-    return `checkpoint ${w.treeSize} is cosigned by none of the ${w.trusted ?? 0} trusted witnesses`;
-  return `checkpoint ${w.treeSize} witnessed by ${by} (${w.by.length} of ${w.trusted ?? 0} trusted, ${w.quorum ?? 0} needed)`;
+    return `not witnessed: checkpoint ${w.treeSize} is cosigned by none of the ${w.trusted ?? 0} trusted witnesses`;
+  return `witnessed by ${by}: checkpoint ${w.treeSize}, ${w.by.length} of ${w.trusted ?? 0} trusted witnesses, ${w.quorum ?? 0} needed`;
 }
 
 /** A cosignature's POSIX time as a UTC date when it is one, else as the number it states. */

@@ -30,13 +30,16 @@ interface EndpointDrift {
   features: { feature: string; psi: number }[];
 }
 
-/** The window the test policy slides over: short, so that old traffic leaves it quickly. */
-const WINDOW_SECONDS = 2;
+/**
+ * The window of the test policy: long enough to hold all of a test's traffic however slow the
+ * machine. Old traffic leaves it by moving the check's clock, not by waiting (`slide`).
+ */
+const WINDOW_SECONDS = 600;
 
 /**
  * Drift monitoring end to end: a live version evaluated on German credit, served its own kind
- * of rows, then shifted rows, then its own kind again, with a 2-second window and checks run
- * by hand (the periodic check is off in this policy).
+ * of rows, then shifted rows, then its own kind again, the checks run by hand (the periodic
+ * check is off in this policy) at a clock the test moves.
  */
 describe('drift monitoring of the live version', () => {
   let app: TestApp;
@@ -83,8 +86,13 @@ describe('drift monitoring of the live version', () => {
   /** Every feature moved by two of its own units and more: what a changed population looks like. */
   const shifted = (row: number[]) => row.map((v) => v * 1.5 + 2);
 
+  /** When the window starts, once the test has slid it: the checks see only later traffic. */
+  let windowStart: number | undefined;
+
   async function check(): Promise<Extract<DriftCheck, { outcome: 'checked' }>> {
-    const result = await monitor.checkEndpoint('credit');
+    const now =
+      windowStart === undefined ? new Date() : new Date(windowStart + WINDOW_SECONDS * 1000);
+    const result = await monitor.checkEndpoint('credit', now);
     if (result?.outcome !== 'checked') throw new Error(`not checked: ${JSON.stringify(result)}`);
     return result;
   }
@@ -109,7 +117,16 @@ describe('drift monitoring of the live version', () => {
     return r.endpoint.drift;
   }
 
-  const slide = () => new Promise((resolve) => setTimeout(resolve, WINDOW_SECONDS * 1000 + 200));
+  /**
+   * Moves the window past everything served so far: the next checks run at a clock one window
+   * after this moment, so their window begins here (a few milliseconds apart, so that no
+   * prediction shares the boundary's millisecond).
+   */
+  const slide = async () => {
+    await new Promise((resolve) => setTimeout(resolve, 5));
+    windowStart = Date.now();
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  };
 
   beforeAll(async () => {
     models = buildGermanCreditModels();
@@ -122,7 +139,11 @@ describe('drift monitoring of the live version', () => {
       .replace('windowSeconds: 3600', `windowSeconds: ${WINDOW_SECONDS}`)
       .replace('minRows: 500', 'minRows: 100')
       .replace('intervalSeconds: 60', 'intervalSeconds: 0');
-    expect(short).toMatch(/windowSeconds: 2\n[\s\S]*minRows: 100\n[\s\S]*intervalSeconds: 0/);
+    expect(short).toMatch(
+      new RegExp(
+        `windowSeconds: ${WINDOW_SECONDS}\\n[\\s\\S]*minRows: 100\\n[\\s\\S]*intervalSeconds: 0`,
+      ),
+    );
     writeFileSync(join(policiesDir, 'evaluation.yaml'), short);
 
     app = await startTestApp({

@@ -139,7 +139,7 @@ export function registerClientVerbs(program: Command): void {
   edge
     .command('serve')
     .description(
-      'serve a bundle’s model on this device (no database, no network to Gatehouse), each prediction in the device log',
+      'serve a bundle’s model on this device (no database; no network to Gatehouse but the polls of --url), each prediction in the device log',
     )
     .argument('<bundle>', 'the bundle file (gatehouse edge bundle)')
     .requiredOption(
@@ -150,6 +150,20 @@ export function registerClientVerbs(program: Command): void {
     .option('--host <host>', 'the address to answer on', '127.0.0.1')
     .option('--log <file>', 'the device log (default: <endpoint>.device-log.ndjson here)')
     .option('--device <id>', 'this device’s id, the sub of its token (default: the host name)')
+    .option(
+      '--url <url>',
+      'poll this Gatehouse service for the device’s bundle and serve each newer one (default: never ask)',
+    )
+    .option(
+      '--poll-interval <duration>',
+      'with --url, the time between polls (default 60s)',
+      durationOption,
+      60,
+    )
+    .option(
+      '--token-file <file>',
+      'with --url, a file holding the device’s token, read when GATEHOUSE_TOKEN is unset (default: GATEHOUSE_TOKEN_FILE, else the stored gatehouse login)',
+    )
     .action(async (bundle: string, options: EdgeServeOptions) =>
       (await import('./commands/edge-serve.js')).edgeServe(bundle, options),
     );

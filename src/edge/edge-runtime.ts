@@ -40,8 +40,9 @@ import type { DeviceLogFile } from './device-log-file.js';
  * The edge runtime (`gatehouse edge serve`): a verified bundle's model answered over the same
  * Open Inference Protocol paths as the service, with the service's own request checks
  * (src/inference/oip-tensors.ts, oip-http.ts), and every prediction appended to the device
- * log. No database, no network beyond the port it answers on, no framework: it starts in the
- * time ONNX Runtime takes to load the model.
+ * log. No database, no framework, no network beyond the port it answers on (polling for newer
+ * bundles is edge-bundle-poller.ts's, which swaps them in here): it starts in the time ONNX
+ * Runtime takes to load the model.
  *
  * It serves arms, as the service does: each a model with its spec, run on every request it
  * is offered; one of them answers. A shadow bundle's candidate runs on the same requests and
@@ -101,21 +102,62 @@ export async function armsOf(bundle: EdgeBundle): Promise<EdgeArm[]> {
   return [live, await arm('shadow', false, candidate.model, candidate.spec)];
 }
 
+/**
+ * The arms serving at one time. A request takes the set current when it starts and keeps it to
+ * the end; a set swapped out has its sessions released once the last request on it is done.
+ */
+interface ArmSet {
+  readonly arms: readonly EdgeArm[];
+  readonly answering: EdgeArm;
+  inFlight: number;
+  retired: boolean;
+}
+
+function armSetOf(arms: readonly EdgeArm[]): ArmSet {
+  const answering = arms.filter((a) => a.answers);
+  if (answering.length !== 1 || !answering[0])
+    throw new Error('exactly one arm answers the requests');
+  return { arms, answering: answering[0], inFlight: 0, retired: false };
+}
+
+function release(set: ArmSet): Promise<unknown> {
+  return Promise.allSettled(set.arms.map((a) => a.session.release()));
+}
+
 export class EdgeRuntime {
   private readonly server: Server;
-  private readonly answering: EdgeArm;
   private readonly endpoint: string;
+  private current: ArmSet;
   private closing = false;
 
   constructor(private readonly options: EdgeRuntimeOptions) {
-    const answering = options.arms.filter((a) => a.answers);
-    if (answering.length !== 1 || !answering[0])
-      throw new Error('exactly one arm answers the requests');
-    this.answering = answering[0];
-    this.endpoint = this.answering.spec.endpoint;
+    this.current = armSetOf(options.arms);
+    this.endpoint = this.current.answering.spec.endpoint;
     this.server = createServer((request, response) => {
       void this.handle(request, response);
     });
+  }
+
+  /** The arms serving now. */
+  get arms(): readonly EdgeArm[] {
+    return this.current.arms;
+  }
+
+  /**
+   * Puts `arms` (loaded, of a verified bundle of the same endpoint) in place of those serving,
+   * in one assignment: a request already under way finishes on the arms it started with, every
+   * later one runs on the new arms, and none sees some of each.
+   */
+  swap(arms: readonly EdgeArm[]): void {
+    const next = armSetOf(arms);
+    if (next.answering.spec.endpoint !== this.endpoint)
+      throw new Error(
+        `a bundle of endpoint ${next.answering.spec.endpoint} cannot replace one of ${this.endpoint}`,
+      );
+    const old = this.current;
+    this.current = next;
+    old.retired = true;
+    if (old.inFlight === 0) void release(old);
   }
 
   listen(port: number, host: string): Promise<string> {
@@ -139,7 +181,7 @@ export class EdgeRuntime {
       this.server.closeIdleConnections();
     });
     this.options.log.close();
-    await Promise.allSettled(this.options.arms.map((a) => a.session.release()));
+    await release(this.current);
   }
 
   private async handle(request: IncomingMessage, response: ServerResponse): Promise<void> {
@@ -155,10 +197,19 @@ export class EdgeRuntime {
           await readBody(request, this.options.bodyLimitBytes ?? BODY_LIMIT, 'the edge runtime'),
         );
         const routingKey = request.headers['x-routing-key'];
-        const answer = await this.infer(
-          body,
-          typeof routingKey === 'string' ? routingKey : undefined,
-        );
+        const set = this.current;
+        set.inFlight++;
+        let answer: Awaited<ReturnType<EdgeRuntime['infer']>>;
+        try {
+          answer = await this.infer(
+            set,
+            body,
+            typeof routingKey === 'string' ? routingKey : undefined,
+          );
+        } finally {
+          set.inFlight--;
+          if (set.retired && set.inFlight === 0) void release(set);
+        }
         send(response, 200, JSON.stringify(answer), this.closing);
         return;
       }
@@ -203,11 +254,19 @@ export class EdgeRuntime {
   }
 
   private metadata(): Record<string, unknown> {
-    const { spec, signature } = this.answering;
+    const { arms, answering } = this.current;
+    const { spec, signature } = answering;
     return {
       name: this.endpoint,
       versions: [String(spec.version)],
       platform: 'onnxruntime',
+      // Beyond the protocol's members: what runs here, so that a device's state can be read.
+      arms: arms.map((a) => ({
+        arm: a.arm,
+        version: a.spec.version,
+        answers: a.answers,
+        bundleSha256: a.bundleSha256,
+      })),
       inputs: signature.inputs.map((s) => ({
         name: s.name,
         datatype: s.datatype,
@@ -222,11 +281,12 @@ export class EdgeRuntime {
   }
 
   private async infer(
+    set: ArmSet,
     body: unknown,
     routingKeyHeader: string | undefined,
   ): Promise<{ id: string; model_name: string; model_version: string; outputs: OutputTensor[] }> {
     const envelope = readEnvelope(body);
-    const answering = this.answering;
+    const { answering } = set;
     const request = checkTensors(envelope, answering.signature, this.options.maxRows ?? MAX_ROWS);
     const id = envelope.id ?? uuidV7();
     const key = routingKeyHeader || envelope.routingKey;
@@ -234,7 +294,7 @@ export class EdgeRuntime {
     let answer: OutputTensor[] | undefined;
     let failure: unknown;
     // Every arm runs the request and is logged; the others' failures never reach the client.
-    for (const arm of this.options.arms) {
+    for (const arm of set.arms) {
       const checked = arm === answering ? request : tryCheck(envelope, arm, this.options.maxRows);
       const outcome = await this.run(arm, checked, id, keyHash);
       if (arm === answering) {

@@ -14,6 +14,7 @@ import {
   formatNote,
   parseNote,
   parseSignatureLine,
+  verifyNote,
   withSignatures,
 } from '../ledger/signed-note.js';
 import { GatehouseMetrics } from '../telemetry/metrics.js';
@@ -120,10 +121,18 @@ export class WitnessingService implements OnApplicationBootstrap, OnApplicationS
    * another log to it).
    */
   async cosignaturesOf(treeSize: number): Promise<CosignatureRow[]> {
-    const vkeys = new Set(this.set.witnesses.map((w) => w.vkey));
-    return (await this.cosignatures.ofCheckpoint(treeSize)).filter(
-      (c) => vkeys.has(c.vkey) && c.origin === this.config.ledger.origin,
-    );
+    const checkpoint = await this.notes.latest(treeSize);
+    if (!checkpoint) return [];
+    // Checked against the checkpoint as it stands, not taken by tree size: a ledger truncated
+    // and grown again to a size a witness cosigned holds other events under that size.
+    return (await this.cosignatures.ofCheckpoint(treeSize)).filter((c) => {
+      const witness = this.set.witnesses.find((w) => w.vkey === c.vkey);
+      return (
+        witness !== undefined &&
+        c.origin === this.config.ledger.origin &&
+        cosigns(checkpoint.text, c.signature, witness)
+      );
+    });
   }
 
   /** The latest checkpoint note with the cosignatures of its text; undefined with none. */
@@ -264,6 +273,15 @@ export class WitnessingService implements OnApplicationBootstrap, OnApplicationS
 }
 
 /** POSTs a body and reads at most MAX_ANSWER_BYTES of the answer. */
+/** Whether a stored cosignature line is the witness's, over this checkpoint text. */
+function cosigns(text: string, line: string, witness: WitnessEndpoint): boolean {
+  try {
+    return verifyNote({ text, signatures: [parseSignatureLine(line)] }, [witness.key]).length > 0;
+  } catch {
+    return false;
+  }
+}
+
 async function post(url: string, body: string): Promise<{ status: number; text: string }> {
   let response: Response;
   try {

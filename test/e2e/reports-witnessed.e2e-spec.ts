@@ -255,6 +255,21 @@ describe('audit reports proved against a witnessed checkpoint', () => {
         tx.record(testEvent('model:rewritten-model', { sub: 'mallory', roles: ['admin'] }, { i }));
       });
     expect(await checkpoint()).toBe(lostSize);
+    // The service does not take the stored cosignature of that size for the new tree's: the
+    // checkpoint is not witnessed, and the served note carries no cosignature.
+    const auditor = await app.token('audrey', 'auditor');
+    const regrown = await app.gql<{
+      ledgerCheckpoint: { witnessed: boolean; cosignatures: unknown[] };
+    }>(
+      'query($s: Int) { ledgerCheckpoint(treeSize: $s) { witnessed cosignatures { witness } } }',
+      { s: lostSize },
+      auditor,
+    );
+    expect(regrown.data?.ledgerCheckpoint).toEqual({ witnessed: false, cosignatures: [] });
+    const served = await fetch(`${app.url}/v1/ledger/tlog/checkpoint`, {
+      headers: { authorization: `Bearer ${auditor}` },
+    });
+    expect(parseNote(await served.text()).signatures.map((s) => s.name)).toEqual([ORIGIN]);
     const rewrittenPeriod = `period:${await tsOf(keep + 1)}/${await tsOf(lostSize + 1)}`;
 
     // Its events are in no witnessed tree: the export carries no cosignature (the stored one

@@ -60,6 +60,12 @@ export function cover(pdf: PdfWriter, report: ReportBody, signature: string): vo
       'docs/audit-reports.md shows the same checks with openssl, sha256sum and jq.',
     MUTED,
   );
+  pdf.paragraph(
+    'Add --witnesses witnesses.yaml (or --witness-key for each witness key you trust) to also ' +
+      'check that outside witnesses cosigned the checkpoint: proof that the ledger showed ' +
+      'them this same history.',
+    MUTED,
+  );
 }
 
 function describeSubject(report: ReportBody): string {

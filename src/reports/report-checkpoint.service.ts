@@ -1,17 +1,15 @@
 import { Injectable } from '@nestjs/common';
 import type { Principal } from '../auth/principal.js';
 import { actorOf } from '../ledger/actor.js';
-import { CheckpointNotes } from '../ledger/checkpoint-notes.service.js';
 import {
   CheckpointService,
   StoredTreeError,
   type Checkpoint,
 } from '../ledger/checkpoint.service.js';
-import { formatNote, parseNote, withSignatures } from '../ledger/signed-note.js';
 import { WitnessingService } from '../witnessing/witnessing.service.js';
 import { ReportIntegrityError } from './report.errors.js';
 import type { SignedCheckpoint } from './report-document.js';
-import { atMost, cosignaturesOver } from './report-checkpoint.js';
+import { atMost } from './report-checkpoint.js';
 
 /**
  * How long an export waits for the witnesses to cosign the checkpoint it made: long enough
@@ -41,7 +39,6 @@ export interface ReportCheckpoint {
 export class ReportCheckpointService {
   constructor(
     private readonly checkpoints: CheckpointService,
-    private readonly notes: CheckpointNotes,
     private readonly witnessing: WitnessingService,
   ) {}
 
@@ -87,15 +84,11 @@ export class ReportCheckpointService {
     checkpoint: Checkpoint;
     jws: string;
   }): Promise<ReportCheckpoint> {
-    const { text, note } = await this.notes.noteOf(found.checkpoint);
-    const lines = cosignaturesOver(
-      text,
-      await this.witnessing.cosignaturesOf(found.checkpoint.treeSize),
-    );
+    const { note, cosignatures } = await this.witnessing.cosignedNote(found.checkpoint);
     return {
       checkpoint: { checkpoint: { ...found.checkpoint }, jws: found.jws },
-      note: formatNote(withSignatures(parseNote(note), lines)),
-      witnesses: new Set(lines.map((l) => l.name)).size,
+      note,
+      witnesses: new Set(cosignatures.map((c) => c.witness)).size,
     };
   }
 }

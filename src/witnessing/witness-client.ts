@@ -2,8 +2,10 @@ import {
   NoteError,
   formatSignatureLine,
   parseNote,
+  parseSignatureLine,
   verifyNote,
   type NoteVerifierKey,
+  type VerifiedSignature,
 } from '../ledger/signed-note.js';
 
 /**
@@ -61,4 +63,21 @@ export function cosignatureFrom(
   if (signature === undefined || timestamp === undefined || timestamp === 0)
     throw new NoteError('the witness answered no timestamped cosignature of its key');
   return { line: formatSignatureLine(signature).slice(0, -1), timestamp };
+}
+
+/**
+ * A kept cosignature line checked over a checkpoint text with the witness's key; null when it
+ * is not a cosignature of that text. A line was checked when it arrived, but over the text of
+ * its tree size then: after a truncation and a regrowth the same size has another root.
+ */
+export function cosignatureOver(
+  text: string,
+  line: string,
+  witness: NoteVerifierKey,
+): VerifiedSignature | null {
+  try {
+    return verifyNote({ text, signatures: [parseSignatureLine(line)] }, [witness])[0] ?? null;
+  } catch {
+    return null;
+  }
 }

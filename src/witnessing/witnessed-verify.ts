@@ -1,14 +1,9 @@
 import { createHash } from 'node:crypto';
 import type { VerifyFailure } from '../ledger/ledger-verifier.js';
-import {
-  MAX_NOTE_BYTES,
-  parseNote,
-  parseSignatureLine,
-  parseVkey,
-  verifyNote,
-} from '../ledger/signed-note.js';
+import { MAX_NOTE_BYTES, parseNote, verifyNote } from '../ledger/signed-note.js';
 import { checkpointText, parseCheckpointText } from '../ledger/tlog-checkpoint.js';
 import type { CosignatureRow } from './cosignatures.repository.js';
+import { cosignatureOver } from './witness-client.js';
 import type { WitnessEndpoint } from './witnesses-file.js';
 
 /**
@@ -104,25 +99,22 @@ export function storedClaim(
   witness: WitnessEndpoint,
 ): WitnessClaim | null {
   if (row.vkey !== witness.vkey) return null;
+  let text: string;
   try {
-    const text = checkpointText({
-      origin: row.origin,
-      treeSize: row.treeSize,
-      rootHash: checkpointRoot,
-    });
-    const [cosigned] = verifyNote({ text, signatures: [parseSignatureLine(row.signature)] }, [
-      parseVkey(row.vkey),
-    ]);
-    return {
-      witness: witness.name,
-      treeSize: row.treeSize,
-      rootHash: checkpointRoot,
-      timestamp: cosigned?.timestamp ?? row.timestamp,
-      source: 'ledger',
-    };
+    text = checkpointText({ origin: row.origin, treeSize: row.treeSize, rootHash: checkpointRoot });
   } catch {
     return null;
   }
+  const cosigned = cosignatureOver(text, row.signature, witness.key);
+  return (
+    cosigned && {
+      witness: witness.name,
+      treeSize: row.treeSize,
+      rootHash: checkpointRoot,
+      timestamp: cosigned.timestamp ?? row.timestamp,
+      source: 'ledger',
+    }
+  );
 }
 
 function when(timestamp: number): string {

@@ -9,17 +9,22 @@ import {
 import { CONFIG } from '../config/config.module.js';
 import type { Config } from '../config/config.js';
 import { CheckpointNotes, type CheckpointNote } from '../ledger/checkpoint-notes.service.js';
-import { CheckpointService } from '../ledger/checkpoint.service.js';
+import { CheckpointService, type Checkpoint } from '../ledger/checkpoint.service.js';
 import {
   formatNote,
   parseNote,
   parseSignatureLine,
-  verifyNote,
   withSignatures,
 } from '../ledger/signed-note.js';
+import { checkpointText } from '../ledger/tlog-checkpoint.js';
 import { GatehouseMetrics } from '../telemetry/metrics.js';
 import { CosignaturesRepository, type CosignatureRow } from './cosignatures.repository.js';
-import { addCheckpointBody, cosignatureFrom, parseSizeBody } from './witness-client.js';
+import {
+  addCheckpointBody,
+  cosignatureFrom,
+  cosignatureOver,
+  parseSizeBody,
+} from './witness-client.js';
 import type { WitnessEndpoint, WitnessSet } from './witnesses-file.js';
 
 export const WITNESSES = Symbol('WITNESSES');
@@ -121,31 +126,26 @@ export class WitnessingService implements OnApplicationBootstrap, OnApplicationS
    * another log to it).
    */
   async cosignaturesOf(treeSize: number): Promise<CosignatureRow[]> {
-    const checkpoint = await this.notes.latest(treeSize);
-    if (!checkpoint) return [];
-    // Checked against the checkpoint as it stands, not taken by tree size: a ledger truncated
-    // and grown again to a size a witness cosigned holds other events under that size.
-    return (await this.cosignatures.ofCheckpoint(treeSize)).filter((c) => {
-      const witness = this.set.witnesses.find((w) => w.vkey === c.vkey);
-      return (
-        witness !== undefined &&
-        c.origin === this.config.ledger.origin &&
-        cosigns(checkpoint.text, c.signature, witness)
-      );
-    });
+    const found = await this.checkpoints.latest(treeSize);
+    if (!found) return [];
+    return this.cosignaturesOver(this.textOf(found.checkpoint), treeSize);
   }
 
   /** The latest checkpoint note with the cosignatures of its text; undefined with none. */
   async latestNote(): Promise<string | undefined> {
-    const latest = await this.notes.latest();
-    if (!latest) return undefined;
-    const cosignatures = await this.cosignaturesOf(latest.checkpoint.treeSize);
-    if (cosignatures.length === 0) return latest.note;
-    const note = withSignatures(
-      parseNote(latest.note),
-      cosignatures.map((c) => parseSignatureLine(c.signature)),
-    );
-    return formatNote(note);
+    const latest = await this.checkpoints.latest();
+    return latest && (await this.cosignedNote(latest.checkpoint)).note;
+  }
+
+  /** A checkpoint's signed note with the kept cosignatures that verify over its text. */
+  async cosignedNote(
+    checkpoint: Checkpoint,
+  ): Promise<{ note: string; cosignatures: CosignatureRow[] }> {
+    const { text, note } = await this.notes.noteOf(checkpoint);
+    const cosignatures = await this.cosignaturesOver(text, checkpoint.treeSize);
+    if (cosignatures.length === 0) return { note, cosignatures };
+    const lines = cosignatures.map((c) => parseSignatureLine(c.signature));
+    return { note: formatNote(withSignatures(parseNote(note), lines)), cosignatures };
   }
 
   /**
@@ -166,6 +166,30 @@ export class WitnessingService implements OnApplicationBootstrap, OnApplicationS
     return (
       this.set.quorum > 0 && new Set(cosignatures.map((c) => c.witness)).size >= this.set.quorum
     );
+  }
+
+  /**
+   * The kept cosignatures of `treeSize` that verify over `text`, by configured witnesses, under
+   * the current origin. Checked, not taken by tree size: a ledger truncated and grown again to
+   * a size a witness cosigned holds other events under that size.
+   */
+  private async cosignaturesOver(text: string, treeSize: number): Promise<CosignatureRow[]> {
+    return (await this.cosignatures.ofCheckpoint(treeSize)).filter((c) => {
+      const witness = this.set.witnesses.find((w) => w.vkey === c.vkey);
+      return (
+        witness !== undefined &&
+        c.origin === this.config.ledger.origin &&
+        cosignatureOver(text, c.signature, witness.key) !== null
+      );
+    });
+  }
+
+  private textOf(checkpoint: Checkpoint): string {
+    return checkpointText({
+      origin: this.config.ledger.origin,
+      treeSize: checkpoint.treeSize,
+      rootHash: checkpoint.rootHash,
+    });
   }
 
   /** One round at a time; a kick during a round makes one more after it. */
@@ -273,15 +297,6 @@ export class WitnessingService implements OnApplicationBootstrap, OnApplicationS
 }
 
 /** POSTs a body and reads at most MAX_ANSWER_BYTES of the answer. */
-/** Whether a stored cosignature line is the witness's, over this checkpoint text. */
-function cosigns(text: string, line: string, witness: WitnessEndpoint): boolean {
-  try {
-    return verifyNote({ text, signatures: [parseSignatureLine(line)] }, [witness.key]).length > 0;
-  } catch {
-    return false;
-  }
-}
-
 async function post(url: string, body: string): Promise<{ status: number; text: string }> {
   let response: Response;
   try {
